@@ -1,0 +1,91 @@
+"""The alert record and its transitions (value objects; the logic is in machine.py).
+
+ISA-18.2 states: the condition is active or returned to normal (`active`), and
+the alert is unacknowledged or acknowledged (`acked`). A condition that clears
+by itself still needs an operator; acknowledging never clears a live condition.
+Resolution closes the alert and needs an outcome code and a note.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from korgoo.domain.decisions import Confidence, Priority
+
+
+class Outcome(StrEnum):
+    CONFIRMED_VIOLATION = "confirmed_violation"
+    GPS_FALSE_ALARM = "gps_false_alarm"
+    TECHNICAL_FALSE_ALARM = "technical_false_alarm"
+    DEVICE_FAULT = "device_fault"
+    AUTHORISED_PRESENCE = "authorised_presence"
+    OTHER = "other"
+
+
+class TransitionKind(StrEnum):
+    RAISED = "raised"
+    UPDATED = "updated"  # priority / confidence changed by the engine
+    RETURNED_TO_NORMAL = "returned_to_normal"
+    REACTIVATED = "reactivated"
+    ACKNOWLEDGED = "acknowledged"
+    NOTE = "note"
+    CALL_LOGGED = "call_logged"
+    ESCALATED = "escalated"  # SLA ran out, or an operator escalated
+    STAGE = "stage"  # a stage timestamp: victim warned, police notified, on scene
+    RESOLVED = "resolved"
+
+
+class EscalationStep(msgspec.Struct, frozen=True):
+    after_s: float  # seconds after the alert opened with no acknowledgement
+    notify: str  # role or unit to escalate to: "supervisor", "police_duty", ...
+
+
+class EscalationPolicy(msgspec.Struct, frozen=True):
+    """Frozen onto an alert when it opens; later policy edits do not change it."""
+
+    revision: str
+    ack_sla_s: float
+    steps: tuple[EscalationStep, ...] = ()
+
+
+class Alert(msgspec.Struct, omit_defaults=True):
+    alert_key: str
+    order_id: str
+    rule: str
+    subject: str
+    priority: Priority
+    confidence: Confidence | None
+    pages: bool
+    opened_at: float
+    occurred_at: float
+    policy: EscalationPolicy
+    active: bool = True
+    acked: bool = False
+    resolved: bool = False
+    late: bool = False
+    acked_at: float | None = None
+    acked_by: str | None = None
+    returned_at: float | None = None
+    resolved_at: float | None = None
+    resolved_by: str | None = None
+    outcome: Outcome | None = None
+    note: str | None = None
+    escalations_done: int = 0
+    # Stage timestamps for response-time figures: victim_warned, police_notified,
+    # police_on_scene, respondent_instructed.
+    stages: dict[str, float] = {}
+    evidence: dict[str, object] = {}
+
+
+class Transition(msgspec.Struct, frozen=True, omit_defaults=True):
+    alert_key: str
+    kind: TransitionKind
+    at: float
+    actor: str  # "engine", "sla" or a user name
+    active: bool
+    acked: bool
+    resolved: bool
+    priority: Priority | None = None
+    details: dict[str, object] = {}

@@ -1,0 +1,1 @@
+"""Entities and value objects of the monitoring domain. Pure: no I/O."""

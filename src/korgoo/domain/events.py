@@ -1,0 +1,86 @@
+"""The engine's input: an ordered stream of events.
+
+Times on the hot path are float seconds since the Unix epoch; that is UTC by
+definition, and it keeps decoding, storage and the engine allocation-light.
+`at` is the server's receive time (the engine's clock); `t` is the device time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from korgoo.domain.terms import OrderTerms
+
+
+class SignalKind(StrEnum):
+    STRAP_OPEN = "strap_open"
+    STRAP_CLOSED = "strap_closed"
+    TAMPER = "tamper"
+    SOS = "sos"
+    FALL = "fall"
+    LOW_BATTERY = "low_battery"
+    POWER_OFF = "power_off"
+    POWER_CUT = "power_cut"
+    CHARGING = "charging"
+    MOCK_LOCATION = "mock_location"
+    PERMISSION_REVOKED = "permission_revoked"
+    APP_HIDDEN = "app_hidden"
+    HEARTBEAT = "heartbeat"
+    CHECK_IN = "check_in"
+    SHARING_PAUSED = "sharing_paused"
+    SHARING_RESUMED = "sharing_resumed"
+
+
+class Fix(msgspec.Struct, frozen=True, tag="fix", omit_defaults=True):
+    """One position of one device."""
+
+    device_id: str
+    t: float  # device time
+    at: float  # receive time
+    lat: float
+    lon: float
+    acc: float  # accuracy radius, metres
+    speed: float | None = None  # m/s
+    heading: float | None = None  # degrees
+    battery: float | None = None  # percent
+    charging: bool | None = None
+    mock: bool = False
+    source: str = ""  # gateway that decoded it: osmand, watch, gt06, mqtt, native, sim
+
+
+class Signal(msgspec.Struct, frozen=True, tag="signal", omit_defaults=True):
+    """A device signal: strap, SOS, battery, power, heartbeat, check-in ..."""
+
+    device_id: str
+    t: float
+    at: float
+    kind: SignalKind
+    value: float | None = None  # battery percent for low_battery / heartbeat
+    source: str = ""
+
+
+class Tick(msgspec.Struct, frozen=True, tag="tick"):
+    """The passing of time: lets time-based rules (no signal, SLA, order end) fire."""
+
+    at: float
+
+
+class CheckinDue(msgspec.Struct, frozen=True, tag="checkin_due"):
+    """The server asked the respondent for an identity check-in, due by `due`."""
+
+    order_id: str
+    at: float
+    due: float
+
+
+class OrderChange(msgspec.Struct, frozen=True, tag="order"):
+    """A new version of an order's monitoring terms (or its end)."""
+
+    at: float
+    terms: OrderTerms
+
+
+Event = Fix | Signal | Tick | CheckinDue | OrderChange
+

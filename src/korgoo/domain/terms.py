@@ -1,0 +1,85 @@
+"""What the engine needs to know of an order: its monitoring terms at one version.
+
+An `OrderTerms` is built from an order version plus the devices assigned to its
+persons at that moment. Orders are never edited in place: a variation is a new
+version, and the engine receives it as a new `OrderTerms`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+
+class DeviceKind(StrEnum):
+    BRACELET = "bracelet"
+    RESPONDENT_APP = "respondent_app"
+    VICTIM_APP = "victim_app"
+
+
+class OrderKind(StrEnum):
+    TEMPORARY = "temporary"
+    COURT = "court"
+
+
+class OrderStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ENDED = "ended"
+    REVOKED = "revoked"
+
+
+class ScheduleWindow(msgspec.Struct, frozen=True):
+    """A weekly window in local time (Asia/Bishkek). Day 0 is Monday.
+
+    `start`/`end` are minutes after local midnight; a window with end <= start
+    runs past midnight into the next day.
+    """
+
+    days: tuple[int, ...]
+    start: int
+    end: int
+
+
+class ZoneSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+    """An exclusion zone (must stay out) or inclusion zone (curfew: must stay in).
+
+    `geometry` is a GeoJSON geometry: a Point with `radius_m`, or a Polygon.
+    An empty schedule means always in force.
+    """
+
+    zone_id: str
+    name: str
+    kind: str  # "exclusion" | "inclusion"
+    geometry: dict[str, object]
+    radius_m: float = 0.0
+    schedule: tuple[ScheduleWindow, ...] = ()
+
+
+class Party(msgspec.Struct, frozen=True):
+    """A person in the order and the devices that report for them."""
+
+    person_id: str
+    role: str  # "respondent" | "protected"
+    devices: tuple[tuple[str, DeviceKind], ...] = ()
+
+
+class OrderTerms(msgspec.Struct, frozen=True, omit_defaults=True):
+    order_id: str
+    version: int
+    kind: OrderKind
+    status: OrderStatus
+    starts_at: float
+    ends_at: float
+    district: str
+    respondent: Party
+    protected: tuple[Party, ...] = ()
+    min_distance_m: float = 500.0
+    warning_distance_m: float = 1000.0
+    zones: tuple[ZoneSpec, ...] = ()
+    checkins_per_day: int = 0
+    timezone: str = "Asia/Bishkek"
+
+    def active_at(self, t: float) -> bool:
+        return self.status == OrderStatus.ACTIVE and self.starts_at <= t < self.ends_at

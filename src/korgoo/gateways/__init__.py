@@ -1,0 +1,1 @@
+"""Device protocols in: decode, authenticate, validate, then hand to ingest."""
