@@ -1,0 +1,42 @@
+"""Settings from the environment (KORGOO_*), with safe defaults for the embedded run."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KORGOO_", env_file=None)
+
+    database_url: str = "sqlite:///var/korgoo.db"
+    timezone: str = "Asia/Bishkek"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    osmand_enabled: bool = True
+    osmand_port: int = 5055
+    watch_enabled: bool = True
+    watch_port: int = 5093
+    gt06_enabled: bool = True
+    gt06_port: int = 5023
+    mqtt_enabled: bool = True
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    native_enabled: bool = True
+
+    idle_timeout_s: float = 300.0
+    max_frame_bytes: int = 4096
+    max_http_body_bytes: int = 16384
+
+    batch_max: int = 2000  # messages per commit
+    batch_wait_ms: float = 5.0  # longest a message waits for its batch to fill
+
+    monitoring_max_days: int = 90
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
