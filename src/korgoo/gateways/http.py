@@ -1,0 +1,179 @@
+"""HTTP gateways: the OsmAnd app (phones, port 5055) and the native JSON batch API.
+
+Both answer only after `ingest.submit` returned, i.e. after the messages are
+committed. A store that cannot commit gives 503 with Retry-After, so the phone keeps
+the messages and sends them again; the message keys make that resend harmless.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from fastapi import APIRouter
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from korgoo.gateways import native
+from korgoo.gateways.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
+from korgoo.gateways.metrics import ACK_SECONDS, ACKED, DECODED, MESSAGES, REJECTED
+from korgoo.gateways.osmand import DecodeError, decode, message_key
+from korgoo.settings import Settings
+
+RETRY_AFTER_S = 5
+INGEST_PATH = "/api/v1/ingest"
+_OSMAND = "osmand"
+_NATIVE = "native"
+_METHODS = ["GET", "POST", "PUT"]
+
+Clock = Callable[[], float]
+
+
+def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> Starlette:
+    """The OsmAnd protocol server: any method, any path; run it under uvicorn."""
+
+    async def receive_report(request: Request) -> Response:
+        received_at = clock()
+        MESSAGES.labels(_OSMAND).inc()
+        body = await _read_body(request, settings.max_http_body_bytes)
+        if body is None:
+            REJECTED.labels(_OSMAND, "too_large").inc()
+            return PlainTextResponse("request body too large", status_code=413)
+        query = request.url.query
+        reports = decode(
+            query,
+            body,
+            request.headers.get("content-type", ""),
+            received_at=received_at,
+            tz=settings.timezone,
+        )
+        errors: list[str] = []
+        messages: list[Message] = []
+        unknown: set[str] = set()
+        for report in reports:
+            if isinstance(report, DecodeError):
+                REJECTED.labels(_OSMAND, "malformed").inc()
+                errors.append(report.reason)
+                continue
+            device_id = report[0].device_id
+            if ingest.lookup_device(device_id) is None:
+                REJECTED.labels(_OSMAND, "unknown_device").inc()
+                errors.append("unknown device")
+                if device_id not in unknown:
+                    unknown.add(device_id)
+                    raw = f"{request.method} {request.url.path}?{query}\n".encode() + body
+                    await ingest.unknown_device(_OSMAND, device_id, _remote(request), raw)
+                continue
+            messages.extend(Message(event, message_key(event)) for event in report)
+        if messages:
+            DECODED.labels(_OSMAND).inc(len(messages))
+            try:
+                outcomes = await ingest.submit(messages)
+            except StoreUnavailable:
+                return _store_unavailable(_OSMAND, PlainTextResponse("store unavailable", 503))
+            errors.extend(_rejections(_OSMAND, outcomes))
+        if errors:
+            # Good reports in the same request are stored; a resend of them is a duplicate.
+            return PlainTextResponse("; ".join(dict.fromkeys(errors)), status_code=400)
+        ACKED.labels(_OSMAND).inc()
+        ACK_SECONDS.labels(_OSMAND).observe(clock() - received_at)
+        return Response(status_code=200)
+
+    return Starlette(routes=[Route("/{path:path}", receive_report, methods=_METHODS)])
+
+
+def native_router(ingest: Ingest, clock: Clock = time.time) -> APIRouter:
+    """POST /api/v1/ingest (a batch of native messages) and GET /api/v1/ingest/schema."""
+    router = APIRouter()
+    schema = native.schema()
+
+    @router.post(INGEST_PATH)
+    async def receive_batch(request: Request) -> Response:
+        received_at = clock()
+        MESSAGES.labels(_NATIVE).inc()
+        device_id = _authenticated_device(ingest, request.headers.get("authorization", ""))
+        if device_id is None:
+            REJECTED.labels(_NATIVE, "unauthorized").inc()
+            # Same answer whether the device exists or not.
+            return JSONResponse(
+                {"detail": "unauthorized"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Device"},
+            )
+        body = await _read_body(request, native.MAX_BATCH_BYTES)
+        try:
+            if body is None:
+                raise native.BatchError("body too large", too_large=True)
+            raws = native.split_batch(body)
+        except native.BatchError as error:
+            REJECTED.labels(_NATIVE, "too_large" if error.too_large else "malformed").inc()
+            return JSONResponse(
+                {"detail": error.reason}, status_code=413 if error.too_large else 400
+            )
+        items = native.decode_batch(raws, device_id, received_at, _NATIVE)
+        messages = [item.message for item in items if item.message is not None]
+        bad = len(items) - len(messages)
+        if bad:
+            REJECTED.labels(_NATIVE, "malformed").inc(bad)
+        outcomes: list[Outcome] = []
+        if messages:
+            DECODED.labels(_NATIVE).inc(len(messages))
+            try:
+                outcomes = await ingest.submit(messages)
+            except StoreUnavailable:
+                unavailable = JSONResponse({"detail": "store unavailable"}, status_code=503)
+                return _store_unavailable(_NATIVE, unavailable)
+            _rejections(_NATIVE, outcomes)
+        ACKED.labels(_NATIVE).inc()
+        ACK_SECONDS.labels(_NATIVE).observe(clock() - received_at)
+        answers = native.results(items, outcomes)
+        return Response(native.encode_results(answers), media_type="application/json")
+
+    @router.get(INGEST_PATH + "/schema")
+    async def batch_schema() -> JSONResponse:
+        return JSONResponse(schema)
+
+    return router
+
+
+def _authenticated_device(ingest: Ingest, authorization: str) -> str | None:
+    """`Authorization: Device <device_id>:<secret>` -> the device id, if the secret is right."""
+    scheme, _, credentials = authorization.strip().partition(" ")
+    device_id, colon, secret = credentials.strip().partition(":")
+    if scheme.lower() != "device" or not colon or not device_id or not secret:
+        return None
+    return device_id if ingest.authenticate(device_id, secret) else None
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to be larger than `limit`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _rejections(protocol: str, outcomes: Sequence[Outcome]) -> list[str]:
+    reasons = [o.reason or "rejected" for o in outcomes if o.verdict is Verdict.REJECTED]
+    if reasons:
+        REJECTED.labels(protocol, "store_rejected").inc(len(reasons))
+    return reasons
+
+
+def _store_unavailable(protocol: str, response: Response) -> Response:
+    REJECTED.labels(protocol, "store_unavailable").inc()
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def _remote(request: Request) -> str:
+    return f"{request.client.host}:{request.client.port}" if request.client else ""
