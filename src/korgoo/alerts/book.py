@@ -1,0 +1,210 @@
+"""The live alerts, in memory: applies the engine's decisions, ticks SLA timers,
+and routes operator actions to the state machine.
+
+Deterministic: the same decisions, actions and ticks give the same transitions,
+and the book first ticks to the time of every decision or action, so the
+transitions do not depend on how often `tick` is called.
+
+Episodes that were resolved are remembered by key, so that a retry or a replay
+never raises them again, while the condition truly coming back is not lost:
+- resolved after returning to normal: a newer OPENED/UPDATED reopens it;
+- resolved while active (judged false by the operator): only a decision that
+  escalates beyond that judgement (higher priority or stronger confidence)
+  reopens it, until the engine clears it; after that any new decision does.
+A reopened episode is a new alert keyed `<episode key>/reopened-<n>`, because
+the resolved alert is final and its key is taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+import msgspec
+
+from korgoo.alerts import machine
+from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition
+from korgoo.alerts.policy import confidence_rank, default_policy, default_priority, priority_rank
+from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
+
+REOPEN_SEP = "/reopened-"
+
+_ROUTED = frozenset({DecisionKind.OPENED, DecisionKind.UPDATED, DecisionKind.CLEARED})
+
+
+class _Closed(NamedTuple):
+    at: float  # when it was resolved
+    live: bool  # resolved while its condition was active, not yet cleared by the engine
+    priority: Priority
+    confidence: Confidence | None
+    reopened: int  # how many times the episode has been reopened
+
+
+def episode_key(alert_key: str) -> str:
+    """The engine's episode key an alert belongs to (a reopened alert has a suffix)."""
+    return alert_key.partition(REOPEN_SEP)[0]
+
+
+def _reopen_count(alert_key: str) -> int:
+    suffix = alert_key.partition(REOPEN_SEP)[2]
+    return int(suffix) if suffix.isdigit() else 0
+
+
+def queue_order(alert: Alert) -> tuple[int, float, str]:
+    """Most urgent priority first, then oldest first."""
+    return priority_rank(alert.priority), alert.opened_at, alert.alert_key
+
+
+class AlertBook:
+    def __init__(
+        self,
+        policy_for: Callable[[Priority], EscalationPolicy] = default_policy,
+        *,
+        auto_close_acked_rtn: bool = False,
+    ) -> None:
+        self._policy_for = policy_for
+        self._auto_close = auto_close_acked_rtn
+        self._live: dict[str, Alert] = {}  # by alert key
+        self._route: dict[str, str] = {}  # episode key -> live alert key, when they differ
+        self._closed: dict[str, _Closed] = {}  # by episode key
+
+    def load(self, alerts: Iterable[Alert]) -> None:
+        """Restore after a restart: live alerts, and resolved ones (so they are not raised
+        again). A loaded resolved episode counts as returned to normal (the alert record
+        does not say whether its condition was active when resolved), so any newer
+        decision for it reopens it: the cautious side."""
+        for alert in alerts:
+            key = episode_key(alert.alert_key)
+            if alert.resolved:
+                known = self._closed.get(key)
+                n = max(_reopen_count(alert.alert_key), known.reopened if known else 0)
+                at = alert.resolved_at if alert.resolved_at is not None else alert.opened_at
+                self._closed[key] = _Closed(at, False, alert.priority, alert.confidence, n)
+            else:
+                self._live[alert.alert_key] = alert
+                if alert.alert_key != key:
+                    self._route[key] = alert.alert_key
+
+    def get(self, alert_key: str) -> Alert | None:
+        return self._live.get(alert_key)
+
+    def alerts(self) -> list[Alert]:
+        """The live alerts in queue order."""
+        return sorted(self._live.values(), key=queue_order)
+
+    def tick(self, now: float) -> list[Transition]:
+        """SLA escalations due by `now`, each stamped at its due time, in time order."""
+        out: list[Transition] = []
+        for key in sorted(self._live):
+            alert, transitions = machine.escalate_due(self._live[key], now)
+            if transitions:
+                self._live[key] = alert
+                out += transitions
+        out.sort(key=lambda t: (t.at, t.alert_key))  # stable: steps of one alert keep order
+        return out
+
+    def apply(self, decision: Decision) -> list[Transition]:
+        """Route an OPENED / UPDATED / CLEARED decision; other kinds are not alerts."""
+        if decision.kind not in _ROUTED or not decision.alert_key:
+            return []
+        out = self.tick(decision.at)
+        key = decision.alert_key
+        live_key = self._route.get(key, key)
+        alert = self._live.get(live_key)
+        if alert is not None:
+            routed = msgspec.structs.replace(decision, alert_key=live_key)
+            if decision.kind is DecisionKind.CLEARED:
+                new, transitions = machine.apply_clear(
+                    alert, routed, auto_close_acked_rtn=self._auto_close
+                )
+            else:
+                policy = self._policy_for(decision.priority) if decision.priority else None
+                new, transitions = machine.apply_update(alert, routed, policy)
+            self._keep(alert, new)
+            return out + transitions
+        closed = self._closed.get(key)
+        if decision.kind is DecisionKind.CLEARED:
+            if closed is not None and closed.live:
+                self._closed[key] = closed._replace(live=False)
+            return out
+        if closed is None:
+            # An UPDATED for an episode never seen (its OPENED was lost) still raises.
+            return out + self._raise(decision, key, 0)
+        if decision.at <= closed.at or (closed.live and not _escalates(closed, decision)):
+            return out
+        return out + self._raise(decision, key, closed.reopened + 1)
+
+    def _raise(self, decision: Decision, key: str, reopening: int) -> list[Transition]:
+        alert_key = f"{key}{REOPEN_SEP}{reopening}" if reopening else key
+        opened = msgspec.structs.replace(decision, kind=DecisionKind.OPENED, alert_key=alert_key)
+        priority = opened.priority or default_priority(opened.rule)
+        alert, transitions = machine.raise_alert(opened, self._policy_for(priority))
+        if reopening:
+            raised = transitions[0]
+            transitions[0] = msgspec.structs.replace(
+                raised, details={**raised.details, "reopens": key, "reopening": reopening}
+            )
+            self._route[key] = alert_key
+        self._live[alert_key] = alert
+        return transitions
+
+    def _keep(self, before: Alert, after: Alert) -> None:
+        if not after.resolved:
+            self._live[after.alert_key] = after
+            return
+        key = episode_key(after.alert_key)
+        del self._live[after.alert_key]
+        self._route.pop(key, None)
+        at = after.resolved_at if after.resolved_at is not None else after.opened_at
+        n = _reopen_count(after.alert_key)
+        self._closed[key] = _Closed(at, before.active, after.priority, after.confidence, n)
+
+    def _act(
+        self, alert_key: str, at: float, action: Callable[[Alert], machine.Result]
+    ) -> list[Transition]:
+        alert = self._live.get(alert_key)
+        if alert is None:
+            raise machine.AlertError(
+                f"there is no open alert {alert_key}; it may have been resolved already"
+            )
+        action(alert)  # validate first: a refused action must not swallow due escalations
+        out = self.tick(at)
+        alert = self._live[alert_key]
+        new, transitions = action(alert)
+        self._keep(alert, new)
+        return out + transitions
+
+    def acknowledge(self, alert_key: str, actor: str, at: float) -> list[Transition]:
+        return self._act(alert_key, at, lambda a: machine.acknowledge(a, actor, at))
+
+    def add_note(self, alert_key: str, actor: str, at: float, text: str) -> list[Transition]:
+        return self._act(alert_key, at, lambda a: machine.add_note(a, actor, at, text))
+
+    def log_call(
+        self, alert_key: str, actor: str, at: float, *, party: str, outcome: str, note: str = ""
+    ) -> list[Transition]:
+        return self._act(
+            alert_key, at, lambda a: machine.log_call(a, actor, at, party, outcome, note=note)
+        )
+
+    def record_stage(self, alert_key: str, stage: str, at: float, actor: str) -> list[Transition]:
+        return self._act(alert_key, at, lambda a: machine.record_stage(a, stage, at, actor))
+
+    def resolve(
+        self, alert_key: str, actor: str, at: float, outcome: Outcome | str, note: str
+    ) -> list[Transition]:
+        return self._act(alert_key, at, lambda a: machine.resolve(a, actor, at, outcome, note))
+
+    def escalate(self, alert_key: str, actor: str, at: float, reason: str) -> list[Transition]:
+        return self._act(alert_key, at, lambda a: machine.escalate(a, actor, at, reason))
+
+
+def _escalates(closed: _Closed, decision: Decision) -> bool:
+    """Whether a decision goes beyond what the operator judged false when resolving."""
+    higher = decision.priority is not None and priority_rank(decision.priority) < priority_rank(
+        closed.priority
+    )
+    stronger = decision.confidence is not None and confidence_rank(
+        decision.confidence
+    ) < confidence_rank(closed.confidence)
+    return higher or stronger

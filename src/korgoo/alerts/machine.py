@@ -1,0 +1,404 @@
+"""The alert state machine after ISA-18.2: pure functions, time passed in.
+
+Every function takes an alert (or a decision) and returns the new alert and the
+transitions it made; the old alert is never mutated. An illegal operator action
+raises `AlertError` with a message the operator can act on.
+
+Rules decided here (and tested in tests/unit/test_alert_machine.py):
+
+- Priority only rises within an episode. The engine's latest priority is kept
+  in the UPDATED transition, but the alert's queue position, SLA and escalation
+  are never undone by a jittery downgrade. On a rise, the current policy for the
+  new priority is adopted (frozen again) and its steps already overdue fire at
+  once; `escalations_done` carries over, so a step index already taken is not
+  repeated.
+- A condition that returns to normal keeps its acknowledgement state; an
+  acknowledged alert that returned to normal is still not resolved (every alert
+  needs an outcome code) unless the `auto_close_acked_rtn` flag is set.
+- The same episode's condition coming back before resolution reactivates the
+  alert and keeps its acknowledgement: the operator who owns it already handles
+  the episode and sees the REACTIVATED transition; re-arming the SLA from the
+  opening time would escalate past them at once.
+- Resolution needs an outcome and a note, and normally a condition returned to
+  normal. An active condition can be resolved only with an outcome saying the
+  operator judged the condition itself false (GPS or technical false alarm,
+  device fault, authorised presence); the RESOLVED transition records that the
+  condition was still active, so the closure is never silent. Resolving an
+  unacknowledged alert acknowledges it first (same operator, same time).
+- Decisions are idempotent: a decision older than what the alert holds (before
+  it opened, or at or before its last return to normal) changes nothing, a
+  repeated decision finds nothing to change, and a late CLEARED (decided on a
+  fix older than the live state) never returns a live condition to normal.
+- Every function first takes the SLA escalations due by its time, with each
+  escalation stamped at its due time, so the transitions are the same however
+  often the clock ticks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Final
+
+import msgspec
+
+from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition, TransitionKind
+from korgoo.alerts.policy import default_priority, due_escalations, priority_rank
+from korgoo.domain.decisions import Decision, DecisionKind
+
+ENGINE: Final = "engine"
+SLA: Final = "sla"
+POLICY: Final = "policy"
+_SYSTEM_ACTORS: Final = frozenset({ENGINE, SLA, POLICY})
+
+STAGES: Final = frozenset(
+    {"victim_warned", "respondent_instructed", "police_notified", "police_on_scene"}
+)
+CALL_PARTIES: Final = frozenset({"respondent", "protected", "police", "probation", "other"})
+# Outcomes by which an operator judges a live condition itself false.
+FALSE_CONDITION_OUTCOMES: Final = frozenset(
+    {
+        Outcome.GPS_FALSE_ALARM,
+        Outcome.TECHNICAL_FALSE_ALARM,
+        Outcome.DEVICE_FAULT,
+        Outcome.AUTHORISED_PRESENCE,
+    }
+)
+AUTO_CLOSE_NOTE: Final = "closed by policy: acknowledged and returned to normal"
+
+Result = tuple[Alert, list[Transition]]
+
+
+class AlertError(ValueError):
+    """An operator action the alert's state does not allow; the message says why."""
+
+
+def _transition(
+    alert: Alert,
+    kind: TransitionKind,
+    at: float,
+    actor: str,
+    details: Mapping[str, object] | None = None,
+) -> Transition:
+    return Transition(
+        alert_key=alert.alert_key,
+        kind=kind,
+        at=at,
+        actor=actor,
+        active=alert.active,
+        acked=alert.acked,
+        resolved=alert.resolved,
+        priority=alert.priority,
+        details=dict(details) if details else {},
+    )
+
+
+def _check_time(at: float) -> None:
+    if not math.isfinite(at):
+        raise AlertError(f"the time {at!r} is not a valid time")
+
+
+def _check_operator(alert: Alert, actor: str, at: float) -> None:
+    _check_time(at)
+    if not actor.strip():
+        raise AlertError("say who is acting: the operator's user name is missing")
+    if actor in _SYSTEM_ACTORS:
+        raise AlertError(f"'{actor}' is reserved for the system; act under your own user name")
+    if alert.resolved:
+        raise AlertError(
+            f"alert {alert.alert_key} was already resolved by {alert.resolved_by} "
+            f"({alert.outcome}); it cannot be changed"
+        )
+
+
+def _check_decision(alert: Alert, decision: Decision, *kinds: DecisionKind) -> None:
+    if decision.kind not in kinds:
+        raise AlertError(f"a {decision.kind} decision cannot be applied here")
+    if decision.alert_key != alert.alert_key:
+        raise AlertError(
+            f"decision for {decision.alert_key} cannot be applied to alert {alert.alert_key}"
+        )
+    _check_time(decision.at)
+    if alert.resolved:
+        raise AlertError(f"alert {alert.alert_key} is resolved; the engine cannot change it")
+
+
+def is_stale(alert: Alert, decision: Decision) -> bool:
+    """A decision from before what the alert already holds (a retry or a replay)."""
+    if decision.at < alert.opened_at:
+        return True
+    return alert.returned_at is not None and decision.at <= alert.returned_at
+
+
+def escalate_due(alert: Alert, now: float) -> Result:
+    """Take the frozen policy's steps due by `now`, each stamped at its due time."""
+    transitions: list[Transition] = []
+    for step in due_escalations(alert, now):
+        index = alert.escalations_done
+        alert = msgspec.structs.replace(alert, escalations_done=index + 1)
+        transitions.append(
+            _transition(
+                alert,
+                TransitionKind.ESCALATED,
+                alert.opened_at + step.after_s,
+                SLA,
+                {"notify": step.notify, "step": index, "policy_revision": alert.policy.revision},
+            )
+        )
+    return alert, transitions
+
+
+def raise_alert(decision: Decision, policy: EscalationPolicy) -> Result:
+    """A new alert from an OPENED decision: active, unacknowledged, policy frozen on."""
+    if decision.kind is not DecisionKind.OPENED:
+        raise AlertError(f"an alert is raised from an opened decision, not {decision.kind}")
+    if not decision.alert_key:
+        raise AlertError("the decision has no alert key; it cannot be raised idempotently")
+    _check_time(decision.at)
+    alert = Alert(
+        alert_key=decision.alert_key,
+        order_id=decision.order_id,
+        rule=decision.rule,
+        subject=decision.subject,
+        priority=decision.priority or default_priority(decision.rule),
+        confidence=decision.confidence,
+        pages=decision.pages,
+        opened_at=decision.at,
+        occurred_at=decision.occurred_at,
+        policy=policy,
+        late=decision.late,
+        evidence=dict(decision.evidence),
+    )
+    details: dict[str, object] = {
+        "rule_version": decision.rule_version,
+        "params_rev": decision.params_rev,
+        "policy_revision": policy.revision,
+        "pages": decision.pages,
+    }
+    if decision.confidence is not None:
+        details["confidence"] = decision.confidence
+    if decision.late:
+        details["late"] = True
+    if decision.evidence:
+        details["evidence"] = dict(decision.evidence)
+    return alert, [_transition(alert, TransitionKind.RAISED, decision.at, ENGINE, details)]
+
+
+def _absorb(alert: Alert, decision: Decision) -> tuple[Alert, dict[str, object], bool]:
+    """Fold an OPENED/UPDATED decision in: (alert, what changed, whether priority rose)."""
+    changes: dict[str, object] = {}
+    rose = decision.priority is not None and priority_rank(decision.priority) < priority_rank(
+        alert.priority
+    )
+    priority = decision.priority if rose and decision.priority else alert.priority
+    if rose:
+        changes["priority_from"] = alert.priority
+    confidence = alert.confidence if decision.confidence is None else decision.confidence
+    if confidence != alert.confidence:
+        changes["confidence"] = confidence
+    pages = alert.pages or decision.pages
+    if pages != alert.pages:
+        changes["pages"] = True
+    evidence = {**alert.evidence, **decision.evidence}
+    if evidence != alert.evidence:
+        changes["evidence"] = dict(decision.evidence)
+    if changes and decision.priority is not None:
+        changes["engine_priority"] = decision.priority
+    alert = msgspec.structs.replace(
+        alert, priority=priority, confidence=confidence, pages=pages, evidence=evidence
+    )
+    return alert, changes, rose
+
+
+def _adopt(alert: Alert, policy: EscalationPolicy | None, at: float) -> Result:
+    """Freeze the policy of a risen priority on; its overdue steps fire at `at`."""
+    if policy is None or policy == alert.policy:
+        return alert, []
+    alert = msgspec.structs.replace(alert, policy=policy)
+    transitions: list[Transition] = []
+    for step in due_escalations(alert, at):
+        index = alert.escalations_done
+        alert = msgspec.structs.replace(alert, escalations_done=index + 1)
+        transitions.append(
+            _transition(
+                alert,
+                TransitionKind.ESCALATED,
+                at,
+                SLA,
+                {
+                    "notify": step.notify,
+                    "step": index,
+                    "policy_revision": policy.revision,
+                    "overdue_since": alert.opened_at + step.after_s,
+                },
+            )
+        )
+    return alert, transitions
+
+
+def apply_update(
+    alert: Alert, decision: Decision, policy: EscalationPolicy | None = None
+) -> Result:
+    """An OPENED or UPDATED decision for an existing alert.
+
+    `policy` is the current policy for the decision's priority; it is adopted
+    only if the priority rises. After a return to normal this reactivates.
+    """
+    _check_decision(alert, decision, DecisionKind.OPENED, DecisionKind.UPDATED)
+    if not alert.active:
+        return reactivate(alert, decision, policy)
+    if is_stale(alert, decision):
+        return alert, []
+    alert, out = escalate_due(alert, decision.at)
+    alert, changes, rose = _absorb(alert, decision)
+    if not changes:
+        return alert, out
+    out.append(_transition(alert, TransitionKind.UPDATED, decision.at, ENGINE, changes))
+    if rose:
+        alert, adopted = _adopt(alert, policy, decision.at)
+        out += adopted
+    return alert, out
+
+
+def reactivate(alert: Alert, decision: Decision, policy: EscalationPolicy | None = None) -> Result:
+    """The same episode's condition came back after returning to normal."""
+    _check_decision(alert, decision, DecisionKind.OPENED, DecisionKind.UPDATED)
+    if alert.active or is_stale(alert, decision):
+        return alert, []
+    alert, out = escalate_due(alert, decision.at)
+    alert, changes, rose = _absorb(alert, decision)
+    alert = msgspec.structs.replace(alert, active=True)
+    out.append(_transition(alert, TransitionKind.REACTIVATED, decision.at, ENGINE, changes))
+    if rose:
+        alert, adopted = _adopt(alert, policy, decision.at)
+        out += adopted
+    return alert, out
+
+
+def apply_clear(alert: Alert, decision: Decision, *, auto_close_acked_rtn: bool = False) -> Result:
+    """The condition returned to normal. It still needs an operator and an outcome,
+    unless it was acknowledged and `auto_close_acked_rtn` is set."""
+    _check_decision(alert, decision, DecisionKind.CLEARED)
+    if decision.late or not alert.active or is_stale(alert, decision):
+        return alert, []
+    alert, out = escalate_due(alert, decision.at)
+    alert = msgspec.structs.replace(alert, active=False, returned_at=decision.at)
+    details: dict[str, object] = {"evidence": dict(decision.evidence)} if decision.evidence else {}
+    out.append(_transition(alert, TransitionKind.RETURNED_TO_NORMAL, decision.at, ENGINE, details))
+    if auto_close_acked_rtn and alert.acked:
+        alert = msgspec.structs.replace(
+            alert,
+            resolved=True,
+            resolved_at=decision.at,
+            resolved_by=POLICY,
+            outcome=Outcome.OTHER,
+            note=AUTO_CLOSE_NOTE,
+        )
+        out.append(
+            _transition(
+                alert,
+                TransitionKind.RESOLVED,
+                decision.at,
+                POLICY,
+                {"outcome": Outcome.OTHER, "note": AUTO_CLOSE_NOTE, "condition_active": False},
+            )
+        )
+    return alert, out
+
+
+def acknowledge(alert: Alert, actor: str, at: float) -> Result:
+    """The operator takes the alert on. It does not clear an active condition."""
+    _check_operator(alert, actor, at)
+    if alert.acked:
+        raise AlertError(
+            f"alert {alert.alert_key} was already acknowledged by {alert.acked_by}; nothing to do"
+        )
+    alert, out = escalate_due(alert, at)
+    alert = msgspec.structs.replace(alert, acked=True, acked_at=at, acked_by=actor)
+    out.append(_transition(alert, TransitionKind.ACKNOWLEDGED, at, actor))
+    return alert, out
+
+
+def add_note(alert: Alert, actor: str, at: float, text: str) -> Result:
+    _check_operator(alert, actor, at)
+    if not text.strip():
+        raise AlertError("the note is empty; write what was done or observed")
+    alert, out = escalate_due(alert, at)
+    out.append(_transition(alert, TransitionKind.NOTE, at, actor, {"text": text}))
+    return alert, out
+
+
+def log_call(
+    alert: Alert, actor: str, at: float, party: str, outcome: str, *, note: str = ""
+) -> Result:
+    """A phone call made about the alert: to whom, and how it went."""
+    _check_operator(alert, actor, at)
+    if party not in CALL_PARTIES:
+        raise AlertError(f"unknown call party '{party}'; choose one of {sorted(CALL_PARTIES)}")
+    if not outcome.strip():
+        raise AlertError("say how the call went (answered, no answer, ...)")
+    alert, out = escalate_due(alert, at)
+    details = {"party": party, "outcome": outcome, "note": note}
+    out.append(_transition(alert, TransitionKind.CALL_LOGGED, at, actor, details))
+    return alert, out
+
+
+def record_stage(alert: Alert, stage: str, at: float, actor: str) -> Result:
+    """A response stage timestamp; the first record of a stage counts, later ones are no-ops."""
+    _check_operator(alert, actor, at)
+    if stage not in STAGES:
+        raise AlertError(f"unknown stage '{stage}'; choose one of {sorted(STAGES)}")
+    alert, out = escalate_due(alert, at)
+    if stage in alert.stages:
+        return alert, out
+    alert = msgspec.structs.replace(alert, stages={**alert.stages, stage: at})
+    out.append(_transition(alert, TransitionKind.STAGE, at, actor, {"stage": stage}))
+    return alert, out
+
+
+def resolve(alert: Alert, actor: str, at: float, outcome: Outcome | str, note: str) -> Result:
+    """Close the alert with an outcome code and a note. See the module rules."""
+    _check_operator(alert, actor, at)
+    try:
+        code = Outcome(outcome)
+    except ValueError:
+        raise AlertError(
+            f"unknown outcome '{outcome}'; choose one of {[o.value for o in Outcome]}"
+        ) from None
+    if not note.strip():
+        raise AlertError("a note is required to resolve: say what was done and why")
+    was_active = alert.active
+    if was_active and code not in FALSE_CONDITION_OUTCOMES:
+        allowed = sorted(o.value for o in FALSE_CONDITION_OUTCOMES)
+        raise AlertError(
+            f"the condition of alert {alert.alert_key} is still active: act on it and wait "
+            f"for it to return to normal, or, if you judge the condition itself false, "
+            f"resolve it with one of {allowed}"
+        )
+    alert, out = escalate_due(alert, at)
+    if not alert.acked:
+        alert = msgspec.structs.replace(alert, acked=True, acked_at=at, acked_by=actor)
+        out.append(_transition(alert, TransitionKind.ACKNOWLEDGED, at, actor))
+    alert = msgspec.structs.replace(
+        alert,
+        active=False,
+        resolved=True,
+        resolved_at=at,
+        resolved_by=actor,
+        outcome=code,
+        note=note,
+    )
+    details = {"outcome": code, "note": note, "condition_active": was_active}
+    out.append(_transition(alert, TransitionKind.RESOLVED, at, actor, details))
+    return alert, out
+
+
+def escalate(alert: Alert, actor: str, at: float, reason: str) -> Result:
+    """An operator escalates by hand; the SLA steps are not consumed by it."""
+    _check_operator(alert, actor, at)
+    if not reason.strip():
+        raise AlertError("say why the alert is escalated")
+    alert, out = escalate_due(alert, at)
+    details = {"reason": reason, "manual": True}
+    out.append(_transition(alert, TransitionKind.ESCALATED, at, actor, details))
+    return alert, out

@@ -1,0 +1,176 @@
+"""Default priorities by rule, acknowledgement SLAs and escalation steps.
+
+The engine puts a priority on every decision (it knows context such as whether
+the respondent is near the protected person); `DEFAULT_PRIORITY` is the table it
+and the alert machine fall back on. An escalation policy is looked up by
+priority when an alert opens and is then frozen onto the alert, so editing the
+settings later never changes the timers of alerts already open.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import msgspec
+
+from korgoo.alerts.model import Alert, EscalationPolicy, EscalationStep
+from korgoo.domain.decisions import Confidence, Priority
+
+
+class PolicyError(ValueError):
+    """A policy from the settings is malformed; the message says which field and why."""
+
+
+# Most urgent first: the order of the operators' queue.
+PRIORITY_ORDER: tuple[Priority, ...] = (Priority.P1, Priority.P2, Priority.P3, Priority.P4)
+_PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITY_ORDER)}
+
+# Strongest first; an alert without a confidence (device signals) ranks last.
+CONFIDENCE_ORDER: tuple[Confidence, ...] = (
+    Confidence.CERTAIN,
+    Confidence.PROBABLE,
+    Confidence.POSSIBLE,
+)
+_CONFIDENCE_RANK = {c: i for i, c in enumerate(CONFIDENCE_ORDER)}
+
+DEFAULT_PRIORITY: Mapping[str, Priority] = MappingProxyType(
+    {
+        "proximity.breach": Priority.P1,
+        "proximity.approach": Priority.P2,
+        "proximity.prealert": Priority.P3,
+        "zone.exclusion": Priority.P2,
+        "zone.inclusion": Priority.P2,
+        "device.strap": Priority.P2,
+        "panic": Priority.P1,
+        "battery.low": Priority.P3,
+        "battery.critical": Priority.P2,
+        "device.power_off": Priority.P2,
+        "device.no_signal": Priority.P2,
+        "device.mock_location": Priority.P2,
+        "device.monitoring_lost": Priority.P2,
+        "checkin.missed": Priority.P3,
+    }
+)
+
+# A rule missing from the table still raises an alert: an operator must see it.
+UNKNOWN_RULE_PRIORITY = Priority.P2
+
+DEFAULT_REVISION = "default.1"
+
+_DEFAULT_SLA_S: Mapping[Priority, float] = MappingProxyType(
+    {Priority.P1: 60.0, Priority.P2: 300.0, Priority.P3: 900.0, Priority.P4: 3600.0}
+)
+_DEFAULT_STEPS: Mapping[Priority, tuple[EscalationStep, ...]] = MappingProxyType(
+    {
+        Priority.P1: (
+            EscalationStep(after_s=60.0, notify="supervisor"),
+            EscalationStep(after_s=120.0, notify="police_duty"),
+        ),
+        Priority.P2: (EscalationStep(after_s=300.0, notify="supervisor"),),
+        Priority.P3: (EscalationStep(after_s=900.0, notify="supervisor"),),
+        Priority.P4: (EscalationStep(after_s=3600.0, notify="supervisor"),),
+    }
+)
+
+
+def priority_rank(priority: Priority) -> int:
+    """0 for the most urgent priority (P1)."""
+    return _PRIORITY_RANK[priority]
+
+
+def confidence_rank(confidence: Confidence | None) -> int:
+    """0 for certain; no confidence ranks below possible."""
+    return len(CONFIDENCE_ORDER) if confidence is None else _CONFIDENCE_RANK[confidence]
+
+
+def default_priority(rule: str) -> Priority:
+    return DEFAULT_PRIORITY.get(rule, UNKNOWN_RULE_PRIORITY)
+
+
+def default_policy(priority: Priority) -> EscalationPolicy:
+    return EscalationPolicy(
+        revision=f"{DEFAULT_REVISION}/{priority.value}",
+        ack_sla_s=_DEFAULT_SLA_S[priority],
+        steps=_DEFAULT_STEPS[priority],
+    )
+
+
+_POLICY_FIELDS = frozenset({"revision", "ack_sla_s", "steps"})
+_STEP_FIELDS = frozenset({"after_s", "notify"})
+
+
+def policy_from_mapping(data: Mapping[str, object]) -> EscalationPolicy:
+    """Build a policy from settings, e.g.
+
+    {"revision": "2026-03", "ack_sla_s": 60,
+     "steps": [{"after_s": 60, "notify": "supervisor"}, ...]}
+
+    Unknown keys are refused rather than ignored: a misspelt "steps" must not
+    silently leave an alert without escalation.
+    """
+    if not isinstance(data, Mapping):
+        raise PolicyError(f"an escalation policy must be a mapping, got {type(data).__name__}")
+    unknown = sorted(set(data) - _POLICY_FIELDS)
+    if unknown:
+        raise PolicyError(
+            f"unknown escalation policy field(s) {unknown}; allowed: {sorted(_POLICY_FIELDS)}"
+        )
+    steps = data.get("steps", ())
+    if isinstance(steps, list | tuple):
+        for i, step in enumerate(steps):
+            if isinstance(step, Mapping):
+                bad = sorted(set(step) - _STEP_FIELDS)
+                if bad:
+                    raise PolicyError(
+                        f"steps[{i}]: unknown field(s) {bad}; allowed: {sorted(_STEP_FIELDS)}"
+                    )
+    try:
+        policy = msgspec.convert(dict(data), EscalationPolicy, strict=False)
+    except msgspec.ValidationError as exc:
+        raise PolicyError(f"invalid escalation policy: {exc}") from None
+    _check(policy)
+    return policy
+
+
+def _check(policy: EscalationPolicy) -> None:
+    if not policy.revision.strip():
+        raise PolicyError("revision must not be empty: alerts record which policy they used")
+    if not (math.isfinite(policy.ack_sla_s) and policy.ack_sla_s > 0):
+        raise PolicyError(f"ack_sla_s must be a positive number of seconds, got {policy.ack_sla_s}")
+    previous = 0.0
+    for i, step in enumerate(policy.steps):
+        if not step.notify.strip():
+            raise PolicyError(f"steps[{i}].notify must name a role or unit")
+        if not (math.isfinite(step.after_s) and step.after_s >= 0):
+            raise PolicyError(f"steps[{i}].after_s must be zero or more, got {step.after_s}")
+        if step.after_s < previous:
+            raise PolicyError(
+                f"steps[{i}].after_s={step.after_s} comes before the previous step "
+                f"({previous}); list steps in time order"
+            )
+        previous = step.after_s
+
+
+def sla_due(alert: Alert) -> float | None:
+    """When the acknowledgement is due; None once acknowledged or resolved."""
+    if alert.acked or alert.resolved:
+        return None
+    return alert.opened_at + alert.policy.ack_sla_s
+
+
+def due_escalations(alert: Alert, now: float) -> list[EscalationStep]:
+    """The steps of the alert's frozen policy due by `now` and not yet taken.
+
+    An alert escalates while it is unacknowledged, whether or not its condition
+    has returned to normal: a strap opened and closed again still needs an operator.
+    """
+    if alert.acked or alert.resolved:
+        return []
+    due: list[EscalationStep] = []
+    for step in alert.policy.steps[alert.escalations_done :]:
+        if alert.opened_at + step.after_s > now:
+            break  # steps are in time order
+        due.append(step)
+    return due
