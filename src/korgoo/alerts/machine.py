@@ -127,6 +127,8 @@ def is_stale(alert: Alert, decision: Decision) -> bool:
     """A decision from before what the alert already holds (a retry or a replay)."""
     if decision.at < alert.opened_at:
         return True
+    if decision.kind is DecisionKind.OPENED and decision.at == alert.opened_at:
+        return True  # the decision that raised this alert, retried
     return alert.returned_at is not None and decision.at <= alert.returned_at
 
 
