@@ -1,0 +1,52 @@
+"""An in-test Ingest for the gateway tests: records what was stored, and can be told
+to fail (StoreUnavailable) or to hold a submit until the test releases it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from korgoo.gateways.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
+
+
+class RecordingIngest:
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self.secrets = secrets
+        self.stored: dict[str, Message] = {}  # msg_key -> message, in commit order
+        self.submits: list[list[Message]] = []  # every call, failed ones included
+        self.unknown: list[tuple[str, str, str, bytes]] = []
+        self.unavailable = False
+        self.gate: asyncio.Event | None = None  # when set, submit waits for it
+        self.returned = 0  # submit calls that returned normally
+
+    async def submit(self, messages: Sequence[Message]) -> list[Outcome]:
+        self.submits.append(list(messages))
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.unavailable:
+            raise StoreUnavailable("test store is down")
+        outcomes = []
+        for message in messages:
+            if message.msg_key in self.stored:
+                outcomes.append(Outcome(Verdict.DUPLICATE))
+            else:
+                self.stored[message.msg_key] = message
+                outcomes.append(Outcome(Verdict.ACCEPTED, seq=len(self.stored)))
+        self.returned += 1
+        return outcomes
+
+    def lookup_device(self, device_id: str) -> DeviceInfo | None:
+        return DeviceInfo(device_id, "phone_app") if device_id in self.secrets else None
+
+    def authenticate(self, device_id: str, secret: str) -> bool:
+        return device_id in self.secrets and self.secrets[device_id] == secret
+
+    async def unknown_device(self, protocol: str, ident: str, remote: str, raw: bytes) -> None:
+        self.unknown.append((protocol, ident, remote, raw))
+
+    @property
+    def ready(self) -> bool:
+        return not self.unavailable
+
+    def events(self) -> list[object]:
+        return [message.event for message in self.stored.values()]
