@@ -128,7 +128,7 @@ def decode_message(raw: bytes, device_id: str, received_at: float, source: str) 
     try:
         native = _message_decoder.decode(raw)
     except msgspec.DecodeError as error:
-        return Item(_client_id(raw), None, str(error))
+        return Item(client_id(raw), None, str(error))
     t = native.t.timestamp() if isinstance(native.t, datetime) else native.t
     if t < EARLIEST_DEVICE_TIME or t > received_at + MAX_AHEAD_S:
         return Item(native.id, None, "implausible device time")
@@ -185,7 +185,8 @@ def schema() -> dict[str, Any]:
     return msgspec.json.schema(NativeBatch)
 
 
-def _client_id(raw: bytes) -> ClientId | None:
+def client_id(raw: bytes) -> ClientId | None:
+    """The client message id of a message that may not be valid otherwise."""
     try:
         return _id_decoder.decode(raw).id
     except msgspec.DecodeError:

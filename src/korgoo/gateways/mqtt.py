@@ -1,0 +1,253 @@
+"""MQTT gateway: Korgoo's own apps publish native messages to Mosquitto.
+
+Devices publish to `korgoo/devices/{device_id}/events` at QoS 1 a payload in the
+native schema (see native.py): one message object or a batch `{"messages": [...]}`,
+plus the device's `secret` (Mosquitto here allows anonymous clients, so the secret
+travels in the payload and is checked with `ingest.authenticate`; run the broker
+with TLS outside a test bench). Per client message id, the result is published to
+`korgoo/devices/{device_id}/results`.
+
+Nothing is lost: the gateway holds a persistent session (fixed client id,
+clean_session False) and acknowledges (PUBACK) a message only after the batch it was
+in is committed. If the store cannot commit, nothing is acknowledged; the gateway
+waits for the store, reconnects, and the broker redelivers the unacknowledged
+messages, which the message keys make harmless to resend.
+
+Batching: every message already waiting in the client's queue joins the batch, so
+one submit carries many messages under load and no latency is added when idle.
+Mosquitto lets 20 QoS-1 messages be in flight per client by default
+(`max_inflight_messages`), which bounds a batch.
+
+aiomqtt 2.5 has no public switch for manual acknowledgement yet (empicano/aiomqtt#345),
+so the two calls into its paho client are kept in `_manual_ack` and `_ack`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+import aiomqtt
+import msgspec
+
+from korgoo.gateways import native
+from korgoo.gateways.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
+from korgoo.gateways.metrics import (
+    ACK_SECONDS,
+    ACKED,
+    CONNECTIONS,
+    DECODED,
+    MESSAGES,
+    REJECTED,
+)
+from korgoo.settings import Settings
+
+PROTOCOL = "mqtt"
+DEFAULT_PREFIX = "korgoo/devices"
+DEFAULT_CLIENT_ID = "korgoo-gateway"
+UNAUTHORIZED = "unauthorized"
+
+log = logging.getLogger(__name__)
+
+
+class _Envelope(msgspec.Struct):
+    secret: str = ""
+    messages: list[msgspec.Raw] | None = None  # absent: the payload is one message
+
+
+class Received(msgspec.Struct, frozen=True):
+    """One MQTT publish after validation: its items, or why all of it was refused."""
+
+    device_id: str
+    items: list[native.Item]
+    refused: str = ""  # unauthorized / unreadable: every message in it is rejected
+
+    def to_store(self) -> list[Message]:
+        if self.refused:
+            return []
+        return [item.message for item in self.items if item.message is not None]
+
+
+_envelope_decoder = msgspec.json.Decoder(_Envelope)
+
+
+def decode_payload(payload: bytes, device_id: str, ingest: Ingest, received_at: float) -> Received:
+    """Authenticate and validate one publish (pure apart from `ingest.authenticate`)."""
+    if len(payload) > native.MAX_BATCH_BYTES:
+        return Received(device_id, [], f"payload larger than {native.MAX_BATCH_BYTES} bytes")
+    try:
+        envelope = _envelope_decoder.decode(payload)
+    except msgspec.DecodeError as error:
+        return Received(device_id, [], f"not a message or batch: {error}")
+    raws = envelope.messages if envelope.messages is not None else [msgspec.Raw(payload)]
+    if not envelope.secret or not ingest.authenticate(device_id, envelope.secret):
+        ids = [native.Item(native.client_id(bytes(raw)), None) for raw in raws]
+        return Received(device_id, ids, UNAUTHORIZED)
+    if len(raws) > native.MAX_BATCH:
+        return Received(device_id, [], f"more than {native.MAX_BATCH} messages in one batch")
+    return Received(device_id, native.decode_batch(raws, device_id, received_at, PROTOCOL))
+
+
+def device_of(topic: str, prefix: str) -> str | None:
+    """`{prefix}/{device_id}/events` -> device_id."""
+    head, _, rest = topic.partition(prefix + "/")
+    device_id, _, tail = rest.partition("/")
+    return device_id if not head and device_id and tail == "events" else None
+
+
+def results_payload(received: Received, outcomes: Sequence[Outcome]) -> bytes:
+    if received.refused:
+        answers = native.rejected_all(received.items, received.refused)
+        if not answers:
+            answers = [native.Result(None, Verdict.REJECTED, received.refused)]
+    else:
+        answers = native.results(received.items, outcomes)
+    return native.encode_results(answers)
+
+
+async def run_mqtt(
+    ingest: Ingest,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    client_id: str = DEFAULT_CLIENT_ID,
+    prefix: str = DEFAULT_PREFIX,
+    retry_s: float = 1.0,
+    subscribed: asyncio.Event | None = None,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Run until `stop` is set, reconnecting after broker or store failures.
+
+    `subscribed` is set once the subscription is in place (readiness).
+    """
+    while not stop.is_set():
+        try:
+            await _session(ingest, settings, stop, client_id, prefix, retry_s, subscribed, clock)
+        except aiomqtt.MqttError as error:
+            log.warning("mqtt gateway: broker connection lost: %s", error)
+            await _sleep_unless(stop, retry_s)
+
+
+async def _session(
+    ingest: Ingest,
+    settings: Settings,
+    stop: asyncio.Event,
+    client_id: str,
+    prefix: str,
+    retry_s: float,
+    subscribed: asyncio.Event | None,
+    clock: Callable[[], float],
+) -> None:
+    """One broker connection; returns when stopped or when the store needs a reconnect."""
+    client = aiomqtt.Client(
+        settings.mqtt_host,
+        settings.mqtt_port,
+        identifier=client_id,
+        clean_session=False,
+        keepalive=30,
+    )
+    _manual_ack(client)
+    async with client:
+        CONNECTIONS.labels(PROTOCOL).inc()
+        try:
+            await client.subscribe(f"{prefix}/+/events", qos=1)
+            if subscribed is not None:
+                subscribed.set()
+            consume = asyncio.create_task(
+                _consume(client, ingest, settings.batch_max, prefix, clock)
+            )
+            stopped = asyncio.create_task(stop.wait())
+            done, pending = await asyncio.wait(
+                {consume, stopped}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            if consume in done:
+                consume.result()  # a broker error propagates; StoreUnavailable returned
+                log.warning("mqtt gateway: store unavailable, waiting to reconnect")
+                await _sleep_unless(stop, retry_s)
+                while not ingest.ready and not stop.is_set():
+                    await _sleep_unless(stop, retry_s)
+        finally:
+            CONNECTIONS.labels(PROTOCOL).dec()
+
+
+async def _consume(
+    client: aiomqtt.Client,
+    ingest: Ingest,
+    batch_max: int,
+    prefix: str,
+    clock: Callable[[], float],
+) -> None:
+    """Handle batches until the store cannot commit (then return, unacknowledged)."""
+    messages = client.messages
+    while True:
+        batch = [await anext(messages)]
+        while len(messages) and len(batch) < batch_max:
+            batch.append(await anext(messages))
+        if not await _handle(client, ingest, batch, prefix, clock):
+            return
+
+
+async def _handle(
+    client: aiomqtt.Client,
+    ingest: Ingest,
+    batch: Sequence[aiomqtt.Message],
+    prefix: str,
+    clock: Callable[[], float],
+) -> bool:
+    """Submit one batch; publish results and acknowledge only after it committed."""
+    received_at = clock()
+    MESSAGES.labels(PROTOCOL).inc(len(batch))
+    received: list[Received | None] = []
+    to_store: list[Message] = []
+    for publish in batch:
+        device_id = device_of(publish.topic.value, prefix)
+        if device_id is None or not isinstance(publish.payload, bytes):
+            REJECTED.labels(PROTOCOL, "malformed").inc()
+            received.append(None)
+            continue
+        one = decode_payload(publish.payload, device_id, ingest, received_at)
+        received.append(one)
+        if one.refused:
+            reason = "unauthorized" if one.refused == UNAUTHORIZED else "malformed"
+            REJECTED.labels(PROTOCOL, reason).inc(max(1, len(one.items)))
+        elif bad := sum(item.message is None for item in one.items):
+            REJECTED.labels(PROTOCOL, "malformed").inc(bad)
+        to_store.extend(one.to_store())
+    outcomes: list[Outcome] = []
+    if to_store:
+        DECODED.labels(PROTOCOL).inc(len(to_store))
+        try:
+            outcomes = await ingest.submit(to_store)
+        except StoreUnavailable:
+            REJECTED.labels(PROTOCOL, "store_unavailable").inc(len(batch))
+            return False
+    answers = iter(outcomes)
+    for publish, answered in zip(batch, received, strict=True):
+        if answered is not None:
+            mine = [next(answers) for _ in answered.to_store()]
+            topic = f"{prefix}/{answered.device_id}/results"
+            await client.publish(topic, results_payload(answered, mine), qos=1)
+        _ack(client, publish)
+        ACKED.labels(PROTOCOL).inc()
+        ACK_SECONDS.labels(PROTOCOL).observe(clock() - received_at)
+    return True
+
+
+def _manual_ack(client: aiomqtt.Client) -> None:
+    client._client.manual_ack_set(True)
+
+
+def _ack(client: aiomqtt.Client, publish: aiomqtt.Message) -> None:
+    client._client.ack(publish.mid, publish.qos)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return
