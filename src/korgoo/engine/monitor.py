@@ -137,7 +137,7 @@ class OrderMonitor:
             return  # a mocked position is no evidence either way
         if dev.respondent:
             track = self.respondent
-            track.update(fix.t, fix.at, fix.lat, fix.lon, fix.acc)
+            track.update(fix.t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
             for pid, ptrack in self.protected.items():
                 if ptrack.known:
                     self._proximity(pid, track, ptrack, fix.speed, fix.heading, now, out)
@@ -147,7 +147,7 @@ class OrderMonitor:
             if not dev.sharing:
                 return
             ptrack = self.protected[dev.person_id]
-            ptrack.update(fix.t, fix.at, fix.lat, fix.lon, fix.acc)
+            ptrack.update(fix.t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
             if self.respondent.known:
                 self._proximity(dev.person_id, self.respondent, ptrack, None, None, now, out)
 
@@ -190,6 +190,7 @@ class OrderMonitor:
         }
         cb = classify_within(d, rr, rv, dmin)
         ep = self._ep(b_key)
+        was_paging = ep.open and ep.confidence in PAGING
         step = observe(
             ep,
             cb,
@@ -200,11 +201,11 @@ class OrderMonitor:
             p.clear_seconds,
         )
         if step != Step.NONE:
-            was_paging = ep.confidence in PAGING and step == Step.RAISED
             self._episode_step(
                 "proximity.breach", pid, ep, step, cb, now, t, dmin, evidence, out, was_paging
             )
-        if ep.open:
+        breach_paging = ep.open and ep.confidence in PAGING
+        if breach_paging:
             self._force_clear("proximity.approach", pid, now, "superseded_by_breach", out)
         cw = classify_within(d, rr, rv, dwarn)
         wep = self._ep(w_key)
@@ -232,7 +233,7 @@ class OrderMonitor:
                 True,
                 evidence | {"limit_m": dwarn},
             )
-            if not ep.open:
+            if not breach_paging:
                 self._warn(pid, "prealert", now, out)
         elif wstep == Step.CLEARED:
             self._emit(
@@ -246,7 +247,7 @@ class OrderMonitor:
                 evidence=evidence | {"limit_m": dwarn},
             )
             self._all_clear(pid, now, out)
-        if speed is not None and heading is not None and not ep.open:
+        if speed is not None and heading is not None and not breach_paging:
             self._approach(pid, r, v, d, speed, heading, now, t, evidence, out)
 
     def _approach(
@@ -326,6 +327,7 @@ class OrderMonitor:
                 level = _inside_level(_flip(c), -sd)
                 clear = sd < 0.0
             ep = self._ep(key)
+            was_paging = ep.open and ep.confidence in PAGING
             step = observe(
                 ep, level, clear, t, p.probable_fixes, p.probable_seconds, p.clear_seconds
             )
@@ -337,7 +339,9 @@ class OrderMonitor:
                 "signed_distance_m": round(sd, 1),
                 "respondent_fix": [t, lat, lon, acc],
             }
-            self._episode_step(rule, z.zone_id, ep, step, level, now, t, 0.0, evidence, out, False)
+            self._episode_step(
+                rule, z.zone_id, ep, step, level, now, t, 0.0, evidence, out, was_paging
+            )
 
     # -- the record of late fixes ----------------------------------------------
 

@@ -10,10 +10,17 @@ from array import array
 
 RING = 16  # entries kept
 SPACING_S = 60.0  # at most one ring entry per minute of device time
+# A device standing still (reported speed under this) has its positions
+# averaged: indoor GPS scatters far more than the accuracy it reports, and the
+# average of a still device is a better estimate than any single fix. A moving
+# device is taken fix by fix, so a real approach is never held back.
+STILL_MPS = 0.5
+SMOOTHING = 0.15  # weight of a new fix in the average
+RESET_GAP_S = 600.0
 
 
 class Track:
-    __slots__ = ("acc", "at", "head", "lat", "lon", "ring", "t")
+    __slots__ = ("acc", "at", "head", "lat", "lon", "ring", "still", "t")
 
     def __init__(self) -> None:
         self.t = -1.0  # device time of the live fix; < 0: none yet
@@ -23,14 +30,31 @@ class Track:
         self.acc = 0.0
         self.ring: array[float] | None = None
         self.head = 0
+        self.still = 0  # fixes averaged into the current estimate
 
     @property
     def known(self) -> bool:
         return self.t >= 0.0
 
-    def update(self, t: float, at: float, lat: float, lon: float, acc: float) -> None:
-        self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
+    def update(
+        self, t: float, at: float, lat: float, lon: float, acc: float, speed: float | None
+    ) -> None:
         self.remember(t, lat, lon, acc)
+        if (
+            speed is not None
+            and speed < STILL_MPS
+            and self.still
+            and t - self.t < RESET_GAP_S
+            and abs(lat - self.lat) < 0.005
+            and abs(lon - self.lon) < 0.007
+        ):
+            w = SMOOTHING if self.still > 2 else 1.0 / (self.still + 1)
+            lat = self.lat + (lat - self.lat) * w
+            lon = self.lon + (lon - self.lon) * w
+            self.still += 1
+        else:
+            self.still = 1 if speed is not None and speed < STILL_MPS else 0
+        self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:
         """Keep a position in the ring only (late fixes never become the live one)."""

@@ -1,0 +1,163 @@
+"""Proximity rules: breach, pre-alert, approach, all-clear, jitter, stale fixes."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from korgoo.domain.decisions import Confidence, DecisionKind, Priority
+from korgoo.domain.events import OrderChange
+from korgoo.engine import Engine
+
+from .conftest import HOME, T0, kinds, make_terms, north_of, rfix, vfix
+
+
+def started(**kw: object) -> Engine:
+    e = Engine()
+    e.apply(OrderChange(at=T0, terms=make_terms(**kw)))  # type: ignore[arg-type]
+    return e
+
+
+def walk_in_and_out(e: Engine, start_m: float = 2500.0, step_m: float = 90.0) -> list:
+    """Respondent walks south to 100 m from her home, then back north."""
+    out = []
+    t = T0 + 60
+    dist = start_m
+    while dist > 100:
+        out += e.apply(vfix(t - 5, HOME))
+        out += e.apply(rfix(t, north_of(HOME, dist), speed=3.0, heading=180.0))
+        dist -= step_m
+        t += 30
+    while dist < start_m:
+        out += e.apply(vfix(t - 5, HOME))
+        out += e.apply(rfix(t, north_of(HOME, dist), speed=3.0, heading=0.0))
+        dist += step_m
+        t += 30
+    return out
+
+
+def test_approach_breach_and_all_clear_in_order() -> None:
+    out = walk_in_and_out(started())
+    seq = [(d.kind.value, d.rule or d.message) for d in out]
+    opened = [r for k, r in seq if k == "opened"]
+    assert opened == ["proximity.prealert", "proximity.approach", "proximity.breach"]
+    # At 520 m (10 m radii) a breach of 500 m is possible: shown, not paged;
+    # at 430 m it is certain and the same episode pages as P1.
+    steps = [d for d in out if d.rule == "proximity.breach"]
+    assert [(d.kind.value, d.priority) for d in steps] == [
+        ("opened", Priority.P4),
+        ("updated", Priority.P1),
+        ("cleared", None),
+    ]
+    assert len({d.alert_key for d in steps}) == 1
+    breach = steps[1]
+    assert breach.pages and breach.confidence is Confidence.CERTAIN
+    # Evidence: distance at or under the minimum distance, both radii recorded.
+    assert breach.evidence["distance_m"] <= 500.0  # type: ignore[operator]
+    assert breach.evidence["limit_m"] == 500.0
+    assert breach.rule_version == 1 and breach.params_rev
+    warns = [d.message for d in out if d.kind is DecisionKind.WARN]
+    assert warns == ["prealert", "approach", "alert", "all_clear"]
+    instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
+    assert instructs == ["leave_now", "clear"]
+    # Every episode that opened was cleared by the end.
+    for rule in ("proximity.prealert", "proximity.approach"):
+        assert kinds(out, rule) == ["opened", "cleared"], rule
+
+
+def test_probable_breach_waits_for_k_fixes() -> None:
+    e = started()
+    # Centres 480 m apart, radii 40 m each: probable (not certain) within 500 m.
+    pos = north_of(HOME, 480)
+    e.apply(vfix(T0 + 50, HOME, acc=40))
+    first = e.apply(rfix(T0 + 60, pos, acc=40))
+    assert "opened" not in kinds(first, "proximity.breach")
+    second = e.apply(rfix(T0 + 70, pos, acc=40))
+    opened = [d for d in second if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.PROBABLE
+    assert opened[0].priority is Priority.P1
+
+
+def test_possible_breach_is_shown_but_does_not_page() -> None:
+    e = started()
+    pos = north_of(HOME, 560)  # 560 - 40 - 40 = 480 < 500: possible only
+    e.apply(vfix(T0 + 50, HOME, acc=40))
+    out = e.apply(rfix(T0 + 60, pos, acc=40)) + e.apply(rfix(T0 + 70, pos, acc=40))
+    opened = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1
+    assert opened[0].confidence is Confidence.POSSIBLE
+    assert opened[0].priority is Priority.P4 and not opened[0].pages
+    assert not [d for d in out if d.kind is DecisionKind.INSTRUCT]
+    # Later certain evidence raises the same episode and pages.
+    up = e.apply(rfix(T0 + 80, north_of(HOME, 300), acc=10))
+    upd = [d for d in up if d.rule == "proximity.breach"]
+    assert [d.kind for d in upd] == [DecisionKind.UPDATED]
+    assert upd[0].alert_key == opened[0].alert_key and upd[0].priority is Priority.P1
+    assert [d.message for d in up if d.kind is DecisionKind.INSTRUCT] == ["leave_now"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_jitter_at_the_boundary_does_not_flap(seed: int) -> None:
+    """Respondent lives 700 m from her; 80 m of GPS jitter must not flood operators.
+
+    He is inside the 1,000 m warning distance all day: one standing pre-alert,
+    never a breach, never a flapping open/clear.
+    """
+    e = started(min_distance_m=500.0, warning_distance_m=1000.0)
+    rng = random.Random(seed)
+    his_home = north_of(HOME, 700)
+
+    def jit(p: tuple[float, float]) -> tuple[float, float]:
+        return p[0] + rng.gauss(0, 80) / 111_045, p[1] + rng.gauss(0, 80) / 81_400
+
+    out = []
+    for i in range(2880):  # one day at 30 s
+        t = T0 + 60 + i * 30
+        out += e.apply(vfix(t - 3, jit(HOME), acc=30, speed=0.0))
+        out += e.apply(rfix(t, jit(his_home), acc=30, speed=0.0, heading=0.0))
+    assert kinds(out, "proximity.breach") == []
+    assert kinds(out, "proximity.approach") == []
+    assert kinds(out, "proximity.prealert") == ["opened"]
+    assert [d.message for d in out if d.kind is DecisionKind.INSTRUCT] == []
+
+
+def test_stale_victim_fix_widens_uncertainty() -> None:
+    e = started()
+    e.apply(vfix(T0 + 10, HOME, acc=10))
+    # 10 minutes later: her fix is 600 s old; 600 s at 1.5 m/s widens 10 m to 910 m.
+    pos = north_of(HOME, 450)
+    out = e.apply(rfix(T0 + 610, pos, acc=10)) + e.apply(rfix(T0 + 620, pos, acc=10))
+    opened = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1
+    assert opened[0].confidence is Confidence.PROBABLE  # not certain: she may have moved
+    assert opened[0].evidence["protected_radius_m"] >= 900.0  # type: ignore[operator]
+
+
+def test_counterpart_too_old_is_no_evidence() -> None:
+    e = started()
+    e.apply(vfix(T0 + 10, HOME))
+    out = e.apply(rfix(T0 + 10 + 901, north_of(HOME, 50)))
+    assert kinds(out, "proximity.breach") == []
+
+
+def test_victim_moving_towards_respondent_also_breaches() -> None:
+    e = started()
+    his = north_of(HOME, 1500)
+    e.apply(rfix(T0 + 10, his))
+    out = []
+    for i, dist in enumerate(range(1500, 0, -100)):
+        t = T0 + 20 + i * 20
+        out += e.apply(rfix(t, his))
+        out += e.apply(vfix(t + 1, north_of(his, -dist)))
+    assert "opened" in kinds(out, "proximity.breach")
+
+
+def test_paused_sharing_stops_dynamic_zone() -> None:
+    from korgoo.domain.events import Signal, SignalKind
+
+    e = started()
+    e.apply(vfix(T0 + 10, HOME))
+    e.apply(Signal("victim-app-1", T0 + 20, T0 + 20, SignalKind.SHARING_PAUSED))
+    out = e.apply(rfix(T0 + 30, north_of(HOME, 50))) + e.apply(rfix(T0 + 40, north_of(HOME, 50)))
+    assert kinds(out, "proximity.breach") == []

@@ -1,0 +1,212 @@
+"""Zone rules (with schedules), curfew, device signals and time-based rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from korgoo.domain.decisions import DecisionKind, Priority
+from korgoo.domain.events import CheckinDue, OrderChange, Signal, SignalKind
+from korgoo.domain.terms import ScheduleWindow, ZoneSpec
+from korgoo.engine import Engine
+
+from .conftest import HOME, T0, home_zone, kinds, make_terms, north_of, rfix, vfix
+
+# 2026-11-30 is a Monday; 12:00 UTC is 18:00 in Bishkek.
+MONDAY_NOON_UTC = datetime(2026, 11, 30, 12, 0, tzinfo=UTC).timestamp()
+
+
+def started(at: float = T0, **kw: object) -> Engine:
+    e = Engine()
+    terms = make_terms(starts_at=at, ends_at=at + 30 * 86400, **kw)  # type: ignore[arg-type]
+    e.apply(OrderChange(at=at, terms=terms))
+    return e
+
+
+def sig(t: float, kind: SignalKind, device: str = "bracelet-1", value: float | None = None):
+    return Signal(device, t, t, kind, value)
+
+
+def test_exclusion_zone_entry_and_exit() -> None:
+    e = started(zones=(home_zone(200),))
+    out = []
+    for i, dist in enumerate([600, 400, 250, 100, 50, 100, 300, 400, 500, 600, 700]):
+        out += e.apply(rfix(T0 + 60 + i * 30, north_of(HOME, dist), acc=10))
+    assert kinds(out, "zone.exclusion") == ["opened", "cleared"]
+    opened = next(d for d in out if d.rule == "zone.exclusion")
+    assert opened.priority is Priority.P2 and opened.pages
+    assert opened.evidence["zone_name"] == "Home of the protected person"
+    instr = [(d.message, d.subject) for d in out if d.kind is DecisionKind.INSTRUCT]
+    assert instr == [("leave_zone", "home"), ("clear", "")]
+
+
+def test_zone_at_night_only_is_ignored_by_day() -> None:
+    night = (ScheduleWindow(days=(0, 1, 2, 3, 4, 5, 6), start=22 * 60, end=6 * 60),)
+    zone = home_zone(200, schedule=night)
+    # 18:00 Bishkek time: not in force.
+    e = started(at=MONDAY_NOON_UTC - 3600, zones=(zone,))
+    day = []
+    for i in range(5):
+        day += e.apply(rfix(MONDAY_NOON_UTC + i * 30, HOME))
+    assert kinds(day, "zone.exclusion") == []
+    # 23:00 Bishkek time (17:00 UTC): in force.
+    night_t = MONDAY_NOON_UTC + 5 * 3600
+    out = []
+    for i in range(3):
+        out += e.apply(rfix(night_t + i * 30, HOME))
+    assert kinds(out, "zone.exclusion") == ["opened"]
+    # 06:00 the window closes: the episode returns to normal.
+    morning = MONDAY_NOON_UTC + 12 * 3600 + 60
+    out = e.apply(rfix(morning, HOME))
+    assert kinds(out, "zone.exclusion") == ["cleared"]
+    assert next(d for d in out if d.rule == "zone.exclusion").message == "schedule_ended"
+
+
+def test_polygon_zone_uncertain_position_needs_two_fixes() -> None:
+    lat, lon = north_of(HOME, 3000)
+    d = 0.002
+    school = ZoneSpec(
+        zone_id="school",
+        name="School No. 5",
+        kind="exclusion",
+        geometry={
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [lon - d, lat - d],
+                    [lon + d, lat - d],
+                    [lon + d, lat + d],
+                    [lon - d, lat + d],
+                    [lon - d, lat - d],
+                ]
+            ],
+        },
+    )
+    e = started(zones=(school,))
+    edge = (lat + d - 10 / 111_045, lon)  # 10 m inside the north edge, 60 m accuracy
+    first = e.apply(rfix(T0 + 60, edge, acc=60))
+    assert kinds(first, "zone.exclusion") == []
+    second = e.apply(rfix(T0 + 90, edge, acc=60))
+    assert kinds(second, "zone.exclusion") == ["opened"]
+
+
+def test_curfew_inclusion_zone_exit() -> None:
+    curfew = ZoneSpec(
+        zone_id="curfew",
+        name="Registered address",
+        kind="inclusion",
+        geometry={"type": "Point", "coordinates": [HOME[1] + 0.05, HOME[0]]},
+        radius_m=150,
+        schedule=(ScheduleWindow(days=(0, 1, 2, 3, 4, 5, 6), start=22 * 60, end=6 * 60),),
+    )
+    home = (HOME[0], HOME[1] + 0.05)
+    night_t = MONDAY_NOON_UTC + 5 * 3600  # 23:00 local
+    e = started(at=MONDAY_NOON_UTC, zones=(curfew,))
+    out = e.apply(rfix(night_t, home)) + e.apply(rfix(night_t + 30, home))
+    assert kinds(out, "zone.inclusion") == []
+    away = north_of(home, 1000)
+    out = e.apply(rfix(night_t + 60, away)) + e.apply(rfix(night_t + 90, away))
+    assert kinds(out, "zone.inclusion") == ["opened"]
+    out = e.apply(rfix(night_t + 120, home))
+    out += e.apply(rfix(night_t + 200, home))
+    assert kinds(out, "zone.inclusion") == ["cleared"]
+
+
+def test_strap_open_is_p1_near_the_victim_and_clears_when_closed() -> None:
+    e = started()
+    e.apply(vfix(T0 + 10, HOME))
+    e.apply(rfix(T0 + 20, north_of(HOME, 800)))
+    out = e.apply(sig(T0 + 30, SignalKind.STRAP_OPEN))
+    assert [(d.kind, d.priority) for d in out] == [(DecisionKind.OPENED, Priority.P1)]
+    assert e.apply(sig(T0 + 31, SignalKind.STRAP_OPEN)) == []  # still the same episode
+    out = e.apply(sig(T0 + 40, SignalKind.STRAP_CLOSED))
+    assert kinds(out) == ["cleared"]
+    far = started()
+    far.apply(rfix(T0 + 20, north_of(HOME, 5000)))
+    assert far.apply(sig(T0 + 30, SignalKind.TAMPER))[0].priority is Priority.P2
+
+
+def test_victim_panic_is_p1_and_returns_to_normal_at_once() -> None:
+    e = started()
+    e.apply(vfix(T0 + 10, HOME))
+    out = e.apply(sig(T0 + 20, SignalKind.SOS, device="victim-app-1"))
+    assert [(d.kind, d.rule, d.priority) for d in out] == [
+        (DecisionKind.OPENED, "panic", Priority.P1),
+        (DecisionKind.CLEARED, "panic", None),
+    ]
+    assert out[0].evidence["last_fix"][1:3] == [HOME[0], HOME[1]]  # type: ignore[index]
+    # A repeat press within the window is the same episode.
+    assert e.apply(sig(T0 + 50, SignalKind.SOS, device="victim-app-1")) == []
+    again = e.apply(sig(T0 + 500, SignalKind.SOS, device="victim-app-1"))
+    assert again[0].alert_key.endswith(":2")
+
+
+def test_battery_two_levels_with_hysteresis() -> None:
+    e = started()
+    out = []
+    for i, level in enumerate([50, 21, 19, 18, 12, 9, 11, 14, 16, 22, 26]):
+        out += e.apply(sig(T0 + 60 * (i + 1), SignalKind.HEARTBEAT, value=level))
+    assert kinds(out, "battery.low") == ["opened", "cleared"]
+    assert kinds(out, "battery.critical") == ["opened", "cleared"]
+    low = [d for d in out if d.rule == "battery.low"]
+    assert low[0].evidence["battery_pct"] == 19
+    assert low[1].at == T0 + 60 * 11  # cleared at 26 %, not at 22 %
+    crit = [d for d in out if d.rule == "battery.critical"]
+    assert crit[0].priority is Priority.P2
+    assert crit[1].at == T0 + 60 * 9  # 16 % >= 10 + 5
+
+
+def test_no_signal_fires_at_its_due_time_whatever_the_ticks() -> None:
+    def run(tick_every: float) -> list[str]:
+        e = started()
+        out = e.apply(rfix(T0 + 10, HOME))
+        t = T0 + 10
+        while t < T0 + 2000:
+            t += tick_every
+            out += e.tick(t)
+        out += e.apply(rfix(T0 + 2100, HOME))
+        return [f"{d.kind}:{d.rule}:{d.at}" for d in out if d.subject == "bracelet-1"]
+
+    fine, coarse = run(1.0), run(337.0)
+    assert fine == coarse
+    assert fine[0] == f"opened:device.no_signal:{T0 + 10 + 600}"
+    assert fine[1].startswith("cleared:device.no_signal")
+
+
+def test_power_off_holds_back_no_signal_and_clears_on_contact() -> None:
+    e = started()
+    e.apply(rfix(T0 + 10, HOME))
+    out = e.apply(sig(T0 + 20, SignalKind.POWER_OFF))
+    assert kinds(out, "device.power_off") == ["opened"]
+    out = e.tick(T0 + 5000)
+    assert [d for d in out if d.subject == "bracelet-1"] == []
+    out = e.apply(rfix(T0 + 5010, HOME))
+    assert kinds(out, "device.power_off") == ["cleared"]
+
+
+def test_mock_location_alerts_and_the_position_is_not_used() -> None:
+    e = started(zones=(home_zone(200),))
+    out = e.apply(rfix(T0 + 10, HOME, mock=True)) + e.apply(rfix(T0 + 20, HOME, mock=True))
+    assert kinds(out, "device.mock_location") == ["opened", "cleared"]
+    assert kinds(out, "zone.exclusion") == []
+
+
+def test_missed_check_in() -> None:
+    e = started()
+    e.apply(CheckinDue(order_id="order-1", at=T0 + 100, due=T0 + 400))
+    out = e.tick(T0 + 399)
+    assert kinds(out) == []
+    out = e.tick(T0 + 401)
+    assert kinds(out, "checkin.missed") == ["opened"]
+    out = e.apply(sig(T0 + 500, SignalKind.CHECK_IN))
+    assert kinds(out, "checkin.missed") == ["cleared"]
+    # Checked in on time: nothing.
+    e.apply(CheckinDue(order_id="order-1", at=T0 + 600, due=T0 + 900))
+    e.apply(sig(T0 + 700, SignalKind.CHECK_IN))
+    assert kinds(e.tick(T0 + 1000), "checkin.missed") == []
+
+
+def test_permission_revoked_is_monitoring_lost() -> None:
+    e = started()
+    out = e.apply(sig(T0 + 10, SignalKind.PERMISSION_REVOKED))
+    assert kinds(out, "device.monitoring_lost") == ["opened"]
+    assert kinds(e.apply(rfix(T0 + 20, HOME)), "device.monitoring_lost") == ["cleared"]
