@@ -412,7 +412,7 @@ def _gps_time(data: bytes, tz_offset_min: int) -> float | None:
 
 
 def _battery(level: int) -> float | None:
-    return round(level * 100 / 6) if level <= 6 else None
+    return float(level * 100 // 6) if level <= 6 else None  # Traccar rounds down too
 
 
 # --- server ------------------------------------------------------------------------
