@@ -10,6 +10,7 @@ from korgoo.alerts.policy import (
     default_policy,
     default_priority,
     due_escalations,
+    next_escalation_at,
     policy_from_mapping,
     priority_rank,
     sla_due,
@@ -144,3 +145,11 @@ def test_no_escalation_once_acknowledged_but_yes_after_return_to_normal() -> Non
     assert due_escalations(_alert(policy, acked=True, acked_at=1001.0), 5000.0) == []
     rtn = _alert(policy, active=False, returned_at=1010.0)
     assert due_escalations(rtn, 5000.0) == list(policy.steps)
+
+
+def test_next_escalation_at_is_the_first_step_not_taken() -> None:
+    policy = default_policy(Priority.P1)
+    assert next_escalation_at(_alert(policy)) == 1060.0
+    assert next_escalation_at(_alert(policy, escalations_done=1)) == 1120.0
+    assert next_escalation_at(_alert(policy, escalations_done=2)) is None
+    assert next_escalation_at(_alert(policy, acked=True, acked_at=1001.0)) is None

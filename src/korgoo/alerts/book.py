@@ -24,7 +24,13 @@ import msgspec
 
 from korgoo.alerts import machine
 from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition
-from korgoo.alerts.policy import confidence_rank, default_policy, default_priority, priority_rank
+from korgoo.alerts.policy import (
+    confidence_rank,
+    default_policy,
+    default_priority,
+    next_escalation_at,
+    priority_rank,
+)
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 
 REOPEN_SEP = "/reopened-"
@@ -94,12 +100,15 @@ class AlertBook:
 
     def tick(self, now: float) -> list[Transition]:
         """SLA escalations due by `now`, each stamped at its due time, in time order."""
+        due = []
+        for key, alert in self._live.items():
+            at = next_escalation_at(alert)
+            if at is not None and at <= now:
+                due.append(key)
         out: list[Transition] = []
-        for key in sorted(self._live):
-            alert, transitions = machine.escalate_due(self._live[key], now)
-            if transitions:
-                self._live[key] = alert
-                out += transitions
+        for key in sorted(due):
+            self._live[key], transitions = machine.escalate_due(self._live[key], now)
+            out += transitions
         out.sort(key=lambda t: (t.at, t.alert_key))  # stable: steps of one alert keep order
         return out
 

@@ -160,6 +160,13 @@ def sla_due(alert: Alert) -> float | None:
     return alert.opened_at + alert.policy.ack_sla_s
 
 
+def next_escalation_at(alert: Alert) -> float | None:
+    """When the next step of the alert's policy comes due; None if none will."""
+    if alert.acked or alert.resolved or alert.escalations_done >= len(alert.policy.steps):
+        return None
+    return alert.opened_at + alert.policy.steps[alert.escalations_done].after_s
+
+
 def due_escalations(alert: Alert, now: float) -> list[EscalationStep]:
     """The steps of the alert's frozen policy due by `now` and not yet taken.
 
