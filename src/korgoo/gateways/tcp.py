@@ -64,6 +64,11 @@ def plausible_time(t: float, at: float) -> bool:
     return EARLIEST_DEVICE_TIME <= t <= at + LATEST_AHEAD_S
 
 
+# Flag for an alarm frame whose alarm maps to none of our Signal kinds: nothing
+# is stored for it, so the server logs it for operators to look at.
+UNMAPPED_ALARM = "general"
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     """What one frame gave.
@@ -145,6 +150,8 @@ async def serve_framed(
             connection.log.exception("connection_failed")
         finally:
             CONNECTIONS.labels(protocol).dec()
+            if connection.crc_errors:
+                connection.log.info("connection_crc_errors", count=connection.crc_errors)
             await _close(writer)
 
     return await asyncio.start_server(on_connect, host, port, backlog=backlog)
@@ -224,6 +231,8 @@ class _Connection:
                 break
             if decoded.dropped:
                 self._reject(decoded.dropped)
+            if UNMAPPED_ALARM in decoded.flags:
+                self.log.warning("alarm_not_mapped", kind=decoded.kind, flags=decoded.flags)
             if decoded.events:
                 DECODED.labels(self.protocol).inc(len(decoded.events))
                 messages.extend(

@@ -69,7 +69,14 @@ import re
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways.ingest import DeviceInfo, Ingest
-from korgoo.gateways.tcp import Decoded, Limits, gps_accuracy_m, plausible_time, serve_framed
+from korgoo.gateways.tcp import (
+    UNMAPPED_ALARM,
+    Decoded,
+    Limits,
+    gps_accuracy_m,
+    plausible_time,
+    serve_framed,
+)
 from korgoo.settings import Settings, get_settings
 
 PROTOCOL = "watch"
@@ -239,7 +246,7 @@ def decode(frame: bytes, device: DeviceInfo, at: float) -> Decoded:
         if is_alarm and not any(
             isinstance(e, Signal) and e.kind is not SignalKind.HEARTBEAT for e in events
         ):
-            flags = (*flags, "general")
+            flags = (*flags, UNMAPPED_ALARM)
         reply = _reply(header, "AL") if is_alarm else b""
         return Decoded(kind, events, reply, length_ok=length_ok, flags=flags)
     if kind == "INIT":
