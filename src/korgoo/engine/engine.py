@@ -71,13 +71,24 @@ class Engine:
         if monitors is None:
             self._reject("unknown_device", fix.device_id, now, out)
             return
-        problem = fix_problem(fix, self.params)
-        if problem is not None:
-            self._reject(problem, fix.device_id, now, out)
-            return
+        lat, lon, acc, p = fix.lat, fix.lon, fix.acc, self.params
+        # The plain comparisons are the fast check; NaN fails them all, and the
+        # full check then names the reason.
+        if not (
+            -90.0 <= lat <= 90.0
+            and -180.0 <= lon <= 180.0
+            and 0.0 < acc <= p.max_accuracy_m
+            and fix.t <= fix.at + p.max_future_s
+        ):
+            problem = fix_problem(fix, p)
+            if problem is not None:
+                self._reject(problem, fix.device_id, now, out)
+                return
         for m in monitors:
-            m.on_fix(fix, now, out)
-            self._arm_silence(m, fix.device_id)
+            dev = m.on_fix(fix, now, out)
+            if dev is not None and not dev.timer_pending:
+                dev.timer_pending = True
+                self._push(m.no_signal_due(dev), _SILENCE, m.order_id, fix.device_id)
 
     def _signal(self, sig: Signal, now: float, out: list[Decision]) -> None:
         monitors = self._by_device.get(sig.device_id)

@@ -13,7 +13,7 @@ import math
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.schedule import schedule_active
-from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
+from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms, ZoneSpec
 from korgoo.engine.episode import Episode, Step, force_clear, observe
 from korgoo.engine.params import RULES, RuleParams
 from korgoo.engine.track import Track
@@ -24,6 +24,7 @@ PAGING = (Confidence.CERTAIN, Confidence.PROBABLE)
 
 class DeviceState:
     __slots__ = (
+        "alarmed",
         "device_id",
         "kind",
         "last_contact",
@@ -49,6 +50,7 @@ class DeviceState:
         self.sos_last = -1e18
         self.mock_last = -1e18
         self.timer_pending = False
+        self.alarmed = False  # a contact-cleared episode may be open
 
 
 class OrderMonitor:
@@ -56,12 +58,16 @@ class OrderMonitor:
         "active",
         "checkin_due",
         "devices",
+        "ends_at",
         "episodes",
+        "far_m",
         "instructed",
         "order_id",
         "params",
+        "pkeys",
         "protected",
         "respondent",
+        "starts_at",
         "terms",
         "warned",
         "zones",
@@ -80,6 +86,9 @@ class OrderMonitor:
         self.zones: list[tuple[ZoneSpec, CompiledZone]] = []
         self.checkin_due = -1.0
         self.active = False
+        self.starts_at = self.ends_at = 0.0
+        self.far_m = 0.0
+        self.pkeys: dict[str, tuple[str, str, str]] = {}
         self.set_terms(terms, now, [])
 
     # -- order terms ---------------------------------------------------------
@@ -106,8 +115,19 @@ class OrderMonitor:
                 devices[device_id] = dev
         self.devices = devices
         self.protected = {p.person_id: self.protected[p.person_id] for p in terms.protected}
-        self.active = terms.active_at(now)
-        if not self.active:
+        self.pkeys = {
+            pid: (
+                "proximity.breach|" + pid,
+                "proximity.prealert|" + pid,
+                "proximity.approach|" + pid,
+            )
+            for pid in self.protected
+        }
+        params = self.params
+        self.far_m = max(terms.warning_distance_m + params.clear_margin_m, params.approach_range_m)
+        self.starts_at, self.ends_at = terms.starts_at, terms.ends_at
+        self.active = terms.status is OrderStatus.ACTIVE
+        if not terms.active_at(now):
             self.close_all(now, "order_not_in_force", out)
 
     def close_all(self, now: float, reason: str, out: list[Decision]) -> None:
@@ -118,38 +138,40 @@ class OrderMonitor:
 
     # -- fixes ---------------------------------------------------------------
 
-    def on_fix(self, fix: Fix, now: float, out: list[Decision]) -> None:
+    def on_fix(self, fix: Fix, now: float, out: list[Decision]) -> DeviceState | None:
         dev = self.devices.get(fix.device_id)
-        if dev is None or not self.terms.active_at(now):
-            return
-        late = fix.t < dev.last_t or fix.at - fix.t > self.params.late_after_s
-        self._contact(dev, now, out)
+        if dev is None or not (self.active and self.starts_at <= now < self.ends_at):
+            return None
+        t = fix.t
+        late = t < dev.last_t or fix.at - t > self.params.late_after_s
+        dev.last_contact = now
+        if dev.alarmed:
+            self._contact(dev, now, out)
         if late:
             self._late_fix(dev, fix, now, out)
-            return
-        dev.last_t = fix.t
+            return dev
+        dev.last_t = t
         if fix.charging:
             self._charging(dev, now, out)
         if fix.battery is not None:
-            self._battery(dev, fix.battery, fix.t, now, out)
+            self._battery(dev, fix.battery, t, now, out)
         if fix.mock:
-            self._mock(dev, fix.t, now, out)
-            return  # a mocked position is no evidence either way
+            self._mock(dev, t, now, out)
+            return dev  # a mocked position is no evidence either way
         if dev.respondent:
             track = self.respondent
-            track.update(fix.t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
+            track.update(t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
             for pid, ptrack in self.protected.items():
-                if ptrack.known:
+                if ptrack.t >= 0.0:
                     self._proximity(pid, track, ptrack, fix.speed, fix.heading, now, out)
             if self.zones:
                 self._zones(fix, now, out)
-        else:
-            if not dev.sharing:
-                return
+        elif dev.sharing:
             ptrack = self.protected[dev.person_id]
-            ptrack.update(fix.t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
-            if self.respondent.known:
+            ptrack.update(t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
+            if self.respondent.t >= 0.0:
                 self._proximity(dev.person_id, self.respondent, ptrack, None, None, now, out)
+        return dev
 
     def _proximity(
         self,
@@ -169,17 +191,13 @@ class OrderMonitor:
         rr = r.acc if dt >= 0 else stale_radius_m(r.acc, -dt, p.stale_speed_mps)
         rv = v.acc if dt <= 0 else stale_radius_m(v.acc, dt, p.stale_speed_mps)
         d = distance_m(r.lat, r.lon, v.lat, v.lon)
+        lower = d - rr - rv
+        b_key, w_key, a_key = self.pkeys[pid]
+        if lower > self.far_m and _idle(self.episodes, b_key, w_key, a_key):
+            return  # far away and nothing open or pending: the common case
         terms = self.terms
         dmin, dwarn = terms.min_distance_m, terms.warning_distance_m
         t = max(r.t, v.t)
-        lower = d - rr - rv
-        b_key = "proximity.breach|" + pid
-        w_key = "proximity.prealert|" + pid
-        a_key = "proximity.approach|" + pid
-        if lower > dwarn + p.clear_margin_m + p.approach_range_m and _idle(
-            self.episodes, b_key, w_key, a_key
-        ):
-            return  # far away and nothing open or pending: the common case
         evidence = {
             "distance_m": round(d, 1),
             "respondent_radius_m": round(rr, 1),
@@ -479,7 +497,9 @@ class OrderMonitor:
         if kind is SignalKind.SHARING_RESUMED:
             dev.sharing = True
         if kind is not SignalKind.POWER_OFF:
-            self._contact(dev, now, out)
+            dev.last_contact = now
+            if dev.alarmed:
+                self._contact(dev, now, out)
         if kind is SignalKind.STRAP_OPEN or kind is SignalKind.TAMPER:
             prio = Priority.P1 if self._near_victim() else Priority.P2
             ep = self._ep("device.strap|" + dev.device_id)
@@ -525,6 +545,7 @@ class OrderMonitor:
             if not ep.open:
                 ep.open = True
                 ep.next_number()
+                dev.alarmed = True
                 prio = Priority.P2 if dev.respondent else Priority.P4
                 self._emit(
                     DecisionKind.OPENED,
@@ -546,6 +567,7 @@ class OrderMonitor:
             if not ep.open:
                 ep.open = True
                 ep.next_number()
+                dev.alarmed = True
                 prio = Priority.P2 if dev.respondent else Priority.P4
                 self._emit(
                     DecisionKind.OPENED,
@@ -613,6 +635,7 @@ class OrderMonitor:
             return
         ep.open = True
         ep.next_number()
+        dev.alarmed = True
         prio = Priority.P2 if dev.respondent else Priority.P4
         self._emit(
             DecisionKind.OPENED,
@@ -633,9 +656,7 @@ class OrderMonitor:
     # -- device helpers -------------------------------------------------------
 
     def _contact(self, dev: DeviceState, now: float, out: list[Decision]) -> None:
-        dev.last_contact = now
-        if not self.episodes:
-            return
+        dev.alarmed = False
         did = dev.device_id
         self._force_clear("device.no_signal", did, now, "contact", out)
         self._force_clear("device.monitoring_lost", did, now, "contact", out)

@@ -20,7 +20,7 @@ RESET_GAP_S = 600.0
 
 
 class Track:
-    __slots__ = ("acc", "at", "head", "lat", "lon", "ring", "still", "t")
+    __slots__ = ("acc", "at", "head", "lat", "lon", "ring", "ring_t", "still", "t")
 
     def __init__(self) -> None:
         self.t = -1.0  # device time of the live fix; < 0: none yet
@@ -30,6 +30,7 @@ class Track:
         self.acc = 0.0
         self.ring: array[float] | None = None
         self.head = 0
+        self.ring_t = -1e18  # device time of the newest ring entry
         self.still = 0  # fixes averaged into the current estimate
 
     @property
@@ -39,7 +40,8 @@ class Track:
     def update(
         self, t: float, at: float, lat: float, lon: float, acc: float, speed: float | None
     ) -> None:
-        self.remember(t, lat, lon, acc)
+        if t - self.ring_t >= SPACING_S:
+            self.remember(t, lat, lon, acc)
         if (
             speed is not None
             and speed < STILL_MPS
@@ -61,11 +63,11 @@ class Track:
         ring = self.ring
         if ring is None:
             ring = self.ring = array("d", [-1.0]) * (RING * 4)
-        last = ring[((self.head - 1) % RING) * 4]
-        if last < 0.0 or abs(t - last) >= SPACING_S:
+        if abs(t - self.ring_t) >= SPACING_S:
             i = self.head * 4
             ring[i], ring[i + 1], ring[i + 2], ring[i + 3] = t, lat, lon, acc
             self.head = (self.head + 1) % RING
+            self.ring_t = t
 
     def forget(self) -> None:
         """Sharing paused: the position is no longer evidence of where she is."""
