@@ -145,6 +145,8 @@ async def serve_framed(
         connection = _Connection(ingest, protocol, codec_factory(limits.max_frame_bytes), writer)
         try:
             await connection.run(reader, limits.idle_timeout_s)
+        except ConnectionError as error:  # the device went away mid-write
+            connection.log.info("connection_lost", error=str(error))
         except Exception:
             # A bug in one connection must never take the server down.
             connection.log.exception("connection_failed")
