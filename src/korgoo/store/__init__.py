@@ -1,0 +1,1 @@
+"""The store: SQLite (embedded default) or PostgreSQL through SQLAlchemy Core."""

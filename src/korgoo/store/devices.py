@@ -1,0 +1,190 @@
+"""Devices: enrolment, per-device secrets, assignment to persons, unknown senders.
+
+A device reports for one person at a time. Assigning it again closes the open
+assignment (its `to_at` is set) and opens a new one, so the history of who wore
+which device when is kept; a partial unique index in the database refuses two
+open assignments of one device. Device secrets are stored as argon2id hashes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import argon2
+import msgspec
+import sqlalchemy as sa
+
+from korgoo.domain.terms import DeviceKind
+from korgoo.gateways.ingest import DeviceInfo
+from korgoo.store.dialect import greatest, insert
+from korgoo.store.schema import device_assignments, devices, unknown_devices
+
+SAMPLE_BYTES = 256  # how much of an unknown device's message is kept for operators
+
+_hasher = argon2.PasswordHasher()
+
+
+class Assignment(msgspec.Struct, frozen=True):
+    device_id: str
+    person_id: str
+    from_at: float
+    to_at: float | None
+    assigned_by: str
+
+
+class UnknownDevice(msgspec.Struct, frozen=True):
+    protocol: str
+    ident: str
+    first_seen: float
+    last_seen: float
+    count: int
+    remote: str
+    sample: str  # hex
+
+
+def enrol_device(
+    conn: sa.Connection,
+    device_id: str,
+    kind: DeviceKind,
+    *,
+    model: str = "",
+    tz_offset_min: int = 0,
+    secret: str | None = None,
+    at: float | None = None,
+) -> None:
+    conn.execute(
+        sa.insert(devices).values(
+            id=device_id,
+            kind=DeviceKind(kind).value,
+            model=model,
+            tz_offset_min=tz_offset_min,
+            secret_hash=None if secret is None else _hasher.hash(secret),
+            enrolled_at=time.time() if at is None else at,
+        )
+    )
+
+
+def load_devices(engine: sa.Engine) -> dict[str, DeviceInfo]:
+    """Every enrolled device by identity, for the gateways' in-memory lookup."""
+    query = sa.select(devices.c.id, devices.c.kind, devices.c.tz_offset_min)
+    with engine.connect() as conn:
+        return {
+            r.id: DeviceInfo(device_id=r.id, kind=r.kind, tz_offset_min=r.tz_offset_min)
+            for r in conn.execute(query)
+        }
+
+
+def device_secret_ok(engine: sa.Engine, device_id: str, secret: str) -> bool:
+    """Whether `secret` is the device's secret. Slow by design (argon2): check once
+    per session, not per message. A device without a secret never passes."""
+    with engine.connect() as conn:
+        stored = conn.scalar(sa.select(devices.c.secret_hash).where(devices.c.id == device_id))
+    if stored is None:
+        return False
+    try:
+        return _hasher.verify(stored, secret)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+
+
+def assign_device(
+    conn: sa.Connection,
+    device_id: str,
+    person_id: str,
+    *,
+    actor: str,
+    at: float | None = None,
+) -> None:
+    """Make `person_id` the wearer of `device_id` from `at`, closing any open assignment.
+
+    Assigning a device to the person it is already assigned to changes nothing.
+    """
+    at = time.time() if at is None else at
+    open_ = (device_assignments.c.device_id == device_id) & device_assignments.c.to_at.is_(None)
+    current = conn.scalar(sa.select(device_assignments.c.person_id).where(open_))
+    if current == person_id:
+        return
+    if current is not None:
+        conn.execute(sa.update(device_assignments).where(open_).values(to_at=at))
+    conn.execute(
+        sa.insert(device_assignments).values(
+            device_id=device_id, person_id=person_id, from_at=at, assigned_by=actor
+        )
+    )
+
+
+def unassign_device(conn: sa.Connection, device_id: str, *, at: float | None = None) -> bool:
+    """Close the device's open assignment; False if it had none."""
+    at = time.time() if at is None else at
+    result = conn.execute(
+        sa.update(device_assignments)
+        .where(device_assignments.c.device_id == device_id, device_assignments.c.to_at.is_(None))
+        .values(to_at=at)
+    )
+    return result.rowcount > 0
+
+
+def assignments(
+    engine: sa.Engine, *, device_id: str | None = None, person_id: str | None = None
+) -> list[Assignment]:
+    """Assignment history, oldest first, for a device and/or a person."""
+    query = sa.select(
+        device_assignments.c.device_id,
+        device_assignments.c.person_id,
+        device_assignments.c.from_at,
+        device_assignments.c.to_at,
+        device_assignments.c.assigned_by,
+    ).order_by(device_assignments.c.from_at, device_assignments.c.id)
+    if device_id is not None:
+        query = query.where(device_assignments.c.device_id == device_id)
+    if person_id is not None:
+        query = query.where(device_assignments.c.person_id == person_id)
+    with engine.connect() as conn:
+        return [msgspec.convert(dict(r), Assignment) for r in conn.execute(query).mappings()]
+
+
+def record_unknown_device(
+    conn: sa.Connection,
+    protocol: str,
+    ident: str,
+    *,
+    remote: str,
+    raw: bytes,
+    at: float | None = None,
+) -> None:
+    """Count a message from a device that is not enrolled, keeping a sample of the last one."""
+    at = time.time() if at is None else at
+    sample = raw[:SAMPLE_BYTES].hex()
+    stmt = insert(conn, unknown_devices).values(
+        protocol=protocol,
+        ident=ident,
+        first_seen=at,
+        last_seen=at,
+        count=1,
+        remote=remote,
+        sample=sample,
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["protocol", "ident"],
+            set_={
+                "last_seen": greatest(conn, unknown_devices.c.last_seen, stmt.excluded.last_seen),
+                "count": unknown_devices.c.count + 1,
+                "remote": stmt.excluded.remote,
+                "sample": stmt.excluded.sample,
+            },
+        )
+    )
+
+
+def list_unknown_devices(engine: sa.Engine, limit: int = 200) -> list[UnknownDevice]:
+    """Unknown senders not enrolled since, most recently seen first."""
+    enrolled = sa.select(devices.c.id).where(devices.c.id == unknown_devices.c.ident).exists()
+    query = (
+        sa.select(unknown_devices)
+        .where(~enrolled)
+        .order_by(unknown_devices.c.last_seen.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [msgspec.convert(dict(r), UnknownDevice) for r in conn.execute(query).mappings()]

@@ -1,0 +1,302 @@
+"""Protective orders and their versions. Versions are inserted, never updated.
+
+An order's identity (number, kind, issuing authority, legal basis, district) is
+fixed; everything a court or the police can vary lives in `order_versions`. A
+variation, extension, revocation or end of monitoring inserts version n+1 with
+`valid_from` = when it took effect, so what was ordered at any moment can be
+shown later (`terms_at`). Two concurrent variations of one order cannot both
+become version n+1: the primary key (order_id, version) refuses the second.
+
+`OrderTerms` for the engine combine a version with the devices assigned to the
+order's persons at the same moment.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+
+import msgspec
+import sqlalchemy as sa
+
+from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, OrderTerms, Party, ZoneSpec
+from korgoo.settings import get_settings
+from korgoo.store.schema import device_assignments, devices, order_versions, orders
+
+DAY_S = 86_400.0
+# What a variation may change; anything else is part of the order's identity.
+VARIABLE = frozenset(
+    {
+        "status",
+        "starts_at",
+        "ends_at",
+        "min_distance_m",
+        "warning_distance_m",
+        "checkins_per_day",
+        "zones",
+        "respondent_id",
+        "protected_ids",
+    }
+)
+_LIVE = (OrderStatus.DRAFT.value, OrderStatus.ACTIVE.value)
+
+
+class Order(msgspec.Struct, frozen=True):
+    id: str
+    number: str
+    kind: OrderKind
+    issuing_authority: str
+    legal_basis: str
+    district: str
+    created_at: float
+    created_by: str
+
+
+class OrderVersion(msgspec.Struct, frozen=True):
+    order_id: str
+    version: int
+    valid_from: float
+    status: OrderStatus
+    starts_at: float
+    ends_at: float
+    min_distance_m: float
+    warning_distance_m: float
+    checkins_per_day: int
+    reason: str
+    created_by: str
+    zones: tuple[ZoneSpec, ...]
+    respondent_id: str
+    protected_ids: tuple[str, ...]
+
+
+def create_order(
+    conn: sa.Connection,
+    *,
+    number: str,
+    kind: OrderKind,
+    issuing_authority: str,
+    legal_basis: str,
+    district: str,
+    respondent_id: str,
+    protected_ids: Sequence[str],
+    starts_at: float,
+    actor: str,
+    ends_at: float | None = None,
+    min_distance_m: float = 500.0,
+    warning_distance_m: float = 1000.0,
+    zones: Sequence[ZoneSpec] = (),
+    checkins_per_day: int = 0,
+    status: OrderStatus = OrderStatus.ACTIVE,
+    reason: str = "issued",
+    order_id: str | None = None,
+    at: float | None = None,
+) -> OrderVersion:
+    """Register an order and its version 1. Without `ends_at`, monitoring ends
+    `monitoring_max_days` after the start."""
+    at = time.time() if at is None else at
+    order = Order(
+        id=order_id or uuid.uuid4().hex,
+        number=number,
+        kind=OrderKind(kind),
+        issuing_authority=issuing_authority,
+        legal_basis=legal_basis,
+        district=district,
+        created_at=at,
+        created_by=actor,
+    )
+    conn.execute(sa.insert(orders).values(msgspec.to_builtins(order)))
+    if ends_at is None:
+        ends_at = starts_at + get_settings().monitoring_max_days * DAY_S
+    first = OrderVersion(
+        order_id=order.id,
+        version=1,
+        valid_from=at,
+        status=OrderStatus(status),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        min_distance_m=min_distance_m,
+        warning_distance_m=warning_distance_m,
+        checkins_per_day=checkins_per_day,
+        reason=reason,
+        created_by=actor,
+        zones=tuple(zones),
+        respondent_id=respondent_id,
+        protected_ids=tuple(protected_ids),
+    )
+    _insert_version(conn, first)
+    return first
+
+
+def vary_order(
+    conn: sa.Connection,
+    order_id: str,
+    changes: Mapping[str, object],
+    *,
+    reason: str,
+    actor: str,
+    at: float | None = None,
+) -> OrderVersion:
+    """Insert the next version of an order with `changes` applied to the latest one."""
+    unknown = set(changes) - VARIABLE
+    if unknown:
+        raise ValueError(f"cannot vary {sorted(unknown)}; variable: {sorted(VARIABLE)}")
+    latest = _latest_version(conn, order_id)
+    if latest.status not in _LIVE:
+        raise ValueError(f"order {order_id} is {latest.status.value}; it can no longer be varied")
+    proposed = msgspec.structs.replace(
+        latest,
+        version=latest.version + 1,
+        valid_from=time.time() if at is None else at,
+        reason=reason,
+        created_by=actor,
+    )
+    # Round-trip through builtins so changes of the wrong type are refused here.
+    fields = msgspec.to_builtins(proposed)
+    fields.update(msgspec.to_builtins(dict(changes)))
+    new = msgspec.convert(fields, OrderVersion)
+    _insert_version(conn, new)
+    return new
+
+
+def end_order(
+    conn: sa.Connection,
+    order_id: str,
+    *,
+    reason: str,
+    actor: str,
+    revoked: bool = False,
+    at: float | None = None,
+) -> OrderVersion:
+    """End monitoring (or record a revocation) as a new version ending at `at`."""
+    at = time.time() if at is None else at
+    latest = _latest_version(conn, order_id)
+    status = OrderStatus.REVOKED if revoked else OrderStatus.ENDED
+    changes = {"status": status, "ends_at": min(latest.ends_at, at)}
+    return vary_order(conn, order_id, changes, reason=reason, actor=actor, at=at)
+
+
+def get_order(engine: sa.Engine, order_id: str) -> Order | None:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().first()
+    return None if row is None else msgspec.convert(dict(row), Order)
+
+
+def versions(engine: sa.Engine, order_id: str) -> list[OrderVersion]:
+    """Every version of an order, oldest first."""
+    query = (
+        sa.select(order_versions)
+        .where(order_versions.c.order_id == order_id)
+        .order_by(order_versions.c.version)
+    )
+    with engine.connect() as conn:
+        return [_version(r) for r in conn.execute(query).mappings()]
+
+
+def terms_at(engine: sa.Engine, order_id: str, t: float) -> OrderTerms | None:
+    """The order's terms in force at time `t`, with the devices assigned then;
+    None before its first version took effect."""
+    query = (
+        sa.select(order_versions)
+        .where(order_versions.c.order_id == order_id, order_versions.c.valid_from <= t)
+        .order_by(order_versions.c.valid_from.desc(), order_versions.c.version.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        version = _version(row)
+        order = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
+        held = _devices_of(conn, [version.respondent_id, *version.protected_ids], at=t)
+    return _terms(msgspec.convert(dict(order), Order), version, held)
+
+
+def current_terms(engine: sa.Engine) -> list[OrderTerms]:
+    """The latest version of every order still draft or active, with the devices
+    assigned now: what the engine starts from."""
+    latest = (
+        sa.select(order_versions.c.order_id, sa.func.max(order_versions.c.version).label("v"))
+        .group_by(order_versions.c.order_id)
+        .subquery()
+    )
+    query = (
+        sa.select(order_versions)
+        .join(
+            latest,
+            (order_versions.c.order_id == latest.c.order_id)
+            & (order_versions.c.version == latest.c.v),
+        )
+        .where(order_versions.c.status.in_(_LIVE))
+        .order_by(order_versions.c.order_id)
+    )
+    with engine.connect() as conn:
+        live = [_version(r) for r in conn.execute(query).mappings()]
+        ids = [v.order_id for v in live]
+        order_rows = conn.execute(sa.select(orders).where(orders.c.id.in_(ids))).mappings()
+        by_id = {r["id"]: msgspec.convert(dict(r), Order) for r in order_rows}
+        persons = {p for v in live for p in (v.respondent_id, *v.protected_ids)}
+        held = _devices_of(conn, persons, at=None)
+    return [_terms(by_id[v.order_id], v, held) for v in live]
+
+
+def _insert_version(conn: sa.Connection, version: OrderVersion) -> None:
+    conn.execute(sa.insert(order_versions).values(msgspec.to_builtins(version)))
+
+
+def _latest_version(conn: sa.Connection, order_id: str) -> OrderVersion:
+    query = (
+        sa.select(order_versions)
+        .where(order_versions.c.order_id == order_id)
+        .order_by(order_versions.c.version.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise LookupError(f"no order {order_id}")
+    return _version(row)
+
+
+def _version(row: sa.RowMapping) -> OrderVersion:
+    return msgspec.convert(dict(row), OrderVersion)
+
+
+def _devices_of(
+    conn: sa.Connection, person_ids: Iterable[str], *, at: float | None
+) -> dict[str, tuple[tuple[str, DeviceKind], ...]]:
+    """Devices assigned to each person at `at` (None: now, i.e. open assignments)."""
+    a = device_assignments
+    query = (
+        sa.select(a.c.person_id, a.c.device_id, devices.c.kind)
+        .join(devices, devices.c.id == a.c.device_id)
+        .where(a.c.person_id.in_(list(person_ids)))
+        .order_by(a.c.person_id, a.c.device_id)
+    )
+    if at is None:
+        query = query.where(a.c.to_at.is_(None))
+    else:
+        query = query.where(a.c.from_at <= at, a.c.to_at.is_(None) | (a.c.to_at > at))
+    held: dict[str, list[tuple[str, DeviceKind]]] = {}
+    for person_id, device_id, kind in conn.execute(query):
+        held.setdefault(person_id, []).append((device_id, DeviceKind(kind)))
+    return {p: tuple(d) for p, d in held.items()}
+
+
+def _terms(
+    order: Order, v: OrderVersion, held: Mapping[str, tuple[tuple[str, DeviceKind], ...]]
+) -> OrderTerms:
+    return OrderTerms(
+        order_id=order.id,
+        version=v.version,
+        kind=order.kind,
+        status=v.status,
+        starts_at=v.starts_at,
+        ends_at=v.ends_at,
+        district=order.district,
+        respondent=Party(v.respondent_id, "respondent", held.get(v.respondent_id, ())),
+        protected=tuple(Party(p, "protected", held.get(p, ())) for p in v.protected_ids),
+        min_distance_m=v.min_distance_m,
+        warning_distance_m=v.warning_distance_m,
+        zones=v.zones,
+        checkins_per_day=v.checkins_per_day,
+    )

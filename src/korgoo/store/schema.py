@@ -1,0 +1,233 @@
+"""Tables of the store, as SQLAlchemy Core metadata (the migrations create them).
+
+Times are float seconds since the Unix epoch (UTC by definition) in every table,
+not only the hot-path ones: the engine, `OrderTerms` and the alert model all use
+epoch floats, SQLite has no timezone-aware type, and one representation means no
+conversion mistakes between tables. Conversion to Asia/Bishkek happens at the
+edges (API, reports).
+
+Append-only tables (events, decisions, alert_transitions, order_versions,
+audit_log) are guarded by database triggers that refuse UPDATE and DELETE; the
+migration installs them. `alerts` holds the current state of each alert (one row
+per alert_key, upserted); its history is `alert_transitions`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# INTEGER PRIMARY KEY is SQLite's rowid alias (BIGINT would not be); BIGINT on PostgreSQL.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Time: sa.Double[float] = sa.Double()
+# JSON documents: JSONB on PostgreSQL so operators can query them.
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+APPEND_ONLY_TABLES = ("events", "decisions", "alert_transitions", "order_versions", "audit_log")
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", BigId, sa.Identity(), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # the event's msgspec tag
+    sa.Column("device_id", sa.String(64)),
+    sa.Column("order_id", sa.String(64)),
+    sa.Column("t", Time, nullable=False),  # device time (receive time for non-device events)
+    sa.Column("at", Time, nullable=False),  # receive time
+    sa.Column("lat", sa.Double()),
+    sa.Column("lon", sa.Double()),
+    sa.Column("acc", sa.Double()),
+    sa.Column("msg_key", sa.String(128), unique=True),
+    sa.Column("body", sa.LargeBinary(), nullable=False),  # msgspec JSON of the event
+    sa.Index(None, "device_id", "t"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", BigId, sa.Identity(), primary_key=True),
+    sa.Column("seq", sa.BigInteger(), nullable=False),  # causing event; 0 for a clock tick
+    sa.Column("at", Time, nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("rule", sa.String(64), nullable=False),
+    sa.Column("alert_key", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # sha256 over (seq, body): the same decision of the same event is stored once.
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("body", sa.LargeBinary(), nullable=False),  # msgspec JSON of the Decision
+    sa.Index(None, "alert_key"),
+    sa.Index(None, "order_id", "at"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("alert_key", sa.String(200), primary_key=True),
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("rule", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=False),
+    sa.Column("district", sa.String(32)),  # the order's district, for jurisdiction scoping
+    sa.Column("priority", sa.String(2), nullable=False),
+    sa.Column("confidence", sa.String(16)),
+    sa.Column("pages", sa.Boolean(), nullable=False),
+    sa.Column("opened_at", Time, nullable=False),
+    sa.Column("occurred_at", Time, nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("acked", sa.Boolean(), nullable=False),
+    sa.Column("resolved", sa.Boolean(), nullable=False),
+    sa.Column("late", sa.Boolean(), nullable=False),
+    sa.Column("acked_at", Time),
+    sa.Column("acked_by", sa.String(64)),
+    sa.Column("returned_at", Time),
+    sa.Column("resolved_at", Time),
+    sa.Column("resolved_by", sa.String(64)),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("note", sa.Text()),
+    sa.Column("escalations_done", sa.Integer(), nullable=False),
+    sa.Column("policy", Json, nullable=False),
+    sa.Column("stages", Json, nullable=False),
+    sa.Column("evidence", Json, nullable=False),
+    sa.Index(None, "resolved", "priority"),
+    sa.Index(None, "order_id"),
+    sa.Index(None, "opened_at"),
+)
+
+alert_transitions = sa.Table(
+    "alert_transitions",
+    metadata,
+    sa.Column("id", BigId, sa.Identity(), primary_key=True),
+    sa.Column("alert_key", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("acked", sa.Boolean(), nullable=False),
+    sa.Column("resolved", sa.Boolean(), nullable=False),
+    sa.Column("priority", sa.String(2)),
+    sa.Column("details", Json, nullable=False),
+    sa.UniqueConstraint("alert_key", "kind", "at", "actor"),
+)
+
+jurisdictions = sa.Table(
+    "jurisdictions",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("level", sa.String(16), nullable=False),  # region | city | district
+    sa.Column("name_ru", sa.String(100), nullable=False),
+    sa.Column("name_ky", sa.String(100), nullable=False),
+    sa.Column("name_en", sa.String(100), nullable=False),
+    sa.Column("parent", sa.String(32), sa.ForeignKey("jurisdictions.code")),
+)
+
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(20), nullable=False),  # protected | respondent | probation_client
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("district", sa.String(32), sa.ForeignKey("jurisdictions.code"), nullable=False),
+    sa.Column("photo_path", sa.String(500)),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("number", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # temporary | court
+    sa.Column("issuing_authority", sa.String(200), nullable=False),
+    sa.Column("legal_basis", sa.String(200), nullable=False),
+    sa.Column("district", sa.String(32), sa.ForeignKey("jurisdictions.code"), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+)
+
+order_versions = sa.Table(
+    "order_versions",
+    metadata,
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True),
+    sa.Column("valid_from", Time, nullable=False),  # when this version took effect
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("starts_at", Time, nullable=False),
+    sa.Column("ends_at", Time, nullable=False),
+    sa.Column("min_distance_m", sa.Double(), nullable=False),
+    sa.Column("warning_distance_m", sa.Double(), nullable=False),
+    sa.Column("checkins_per_day", sa.Integer(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("zones", Json, nullable=False),  # list of ZoneSpec
+    sa.Column("respondent_id", sa.String(64), sa.ForeignKey("persons.id"), nullable=False),
+    sa.Column("protected_ids", Json, nullable=False),  # list of person ids
+    sa.Index(None, "respondent_id"),
+)
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # IMEI / watch id / app install id
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("tz_offset_min", sa.Integer(), nullable=False),
+    sa.Column("secret_hash", sa.String(200)),
+    sa.Column("enrolled_at", Time, nullable=False),
+)
+
+device_assignments = sa.Table(
+    "device_assignments",
+    metadata,
+    sa.Column("id", BigId, sa.Identity(), primary_key=True),
+    sa.Column("device_id", sa.String(64), sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("person_id", sa.String(64), sa.ForeignKey("persons.id"), nullable=False),
+    sa.Column("from_at", Time, nullable=False),
+    sa.Column("to_at", Time),  # open while NULL
+    sa.Column("assigned_by", sa.String(64), nullable=False),
+    sa.Index(None, "device_id", "from_at"),
+    sa.Index(None, "person_id", "from_at"),
+    # One person at a time: at most one open assignment per device.
+    sa.Index(
+        "uq_device_assignments_open",
+        "device_id",
+        unique=True,
+        sqlite_where=sa.text("to_at IS NULL"),
+        postgresql_where=sa.text("to_at IS NULL"),
+    ),
+)
+
+unknown_devices = sa.Table(
+    "unknown_devices",
+    metadata,
+    sa.Column("protocol", sa.String(16), primary_key=True),
+    sa.Column("ident", sa.String(64), primary_key=True),
+    sa.Column("first_seen", Time, nullable=False),
+    sa.Column("last_seen", Time, nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("remote", sa.String(100), nullable=False),
+    sa.Column("sample", sa.Text(), nullable=False),  # hex of the first bytes of the last message
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=False),  # assigned: chain position
+    sa.Column("at", Time, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("details", sa.Text(), nullable=False),  # canonical JSON, exactly as hashed
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index(None, "subject"),
+)
