@@ -194,7 +194,7 @@ class _DevicePlayer:
                 t += self.interval
                 continue
             where = self.itinerary.position(t)
-            charging = not dying and self._charging(t, where.place)
+            charging = not dying and self._charging(t, where.place, charging_before)
             for level in battery.advance(t, charging):
                 self._signal(t, SignalKind.LOW_BATTERY, level)
             if battery.level <= 0.0:
@@ -224,14 +224,16 @@ class _DevicePlayer:
         self._flush_gaps(self.end)  # a gap still open at the end uploads after the window
         yield from self._drain()
 
-    def _charging(self, t: float, place_name: str) -> bool:
+    def _charging(self, t: float, place_name: str, plugged: bool) -> bool:
         if place_name != self.home:
             return False
         minute = local_minutes(t)
-        if self.phone:  # phones charge overnight
+        if self.phone:  # phones stay on the charger overnight
             return minute >= 22 * 60 or minute < 7 * 60
-        # The bracelet is charged for two hours in the evening when it needs it.
-        return 20 * 60 <= minute < 22 * 60 and self.battery.level < 97.0
+        # The bracelet goes on the charger in the evening when it needs it, until full.
+        if not 20 * 60 <= minute < 22 * 60:
+            return False
+        return self.battery.level < (100.0 if plugged else 90.0)
 
     def _fix(
         self,
