@@ -73,6 +73,7 @@ class AlertBook:
         self._live: dict[str, Alert] = {}  # by alert key
         self._route: dict[str, str] = {}  # episode key -> live alert key, when they differ
         self._closed: dict[str, _Closed] = {}  # by episode key
+        self._changed: dict[str, Alert] = {}  # alerts changed since take_changed()
 
     def load(self, alerts: Iterable[Alert]) -> None:
         """Restore after a restart: live alerts, and resolved ones (so they are not raised
@@ -108,6 +109,8 @@ class AlertBook:
         out: list[Transition] = []
         for key in sorted(due):
             self._live[key], transitions = machine.escalate_due(self._live[key], now)
+            if transitions:
+                self._changed[key] = self._live[key]
             out += transitions
         out.sort(key=lambda t: (t.at, t.alert_key))  # stable: steps of one alert keep order
         return out
@@ -155,9 +158,17 @@ class AlertBook:
             )
             self._route[key] = alert_key
         self._live[alert_key] = alert
+        self._changed[alert_key] = alert
         return transitions
 
+    def take_changed(self) -> dict[str, Alert]:
+        """The alerts changed since the last call (resolved ones included), by key:
+        what the store must write after applying decisions or actions."""
+        changed, self._changed = self._changed, {}
+        return changed
+
     def _keep(self, before: Alert, after: Alert) -> None:
+        self._changed[after.alert_key] = after
         if not after.resolved:
             self._live[after.alert_key] = after
             return

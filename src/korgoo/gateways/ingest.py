@@ -13,7 +13,7 @@ from typing import Protocol
 
 import msgspec
 
-from korgoo.domain.events import Fix, Signal
+from korgoo.domain.events import Event
 
 
 class Verdict(StrEnum):
@@ -36,7 +36,7 @@ class Message(msgspec.Struct, frozen=True, omit_defaults=True):
     twice is stored once.
     """
 
-    event: Fix | Signal
+    event: Event
     msg_key: str
 
 
@@ -46,7 +46,7 @@ class DeviceInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     tz_offset_min: int = 0  # for devices that send local time (watches)
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(Exception):  # noqa: N818 (the name says what the gateway must tell)
     """The store cannot commit (disk full, database down): do not acknowledge."""
 
 

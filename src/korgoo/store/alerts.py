@@ -35,7 +35,7 @@ def _row(alert: Alert) -> dict[str, Any]:
 
 
 def _alert(row: sa.RowMapping) -> Alert:
-    fields = {k: v for k, v in row.items() if k != "district"}
+    fields = {str(k): v for k, v in row.items() if k != "district"}
     return msgspec.convert(fields, Alert)
 
 
@@ -141,6 +141,6 @@ def transitions(engine: sa.Engine, alert_key: str) -> list[Transition]:
     )
     with engine.connect() as conn:
         return [
-            msgspec.convert({k: v for k, v in r.items() if k != "id"}, Transition)
+            msgspec.convert({str(k): v for k, v in r.items() if k != "id"}, Transition)
             for r in conn.execute(query).mappings()
         ]

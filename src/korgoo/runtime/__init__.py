@@ -1,0 +1,1 @@
+"""Wiring of the embedded monitoring centre: store, engine, alerts and gateways."""

@@ -1,0 +1,358 @@
+"""The hot path: gateways -> durable batched append -> ack -> engine -> alerts.
+
+One writer serialises every store write on its own thread, so SQLite's single
+writer never contends and the event loop keeps serving sockets during fsync.
+Messages from all gateways are gathered into one batch per commit; each
+gateway's `submit` returns only when its messages are committed, so nothing is
+acknowledged that is not durably stored.
+
+After the commit the engine sees the new events in log order. Its decisions,
+the alert transitions they cause and the alerts themselves are written in one
+transaction, idempotently: a restart replays the log through a fresh engine
+and applies to the alert book only the decisions the store does not hold yet,
+so a restart never doubles an alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import structlog
+
+from korgoo.alerts.book import AlertBook
+from korgoo.alerts.model import Alert, Transition
+from korgoo.bus.local import LocalBus
+from korgoo.domain.decisions import Decision, DecisionKind
+from korgoo.domain.events import Event, Fix, OrderChange, Signal, Tick
+from korgoo.domain.terms import OrderTerms
+from korgoo.engine import DEFAULT_PARAMS, Engine, RuleParams
+from korgoo.engine.validate import fix_problem, signal_problem
+from korgoo.gateways.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
+from korgoo.runtime import metrics
+from korgoo.settings import Settings
+from korgoo.store.alerts import append_transitions, load_open_alerts, save_alert
+from korgoo.store.decisions import append_decisions
+from korgoo.store.devices import device_secret_ok, load_devices, record_unknown_device
+from korgoo.store.events import EventLog
+
+log = structlog.get_logger("korgoo.pipeline")
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Effects:
+    """What one evaluation produced, for the console, the apps and the notifier."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    messages: Sequence[Message]
+    future: asyncio.Future[list[Outcome]]
+    enqueued: float
+
+
+class Pipeline:
+    """The embedded monitoring centre's core loop; implements `gateways.ingest.Ingest`."""
+
+    def __init__(
+        self,
+        db: sa.Engine,
+        settings: Settings,
+        *,
+        params: RuleParams = DEFAULT_PARAMS,
+        clock: Clock = time.time,
+        bus: LocalBus | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.params = params
+        self.clock = clock
+        self.bus = bus or LocalBus()
+        self.engine = Engine(params)
+        self.book = AlertBook()
+        self.log = EventLog()
+        self._devices: dict[str, DeviceInfo] = {}
+        self._secrets: dict[str, bytes] = {}  # digests of secrets already verified
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="korgoo-store")
+        self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._ready = False
+        self._last_seq = 0
+        self.fixes_processed = 0
+
+    # -- life cycle ------------------------------------------------------------
+
+    async def start(self, *, tick_every: float | None = 1.0) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self._recover)
+        self._ready = True
+        self._task = asyncio.create_task(self._write_loop(), name="korgoo-writer")
+        if tick_every:
+            self._ticker = asyncio.create_task(self._tick_loop(tick_every), name="korgoo-tick")
+
+    async def stop(self) -> None:
+        for task in (self._ticker, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._writer.shutdown(wait=True)
+
+    def _recover(self) -> None:
+        """Rebuild the engine by replaying the log; restore live alerts from the store."""
+        self._devices = load_devices(self.db)
+        self.book.load(load_open_alerts(self.db))
+        with self.db.connect() as conn:
+            done = conn.scalar(sa.text("SELECT COALESCE(MAX(seq), 0) FROM decisions")) or 0
+        pending: list[tuple[int, Decision]] = []
+        replayed = 0
+        for seq, event in self.log.iter_events(self.db):
+            decisions = self.engine.apply(event)
+            replayed += 1
+            if seq > done:
+                pending.extend((seq, d) for d in decisions)
+            self._last_seq = seq
+        if pending:
+            self._persist(pending)
+        log.info("recovered", events=replayed, decisions_applied=len(pending))
+
+    # -- Ingest ------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    def lookup_device(self, device_id: str) -> DeviceInfo | None:
+        return self._devices.get(device_id)
+
+    def authenticate(self, device_id: str, secret: str) -> bool:
+        digest = hashlib.sha256(secret.encode()).digest()
+        known = self._secrets.get(device_id)
+        if known is not None:
+            return known == digest
+        # argon2 is slow by design: verify once, then remember a digest in memory.
+        if device_id in self._devices and device_secret_ok(self.db, device_id, secret):
+            self._secrets[device_id] = digest
+            return True
+        return False
+
+    def device_enrolled(self, info: DeviceInfo) -> None:
+        self._devices[info.device_id] = info
+
+    def forget_secret(self, device_id: str) -> None:
+        self._secrets.pop(device_id, None)
+
+    async def unknown_device(self, protocol: str, ident: str, remote: str, raw: bytes) -> None:
+        metrics.UNKNOWN.labels(protocol).inc()
+        log.warning("unknown_device", protocol=protocol, ident=ident, remote=remote)
+        at = self.clock()
+
+        def write() -> None:
+            with self.db.begin() as conn:
+                record_unknown_device(conn, protocol, ident, remote=remote, raw=raw, at=at)
+
+        await asyncio.get_running_loop().run_in_executor(self._writer, write)
+
+    async def submit(self, messages: Sequence[Message]) -> list[Outcome]:
+        if not self._ready:
+            raise StoreUnavailable("the monitoring pipeline is not running")
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(messages, future, time.perf_counter()))
+        metrics.QUEUE_DEPTH.set(self._queue.qsize())
+        return await future
+
+    async def order_changed(self, terms: OrderTerms) -> Effects:
+        """A new order version (or its end) enters the log and the engine."""
+        change = OrderChange(at=self.clock(), terms=terms)
+        key = f"order:{terms.order_id}:{terms.version}"
+        await self.submit([Message(event=change, msg_key=key)])
+        return Effects()
+
+    # -- the writer --------------------------------------------------------------
+
+    async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        batch_max = self.settings.batch_max
+        wait_s = self.settings.batch_wait_ms / 1000.0
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            size = len(first.messages)
+            deadline = loop.time() + wait_s
+            while size < batch_max:
+                try:
+                    item = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        item = await asyncio.wait_for(self._queue.get(), remaining)
+                    except TimeoutError:
+                        break
+                batch.append(item)
+                size += len(item.messages)
+            metrics.QUEUE_DEPTH.set(self._queue.qsize())
+            await self._process(loop, batch)
+
+    async def _process(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
+        try:
+            outcomes, accepted = await loop.run_in_executor(self._writer, self._commit, batch)
+        except Exception as exc:  # the store could not commit: acknowledge nothing
+            self._ready = False
+            metrics.STORE_FAILURES.inc()
+            log.error("commit_failed", error=str(exc))
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(StoreUnavailable(str(exc)))
+            await asyncio.sleep(0.5)
+            self._ready = await loop.run_in_executor(self._writer, self._probe)
+            return
+        now = time.perf_counter()
+        for item, result in zip(batch, outcomes, strict=True):
+            if not item.future.done():
+                item.future.set_result(result)
+            metrics.ACK_SECONDS.observe(now - item.enqueued)
+        if accepted:
+            effects = await loop.run_in_executor(self._writer, self._evaluate, accepted)
+            self.bus.publish(effects)
+
+    def _probe(self) -> bool:
+        try:
+            with self.db.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except sa.exc.SQLAlchemyError:
+            return False
+
+    def _commit(self, batch: list[_Pending]) -> tuple[list[list[Outcome]], list[tuple[int, Event]]]:
+        started = time.perf_counter()
+        items: list[tuple[Event, str | None]] = []
+        where: list[tuple[int, int]] = []  # (batch item, message) of each stored item
+        outcomes: list[list[Outcome]] = []
+        for bi, pending in enumerate(batch):
+            result: list[Outcome] = []
+            for mi, message in enumerate(pending.messages):
+                problem = _problem(message.event, self.params)
+                if problem is not None:
+                    metrics.REJECTED.labels(problem).inc()
+                    result.append(Outcome(Verdict.REJECTED, reason=problem))
+                    continue
+                result.append(Outcome(Verdict.ACCEPTED))
+                items.append((message.event, message.msg_key or None))
+                where.append((bi, mi))
+            outcomes.append(result)
+        accepted: list[tuple[int, Event]] = []
+        if items:
+            with self.db.connect() as conn:
+                seqs = self.log.append(conn, items)
+                conn.commit()
+            for (bi, mi), seq, (event, _) in zip(where, seqs, items, strict=True):
+                if seq is None:
+                    outcomes[bi][mi] = Outcome(Verdict.DUPLICATE)
+                    metrics.DUPLICATES.inc()
+                else:
+                    outcomes[bi][mi] = Outcome(Verdict.ACCEPTED, seq=seq)
+                    accepted.append((seq, event))
+        metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
+        metrics.STORED.inc(len(accepted))
+        return outcomes, accepted
+
+    def _evaluate(self, accepted: list[tuple[int, Event]]) -> Effects:
+        out: list[tuple[int, Decision]] = []
+        apply = self.engine.apply
+        fixes = 0
+        for seq, event in accepted:
+            if type(event) is Fix:
+                fixes += 1
+            for d in apply(event):
+                out.append((seq, d))
+            self._last_seq = seq
+        self.fixes_processed += fixes
+        return self._persist(out)
+
+    def tick(self) -> Effects:
+        """Advance the clock: silence timers, order ends, check-ins, SLA escalations."""
+        now = self.clock()
+        decisions = [(self._last_seq, d) for d in self.engine.apply(Tick(at=now))]
+        effects = self._persist(decisions)
+        escalations = self.book.tick(now)
+        if escalations:
+            effects.transitions.extend(escalations)
+            self._store_effects(Effects(transitions=escalations), [])
+        return effects
+
+    async def _tick_loop(self, every: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(every)
+            try:
+                effects = await loop.run_in_executor(self._writer, self.tick)
+            except sa.exc.SQLAlchemyError as exc:
+                log.error("tick_failed", error=str(exc))
+                continue
+            if effects.decisions or effects.transitions:
+                self.bus.publish(effects)
+
+    def _persist(self, items: list[tuple[int, Decision]]) -> Effects:
+        """Apply decisions to the alert book and store decisions, transitions and
+        alerts in one transaction."""
+        effects = Effects(decisions=[d for _, d in items])
+        if not items:
+            return effects
+        for _, d in items:
+            if d.kind is DecisionKind.REJECTED:
+                metrics.REJECTED.labels(d.message).inc()
+                continue
+            effects.transitions.extend(self.book.apply(d))
+        kept = [(s, d) for s, d in items if d.kind is not DecisionKind.REJECTED]
+        self._store_effects(effects, kept)
+        metrics.DECISIONS.inc(len(kept))
+        return effects
+
+    def _store_effects(self, effects: Effects, decisions: list[tuple[int, Decision]]) -> None:
+        changed = self.book.take_changed()
+        if not (decisions or effects.transitions or changed):
+            return
+        with self.db.begin() as conn:
+            append_decisions(conn, decisions)
+            append_transitions(conn, effects.transitions)
+            for alert in changed.values():
+                save_alert(conn, alert)
+        effects.alerts.extend(changed.values())
+
+    # -- operator actions go through the book and are stored at once ------------
+
+    async def act(self, action: Callable[[AlertBook], list[Transition]]) -> Effects:
+        """Run an operator action on the book (on the writer thread, in order with
+        the engine's decisions) and store what it changed before returning."""
+
+        def run() -> Effects:
+            effects = Effects(transitions=action(self.book))
+            self._store_effects(effects, [])
+            return effects
+
+        effects = await asyncio.get_running_loop().run_in_executor(self._writer, run)
+        self.bus.publish(effects)
+        return effects
+
+
+def _problem(event: Event, params: RuleParams) -> str | None:
+    if isinstance(event, Fix):
+        return fix_problem(event, params)
+    if isinstance(event, Signal):
+        return signal_problem(event, params)
+    return None
