@@ -34,9 +34,8 @@ def _row(alert: Alert) -> dict[str, Any]:
     return row
 
 
-def _alert(row: sa.RowMapping) -> Alert:
-    fields = {str(k): v for k, v in row.items() if k != "district"}
-    return msgspec.convert(fields, Alert)
+def _alert(row: sa.Row[Any]) -> Alert:
+    return msgspec.convert(row, Alert, from_attributes=True)
 
 
 def save_alert(conn: sa.Connection, alert: Alert) -> None:
@@ -73,8 +72,7 @@ def append_transitions(conn: sa.Connection, transitions: Iterable[Transition]) -
 
 def get_alert(engine: sa.Engine, alert_key: str) -> Alert | None:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(alerts).where(alerts.c.alert_key == alert_key)).mappings()
-        found = row.first()
+        found = conn.execute(sa.select(alerts).where(alerts.c.alert_key == alert_key)).first()
     return None if found is None else _alert(found)
 
 
@@ -82,7 +80,7 @@ def load_open_alerts(engine: sa.Engine) -> list[Alert]:
     """Every alert not yet resolved, oldest first (to rebuild the workflow on start)."""
     query = sa.select(alerts).where(alerts.c.resolved.is_(False)).order_by(alerts.c.opened_at)
     with engine.connect() as conn:
-        return [_alert(r) for r in conn.execute(query).mappings()]
+        return [_alert(r) for r in conn.execute(query)]
 
 
 def list_alerts(
@@ -118,7 +116,7 @@ def list_alerts(
     if until is not None:
         query = query.where(alerts.c.opened_at < until)
     with engine.connect() as conn:
-        return [_alert(r) for r in conn.execute(query).mappings()]
+        return [_alert(r) for r in conn.execute(query)]
 
 
 def _status_filter(status: AlertStatus) -> list[sa.ColumnElement[bool]]:
@@ -140,7 +138,4 @@ def transitions(engine: sa.Engine, alert_key: str) -> list[Transition]:
         .order_by(alert_transitions.c.id)
     )
     with engine.connect() as conn:
-        return [
-            msgspec.convert({str(k): v for k, v in r.items() if k != "id"}, Transition)
-            for r in conn.execute(query).mappings()
-        ]
+        return [msgspec.convert(r, Transition, from_attributes=True) for r in conn.execute(query)]

@@ -140,7 +140,7 @@ def assignments(
     if person_id is not None:
         query = query.where(device_assignments.c.person_id == person_id)
     with engine.connect() as conn:
-        return [msgspec.convert(dict(r), Assignment) for r in conn.execute(query).mappings()]
+        return [msgspec.convert(r, Assignment, from_attributes=True) for r in conn.execute(query)]
 
 
 def record_unknown_device(
@@ -187,4 +187,5 @@ def list_unknown_devices(engine: sa.Engine, limit: int = 200) -> list[UnknownDev
         .limit(limit)
     )
     with engine.connect() as conn:
-        return [msgspec.convert(dict(r), UnknownDevice) for r in conn.execute(query).mappings()]
+        rows = conn.execute(query)
+        return [msgspec.convert(r, UnknownDevice, from_attributes=True) for r in rows]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -178,8 +179,8 @@ def end_order(
 
 def get_order(engine: sa.Engine, order_id: str) -> Order | None:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().first()
-    return None if row is None else msgspec.convert(dict(row), Order)
+        row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).first()
+    return None if row is None else msgspec.convert(row, Order, from_attributes=True)
 
 
 def versions(engine: sa.Engine, order_id: str) -> list[OrderVersion]:
@@ -190,7 +191,7 @@ def versions(engine: sa.Engine, order_id: str) -> list[OrderVersion]:
         .order_by(order_versions.c.version)
     )
     with engine.connect() as conn:
-        return [_version(r) for r in conn.execute(query).mappings()]
+        return [_version(r) for r in conn.execute(query)]
 
 
 def terms_at(engine: sa.Engine, order_id: str, t: float) -> OrderTerms | None:
@@ -203,13 +204,13 @@ def terms_at(engine: sa.Engine, order_id: str, t: float) -> OrderTerms | None:
         .limit(1)
     )
     with engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
+        row = conn.execute(query).first()
         if row is None:
             return None
         version = _version(row)
-        order = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
+        order = conn.execute(sa.select(orders).where(orders.c.id == order_id)).one()
         held = _devices_of(conn, [version.respondent_id, *version.protected_ids], at=t)
-    return _terms(msgspec.convert(dict(order), Order), version, held)
+    return _terms(msgspec.convert(order, Order, from_attributes=True), version, held)
 
 
 def current_terms(engine: sa.Engine) -> list[OrderTerms]:
@@ -231,10 +232,10 @@ def current_terms(engine: sa.Engine) -> list[OrderTerms]:
         .order_by(order_versions.c.order_id)
     )
     with engine.connect() as conn:
-        live = [_version(r) for r in conn.execute(query).mappings()]
+        live = [_version(r) for r in conn.execute(query)]
         ids = [v.order_id for v in live]
-        order_rows = conn.execute(sa.select(orders).where(orders.c.id.in_(ids))).mappings()
-        by_id = {r["id"]: msgspec.convert(dict(r), Order) for r in order_rows}
+        order_rows = conn.execute(sa.select(orders).where(orders.c.id.in_(ids)))
+        by_id = {r.id: msgspec.convert(r, Order, from_attributes=True) for r in order_rows}
         persons = {p for v in live for p in (v.respondent_id, *v.protected_ids)}
         held = _devices_of(conn, persons, at=None)
     return [_terms(by_id[v.order_id], v, held) for v in live]
@@ -251,14 +252,14 @@ def _latest_version(conn: sa.Connection, order_id: str) -> OrderVersion:
         .order_by(order_versions.c.version.desc())
         .limit(1)
     )
-    row = conn.execute(query).mappings().first()
+    row = conn.execute(query).first()
     if row is None:
         raise LookupError(f"no order {order_id}")
     return _version(row)
 
 
-def _version(row: sa.RowMapping) -> OrderVersion:
-    return msgspec.convert(dict(row), OrderVersion)
+def _version(row: sa.Row[Any]) -> OrderVersion:
+    return msgspec.convert(row, OrderVersion, from_attributes=True)
 
 
 def _devices_of(

@@ -44,8 +44,8 @@ def seed_jurisdictions(conn: sa.Connection) -> None:
 
 def list_jurisdictions(engine: sa.Engine) -> list[Jurisdiction]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(jurisdictions).order_by(jurisdictions.c.code)).mappings()
-        return [msgspec.convert(dict(r), Jurisdiction) for r in rows]
+        rows = conn.execute(sa.select(jurisdictions).order_by(jurisdictions.c.code))
+        return [msgspec.convert(r, Jurisdiction, from_attributes=True) for r in rows]
 
 
 def create_person(
@@ -74,5 +74,5 @@ def create_person(
 
 def get_person(engine: sa.Engine, person_id: str) -> Person | None:
     with engine.connect() as conn:
-        row = conn.execute(sa.select(persons).where(persons.c.id == person_id)).mappings().first()
-    return None if row is None else msgspec.convert(dict(row), Person)
+        row = conn.execute(sa.select(persons).where(persons.c.id == person_id)).first()
+    return None if row is None else msgspec.convert(row, Person, from_attributes=True)

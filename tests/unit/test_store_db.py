@@ -1,0 +1,153 @@
+"""Opening, migrating and guarding the database (SQLite here; PostgreSQL reuses
+the contract classes in tests/integration/test_store_postgres.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from korgoo.alerts.model import Transition, TransitionKind
+from korgoo.domain.decisions import Decision, DecisionKind
+from korgoo.domain.events import Tick
+from korgoo.domain.jurisdictions import BISHKEK, JURISDICTIONS, within
+from korgoo.domain.terms import OrderKind
+from korgoo.store.alerts import append_transitions
+from korgoo.store.audit import audit_append
+from korgoo.store.db import migrate, normalise_url, open_engine
+from korgoo.store.decisions import append_decisions
+from korgoo.store.events import EventLog
+from korgoo.store.orders import create_order
+from korgoo.store.registry import PersonRole, create_person, list_jurisdictions
+from korgoo.store.schema import APPEND_ONLY_TABLES, metadata
+
+
+@pytest.fixture
+def empty_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/nested/dir/korgoo.db"
+
+
+@pytest.fixture
+def engine(empty_url: str) -> sa.Engine:
+    migrate(empty_url)
+    return open_engine(empty_url)
+
+
+class MigrationContract:
+    def test_migrate_from_empty_creates_the_schema_of_the_metadata(self, empty_url: str) -> None:
+        migrate(empty_url)
+        eng = open_engine(empty_url)
+        with eng.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            revision = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        eng.dispose()
+        assert set(metadata.tables) <= tables
+        assert diff == []
+        assert revision == "0001"
+
+    def test_migrate_twice_is_harmless_and_seeds_once(self, empty_url: str) -> None:
+        migrate(empty_url)
+        migrate(empty_url)
+        eng = open_engine(empty_url)
+        seeded = list_jurisdictions(eng)
+        eng.dispose()
+        assert sorted(seeded, key=lambda j: j.code) == sorted(JURISDICTIONS, key=lambda j: j.code)
+
+    @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+    def test_append_only_tables_refuse_update_and_delete(
+        self, engine: sa.Engine, table: str
+    ) -> None:
+        _insert_one_row(engine, table)
+        column = "valid_from" if table == "order_versions" else "at"
+        for sql in (f"UPDATE {table} SET {column} = {column} + 1", f"DELETE FROM {table}"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+                conn.exec_driver_sql(sql)
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text(f"SELECT count(*) FROM {table}")) == 1
+
+
+def _insert_one_row(engine: sa.Engine, table: str) -> None:
+    """One valid row in any append-only table, through the repository functions."""
+    with engine.begin() as conn:
+        if table == "events":
+            EventLog().append(conn, [(Tick(at=1.0), None)])
+        elif table == "decisions":
+            append_decisions(conn, [(1, Decision(kind=DecisionKind.OPENED, at=1.0))])
+        elif table == "alert_transitions":
+            t = Transition("k", TransitionKind.RAISED, 1.0, "engine", True, False, False)
+            append_transitions(conn, [t])
+        elif table == "audit_log":
+            audit_append(conn, "admin", "login", "admin", {}, at=1.0)
+        else:
+            person = create_person(
+                conn, role=PersonRole.RESPONDENT, display_name="respondent", district=BISHKEK
+            )
+            create_order(
+                conn,
+                number="T-1",
+                kind=OrderKind.TEMPORARY,
+                issuing_authority="police",
+                legal_basis="Law No. 214",
+                district=BISHKEK,
+                respondent_id=person.id,
+                protected_ids=[],
+                starts_at=0.0,
+                actor="operator",
+                at=1.0,
+            )
+
+
+class TestMigrationSqlite(MigrationContract):
+    pass
+
+
+def test_sqlite_is_opened_in_wal_with_full_sync_and_foreign_keys(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+
+def test_sqlite_parent_directory_is_created(empty_url: str) -> None:
+    path = Path(empty_url.removeprefix("sqlite:///"))
+    assert not path.parent.exists()
+    migrate(empty_url)
+    assert path.exists()
+    assert path.with_name(path.name + "-wal").exists() or path.stat().st_size > 0
+
+
+def test_reads_inside_a_transaction_see_one_snapshot(engine: sa.Engine, empty_url: str) -> None:
+    """SQLAlchemy emits BEGIN, so a read transaction is not disturbed by a commit elsewhere."""
+    other = open_engine(empty_url)
+    with engine.connect() as reader:
+        before = reader.scalar(sa.text("SELECT count(*) FROM unknown_devices"))
+        with other.begin() as writer:
+            writer.exec_driver_sql(
+                "INSERT INTO unknown_devices VALUES ('gt06', '1', 0, 0, 1, 'r', '')"
+            )
+        assert reader.scalar(sa.text("SELECT count(*) FROM unknown_devices")) == before
+    other.dispose()
+
+
+def test_postgresql_urls_are_sent_to_psycopg3() -> None:
+    assert normalise_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalise_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+    assert normalise_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_bishkek_districts_are_within_bishkek() -> None:
+    districts = [j for j in JURISDICTIONS if j.parent == BISHKEK]
+    assert {j.name_en for j in districts} == {
+        "Leninsky District",
+        "Oktyabrsky District",
+        "Pervomaisky District",
+        "Sverdlovsky District",
+    }
+    assert all(within(j.code, BISHKEK) for j in districts)
+    assert not within("KG-GO", BISHKEK)
+    assert len([j for j in JURISDICTIONS if j.level == "region"]) == 7
