@@ -15,7 +15,13 @@ from korgoo.domain.events import Event, Fix, OrderChange, Signal, SignalKind, Ti
 from korgoo.domain.terms import DeviceKind
 from korgoo.sim.city import BBOX, haversine_m
 from korgoo.sim.population import Population, pilot_population
-from korgoo.sim.routines import BatteryDeath, CoverageGap, StrapRemoval, SwitchOff
+from korgoo.sim.routines import (
+    BatteryDeath,
+    CoverageGap,
+    SharingPause,
+    StrapRemoval,
+    SwitchOff,
+)
 from korgoo.sim.stream import IncidentPlan, TrueFix, scripted_incidents, simulate
 
 START = 1_767_272_400.0  # 2026-01-01 19:00 in Bishkek
@@ -224,3 +230,42 @@ def test_incidents_can_be_left_out() -> None:
     )
     pop = pilot_population(SEED, START)
     assert scripted_incidents(pop, START, plan) == pop
+
+
+def with_scripts(pop: Population, device_id: str, *scripts: object) -> Population:
+    subjects = []
+    for s in pop.subjects:
+        devices = tuple(
+            msgspec.structs.replace(d, scripts=(*d.scripts, *scripts))
+            if d.device_id == device_id
+            else d
+            for d in s.devices
+        )
+        subjects.append(msgspec.structs.replace(s, devices=devices))
+    return msgspec.structs.replace(pop, subjects=tuple(subjects))
+
+
+def test_victim_pauses_sharing_and_no_fixes_come_meanwhile() -> None:
+    pop = pilot_population(SEED, START)
+    victim = next(d.device_id for d in pop.devices if d.kind is DeviceKind.VICTIM_APP)
+    pause = SharingPause(START + 600.0, START + 1800.0)
+    events = by_device(list(simulate(with_scripts(pop, victim, pause), START, 3600.0, SEED)))
+    mine = events[victim]
+    kinds = [e.kind for e in mine if isinstance(e, Signal) and e.kind.startswith("sharing")]
+    assert kinds == [SignalKind.SHARING_PAUSED, SignalKind.SHARING_RESUMED]
+    fixes = [e.t for e in mine if isinstance(e, Fix)]
+    assert not [t for t in fixes if pause.at < t < pause.until]
+    assert any(t < pause.at for t in fixes) and any(t > pause.until for t in fixes)
+
+
+def test_switched_off_for_good_announces_power_off_then_silence() -> None:
+    pop = pilot_population(SEED, START)
+    bracelet = next(d.device_id for d in pop.devices if d.kind is DeviceKind.BRACELET)
+    off = SwitchOff(START + 900.0, None, announce=True)
+    events = by_device(
+        list(simulate(with_scripts(pop, bracelet, off), START, 3600.0, SEED, gaps_per_hour=0.0))
+    )[bracelet]
+    last = events[-1]
+    assert isinstance(last, Signal) and last.kind is SignalKind.POWER_OFF
+    assert last.t == off.at
+    assert all(e.t <= off.at for e in events)
