@@ -9,7 +9,7 @@ Shape: 6 respondents wear GPS bracelets, 12 run the respondent app; about half t
 protected persons carry the victim app. Temporary (police) orders run 15 days, court
 orders 90 days. Every protected person's home is an exclusion circle of 200-300 m;
 most orders add her workplace or the children's school as a polygon (three of them
-only at night, for night-shift work); one order has a curfew (the respondent must
+only at night, for evening-shift work); one order has a curfew (the respondent must
 be at home 22:00-06:00); in one case (order 07) the respondent lives ~700 m from the
 protected person, inside the warning distance: the classic GPS-jitter case.
 Persons carry role names only ("Respondent 07", "Protected person 07").
@@ -256,8 +256,10 @@ def _protected_routine(
     if school is not None:
         acts.append(Activity(school, arrive_min=7 * 60 + 45, stay_min=10, jitter_min=10))
     if night_shift:
+        # An evening shift into the night-time zone hours; days end at home, so the
+        # shift ends before midnight.
         acts.append(
-            Activity(work, arrive_min=20 * 60 + 30, stay_min=60, jitter_min=10, days=(0, 2, 4))
+            Activity(work, arrive_min=16 * 60, stay_min=6 * 60 + 30, jitter_min=10, days=(0, 2, 4))
         )
     else:
         acts.append(Activity(work, arrive_min=9 * 60, stay_min=8 * 60, probability=0.9))
