@@ -295,6 +295,13 @@ class Pipeline:
             self._store_effects(Effects(transitions=escalations), [])
         return effects
 
+    async def advance(self) -> Effects:
+        """Tick now (on the writer thread, in order with the batches) and publish."""
+        effects = await asyncio.get_running_loop().run_in_executor(self._writer, self.tick)
+        if effects.decisions or effects.transitions:
+            self.bus.publish(effects)
+        return effects
+
     async def _tick_loop(self, every: float) -> None:
         loop = asyncio.get_running_loop()
         while True:

@@ -1,0 +1,128 @@
+"""korgoo: demo | serve | replay | audit | migrate | bench."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from korgoo.settings import get_settings
+
+app = typer.Typer(help="Korgoo: electronic monitoring of protective orders.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console()
+
+
+@app.command()
+def demo(
+    minutes: Annotated[float, typer.Option(help="Simulated minutes to run.")] = 180.0,
+    live: Annotated[bool, typer.Option("--live/--no-live", help="Live terminal view.")] = True,
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per wall second (0: as fast as possible).")
+    ] = 180.0,
+    db: Annotated[Path, typer.Option(help="Demo database file (recreated).")] = Path("var/demo.db"),
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 1,
+) -> None:
+    """The pilot (18 orders in Oktyabrsky district, Bishkek) simulated in accelerated time."""
+    from korgoo.runtime.demo import run_demo
+
+    if not live and speed == 180.0:
+        speed = 0.0
+    summary = asyncio.run(
+        run_demo(minutes=minutes, live=live, speed=speed, db_path=db, seed=seed, console=console)
+    )
+    table = Table(title="Alerts raised, by rule")
+    table.add_column("Rule")
+    table.add_column("Alerts", justify="right")
+    for rule, n in sorted(summary.alerts_by_rule.items()):
+        table.add_row(rule, str(n))
+    console.print(table)
+    prio = "  ".join(f"{p}: {n}" for p, n in sorted(summary.alerts_by_priority.items()))
+    console.print(f"By priority: {prio or 'none'}")
+    console.print(
+        f"Simulated {summary.simulated_minutes:g} min in {summary.wall_s:.1f} s: "
+        f"{summary.fixes:,} fixes, {summary.events:,} device messages, "
+        f"{summary.alerts} alerts ({summary.open_alerts} still open). "
+        f"Database: {summary.database}"
+    )
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="Event log: one JSON event per line.")],
+    json: Annotated[bool, typer.Option("--json", help="One JSON decision per line.")] = False,
+) -> None:
+    """Run an event log through the engine and print its decisions."""
+    from korgoo.domain.events import Event
+    from korgoo.engine import Engine
+
+    decode = msgspec.json.Decoder(Event).decode
+    encode = msgspec.json.Encoder().encode
+    engine = Engine()
+    with file.open("rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                event = decode(line)
+            except msgspec.ValidationError as exc:
+                console.print(f"[red]line {n}: not an event: {exc}[/red]")
+                raise typer.Exit(2) from exc
+            for d in engine.apply(event):
+                if json:
+                    sys.stdout.buffer.write(encode(d) + b"\n")
+                else:
+                    console.print(
+                        f"{d.at:.0f} {d.kind.value:<9} {d.rule or d.message:<24} "
+                        f"{d.priority or '':<3} {d.alert_key or d.recipient}"
+                    )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Check every link of the audit log's hash chain."""
+    from korgoo.store.audit import audit_verify as verify
+    from korgoo.store.db import open_engine
+
+    result = verify(open_engine(database_url or get_settings().database_url))
+    if result.ok:
+        console.print(f"[green]audit log intact: {result.checked} entries verified[/green]")
+        return
+    console.print(
+        f"[red]audit log broken at entry {result.first_bad_id}: {result.reason} "
+        f"({result.checked} entries checked)[/red]"
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def migrate(
+    database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Create or upgrade the database schema."""
+    from korgoo.store.db import migrate as run
+
+    url = database_url or get_settings().database_url
+    run(url)
+    console.print(f"database at {url} is up to date")
+
+
+@app.command()
+def serve() -> None:
+    """Run the gateways, the engine and the store in one process."""
+    from korgoo.runtime.server import serve as run
+
+    asyncio.run(run(get_settings()))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,116 @@
+"""The demo's live terminal view: the alert queue and what just happened."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from korgoo.alerts.model import Alert, Transition
+from korgoo.domain.decisions import DecisionKind
+from korgoo.runtime.pipeline import Effects, Pipeline
+
+BISHKEK = ZoneInfo("Asia/Bishkek")
+PRIORITY_STYLE = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", "P4": "dim"}
+RULE_LABEL = {
+    "proximity.breach": "Too close to the protected person",
+    "proximity.prealert": "Within the warning distance",
+    "proximity.approach": "Approaching the protected person",
+    "zone.exclusion": "Entered an exclusion zone",
+    "zone.inclusion": "Left the curfew zone",
+    "device.strap": "Strap opened / tamper",
+    "panic": "Panic button",
+    "battery.low": "Battery low",
+    "battery.critical": "Battery critical",
+    "device.power_off": "Device switched off",
+    "device.no_signal": "No signal",
+    "device.mock_location": "Fake location",
+    "device.monitoring_lost": "Monitoring permission lost",
+    "checkin.missed": "Identity check-in missed",
+}
+
+
+def local(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).astimezone(BISHKEK).strftime("%H:%M:%S")
+
+
+class LiveView:
+    def __init__(self, pipeline: Pipeline, start: float, end: float) -> None:
+        self.pipeline = pipeline
+        self.start = start
+        self.end = end
+        self.recent: deque[Text] = deque(maxlen=12)
+        self.warnings = 0
+        self.instructions = 0
+
+    def take(self, effects: Effects) -> None:
+        for d in effects.decisions:
+            if d.kind is DecisionKind.WARN:
+                self.warnings += 1
+            elif d.kind is DecisionKind.INSTRUCT:
+                self.instructions += 1
+        for t in effects.transitions:
+            self.recent.appendleft(self._line(t))
+
+    def _line(self, t: Transition) -> Text:
+        order, rule = _parts(t.alert_key)
+        style = PRIORITY_STYLE.get(t.priority.value if t.priority else "", "")
+        line = Text(f"{local(t.at)} ", style="cyan")
+        line.append(f"{t.kind.value:<19}", style="bold" if t.kind.value == "raised" else "")
+        line.append(f" {t.priority.value if t.priority else '  '} ", style=style)
+        line.append(f"{RULE_LABEL.get(rule, rule)} · {order}")
+        return line
+
+    def render(self, now: float) -> Group:
+        done = min(1.0, (now - self.start) / max(1.0, self.end - self.start))
+        head = Text()
+        head.append(
+            "Korgoo monitoring centre — pilot demo, Oktyabrsky district, Bishkek\n", style="bold"
+        )
+        head.append(f"Simulated time {local(now)} (Asia/Bishkek)   ")
+        head.append(f"{done:5.0%} done   ", style="green")
+        head.append(f"fixes processed {self.pipeline.fixes_processed:,}   ")
+        head.append(
+            f"victim warnings {self.warnings}   respondent instructions {self.instructions}"
+        )
+        return Group(
+            Panel(head, border_style="blue"),
+            Panel(self._queue(now), title="Alert queue (priority, then age)", border_style="red"),
+            Panel(
+                Group(*self.recent) if self.recent else Text("nothing yet", style="dim"),
+                title="Latest transitions",
+                border_style="cyan",
+            ),
+        )
+
+    def _queue(self, now: float) -> Table:
+        table = Table(expand=True, show_edge=False)
+        for col in ("P", "Alert", "Order", "Since", "State", "Confidence"):
+            table.add_column(col)
+        alerts: list[Alert] = self.pipeline.book.alerts()
+        for a in alerts[:14]:
+            order, rule = _parts(a.alert_key)
+            state = ("ACTIVE" if a.active else "returned to normal") + (
+                ", acked" if a.acked else ", unacknowledged"
+            )
+            table.add_row(
+                Text(a.priority.value, style=PRIORITY_STYLE[a.priority.value]),
+                RULE_LABEL.get(rule, rule) + (" (late)" if a.late else ""),
+                order,
+                f"{int((now - a.opened_at) // 60)} min",
+                state,
+                a.confidence.value if a.confidence else "",
+            )
+        if len(alerts) > 14:
+            table.add_row("", Text(f"… and {len(alerts) - 14} more", style="dim"), "", "", "", "")
+        return table
+
+
+def _parts(alert_key: str) -> tuple[str, str]:
+    parts = alert_key.split(":")
+    return (parts[0], parts[1]) if len(parts) > 1 else (alert_key, "")

@@ -1,0 +1,61 @@
+"""Loading a population (the pilot-shaped demo data) into a store."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.sim.population import Population
+from korgoo.store.devices import assign_device, enrol_device
+from korgoo.store.orders import create_order
+from korgoo.store.registry import PersonRole, create_person
+
+ROLE = {"respondent": PersonRole.RESPONDENT, "protected": PersonRole.PROTECTED}
+
+
+def district_code(name: str) -> str:
+    """The jurisdiction code of a district named as the simulator names it."""
+    for j in JURISDICTIONS:
+        if name in (j.code, j.name_en, j.name_en.removesuffix(" District")):
+            return j.code
+    raise ValueError(f"unknown district {name!r}: use a code such as KG-GB-OKT")
+
+
+def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "demo") -> None:
+    """Persons, devices with their assignments, and version 1 of every order."""
+    with db.begin() as conn:
+        for person in pop.persons:
+            create_person(
+                conn,
+                role=ROLE.get(person.role, PersonRole.RESPONDENT),
+                display_name=person.label,
+                district=district_code(person.district),
+                person_id=person.person_id,
+                at=at,
+            )
+        for device in pop.devices:
+            enrol_device(conn, device.device_id, device.kind, model=device.model, at=at)
+        for a in pop.assignments:
+            assign_device(conn, a.device_id, a.person_id, actor=actor, at=min(at, a.starts_at))
+        for rec in pop.order_records:
+            terms = pop.terms(rec.order_id)
+            create_order(
+                conn,
+                order_id=rec.order_id,
+                number=rec.number,
+                kind=rec.kind,
+                issuing_authority=rec.authority,
+                legal_basis=rec.legal_basis,
+                district=district_code(rec.district),
+                respondent_id=rec.respondent_id,
+                protected_ids=rec.protected_ids,
+                starts_at=rec.starts_at,
+                ends_at=rec.ends_at,
+                min_distance_m=terms.min_distance_m,
+                warning_distance_m=terms.warning_distance_m,
+                zones=terms.zones,
+                checkins_per_day=terms.checkins_per_day,
+                status=rec.status,
+                actor=actor,
+                at=at,
+            )

@@ -1,0 +1,106 @@
+"""`korgoo serve`: every gateway, the engine and the store in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
+
+import structlog
+import uvicorn
+
+from korgoo.api.app import create_app
+from korgoo.gateways.gt06 import serve_gt06
+from korgoo.gateways.http import osmand_app
+from korgoo.gateways.mqtt import run_mqtt
+from korgoo.gateways.watch import serve_watch
+from korgoo.runtime.health import Health
+from korgoo.runtime.pipeline import Pipeline
+from korgoo.settings import Settings
+from korgoo.store.db import migrate, open_engine
+
+log = structlog.get_logger("korgoo.server")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn inside our loop: this process owns the signals, not uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    migrate(settings.database_url)
+    pipeline = Pipeline(open_engine(settings.database_url), settings)
+    await pipeline.start()
+    health = Health(pipeline)
+    servers: list[asyncio.Server] = []
+    tasks: list[asyncio.Task[None]] = []
+    host = settings.http_host
+
+    tcp = (
+        ("watch", settings.watch_enabled, serve_watch, settings.watch_port),
+        ("gt06", settings.gt06_enabled, serve_gt06, settings.gt06_port),
+    )
+    for name, enabled, start, port in tcp:
+        if not enabled:
+            health.set(name, "disabled")
+            continue
+        servers.append(await start(pipeline, host, port, settings=settings))
+        health.set(name, "running")
+
+    uvicorns: list[_Server] = []
+    api = _Server(
+        uvicorn.Config(
+            create_app(pipeline, health), host=host, port=settings.http_port, log_level="warning"
+        )
+    )
+    uvicorns.append(api)
+    health.set("native", "running" if settings.native_enabled else "disabled")
+    if settings.osmand_enabled:
+        uvicorns.append(
+            _Server(
+                uvicorn.Config(
+                    osmand_app(pipeline, settings),
+                    host=host,
+                    port=settings.osmand_port,
+                    log_level="warning",
+                )
+            )
+        )
+        health.set("osmand", "running")
+    else:
+        health.set("osmand", "disabled")
+    for server in uvicorns:
+        tasks.append(asyncio.create_task(server.serve()))
+
+    if settings.mqtt_enabled:
+        subscribed = asyncio.Event()
+        health.set("mqtt", "connecting")
+        tasks.append(asyncio.create_task(run_mqtt(pipeline, settings, stop, subscribed=subscribed)))
+
+        async def mark() -> None:
+            await subscribed.wait()
+            health.set("mqtt", "running")
+
+        tasks.append(asyncio.create_task(mark()))
+    else:
+        health.set("mqtt", "disabled")
+
+    log.info("serving", api=settings.http_port, gateways=health.gateways)
+    await stop.wait()
+    for server in uvicorns:
+        server.should_exit = True
+    for s in servers:
+        s.close()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, 5)
+    await pipeline.stop()
