@@ -67,7 +67,9 @@ def append_transitions(conn: sa.Connection, transitions: Iterable[Transition]) -
     ]
     if not rows:
         return 0
-    return conn.execute(insert(conn, alert_transitions).on_conflict_do_nothing(), rows).rowcount
+    # Counted from RETURNING: executemany's rowcount is not reliable across drivers.
+    stmt = insert(conn, alert_transitions).on_conflict_do_nothing()
+    return len(conn.execute(stmt.returning(alert_transitions.c.id), rows).all())
 
 
 def get_alert(engine: sa.Engine, alert_key: str) -> Alert | None:

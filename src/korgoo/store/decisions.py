@@ -41,8 +41,9 @@ def append_decisions(conn: sa.Connection, items: Sequence[tuple[int, Decision]])
                 "body": body,
             }
         )
-    result = conn.execute(insert(conn, decisions).on_conflict_do_nothing(), rows)
-    return result.rowcount
+    # Counted from RETURNING: executemany's rowcount is not reliable across drivers.
+    stmt = insert(conn, decisions).on_conflict_do_nothing().returning(decisions.c.id)
+    return len(conn.execute(stmt, rows).all())
 
 
 def decisions_for(engine: sa.Engine, alert_key: str) -> list[tuple[int, Decision]]:
