@@ -1,7 +1,7 @@
 """Hysteresis for conditions measured by uncertain positions.
 
-A certain breach opens at once; a probable or possible one only after K fixes
-or T seconds of staying so; an open episode clears only after T seconds of
+A certain breach opens at once; a probable one only after K fixes or T seconds
+of staying so, a possible one (shown, not paged) after 2K fixes and T seconds; an open episode clears only after T seconds of
 being clearly outside by a margin. This is what keeps GPS jitter at a boundary
 from flooding operators, while a real approach is never held back.
 """
@@ -92,7 +92,13 @@ def observe(
         ep.pending_n += 1
         if RANK[level] > RANK[ep.pending]:
             ep.pending = level
-        if ep.pending_n >= k_fixes or t - ep.pending_since >= t_open:
+        if ep.pending is Confidence.POSSIBLE:
+            # Shown without paging, so it may wait: it needs twice the fixes and
+            # the time, which keeps jitter at the boundary from flapping.
+            ready = ep.pending_n >= 2 * k_fixes and t - ep.pending_since >= t_open
+        else:
+            ready = ep.pending_n >= k_fixes or t - ep.pending_since >= t_open
+        if ready:
             _open(ep, ep.pending, t)
             return Step.OPENED
         return Step.NONE

@@ -813,8 +813,11 @@ class OrderMonitor:
         self._emit(DecisionKind.CLEARED, rule, subject, ep, now, now, out, message=reason)
         if rule.startswith("proximity.") and subject in self.protected:
             self._all_clear(subject, now, out)
-        elif rule == "zone.exclusion":
+        elif rule.startswith("zone."):
             self._instruct_clear(now, out)
+            if rule == "zone.exclusion":
+                for pid in self.protected:
+                    self._all_clear(pid, now, out)
 
     def _episode_step(
         self,
@@ -845,9 +848,12 @@ class OrderMonitor:
             )
         elif step == Step.CLEARED:
             self._emit(DecisionKind.CLEARED, rule, subject, ep, now, t, out, evidence=evidence)
+            self._instruct_clear(now, out)
             if rule == "proximity.breach":
                 self._all_clear(subject, now, out)
-            self._instruct_clear(now, out)
+            elif rule == "zone.exclusion":
+                for pid in self.protected:
+                    self._all_clear(pid, now, out)
             return
         if paging and not was_paging:
             self._instruct(

@@ -42,16 +42,15 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     seq = [(d.kind.value, d.rule or d.message) for d in out]
     opened = [r for k, r in seq if k == "opened"]
     assert opened == ["proximity.prealert", "proximity.approach", "proximity.breach"]
-    # At 520 m (10 m radii) a breach of 500 m is possible: shown, not paged;
-    # at 430 m it is certain and the same episode pages as P1.
+    # At 520 m (10 m radii) a breach of 500 m is only possible, for one fix: not
+    # enough to show; at 430 m it is certain and pages as P1 at once.
     steps = [d for d in out if d.rule == "proximity.breach"]
     assert [(d.kind.value, d.priority) for d in steps] == [
-        ("opened", Priority.P4),
-        ("updated", Priority.P1),
+        ("opened", Priority.P1),
         ("cleared", None),
     ]
     assert len({d.alert_key for d in steps}) == 1
-    breach = steps[1]
+    breach = steps[0]
     assert breach.pages and breach.confidence is Confidence.CERTAIN
     # Evidence: distance at or under the minimum distance, both radii recorded.
     assert breach.evidence["distance_m"] <= 500.0  # type: ignore[operator]
@@ -84,13 +83,15 @@ def test_possible_breach_is_shown_but_does_not_page() -> None:
     pos = north_of(HOME, 560)  # 560 - 40 - 40 = 480 < 500: possible only
     e.apply(vfix(T0 + 50, HOME, acc=40))
     out = e.apply(rfix(T0 + 60, pos, acc=40)) + e.apply(rfix(T0 + 70, pos, acc=40))
+    assert kinds(out, "proximity.breach") == []  # possible needs 2K fixes and T seconds
+    out += e.apply(rfix(T0 + 80, pos, acc=40)) + e.apply(rfix(T0 + 90, pos, acc=40))
     opened = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert len(opened) == 1
     assert opened[0].confidence is Confidence.POSSIBLE
     assert opened[0].priority is Priority.P4 and not opened[0].pages
     assert not [d for d in out if d.kind is DecisionKind.INSTRUCT]
     # Later certain evidence raises the same episode and pages.
-    up = e.apply(rfix(T0 + 80, north_of(HOME, 300), acc=10))
+    up = e.apply(rfix(T0 + 100, north_of(HOME, 300), acc=10))
     upd = [d for d in up if d.rule == "proximity.breach"]
     assert [d.kind for d in upd] == [DecisionKind.UPDATED]
     assert upd[0].alert_key == opened[0].alert_key and upd[0].priority is Priority.P1
