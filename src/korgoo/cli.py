@@ -17,7 +17,19 @@ from korgoo.settings import get_settings
 app = typer.Typer(help="Korgoo: electronic monitoring of protective orders.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 console = Console()
+
+
+def quiet_logs(level: int) -> None:
+    """Structured logs at `level` and above (the demo's live view owns the screen)."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(level))
+    logging.getLogger().setLevel(level)
 
 
 @app.command()
@@ -31,8 +43,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 1,
 ) -> None:
     """The pilot (18 orders in Oktyabrsky district, Bishkek) simulated in accelerated time."""
+    import logging
+
     from korgoo.runtime.demo import run_demo
 
+    quiet_logs(logging.WARNING)
     if not live and speed == 180.0:
         speed = 0.0
     summary = asyncio.run(
@@ -102,6 +117,35 @@ def audit_verify(
         f"({result.checked} entries checked)[/red]"
     )
     raise typer.Exit(1)
+
+
+@bench_app.command("engine")
+def bench_engine(
+    orders: Annotated[int, typer.Option(help="Orders in the synthetic load.")] = 10_000,
+    fixes: Annotated[int, typer.Option(help="Fixes to replay.")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Load generator seed.")] = 1,
+    batch: Annotated[int, typer.Option(help="Fixes per store commit.")] = 1_000,
+    baseline_fixes: Annotated[
+        int, typer.Option(help="Fixes for the query-per-fix baseline (it is slow).")
+    ] = 50_000,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
+) -> None:
+    """Engine throughput, latency and state per order; store in the loop; a baseline."""
+    from korgoo.benchmarks.engine import render, run_engine_bench, to_json
+
+    status = Console(stderr=True)
+    result = run_engine_bench(
+        orders,
+        fixes,
+        seed,
+        batch=batch,
+        baseline_fixes=baseline_fixes,
+        progress=lambda msg: status.print(f"[dim]{msg} …[/dim]"),
+    )
+    if json:
+        sys.stdout.buffer.write(to_json(result) + b"\n")
+    else:
+        render(result, console)
 
 
 @app.command()

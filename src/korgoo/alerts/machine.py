@@ -28,7 +28,9 @@ Rules decided here (and tested in tests/unit/test_alert_machine.py):
 - Decisions are idempotent: a decision older than what the alert holds (before
   it opened, or at or before its last return to normal) changes nothing, a
   repeated decision finds nothing to change, and a late CLEARED (decided on a
-  fix older than the live state) never returns a live condition to normal.
+  fix older than the live state) never returns a live condition to normal; a
+  late episode (an alert raised for the record) is returned to normal by its own
+  late CLEARED.
 - Every function first takes the SLA escalations due by its time, with each
   escalation stamped at its due time, so the transitions are the same however
   often the clock ticks.
@@ -281,7 +283,7 @@ def apply_clear(alert: Alert, decision: Decision, *, auto_close_acked_rtn: bool 
     """The condition returned to normal. It still needs an operator and an outcome,
     unless it was acknowledged and `auto_close_acked_rtn` is set."""
     _check_decision(alert, decision, DecisionKind.CLEARED)
-    if decision.late or not alert.active or is_stale(alert, decision):
+    if (decision.late and not alert.late) or not alert.active or is_stale(alert, decision):
         return alert, []
     alert, out = escalate_due(alert, decision.at)
     alert = msgspec.structs.replace(alert, active=False, returned_at=decision.at)
