@@ -111,6 +111,7 @@ def test_sqlite_is_opened_in_wal_with_full_sync_and_foreign_keys(engine: sa.Engi
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 20_000
 
 
 def test_sqlite_parent_directory_is_created(empty_url: str) -> None:
