@@ -1,0 +1,1 @@
+"""Benchmarks of korgoo: the implementations live in korgoo.benchmarks.*, run by `korgoo bench`."""
