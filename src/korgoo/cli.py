@@ -19,8 +19,6 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 app.add_typer(audit_app, name="audit")
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
-app.add_typer(bench_app, name="bench")
 console = Console()
 
 
@@ -119,35 +117,6 @@ def audit_verify(
         f"({result.checked} entries checked)[/red]"
     )
     raise typer.Exit(1)
-
-
-@bench_app.command("engine")
-def bench_engine(
-    orders: Annotated[int, typer.Option(help="Orders in the synthetic load.")] = 10_000,
-    fixes: Annotated[int, typer.Option(help="Fixes to replay.")] = 1_000_000,
-    seed: Annotated[int, typer.Option(help="Load generator seed.")] = 1,
-    batch: Annotated[int, typer.Option(help="Fixes per store commit.")] = 1_000,
-    baseline_fixes: Annotated[
-        int, typer.Option(help="Fixes for the query-per-fix baseline (it is slow).")
-    ] = 50_000,
-    json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
-) -> None:
-    """Engine throughput, latency and state per order; store in the loop; a baseline."""
-    from korgoo.benchmarks.engine import render, run_engine_bench, to_json
-
-    status = Console(stderr=True)
-    result = run_engine_bench(
-        orders,
-        fixes,
-        seed,
-        batch=batch,
-        baseline_fixes=baseline_fixes,
-        progress=lambda msg: status.print(f"[dim]{msg} …[/dim]"),
-    )
-    if json:
-        sys.stdout.buffer.write(to_json(result) + b"\n")
-    else:
-        render(result, console)
 
 
 @bench_app.command("engine")
