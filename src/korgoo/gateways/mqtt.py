@@ -48,6 +48,7 @@ PROTOCOL = "mqtt"
 DEFAULT_PREFIX = "korgoo/devices"
 DEFAULT_CLIENT_ID = "korgoo-gateway"
 UNAUTHORIZED = "unauthorized"
+OUTGOING_INFLIGHT = 500  # result publishes awaiting the broker's PUBACK (paho default 20)
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,7 @@ async def _session(
         identifier=client_id,
         clean_session=False,
         keepalive=30,
+        max_inflight_messages=OUTGOING_INFLIGHT,
     )
     _manual_ack(client)
     async with client:
@@ -227,11 +229,16 @@ async def _handle(
             REJECTED.labels(PROTOCOL, "store_unavailable").inc(len(batch))
             return False
     answers = iter(outcomes)
-    for publish, answered in zip(batch, received, strict=True):
+    replies = []
+    for answered in received:
         if answered is not None:
             mine = [next(answers) for _ in answered.to_store()]
             topic = f"{prefix}/{answered.device_id}/results"
-            await client.publish(topic, results_payload(answered, mine), qos=1)
+            replies.append(client.publish(topic, results_payload(answered, mine), qos=1))
+    # Results go out together (one broker round trip, not one per message), then the
+    # acknowledgements, in the order the messages arrived.
+    await asyncio.gather(*replies)
+    for publish in batch:
         _ack(client, publish)
         ACKED.labels(PROTOCOL).inc()
         ACK_SECONDS.labels(PROTOCOL).observe(clock() - received_at)
