@@ -27,6 +27,7 @@ import sqlalchemy as sa
 import structlog
 
 from korgoo.alerts.book import AlertBook
+from korgoo.alerts.machine import ENGINE, POLICY, SLA
 from korgoo.alerts.model import Alert, Transition
 from korgoo.bus.local import LocalBus
 from korgoo.domain.decisions import Decision, DecisionKind
@@ -38,6 +39,7 @@ from korgoo.gateways.ingest import DeviceInfo, Message, Outcome, StoreUnavailabl
 from korgoo.runtime import metrics
 from korgoo.settings import Settings
 from korgoo.store.alerts import append_transitions, load_open_alerts, save_alert
+from korgoo.store.audit import audit_append
 from korgoo.store.decisions import append_decisions
 from korgoo.store.devices import device_secret_ok, load_devices, record_unknown_device
 from korgoo.store.events import EventLog
@@ -45,6 +47,7 @@ from korgoo.store.events import EventLog
 log = structlog.get_logger("korgoo.pipeline")
 
 Clock = Callable[[], float]
+SYSTEM_ACTORS = frozenset({ENGINE, SLA, POLICY})
 
 
 @dataclass
@@ -339,6 +342,12 @@ class Pipeline:
             append_transitions(conn, effects.transitions)
             for alert in changed.values():
                 save_alert(conn, alert)
+            for t in effects.transitions:
+                if t.actor not in SYSTEM_ACTORS:  # what a person did goes on the audit log
+                    details = {"details": t.details} if t.details else {}
+                    audit_append(
+                        conn, t.actor, f"alert.{t.kind.value}", t.alert_key, details, at=t.at
+                    )
         effects.alerts.extend(changed.values())
 
     # -- operator actions go through the book and are stored at once ------------

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.sim.population import Population
+from korgoo.store.audit import audit_append
 from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order
 from korgoo.store.registry import PersonRole, create_person
@@ -59,3 +60,4 @@ def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "dem
                 actor=actor,
                 at=at,
             )
+            audit_append(conn, actor, "order.created", rec.order_id, {"number": rec.number}, at=at)
