@@ -14,13 +14,13 @@ import msgspec
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from recording_ingest import RecordingIngest
 from starlette.types import ASGIApp
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways import native
 from korgoo.gateways.http import INGEST_PATH, native_router, osmand_app
 from korgoo.settings import Settings
+from tests.integration.recording_ingest import RecordingIngest
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parents[3] / "shared/conformance/osmand.json").read_text()

@@ -15,11 +15,11 @@ from typing import Any
 import aiomqtt
 import msgspec
 import pytest
-from recording_ingest import RecordingIngest
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways.mqtt import device_of, run_mqtt
 from korgoo.settings import Settings
+from tests.integration.recording_ingest import RecordingIngest
 
 pytestmark = pytest.mark.services
 
