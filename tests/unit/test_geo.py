@@ -275,6 +275,7 @@ def test_nan_position_is_uncertain() -> None:
         assert zone.classify(lat, math.nan, 10.0) is Containment.UNCERTAIN
         assert zone.far_outside(math.nan, lon, 100.0) is False
         assert zone.far_outside(lat, math.nan, 100.0) is False
+        assert zone.classify(lat, lon, math.nan) is Containment.UNCERTAIN
 
 
 ZONES = {

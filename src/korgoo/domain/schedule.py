@@ -1,14 +1,15 @@
 """Weekly schedules of zones (curfews, school hours) in local time.
 
 `schedule_active` runs for every fix against every scheduled zone, so the local
-time is found without building a datetime: the zone's UTC offset is looked up
-once per UTC hour (cached) and the rest is arithmetic on epoch seconds.
+time is found without building a datetime: local midnight and the weekday are
+looked up once per UTC hour (cached); the rest is a subtraction.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from math import floor
 from zoneinfo import ZoneInfo
 
 from korgoo.domain.terms import ScheduleWindow
@@ -19,30 +20,39 @@ _DAY_S = 86400
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday; Monday is 0
 
 
-def _offset_s(tz: str, t: float) -> float:
+def _offset_s(tz: str, t: float) -> int:
     offset = datetime.fromtimestamp(t, ZoneInfo(tz)).utcoffset()
     assert offset is not None  # a ZoneInfo always has one
-    return offset.total_seconds()
+    return int(offset.total_seconds())  # whole seconds in the tz database
 
 
 @lru_cache(maxsize=4096)
-def _hour_offset_s(tz: str, hour: int) -> float | None:
-    """The UTC offset throughout UTC hour `hour`, or None if it changes within it.
+def _hour_local_day(tz: str, hour: float) -> tuple[int, int] | None:
+    """(epoch time of local midnight, weekday) valid throughout UTC hour `hour`.
 
-    Offsets change at whole seconds and at most once an hour, so equal offsets at
-    the first and last second of the hour hold for all of it.
+    None when the hour holds an offset change or a local midnight (zones whose
+    offset is not a whole number of hours). Offsets change at whole seconds and
+    at most once an hour, so checking the hour's first and last second suffices.
     """
-    start = hour * _HOUR_S
+    start = int(hour) * _HOUR_S
     offset = _offset_s(tz, start)
-    return offset if _offset_s(tz, start + _HOUR_S - 1) == offset else None
+    if _offset_s(tz, start + _HOUR_S - 1) != offset:
+        return None
+    day = (start + offset) // _DAY_S
+    if (start + offset + _HOUR_S - 1) // _DAY_S != day:
+        return None
+    return day * _DAY_S - offset, (day + _EPOCH_WEEKDAY) % 7
 
 
 def local_week_position(t: float, tz: str) -> tuple[int, float]:
     """(weekday, seconds after local midnight) at epoch time `t` in zone `tz`. Monday is 0."""
-    offset = _hour_offset_s(tz, int(t // _HOUR_S))
-    local = t + (_offset_s(tz, t) if offset is None else offset)
-    day = local // _DAY_S
-    return int(day + _EPOCH_WEEKDAY) % 7, local - day * _DAY_S
+    cached = _hour_local_day(tz, t // _HOUR_S)
+    if cached is not None:
+        midnight, weekday = cached
+        return weekday, t - midnight
+    local = t + _offset_s(tz, t)
+    day = floor(local) // _DAY_S
+    return (day + _EPOCH_WEEKDAY) % 7, local - day * _DAY_S
 
 
 def schedule_active(
@@ -55,12 +65,7 @@ def schedule_active(
     """
     if not windows:
         return True
-    # local_week_position, inlined: this runs per fix.
-    offset = _hour_offset_s(tz, int(t // _HOUR_S))
-    local = t + (_offset_s(tz, t) if offset is None else offset)
-    day = local // _DAY_S
-    second = local - day * _DAY_S
-    weekday = int(day + _EPOCH_WEEKDAY) % 7
+    weekday, second = local_week_position(t, tz)
     yesterday = (weekday + 6) % 7
     for w in windows:
         start = w.start * 60

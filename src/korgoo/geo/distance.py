@@ -10,6 +10,7 @@ pyproj's exact geodesic it stays below 0.04 % up to 100 km anywhere below
 from __future__ import annotations
 
 import math
+from math import cos, sqrt
 
 WGS84_A = 6378137.0  # semi-major axis, metres
 WGS84_F = 1 / 298.257223563
@@ -19,6 +20,7 @@ _RAD = math.pi / 180
 _A_RAD = WGS84_A * _RAD
 _A_1ME2_RAD = WGS84_A * (1 - WGS84_E2) * _RAD
 _HALF_RAD = 0.5 * _RAD
+_1ME2 = 1.0 - WGS84_E2
 
 
 def metres_per_degree(lat: float) -> tuple[float, float]:
@@ -42,16 +44,16 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Geodesic distance in metres between two WGS84 points (degrees).
 
     Accurate to 0.1 % from 1 m to 100 km below |lat| 80; not meant for longer
-    distances. `metres_per_degree` and `wrap_lon` are inlined: this runs per fix.
+    distances. `metres_per_degree` and `wrap_lon` are inlined and the common
+    factor N/a taken out of the square root: this runs per fix.
     """
     dlon = lon2 - lon1
     if dlon > 180.0:
         dlon -= 360.0
     elif dlon < -180.0:
         dlon += 360.0
-    c = math.cos((lat1 + lat2) * _HALF_RAD)
-    w2 = 1.0 / (1.0 - WGS84_E2 * (1.0 - c * c))
-    w = math.sqrt(w2)
-    dx = dlon * _A_RAD * w * c
-    dy = (lat2 - lat1) * _A_1ME2_RAD * w * w2
-    return math.sqrt(dx * dx + dy * dy)
+    c = cos((lat1 + lat2) * _HALF_RAD)
+    w2 = 1.0 / (_1ME2 + WGS84_E2 * c * c)  # (N/a)² = 1 / (1 - e² sin²)
+    dx = dlon * c * _A_RAD  # east, over N/a
+    dy = (lat2 - lat1) * w2 * _A_1ME2_RAD  # north (M = a(1-e²)(N/a)³), over N/a
+    return sqrt(w2 * (dx * dx + dy * dy))

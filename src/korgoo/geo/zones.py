@@ -18,6 +18,7 @@ import shapely
 from korgoo.domain.terms import ZoneSpec
 from korgoo.geo.clearance_grid import build_clearance_grid
 from korgoo.geo.distance import distance_m, metres_per_degree
+from korgoo.geo.projection import LocalProjection
 from korgoo.geo.zone_shapes import CircleShape, PolygonShape, parse_zone
 
 MAX_PRECHECK_MARGIN_M = 100_000.0  # far_outside says False (not known) beyond this margin
@@ -51,12 +52,14 @@ class CompiledZone:
         "_dlon_max",
         "_dlon_min",
         "_grid",
+        "_grid_fx0",
+        "_grid_fx_per_deg",
+        "_grid_fy0",
+        "_grid_fy_per_deg",
         "_grid_nx",
-        "_grid_ny",
+        "_grid_nx_f",
+        "_grid_ny_f",
         "_grid_pad_m",
-        "_grid_per_m",
-        "_grid_x0",
-        "_grid_y0",
         "_kx",
         "_ky",
         "_lat0",
@@ -64,6 +67,7 @@ class CompiledZone:
         "_lat_min",
         "_lon0",
         "_polygon",
+        "_projection",
         "_radius_m",
         "kind",
         "zone_id",
@@ -74,36 +78,39 @@ class CompiledZone:
         self.zone_id = spec.zone_id
         self.kind = spec.kind
         self._polygon: shapely.Polygon | None = None
+        self._projection: LocalProjection | None = None
         self._boundary: shapely.MultiLineString | shapely.LineString | None = None
         self._compile(shape)
 
     def _compile(self, shape: CircleShape | PolygonShape) -> None:
         if isinstance(shape, CircleShape):
-            self._circle_lat, self._circle_lon, self._radius_m = (
-                shape.lat,
-                shape.lon,
-                shape.radius_m,
-            )
+            self._circle_lat, self._circle_lon = shape.lat, shape.lon
+            self._radius_m = shape.radius_m
             self._lat0, self._lon0 = shape.lat, shape.lon
             self._kx, self._ky = metres_per_degree(shape.lat)
             self._set_precheck_box(shape.lat, shape.lat, 0.0, 0.0, shape.radius_m)
             self._grid = array("f")
-            self._grid_x0 = self._grid_y0 = self._grid_per_m = self._grid_pad_m = 0.0
-            self._grid_nx = self._grid_ny = 0
+            self._grid_fx0 = self._grid_fx_per_deg = self._grid_fy0 = self._grid_fy_per_deg = 0.0
+            self._grid_nx_f = self._grid_ny_f = self._grid_pad_m = 0.0
+            self._grid_nx = 0
             return
         p = shape.projection
         self._circle_lat = self._circle_lon = self._radius_m = 0.0
         self._lat0, self._lon0, self._kx, self._ky = p.lat0, p.lon0, p.kx, p.ky
         self._set_precheck_box(shape.lat_min, shape.lat_max, shape.dlon_min, shape.dlon_max, 0.0)
-        self._polygon = shape.polygon
+        self._polygon, self._projection = shape.polygon, p
         self._boundary = shape.polygon.boundary
         shapely.prepare(self._polygon)
         shapely.prepare(self._boundary)
         grid = build_clearance_grid(shape.polygon)
         self._grid = grid.clearance
-        self._grid_x0, self._grid_y0 = grid.x0, grid.y0
-        self._grid_per_m, self._grid_pad_m = grid.cells_per_m, grid.pad_m
-        self._grid_nx, self._grid_ny = grid.nx, grid.ny
+        # fx = (x - x0) / cell with x = dlon·kx; fy likewise with y = (lat - lat0)·ky.
+        self._grid_fx_per_deg = p.kx * grid.cells_per_m
+        self._grid_fx0 = -grid.x0 * grid.cells_per_m
+        self._grid_fy_per_deg = p.ky * grid.cells_per_m
+        self._grid_fy0 = (-p.lat0 * p.ky - grid.y0) * grid.cells_per_m
+        self._grid_nx, self._grid_nx_f, self._grid_ny_f = grid.nx, float(grid.nx), float(grid.ny)
+        self._grid_pad_m = grid.pad_m
 
     def _set_precheck_box(
         self, lat_min: float, lat_max: float, dlon_min: float, dlon_max: float, radius_m: float
@@ -111,16 +118,14 @@ class CompiledZone:
         """A latitude/longitude box that holds the zone, and degrees-per-metre factors that
         never understate how far a point within MAX_PRECHECK_MARGIN_M of it can be.
 
-        Along any path of length s, latitude changes by at most s/M_min and longitude
-        by at most s/(N·cos lat)_min over the latitudes the path can reach; the
-        projection's own scale at the centre is covered too, so the box agrees with
-        signed_distance_m as well as with the true geodesic distance.
+        Along any path of length s, latitude changes by at most s/M_min (M is least
+        at the equator) and longitude by at most s/(N·cos lat)_min over the
+        latitudes the path can reach; the projection's own scale at the centre is
+        covered too, so the box agrees with signed_distance_m as well as with the
+        true geodesic distance.
         """
-        reach = radius_m + MAX_PRECHECK_MARGIN_M
-        _, ky_min = metres_per_degree(
-            0.0 if lat_min <= 0.0 <= lat_max else min(abs(lat_min), abs(lat_max))
-        )
-        band = reach / ky_min
+        _, ky_min = metres_per_degree(0.0)
+        band = (radius_m + MAX_PRECHECK_MARGIN_M) / ky_min
         kx_min, _ = metres_per_degree(min(90.0, max(abs(lat_min), abs(lat_max)) + band))
         self._deg_lat_per_m = _PRECHECK_SAFETY * max(1.0 / ky_min, 1.0 / self._ky)
         self._deg_lon_per_m = _PRECHECK_SAFETY * max(1.0 / kx_min, 1.0 / self._kx)
@@ -153,8 +158,8 @@ class CompiledZone:
         """Metres from the point to the zone's boundary: negative inside, positive outside."""
         if self._polygon is None:
             return distance_m(lat, lon, self._circle_lat, self._circle_lon) - self._radius_m
-        x, y = self._to_xy(lat, lon)
-        return self._polygon_signed_distance(x, y)
+        assert self._projection is not None
+        return self._polygon_signed_distance(*self._projection.to_xy(lat, lon))
 
     def classify(self, lat: float, lon: float, acc_m: float) -> Containment:
         """Where the accuracy disc of radius `acc_m` around the point lies.
@@ -166,41 +171,31 @@ class CompiledZone:
         if self._polygon is None:
             sd = distance_m(lat, lon, self._circle_lat, self._circle_lon) - self._radius_m
         else:
-            # The projection and the grid lookup are inlined: this is the hot path.
+            # Grid coordinates straight from degrees (projection folded in): the hot path.
             dlon = lon - self._lon0
             if dlon > 180.0:
                 dlon -= 360.0
             elif dlon < -180.0:
                 dlon += 360.0
-            x = dlon * self._kx
-            y = (lat - self._lat0) * self._ky
-            fx = (x - self._grid_x0) * self._grid_per_m
-            fy = (y - self._grid_y0) * self._grid_per_m
-            if 0.0 <= fx < self._grid_nx and 0.0 <= fy < self._grid_ny:
+            fx = dlon * self._grid_fx_per_deg + self._grid_fx0
+            fy = lat * self._grid_fy_per_deg + self._grid_fy0
+            if 0.0 <= fx < self._grid_nx_f and 0.0 <= fy < self._grid_ny_f:
                 clearance = self._grid[int(fy) * self._grid_nx + int(fx)]
                 if clearance > 0.0:
                     if clearance >= acc_m:
                         return _OUTSIDE
                 elif clearance < 0.0 and -clearance >= acc_m:
                     return _INSIDE
-            elif (fx < 0.0 or fx >= self._grid_nx or fy < 0.0 or fy >= self._grid_ny) and (
-                acc_m <= self._grid_pad_m
-            ):
+            elif (
+                fx < 0.0 or fx >= self._grid_nx_f or fy < 0.0 or fy >= self._grid_ny_f
+            ) and acc_m <= self._grid_pad_m:
                 return _OUTSIDE
-            sd = self._polygon_signed_distance(x, y)
+            sd = self._polygon_signed_distance(dlon * self._kx, (lat - self._lat0) * self._ky)
         if sd <= -acc_m:
             return _INSIDE
         if sd >= acc_m:
             return _OUTSIDE
         return _UNCERTAIN
-
-    def _to_xy(self, lat: float, lon: float) -> tuple[float, float]:
-        dlon = lon - self._lon0
-        if dlon > 180.0:
-            dlon -= 360.0
-        elif dlon < -180.0:
-            dlon += 360.0
-        return dlon * self._kx, (lat - self._lat0) * self._ky
 
     def _polygon_signed_distance(self, x: float, y: float) -> float:
         """Exact, by GEOS: a few microseconds, nearly all of it building the Point."""
