@@ -305,7 +305,7 @@ near = st.tuples(
 )
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(near, st.floats(0.0, 400.0))
 def test_classify_agrees_with_the_exact_signed_distance(
     where: tuple[str, float, float], acc: float
@@ -322,7 +322,7 @@ def test_classify_agrees_with_the_exact_signed_distance(
     assert zone.classify(lat, lon, abs(sd) + 0.01) is Containment.UNCERTAIN
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(around, st.floats(0.0, 3000.0))
 def test_far_outside_never_says_true_within_the_margin(
     where: tuple[str, float, float], margin: float

@@ -149,7 +149,7 @@ windows_strategy = st.lists(
 ).map(tuple)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
     windows_strategy,
     st.integers(631_152_000, 2_240_611_200),  # 1990 to 2041, whole seconds
