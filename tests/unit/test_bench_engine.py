@@ -48,6 +48,7 @@ def test_store_path_logs_every_fix_and_decides_as_the_engine_alone(
     assert figures["decisions"] > 0
     assert figures["store_decisions"] == figures["decisions"]
     assert figures["ticks"] > 0
+    assert 0 < figures["store_append_s"] + figures["store_commit_s"] < figures["store_s"]
     assert figures["latency_samples"] == FIXES // 10
 
 
@@ -58,6 +59,7 @@ def test_baseline_queried_and_updated_the_database_for_every_fix(
     # One order query per fix, plus one zones query per respondent fix.
     assert BASELINE < figures["baseline_queries"] < 2 * BASELINE
     assert figures["baseline_updates"] == BASELINE
+    assert figures["baseline_logged_fixes_per_s"] > 0
     ratio = figures["engine_fixes_per_s"] / figures["baseline_fixes_per_s"]
     assert figures["engine_vs_baseline"] == pytest.approx(ratio, rel=0.01)
 
