@@ -336,14 +336,7 @@ class OrderMonitor:
                     ep.pending = None
                     ep.pending_n = 0
                 continue
-            sd = z.signed_distance_m(lat, lon)
-            c = z.classify(lat, lon, acc)
-            if exclusion:
-                level = _inside_level(c, sd)
-                clear = sd > p.clear_margin_m
-            else:
-                level = _inside_level(_flip(c), -sd)
-                clear = sd < 0.0
+            level, clear = zone_level(z, exclusion, lat, lon, acc, p.clear_margin_m)
             ep = self._ep(key)
             was_paging = ep.open and ep.confidence in PAGING
             step = observe(
@@ -354,7 +347,7 @@ class OrderMonitor:
             evidence: dict[str, object] = {
                 "zone_id": z.zone_id,
                 "zone_name": spec.name,
-                "signed_distance_m": round(sd, 1),
+                "signed_distance_m": round(z.signed_distance_m(lat, lon), 1),
                 "respondent_fix": [t, lat, lon, acc],
             }
             self._episode_step(
@@ -382,10 +375,9 @@ class OrderMonitor:
                     continue
                 if spec.schedule and not schedule_active(spec.schedule, fix.t, tz):
                     continue
-                c = z.classify(fix.lat, fix.lon, fix.acc)
-                sd = z.signed_distance_m(fix.lat, fix.lon)
-                level = _inside_level(c, sd) if exclusion else _inside_level(_flip(c), -sd)
+                level, _ = zone_level(z, exclusion, fix.lat, fix.lon, fix.acc, 0.0)
                 if level in PAGING:
+                    sd = z.signed_distance_m(fix.lat, fix.lon)
                     rule = "zone.exclusion" if exclusion else "zone.inclusion"
                     evidence: dict[str, object] = {
                         "zone_id": z.zone_id,
@@ -960,18 +952,30 @@ def _priority(rule: str) -> Priority:
     return Priority.P2
 
 
-def _inside_level(c: Containment, signed_distance: float) -> Confidence | None:
-    """Confidence that a position is inside, from containment and the centre's side."""
-    if c is Containment.INSIDE:
-        return Confidence.CERTAIN
-    if c is Containment.OUTSIDE:
-        return None
-    return Confidence.PROBABLE if signed_distance <= 0.0 else Confidence.POSSIBLE
+def zone_level(
+    z: CompiledZone, exclusion: bool, lat: float, lon: float, acc: float, margin: float
+) -> tuple[Confidence | None, bool]:
+    """How surely a fix breaches a zone, and whether it clearly complies.
 
-
-def _flip(c: Containment) -> Containment:
-    if c is Containment.INSIDE:
-        return Containment.OUTSIDE
+    Exclusion: inside is a breach, clear when the centre is outside by the margin.
+    Inclusion (curfew): outside is a breach, clear when the centre is inside.
+    An uncertain fix is probable when its centre is on the breaching side, else
+    possible. The exact (slower, for polygons) signed distance is computed only
+    when containment alone cannot tell.
+    """
+    c = z.classify(lat, lon, acc)
+    if exclusion:
+        if c is Containment.INSIDE:
+            return Confidence.CERTAIN, False
+        if c is Containment.OUTSIDE and acc >= margin:
+            return None, True
+        sd = z.signed_distance_m(lat, lon)
+        if c is Containment.OUTSIDE:
+            return None, sd > margin
+        return (Confidence.PROBABLE if sd <= 0.0 else Confidence.POSSIBLE), sd > margin
     if c is Containment.OUTSIDE:
-        return Containment.INSIDE
-    return c
+        return Confidence.CERTAIN, False
+    if c is Containment.INSIDE:
+        return None, True
+    sd = z.signed_distance_m(lat, lon)
+    return (Confidence.PROBABLE if sd > 0.0 else Confidence.POSSIBLE), sd < 0.0
