@@ -148,6 +148,51 @@ def bench_engine(
         render(result, console)
 
 
+@bench_app.command("gateways")
+def bench_gateways(
+    seconds: Annotated[float, typer.Option(help="Steady window per protocol, seconds.")] = 20.0,
+    protocol: Annotated[
+        list[str] | None, typer.Option(help="watch, osmand or mqtt (repeat; default all).")
+    ] = None,
+    orders: Annotated[int, typer.Option(help="Orders, each with an exclusion zone.")] = 2_500,
+    watch_connections: Annotated[int, typer.Option(help="Watch devices (TCP).")] = 5_000,
+    http_connections: Annotated[int, typer.Option(help="OsmAnd phones (keep-alive).")] = 500,
+    mqtt_devices: Annotated[int, typer.Option(help="Apps publishing over MQTT.")] = 50,
+    mqtt_window: Annotated[int, typer.Option(help="Publishes in flight per app.")] = 10,
+    batch_max: Annotated[int, typer.Option(help="Server: messages per commit.")] = 2_000,
+    batch_wait_ms: Annotated[float, typer.Option(help="Server: batch fill wait, ms.")] = 5.0,
+    server_uvloop: Annotated[
+        bool, typer.Option("--server-uvloop/--server-asyncio", help="Server event loop.")
+    ] = True,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
+) -> None:
+    """Simulated devices over loopback into a separate server process, end to end."""
+    from korgoo.benchmarks.gateways import PROTOCOLS, render, run_gateways_bench, to_json
+
+    chosen = tuple(protocol or PROTOCOLS)
+    unknown = set(chosen) - set(PROTOCOLS)
+    if unknown:
+        raise typer.BadParameter(f"unknown protocol(s) {sorted(unknown)}; use {PROTOCOLS}")
+    status = Console(stderr=True)
+    result = run_gateways_bench(
+        chosen,
+        seconds=seconds,
+        orders=orders,
+        watch_connections=watch_connections,
+        http_connections=http_connections,
+        mqtt_devices=mqtt_devices,
+        mqtt_window=mqtt_window,
+        batch_max=batch_max,
+        batch_wait_ms=batch_wait_ms,
+        server_uvloop=server_uvloop,
+        progress=lambda msg: status.print(f"[dim]{msg} …[/dim]"),
+    )
+    if json:
+        sys.stdout.buffer.write(to_json(result) + b"\n")
+    else:
+        render(result, console)
+
+
 @app.command()
 def migrate(
     database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
