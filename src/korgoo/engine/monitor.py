@@ -81,14 +81,14 @@ class OrderMonitor:
         self.protected: dict[str, Track] = {}
         self.devices: dict[str, DeviceState] = {}
         self.episodes: dict[str, Episode] = {}
-        self.warned: dict[str, bool] = {}
+        self.warned: dict[str, bool] | None = None  # made when first warned
         self.instructed = False
         self.zones: list[tuple[ZoneSpec, CompiledZone]] = []
         self.checkin_due = -1.0
         self.active = False
         self.starts_at = self.ends_at = 0.0
         self.far_m = 0.0
-        self.pkeys: dict[str, tuple[str, str, str]] = {}
+        self.pkeys: dict[str, tuple[str, str, str]] | None = None  # made when first near
         self.set_terms(terms, now, [])
 
     # -- order terms ---------------------------------------------------------
@@ -115,14 +115,8 @@ class OrderMonitor:
                 devices[device_id] = dev
         self.devices = devices
         self.protected = {p.person_id: self.protected[p.person_id] for p in terms.protected}
-        self.pkeys = {
-            pid: (
-                "proximity.breach|" + pid,
-                "proximity.prealert|" + pid,
-                "proximity.approach|" + pid,
-            )
-            for pid in self.protected
-        }
+        if self.pkeys:
+            self.pkeys = {k: v for k, v in self.pkeys.items() if k in self.protected} or None
         params = self.params
         self.far_m = max(terms.warning_distance_m + params.clear_margin_m, params.approach_range_m)
         self.starts_at, self.ends_at = terms.starts_at, terms.ends_at
@@ -192,9 +186,13 @@ class OrderMonitor:
         rv = v.acc if dt <= 0 else stale_radius_m(v.acc, dt, p.stale_speed_mps)
         d = distance_m(r.lat, r.lon, v.lat, v.lon)
         lower = d - rr - rv
-        b_key, w_key, a_key = self.pkeys[pid]
-        if lower > self.far_m and _idle(self.episodes, b_key, w_key, a_key):
+        pkeys = self.pkeys
+        keys = None if pkeys is None else pkeys.get(pid)
+        if lower > self.far_m and (keys is None or _idle(self.episodes, *keys)):
             return  # far away and nothing open or pending: the common case
+        if keys is None:
+            keys = self._party_keys(pid)
+        b_key, w_key, a_key = keys
         terms = self.terms
         dmin, dwarn = terms.min_distance_m, terms.warning_distance_m
         t = max(r.t, v.t)
@@ -724,6 +722,16 @@ class OrderMonitor:
 
     # -- decisions ------------------------------------------------------------
 
+    def _party_keys(self, pid: str) -> tuple[str, str, str]:
+        if self.pkeys is None:
+            self.pkeys = {}
+        keys = self.pkeys[pid] = (
+            "proximity.breach|" + pid,
+            "proximity.prealert|" + pid,
+            "proximity.approach|" + pid,
+        )
+        return keys
+
     def _ep(self, key: str) -> Episode:
         ep = self.episodes.get(key)
         if ep is None:
@@ -862,6 +870,8 @@ class OrderMonitor:
 
     def _warn(self, pid: str, message: str, now: float, out: list[Decision]) -> None:
         if not message.startswith("technical"):
+            if self.warned is None:
+                self.warned = {}
             self.warned[pid] = True
         out.append(
             Decision(
@@ -874,7 +884,7 @@ class OrderMonitor:
         )
 
     def _all_clear(self, pid: str, now: float, out: list[Decision]) -> None:
-        if not self.warned.get(pid):
+        if not self.warned or not self.warned.get(pid):
             return
         for rule in ("proximity.breach|", "proximity.prealert|", "proximity.approach|"):
             ep = self.episodes.get(rule + pid)

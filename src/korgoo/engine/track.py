@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from array import array
 
-RING = 16  # entries kept
-SPACING_S = 60.0  # at most one ring entry per minute of device time
+RING = 12  # entries kept
+SPACING_S = 90.0  # at most one ring entry per 90 s of device time: 18 minutes or more
+# The ring holds float32 (a quarter-metre at Bishkek's latitude is plenty for a
+# record check), with times relative to the first one kept, to stay small: it is
+# most of an order's memory.
 # A device standing still (reported speed under this) has its positions
 # averaged: indoor GPS scatters far more than the accuracy it reports, and the
 # average of a still device is a better estimate than any single fix. A moving
@@ -20,7 +23,7 @@ RESET_GAP_S = 600.0
 
 
 class Track:
-    __slots__ = ("acc", "at", "head", "lat", "lon", "ring", "ring_t", "still", "t")
+    __slots__ = ("acc", "at", "base", "head", "lat", "lon", "ring", "ring_t", "still", "t")
 
     def __init__(self) -> None:
         self.t = -1.0  # device time of the live fix; < 0: none yet
@@ -31,6 +34,7 @@ class Track:
         self.ring: array[float] | None = None
         self.head = 0
         self.ring_t = -1e18  # device time of the newest ring entry
+        self.base = 0.0  # ring times are relative to this
         self.still = 0  # fixes averaged into the current estimate
 
     @property
@@ -62,10 +66,11 @@ class Track:
         """Keep a position in the ring only (late fixes never become the live one)."""
         ring = self.ring
         if ring is None:
-            ring = self.ring = array("d", [-1.0]) * (RING * 4)
+            ring = self.ring = array("f", [-1.0]) * (RING * 4)
+            self.base = t - 1e6  # relative times stay positive for late fixes too
         if abs(t - self.ring_t) >= SPACING_S:
             i = self.head * 4
-            ring[i], ring[i + 1], ring[i + 2], ring[i + 3] = t, lat, lon, acc
+            ring[i], ring[i + 1], ring[i + 2], ring[i + 3] = t - self.base, lat, lon, acc
             self.head = (self.head + 1) % RING
             self.ring_t = t
 
@@ -82,8 +87,10 @@ class Track:
         ring = self.ring
         if ring is not None:
             for i in range(0, RING * 4, 4):
-                rt = ring[i]
-                if rt >= 0.0 and abs(rt - t) < best_dt:
+                if ring[i] < 0.0:
+                    continue
+                rt = ring[i] + self.base
+                if abs(rt - t) < best_dt:
                     best_dt = abs(rt - t)
                     best = (rt, ring[i + 1], ring[i + 2], ring[i + 3])
         return best

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-MAX_CELLS_PER_SIDE = 128  # 16k float32 cells, 64 KB per zone at most
+MAX_CELLS_PER_SIDE = 64  # 4k float32 cells, 16 KB per zone at most
 MIN_CELL_M = 1.0
 MIN_PAD_M = 200.0  # the grid reaches this far beyond the polygon's bounding box
 _FLOAT32_SLACK_M = 0.05  # float32 rounding of clearances up to ~200 km

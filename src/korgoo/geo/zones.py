@@ -102,7 +102,15 @@ class CompiledZone:
         self._boundary = shape.polygon.boundary
         shapely.prepare(self._polygon)
         shapely.prepare(self._boundary)
-        grid = build_clearance_grid(shape.polygon)
+        self._grid = array("f")
+        self._grid_fx0 = self._grid_fx_per_deg = self._grid_fy0 = self._grid_fy_per_deg = 0.0
+        self._grid_nx_f = self._grid_ny_f = self._grid_pad_m = 0.0
+        self._grid_nx = 0  # built on the first fix near the zone: most never come near
+
+    def _build_grid(self) -> None:
+        assert self._polygon is not None and self._projection is not None
+        p = self._projection
+        grid = build_clearance_grid(self._polygon)
         self._grid = grid.clearance
         # fx = (x - x0) / cell with x = dlon·kx; fy likewise with y = (lat - lat0)·ky.
         self._grid_fx_per_deg = p.kx * grid.cells_per_m
@@ -171,6 +179,8 @@ class CompiledZone:
         if self._polygon is None:
             sd = distance_m(lat, lon, self._circle_lat, self._circle_lon) - self._radius_m
         else:
+            if not self._grid_nx:
+                self._build_grid()
             # Grid coordinates straight from degrees (projection folded in): the hot path.
             dlon = lon - self._lon0
             if dlon > 180.0:
