@@ -192,7 +192,7 @@ class OrderMonitor:
             return  # far away and nothing open or pending: the common case
         if keys is None:
             keys = self._party_keys(pid)
-        b_key, w_key, a_key = keys
+        b_key, w_key, _ = keys
         terms = self.terms
         dmin, dwarn = terms.min_distance_m, terms.warning_distance_m
         t = max(r.t, v.t)
