@@ -159,6 +159,9 @@ def bench_gateways(
     http_connections: Annotated[int, typer.Option(help="OsmAnd phones (keep-alive).")] = 500,
     mqtt_devices: Annotated[int, typer.Option(help="Apps publishing over MQTT.")] = 50,
     mqtt_window: Annotated[int, typer.Option(help="Publishes in flight per app.")] = 10,
+    watch_reports: Annotated[
+        int, typer.Option(help="Watch UD reports per LK (UD itself gets no reply).")
+    ] = 1,
     batch_max: Annotated[int, typer.Option(help="Server: messages per commit.")] = 2_000,
     batch_wait_ms: Annotated[float, typer.Option(help="Server: batch fill wait, ms.")] = 5.0,
     server_uvloop: Annotated[
@@ -182,6 +185,7 @@ def bench_gateways(
         http_connections=http_connections,
         mqtt_devices=mqtt_devices,
         mqtt_window=mqtt_window,
+        watch_reports=watch_reports,
         batch_max=batch_max,
         batch_wait_ms=batch_wait_ms,
         server_uvloop=server_uvloop,

@@ -82,6 +82,8 @@ START_TIMEOUT_S = 60.0
 NOFILE = 65536
 
 Progress = Callable[[str], None]
+COMMIT = "korgoo_ingest_commit_seconds"  # the pipeline's histograms read at the end
+ACK = "korgoo_ingest_ack_seconds"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Load:
     http_connections: int = 500
     mqtt_devices: int = 50
     mqtt_window: int = 10  # publishes in flight per MQTT device
+    watch_reports: int = 1  # UD reports before each LK (a watch sends UDs unanswered)
 
 
 @dataclass
@@ -238,10 +241,11 @@ async def _serve(config: dict[str, Any]) -> None:
     pipeline = Pipeline(open_engine(settings.database_url), settings)
     await pipeline.start()
     protocol, port = config["protocol"], config["port"]
-    closers: list[Callable[[], Any]] = []
+    watch: asyncio.Server | None = None
+    web: _Uvicorn | None = None
+    task: asyncio.Task[None] | None = None
     if protocol == "watch":
-        server = await serve_watch(pipeline, "127.0.0.1", port, settings=settings)
-        closers.append(server.close)
+        watch = await serve_watch(pipeline, "127.0.0.1", port, settings=settings)
     elif protocol == "osmand":
         app = osmand_app(pipeline, settings)
         web = _Uvicorn(
@@ -252,12 +256,6 @@ async def _serve(config: dict[str, Any]) -> None:
         task = asyncio.create_task(web.serve())
         while not web.started:
             await asyncio.sleep(0.05)
-
-        def close_web() -> None:
-            web.should_exit = True
-
-        closers.append(close_web)
-        closers.append(lambda: task)
     else:
         subscribed = asyncio.Event()
         task = asyncio.create_task(
@@ -271,14 +269,15 @@ async def _serve(config: dict[str, Any]) -> None:
             )
         )
         await subscribed.wait()
-        closers.append(lambda: task)
     Path(config["ready"]).write_text("ready")
     await stop.wait()
-    for close in closers:
-        done = close()
-        if isinstance(done, asyncio.Task):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(done, 5)
+    if watch is not None:
+        watch.close()
+    if web is not None:
+        web.should_exit = True
+    if task is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 5)
     await pipeline.stop()
     Path(config["figures"]).write_bytes(orjson.dumps(_pipeline_figures()))
 
@@ -291,21 +290,19 @@ def _pipeline_figures() -> dict[str, float]:
         for sample in metric.samples
         if not sample.labels or (set(sample.labels) == {"le"} and sample.labels["le"] == "+Inf")
     }
-    commits = values.get("korgoo_ingest_commit_seconds_count", 0.0)
+    commits = values.get(f"{COMMIT}_count", 0.0)
     stored = values.get("korgoo_ingest_stored_total", 0.0)
-    submits = values.get("korgoo_ingest_ack_seconds_count", 0.0)
+    submits = values.get(f"{ACK}_count", 0.0)
     return {
         "commits": commits,
-        "mean_batch_events": stored / commits if commits else 0.0,
-        "mean_commit_ms": 1000 * values.get("korgoo_ingest_commit_seconds_sum", 0.0) / commits
-        if commits
-        else 0.0,
-        "mean_submit_to_commit_ms": 1000
-        * values.get("korgoo_ingest_ack_seconds_sum", 0.0)
-        / submits
-        if submits
-        else 0.0,
+        "mean_batch_events": _ratio(stored, commits),
+        "mean_commit_ms": 1000 * _ratio(values.get(f"{COMMIT}_sum", 0.0), commits),
+        "mean_submit_to_commit_ms": 1000 * _ratio(values.get(f"{ACK}_sum", 0.0), submits),
     }
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
 
 
 def serve_main(config: dict[str, Any]) -> None:
@@ -362,10 +359,13 @@ class Stats:
 class WatchDevice(asyncio.Protocol):
     """One watch: UD + LK, then the next round when the LK is answered."""
 
-    def __init__(self, ident: str, position: tuple[float, float], stats: Stats) -> None:
+    def __init__(
+        self, ident: str, position: tuple[float, float], stats: Stats, reports: int
+    ) -> None:
         self.ident = ident
         self.lat, self.lon = position
         self.stats = stats
+        self.reports = reports
         self.buffer = b""
         self.seq = 0
         self.sent = 0.0
@@ -379,23 +379,27 @@ class WatchDevice(asyncio.Protocol):
     def send(self) -> None:
         if not self.stats.running or self.transport is None:
             return
-        self.seq += 1
         tm = time.gmtime()
-        # The step counter makes every report (and so its message key) distinct.
-        content = (
-            f"UD,{tm.tm_mday:02d}{tm.tm_mon:02d}{tm.tm_year % 100:02d},"
-            f"{tm.tm_hour:02d}{tm.tm_min:02d}{tm.tm_sec:02d},A,{self.lat:.6f},N,{self.lon:.6f},E,"
-            f"0.50,90.0,800.0,9,100,80,{self.seq},0,00000000"
-        )
-        frame = f"[3G*{self.ident}*{len(content):04X}*{content}]".encode()
+        day = f"{tm.tm_mday:02d}{tm.tm_mon:02d}{tm.tm_year % 100:02d}"
+        clock = f"{tm.tm_hour:02d}{tm.tm_min:02d}{tm.tm_sec:02d}"
+        frames = []
+        for _ in range(self.reports):
+            self.seq += 1
+            # The step counter makes every report (and so its message key) distinct.
+            content = (
+                f"UD,{day},{clock},A,{self.lat:.6f},N,{self.lon:.6f},E,"
+                f"0.50,90.0,800.0,9,100,80,{self.seq},0,00000000"
+            )
+            frames.append(f"[3G*{self.ident}*{len(content):04X}*{content}]".encode())
+        frames.append(self.lk)
         self.sent = time.perf_counter()
-        self.transport.write(frame + self.lk)
+        self.transport.write(b"".join(frames))
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         while (end := self.buffer.find(b"]")) >= 0:
             self.buffer = self.buffer[end + 1 :]
-            self.stats.ack(self.sent)
+            self.stats.ack(self.sent, self.reports)
             self.send()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -539,7 +543,9 @@ async def _generate(load: Load, port: int, prefix: str, server_pid: int) -> tupl
         n = load.watch_connections
         transports = await _connect_all(
             [
-                lambda i=i: WatchDevice(watch_id(i), _reporting_position(i % n), stats)  # type: ignore[misc]
+                lambda i=i: WatchDevice(
+                    watch_id(i), _reporting_position(i % n), stats, load.watch_reports
+                )  # type: ignore[misc]
                 for i in range(n)
             ],
             port,
@@ -633,7 +639,7 @@ def run_protocol(
             server.wait(5)
         if load.protocol == "mqtt":
             asyncio.run(_forget_session(str(config["mqtt_client_id"])))
-    events_per_fix = 2.0 if load.protocol == "watch" else 1.0
+    events_per_fix = 1 + 1 / load.watch_reports if load.protocol == "watch" else 1.0
     figures_path = Path(str(config["figures"]))
     figures = orjson.loads(figures_path.read_bytes()) if figures_path.exists() else {}
     return ProtocolResult(
@@ -677,6 +683,7 @@ def run_gateways_bench(
     http_connections: int = 500,
     mqtt_devices: int = 50,
     mqtt_window: int = 10,
+    watch_reports: int = 1,
     batch_max: int = 2_000,
     batch_wait_ms: float = 5.0,
     server_uvloop: bool = True,
@@ -692,7 +699,13 @@ def run_gateways_bench(
         prepare_database(template, shape, orders)
         for protocol in protocols:
             load = Load(
-                protocol, seconds, watch_connections, http_connections, mqtt_devices, mqtt_window
+                protocol,
+                seconds,
+                watch_connections,
+                http_connections,
+                mqtt_devices,
+                mqtt_window,
+                watch_reports,
             )
             results.append(
                 run_protocol(
@@ -722,7 +735,7 @@ def to_json(result: BenchResult) -> bytes:
         "server_uvloop": result.server_uvloop,
         "cpus": result.cpus,
     }
-    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(body)
 
 
 def render(result: BenchResult, console: Console) -> None:
@@ -733,7 +746,7 @@ def render(result: BenchResult, console: Console) -> None:
             f"{result.cpus} CPUs)"
         )
     )
-    columns = ("Protocol", "Fixes/s", "Target", "Ack p50", "Ack p99", "Conns", "RSS", "Server CPU")
+    columns = ("Protocol", "Fixes/s", "Target", "p50 ms", "p99 ms", "Conns", "RSS MB", "CPU")
     for column in (*columns, "Errors"):
         table.add_column(column, justify="left" if column == "Protocol" else "right")
     for r in result.results:
@@ -742,17 +755,18 @@ def render(result: BenchResult, console: Console) -> None:
             r.protocol,
             f"[{met}]{r.fixes_per_s:,.0f}[/{met}]",
             f"{r.target_fixes_per_s:,}",
-            f"{r.ack_p50_ms:.1f} ms",
-            f"{r.ack_p99_ms:.1f} ms",
+            f"{r.ack_p50_ms:.1f}",
+            f"{r.ack_p99_ms:.1f}",
             f"{r.connections:,}",
-            f"{r.rss_mb:.0f} MB",
-            f"{r.server_cpu_cores:.2f} cores",
+            f"{r.rss_mb:.0f}",
+            f"{r.server_cpu_cores:.2f}",
             str(r.errors),
         )
     console.print(table)
     console.print(
         "Closed loop: each device sends its next message when the previous one is "
-        "acknowledged; latency is at full load. Watch rounds store 2 events (UD fix + LK)."
+        "acknowledged; latency (send to acknowledgement) is at full load. CPU: server "
+        "process cores. Watch rounds store 1 + 1/reports events a fix (UDs + one LK)."
     )
 
 
