@@ -9,6 +9,9 @@ UNKNOWN = Counter(
     "korgoo_ingest_unknown_device_total", "Messages from devices not enrolled", ["protocol"]
 )
 STORE_FAILURES = Counter("korgoo_ingest_store_failures_total", "Batches the store could not commit")
+EVALUATION_FAILURES = Counter(
+    "korgoo_engine_evaluation_failures_total", "Stored batches the engine failed to evaluate"
+)
 DECISIONS = Counter("korgoo_engine_decisions_total", "Decisions made by the engine")
 QUEUE_DEPTH = Gauge("korgoo_ingest_queue_depth", "Submissions waiting for the writer")
 COMMIT_SECONDS = Histogram(

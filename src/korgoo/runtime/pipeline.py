@@ -88,7 +88,7 @@ class Pipeline:
         self.log = EventLog()
         self._devices: dict[str, DeviceInfo] = {}
         self._secrets: dict[str, bytes] = {}  # digests of secrets already verified
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="korgoo-store")
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -107,11 +107,15 @@ class Pipeline:
             self._ticker = asyncio.create_task(self._tick_loop(tick_every), name="korgoo-tick")
 
     async def stop(self) -> None:
-        for task in (self._ticker, self._task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        """Finish what was submitted (committed and evaluated), then stop."""
+        self._ready = False
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._task is not None:
+            self._queue.put_nowait(None)  # after everything already queued
+            await self._task
         self._writer.shutdown(wait=True)
 
     def _recover(self) -> None:
@@ -190,8 +194,11 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         batch_max = self.settings.batch_max
         wait_s = self.settings.batch_wait_ms / 1000.0
-        while True:
+        stopping = False
+        while not stopping:
             first = await self._queue.get()
+            if first is None:
+                return
             batch = [first]
             size = len(first.messages)
             deadline = loop.time() + wait_s
@@ -206,6 +213,9 @@ class Pipeline:
                         item = await asyncio.wait_for(self._queue.get(), remaining)
                     except TimeoutError:
                         break
+                if item is None:
+                    stopping = True
+                    break
                 batch.append(item)
                 size += len(item.messages)
             metrics.QUEUE_DEPTH.set(self._queue.qsize())
@@ -230,7 +240,14 @@ class Pipeline:
                 item.future.set_result(result)
             metrics.ACK_SECONDS.observe(now - item.enqueued)
         if accepted:
-            effects = await loop.run_in_executor(self._writer, self._evaluate, accepted)
+            try:
+                effects = await loop.run_in_executor(self._writer, self._evaluate, accepted)
+            except Exception as exc:
+                # The events are stored and acknowledged; a restart replays them.
+                # Say so loudly rather than let the writer die.
+                metrics.EVALUATION_FAILURES.inc()
+                log.error("evaluation_failed", error=repr(exc), first_seq=accepted[0][0])
+                return
             self.bus.publish(effects)
 
     def _probe(self) -> bool:

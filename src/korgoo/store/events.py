@@ -15,6 +15,11 @@ Which rows went in is found without a per-row query:
   `last_insert_rowid()`; only if some were skipped is that range read back to see
   which keys are in it.
 - PostgreSQL: one `INSERT ... SELECT FROM unnest(arrays) ... RETURNING seq, msg_key`.
+
+A device message's key is stored behind its device time (`stored_key`): a resend
+has the same device time, so it still meets its first copy, while the unique
+index now grows at its right edge like the log itself instead of at random
+places (random keys cost a page write per row: about 4x the append rate).
   Appenders take a transaction-scoped advisory lock first, so seq order is commit
   order and a reader following `after_seq` never skips a row committed late.
 """
@@ -63,6 +68,13 @@ def _columns(event: Event) -> Row:
     raise TypeError(f"not an event: {type(event).__name__}")
 
 
+def stored_key(event: Event, key: str | None) -> str | None:
+    """The dedupe key as stored: a device message's key behind its device time."""
+    if key is None or not isinstance(event, Fix | Signal):
+        return key
+    return f"{event.t:014.3f}|{key}"
+
+
 class EventLog:
     """Appends to and reads the event log. Holds only its codecs; safe to share."""
 
@@ -93,7 +105,7 @@ class EventLog:
                     continue
                 seen.add(key)
             fresh.append(i)
-            rows.append((*_columns(event), key, encode(event)))
+            rows.append((*_columns(event), stored_key(event, key), encode(event)))
         raw = conn.connection.dbapi_connection
         if conn.dialect.name == "postgresql":
             inserted = _insert_postgresql(raw, rows)
