@@ -36,6 +36,13 @@ class Settings(BaseSettings):
 
     monitoring_max_days: int = 90
 
+    # Console
+    tile_url: str = ""  # e.g. a local tile server; empty: plain background
+    session_hours: float = 12.0
+    login_max_failures: int = 5
+    login_lockout_minutes: float = 15.0
+    secure_cookies: bool = False  # set True behind TLS
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
