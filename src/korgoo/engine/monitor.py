@@ -531,53 +531,48 @@ class OrderMonitor:
             self._charging(dev, now, out)
         elif kind is SignalKind.POWER_OFF or kind is SignalKind.POWER_CUT:
             dev.power_kind = kind.value
-            ep = self._ep("device.power_off|" + dev.device_id)
-            if not ep.open:
-                ep.open = True
-                ep.next_number()
-                dev.alarmed = True
-                prio = Priority.P2 if dev.respondent else Priority.P4
-                self._emit(
-                    DecisionKind.OPENED,
-                    "device.power_off",
-                    dev.device_id,
-                    ep,
-                    now,
-                    t,
-                    out,
-                    prio,
-                    Confidence.CERTAIN,
-                    dev.respondent,
-                    {"signal": kind.value},
-                )
+            self._device_alarm("device.power_off", dev, kind, now, t, out)
         elif kind is SignalKind.MOCK_LOCATION:
             self._mock(dev, t, now, out)
         elif kind is SignalKind.PERMISSION_REVOKED or kind is SignalKind.APP_HIDDEN:
-            ep = self._ep("device.monitoring_lost|" + dev.device_id)
-            if not ep.open:
-                ep.open = True
-                ep.next_number()
-                dev.alarmed = True
-                prio = Priority.P2 if dev.respondent else Priority.P4
-                self._emit(
-                    DecisionKind.OPENED,
-                    "device.monitoring_lost",
-                    dev.device_id,
-                    ep,
-                    now,
-                    t,
-                    out,
-                    prio,
-                    Confidence.CERTAIN,
-                    dev.respondent,
-                    {"signal": kind.value},
-                )
+            self._device_alarm("device.monitoring_lost", dev, kind, now, t, out)
         elif kind is SignalKind.CHECK_IN and dev.respondent:
             if self.checkin_due >= 0.0 and t <= self.checkin_due:
                 self.checkin_due = -1.0
             self._force_clear(
                 "checkin.missed", self.terms.respondent.person_id, now, "checked_in", out
             )
+
+    def _device_alarm(
+        self,
+        rule: str,
+        dev: DeviceState,
+        kind: SignalKind,
+        now: float,
+        t: float,
+        out: list[Decision],
+    ) -> None:
+        """A device condition that the device's next contact clears."""
+        ep = self._ep(rule + "|" + dev.device_id)
+        if ep.open:
+            return
+        ep.open = True
+        ep.next_number()
+        dev.alarmed = True
+        prio = Priority.P2 if dev.respondent else Priority.P4
+        self._emit(
+            DecisionKind.OPENED,
+            rule,
+            dev.device_id,
+            ep,
+            now,
+            t,
+            out,
+            prio,
+            Confidence.CERTAIN,
+            dev.respondent,
+            {"signal": kind.value},
+        )
 
     def checkin_requested(self, due: float) -> None:
         self.checkin_due = due
