@@ -1,28 +1,32 @@
 """Asyncio TCP server machinery shared by the framed device protocols (Watch, GT06).
 
-One coroutine per connection reads into a buffer, lets the protocol's codec cut
-complete frames, decodes them, hands every event of one read to `Ingest.submit`
-in one batch, and only after that returned writes the replies: a device is never
-told "received" for a message that is not committed. If the store cannot commit,
-nothing is acknowledged and the connection is closed, so the device resends.
+Each connection is an `asyncio.Protocol` (no coroutine, stream or timeout per
+connection: at thousands of devices those cost more CPU than decoding). Every
+read is cut into complete frames and decoded at once; the events of one read go
+to `Ingest.submit` in one batch, and only after that returned are the replies
+written: a device is never told "received" for a message that is not committed.
+While a submit is outstanding the connection stops reading, so replies keep the
+order of the frames and a device cannot pile up unacknowledged data. If the
+store cannot commit, nothing is acknowledged and the connection is closed, so
+the device resends.
 
 A connection that sends garbage, an oversized frame, a malformed frame or an
-unknown identity is closed with a logged reason; other connections and the server
-go on. Idle connections (half-open sockets, dead devices) are closed after
-`idle_timeout_s`.
+unknown identity is closed with a logged reason once the good frames before it
+are handled; other connections and the server go on. One sweep per server closes
+connections idle for `idle_timeout_s` (half-open sockets, dead devices).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Protocol, cast
 
 import structlog
+from prometheus_client import Counter
 
 from korgoo.domain.events import Fix, Signal
 from korgoo.gateways.ingest import DeviceInfo, Ingest, Message, StoreUnavailable, Verdict
@@ -38,7 +42,7 @@ from korgoo.gateways.metrics import (
 
 log = structlog.get_logger(__name__)
 
-READ_SIZE = 65536
+SWEEP_EVERY_S = 1.0  # idle sweep period (shorter when the idle timeout is short)
 
 # Accuracy radius for a GNSS fix from a device that reports no HDOP or accuracy
 # (Watch, GT06): a valid fix with enough satellites is good to about 15 m in
@@ -138,145 +142,263 @@ async def serve_framed(
     backlog: int = 2048,
 ) -> asyncio.Server:
     """Start a TCP server for one framed protocol; `codec_factory(max_frame_bytes)`
-    makes each connection's codec. The caller owns the returned server."""
-
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        CONNECTIONS.labels(protocol).inc()
-        connection = _Connection(ingest, protocol, codec_factory(limits.max_frame_bytes), writer)
-        try:
-            await connection.run(reader, limits.idle_timeout_s)
-        except ConnectionError as error:  # the device went away mid-write
-            connection.log.info("connection_lost", error=str(error))
-        except Exception:
-            # A bug in one connection must never take the server down.
-            connection.log.exception("connection_failed")
-        finally:
-            CONNECTIONS.labels(protocol).dec()
-            if connection.crc_errors:
-                connection.log.info("connection_crc_errors", count=connection.crc_errors)
-            await _close(writer)
-
-    return await asyncio.start_server(on_connect, host, port, backlog=backlog)
+    makes each connection's codec. The caller owns the returned server; within
+    a sweep period of closing it, idle connections are closed and busy ones once
+    their batch is acknowledged."""
+    shared = _Shared(ingest, protocol, codec_factory, limits)
+    server = await asyncio.get_running_loop().create_server(
+        lambda: _Connection(shared), host, port, backlog=backlog
+    )
+    shared.sweeper = asyncio.create_task(shared.sweep(server), name=f"{protocol}-idle-sweep")
+    return server
 
 
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(ConnectionError, OSError):
-        await writer.wait_closed()
+class _Shared:
+    """What every connection of one server uses: the ingest, the codec factory,
+    the metric children bound to this protocol, and the open connections."""
 
-
-class _Connection:
     def __init__(
         self,
         ingest: Ingest,
         protocol: str,
-        codec: FrameCodec,
-        writer: asyncio.StreamWriter,
+        codec_factory: Callable[[int], FrameCodec],
+        limits: Limits,
     ) -> None:
         self.ingest = ingest
         self.protocol = protocol
-        self.codec = codec
-        self.writer = writer
-        peer = writer.get_extra_info("peername")
-        self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        self.log = log.bind(protocol=protocol, remote=self.remote)
+        self.codec_factory = codec_factory
+        self.limits = limits
+        self.connections: set[_Connection] = set()
+        self.sweeper: asyncio.Task[None] | None = None
+        self.stopping = False
+        self.messages = MESSAGES.labels(protocol)
+        self.decoded = DECODED.labels(protocol)
+        self.acked = ACKED.labels(protocol)
+        self.ack_seconds = ACK_SECONDS.labels(protocol)
+        self.crc_errors = CRC_ERRORS.labels(protocol)
+        self.open = CONNECTIONS.labels(protocol)
+        self._rejected: dict[str, Counter] = {}
+
+    def reject(self, reason: str, n: int = 1) -> None:
+        counter = self._rejected.get(reason)
+        if counter is None:
+            counter = self._rejected[reason] = REJECTED.labels(self.protocol, reason)
+        counter.inc(n)
+
+    async def sweep(self, server: asyncio.Server) -> None:
+        """Close idle connections while the server serves; then all of them."""
+        idle_s = self.limits.idle_timeout_s
+        every = min(SWEEP_EVERY_S, idle_s / 4)
+        loop = asyncio.get_running_loop()
+        while server.is_serving():
+            await asyncio.sleep(every)
+            oldest = loop.time() - idle_s
+            for connection in [c for c in self.connections if c.idle_since < oldest]:
+                connection.close_idle()
+        self.stopping = True
+        for connection in list(self.connections):
+            if not connection.busy:
+                connection.close()
+
+
+class _Connection(asyncio.Protocol):
+    """One device connection: frames of a read are decoded, submitted as one
+    batch, and acknowledged after the submit returned."""
+
+    def __init__(self, shared: _Shared) -> None:
+        self.shared = shared
+        self.codec = shared.codec_factory(shared.limits.max_frame_bytes)
+        self.transport: asyncio.Transport | None = None
+        self.remote = ""
+        self.log = log
         self.ident: str | None = None
         self.device: DeviceInfo | None = None
         self.crc_errors = 0
+        self.idle_since = 0.0
+        self.busy = False  # a submit is outstanding: reading is paused
+        self.write_paused = False
+        self.held = bytearray()  # data that arrived while busy (before the pause took)
 
-    async def run(self, reader: asyncio.StreamReader, idle_timeout_s: float) -> None:
-        while True:
-            try:
-                async with asyncio.timeout(idle_timeout_s):
-                    data = await reader.read(READ_SIZE)
-            except TimeoutError:
-                self.log.info("connection_idle_closed", device=self.ident)
-                return
-            if not data:
-                return
-            at = time.time()
-            started = time.monotonic()
-            frames, error = self.codec.cut(data)
-            keep_open = await self._handle(frames, at, started)
-            if error:
-                self._reject(error)
-                self.log.warning("connection_closed", reason=error, device=self.ident)
-                return
-            if not keep_open:
-                return
+    # -- asyncio.Protocol --------------------------------------------------------
 
-    def _reject(self, reason: str, n: int = 1) -> None:
-        REJECTED.labels(self.protocol, reason).inc(n)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        peer = transport.get_extra_info("peername")
+        self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.log = log.bind(protocol=self.shared.protocol, remote=self.remote)
+        self.idle_since = asyncio.get_running_loop().time()
+        self.shared.connections.add(self)
+        self.shared.open.inc()
 
-    async def _handle(self, frames: list[bytes], at: float, started: float) -> bool:
-        """Decode, submit and acknowledge the frames of one read. False closes."""
-        messages: list[Message] = []
-        replies: list[bytes] = []
-        keep_open = True
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.shared.connections.discard(self)
+        self.shared.open.dec()
+        if exc is not None:
+            self.log.info("connection_lost", error=str(exc), device=self.ident)
+        if self.crc_errors:
+            self.log.info("connection_crc_errors", count=self.crc_errors)
+
+    def data_received(self, data: bytes) -> None:
+        if self.busy:
+            self.held += data
+            return
+        try:
+            self._receive(data)
+        except Exception:
+            # A bug in one connection must never take the server down.
+            self.log.exception("connection_failed")
+            self.close()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self._pause()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._resume()
+
+    # -- reading, deciding, acknowledging ----------------------------------------------
+
+    def _receive(self, data: bytes) -> None:
+        at = time.time()
+        started = time.monotonic()
+        frames, error = self.codec.cut(data)
+        batch = _Batch(started, error)
+        if frames:
+            self.shared.messages.inc(len(frames))
+            self._decode(frames, at, batch)
+        if batch.messages or batch.unknown is not None:
+            self.busy = True
+            self._pause()
+            task = asyncio.create_task(self._commit_then_reply(batch))
+            task.add_done_callback(self._committed)
+        else:
+            self._finish(batch)
+
+    def _decode(self, frames: list[bytes], at: float, batch: _Batch) -> None:
+        """Decode the frames of one read into `batch`; stop at the first frame
+        that closes the connection (malformed, or an identity to look up)."""
+        shared = self.shared
         for raw in frames:
-            MESSAGES.labels(self.protocol).inc()
             claimed = self.codec.ident(raw)
-            if (
-                claimed is not None
-                and claimed != self.ident
-                and not await self._identify(claimed, raw)
-            ):
-                keep_open = False
-                break
+            if claimed is not None and claimed != self.ident:
+                device = shared.ingest.lookup_device(claimed)
+                if device is None:
+                    batch.unknown = (claimed, raw)
+                    return
+                self.ident, self.device = claimed, device
+                self.log = self.log.bind(device=device.device_id)
             decoded = self.codec.decode(raw, self.device, at)
             if not decoded.crc_ok:
                 self._count_crc_error(decoded.kind)
             if decoded.malformed:
-                self._reject("malformed")
+                shared.reject("malformed")
                 self.log.warning("frame_malformed", reason=decoded.malformed, device=self.ident)
-                keep_open = False
-                break
+                batch.close = True
+                return
             if decoded.dropped:
-                self._reject(decoded.dropped)
+                shared.reject(decoded.dropped)
             if UNMAPPED_ALARM in decoded.flags:
                 self.log.warning("alarm_not_mapped", kind=decoded.kind, flags=decoded.flags)
             if decoded.events:
-                DECODED.labels(self.protocol).inc(len(decoded.events))
-                messages.extend(
+                shared.decoded.inc(len(decoded.events))
+                batch.messages.extend(
                     Message(event, message_key(event.device_id, event.t, raw, event_part(event)))
                     for event in decoded.events
                 )
             if decoded.reply:
-                replies.append(decoded.reply)
-        if messages and not await self._submit(messages):
-            return False
-        if replies:
-            self.writer.write(b"".join(replies))
-            await self.writer.drain()
-            ACKED.labels(self.protocol).inc(len(replies))
-            ACK_SECONDS.labels(self.protocol).observe(time.monotonic() - started)
-        return keep_open
+                batch.replies.append(decoded.reply)
 
-    async def _identify(self, claimed: str, raw: bytes) -> bool:
-        device = self.ingest.lookup_device(claimed)
-        if device is None:
-            await self.ingest.unknown_device(self.protocol, claimed, self.remote, raw)
-            self._reject("unknown_device")
-            self.log.warning("unknown_device_closed", ident=claimed)
-            return False
-        self.ident, self.device = claimed, device
-        self.log = self.log.bind(device=device.device_id)
-        return True
+    async def _commit_then_reply(self, batch: _Batch) -> None:
+        if batch.messages and not await self._submit(batch.messages):
+            self.close()
+            return
+        if batch.unknown is not None:
+            ident, raw = batch.unknown
+            await self.shared.ingest.unknown_device(self.shared.protocol, ident, self.remote, raw)
+            self.shared.reject("unknown_device")
+            self.log.warning("unknown_device_closed", ident=ident)
+            batch.close = True
+        self._finish(batch)
+
+    def _committed(self, task: asyncio.Task[None]) -> None:
+        self.busy = False
+        if not task.cancelled() and task.exception() is not None:
+            self.log.error("connection_failed", error=repr(task.exception()))
+            self.close()
+        if self.transport is None or self.transport.is_closing():
+            return
+        self._resume()
+        if self.held:
+            held, self.held = bytes(self.held), bytearray()
+            self.data_received(held)
+
+    def _finish(self, batch: _Batch) -> None:
+        """Write the replies of a committed batch; close if the batch said so."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if batch.replies:
+            transport.write(b"".join(batch.replies))
+            self.shared.acked.inc(len(batch.replies))
+            self.shared.ack_seconds.observe(time.monotonic() - batch.started)
+        self.idle_since = asyncio.get_running_loop().time()
+        if batch.error:
+            self.shared.reject(batch.error)
+            self.log.warning("connection_closed", reason=batch.error, device=self.ident)
+            batch.close = True
+        if batch.close or self.shared.stopping:
+            transport.close()  # after the replies already written are sent
 
     async def _submit(self, messages: list[Message]) -> bool:
         try:
-            outcomes = await self.ingest.submit(messages)
+            outcomes = await self.shared.ingest.submit(messages)
         except StoreUnavailable:
-            self._reject("store_unavailable", len(messages))
+            self.shared.reject("store_unavailable", len(messages))
             self.log.warning("store_unavailable_not_acked", messages=len(messages))
             return False
         for outcome in outcomes:
             if outcome.verdict is Verdict.REJECTED:
-                self._reject(outcome.reason or "ingest_rejected")
+                self.shared.reject(outcome.reason or "ingest_rejected")
         return True
 
+    # -- flow and closing ------------------------------------------------------------
+
+    def _pause(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self.busy or self.write_paused:
+            return
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def close_idle(self) -> None:
+        if self.busy:
+            return  # waiting on the store is not idleness
+        self.log.info("connection_idle_closed", device=self.ident)
+        self.close()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()  # nothing unacknowledged is left to send
+
     def _count_crc_error(self, kind: str) -> None:
-        CRC_ERRORS.labels(self.protocol).inc()
+        self.shared.crc_errors.inc()
         self.crc_errors += 1
         if self.crc_errors == 1:
             self.log.info("crc_mismatch_frame_used", kind=kind)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one read gave: messages to commit, replies to write after, and
+    whether (and why) the connection closes once they are handled."""
+
+    started: float
+    error: str  # from cutting frames: garbage, oversized
+    messages: list[Message] = field(default_factory=list)
+    replies: list[bytes] = field(default_factory=list)
+    unknown: tuple[str, bytes] | None = None  # (claimed identity, frame)
+    close: bool = False
