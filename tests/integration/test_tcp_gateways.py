@@ -336,3 +336,26 @@ async def test_many_concurrent_connections(ingest: FakeIngest, watch_port: int) 
     assert elapsed < 5.0
     for _, writer in connections:
         writer.close()
+
+
+async def test_reads_submitted_together_are_answered_each_on_its_own_connection() -> None:
+    idents = [f"90318533{i:02d}" for i in range(40)]
+    ingest = FakeIngest(idents)
+    server = await watch.serve_watch(ingest, "127.0.0.1", 0, settings=SETTINGS)
+    port = server.sockets[0].getsockname()[1]
+    connections = [await connect(port) for _ in idents]
+    for ident, (_, writer) in zip(idents, connections, strict=True):
+        writer.write(f"[3G*{ident}*0009*LK,0,0,53]".encode())
+    answers = await asyncio.gather(
+        *(
+            read_exactly(reader, len(f"[3G*{i}*0002*LK]"))
+            for i, (reader, _) in zip(idents, connections, strict=True)
+        )
+    )
+    assert answers == [f"[3G*{i}*0002*LK]".encode() for i in idents]
+    assert sorted(e.device_id for e in ingest.events()) == sorted(f"dev-{i}" for i in idents)
+    assert len(ingest.submits) < len(idents)  # reads of one loop turn went in one submit
+    for _, writer in connections:
+        writer.close()
+    server.close()
+    await server.wait_closed()

@@ -29,7 +29,14 @@ import structlog
 from prometheus_client import Counter
 
 from korgoo.domain.events import Fix, Signal
-from korgoo.gateways.ingest import DeviceInfo, Ingest, Message, StoreUnavailable, Verdict
+from korgoo.gateways.ingest import (
+    DeviceInfo,
+    Ingest,
+    Message,
+    Outcome,
+    StoreUnavailable,
+    Verdict,
+)
 from korgoo.gateways.metrics import (
     ACK_SECONDS,
     ACKED,
@@ -43,6 +50,7 @@ from korgoo.gateways.metrics import (
 log = structlog.get_logger(__name__)
 
 SWEEP_EVERY_S = 1.0  # idle sweep period (shorter when the idle timeout is short)
+GROUP_MAX_MESSAGES = 1000  # reads submitted together: bounds one submit's share of a commit
 
 # Accuracy radius for a GNSS fix from a device that reports no HDOP or accuracy
 # (Watch, GT06): a valid fix with enough satellites is good to about 15 m in
@@ -149,13 +157,14 @@ async def serve_framed(
     server = await asyncio.get_running_loop().create_server(
         lambda: _Connection(shared), host, port, backlog=backlog
     )
-    shared.sweeper = asyncio.create_task(shared.sweep(server), name=f"{protocol}-idle-sweep")
+    shared.keep(asyncio.create_task(shared.sweep(server), name=f"{protocol}-idle-sweep"))
     return server
 
 
 class _Shared:
     """What every connection of one server uses: the ingest, the codec factory,
-    the metric children bound to this protocol, and the open connections."""
+    the metric children bound to this protocol, the open connections, and the
+    reads waiting to be submitted together."""
 
     def __init__(
         self,
@@ -169,7 +178,9 @@ class _Shared:
         self.codec_factory = codec_factory
         self.limits = limits
         self.connections: set[_Connection] = set()
-        self.sweeper: asyncio.Task[None] | None = None
+        self.waiting: list[tuple[_Connection, _Batch]] = []
+        self.waiting_messages = 0
+        self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
         self.messages = MESSAGES.labels(protocol)
         self.decoded = DECODED.labels(protocol)
@@ -184,6 +195,41 @@ class _Shared:
         if counter is None:
             counter = self._rejected[reason] = REJECTED.labels(self.protocol, reason)
         counter.inc(n)
+
+    def keep(self, task: asyncio.Task[None]) -> None:
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def enqueue(self, connection: _Connection, batch: _Batch) -> None:
+        """Submit `batch` together with the other reads of this loop iteration:
+        one submit (one task, one future) for many connections instead of one each."""
+        self.waiting.append((connection, batch))
+        self.waiting_messages += len(batch.messages)
+        if self.waiting_messages >= GROUP_MAX_MESSAGES:
+            self._flush()
+        elif len(self.waiting) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        if not self.waiting:
+            return  # flushed already when the group filled up
+        group, self.waiting, self.waiting_messages = self.waiting, [], 0
+        self.keep(asyncio.create_task(self._submit(group)))
+
+    async def _submit(self, group: list[tuple[_Connection, _Batch]]) -> None:
+        messages = [m for _, batch in group for m in batch.messages]
+        try:
+            outcomes = await self.ingest.submit(messages)
+        except StoreUnavailable:
+            self.reject("store_unavailable", len(messages))
+            for connection, batch in group:
+                connection.not_stored(batch)
+            return
+        start = 0
+        for connection, batch in group:
+            end = start + len(batch.messages)
+            connection.stored(batch, outcomes[start:end])
+            start = end
 
     async def sweep(self, server: asyncio.Server) -> None:
         """Close idle connections while the server serves; then all of them."""
@@ -202,8 +248,8 @@ class _Shared:
 
 
 class _Connection(asyncio.Protocol):
-    """One device connection: frames of a read are decoded, submitted as one
-    batch, and acknowledged after the submit returned."""
+    """One device connection: the frames of a read are decoded at once, their
+    events committed, then the replies written."""
 
     def __init__(self, shared: _Shared) -> None:
         self.shared = shared
@@ -215,7 +261,7 @@ class _Connection(asyncio.Protocol):
         self.device: DeviceInfo | None = None
         self.crc_errors = 0
         self.idle_since = 0.0
-        self.busy = False  # a submit is outstanding: reading is paused
+        self.busy = False  # a batch is being committed: reading is paused
         self.write_paused = False
         self.held = bytearray()  # data that arrived while busy (before the pause took)
 
@@ -245,9 +291,7 @@ class _Connection(asyncio.Protocol):
         try:
             self._receive(data)
         except Exception:
-            # A bug in one connection must never take the server down.
-            self.log.exception("connection_failed")
-            self.close()
+            self._failed()
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -259,25 +303,30 @@ class _Connection(asyncio.Protocol):
 
     # -- reading, deciding, acknowledging ----------------------------------------------
 
+    def _failed(self) -> None:
+        # A bug in one connection must never take the server down.
+        self.log.exception("connection_failed")
+        self.close()
+
     def _receive(self, data: bytes) -> None:
         at = time.time()
-        started = time.monotonic()
         frames, error = self.codec.cut(data)
-        batch = _Batch(started, error)
+        batch = _Batch(time.monotonic(), error)
         if frames:
             self.shared.messages.inc(len(frames))
             self._decode(frames, at, batch)
-        if batch.messages or batch.unknown is not None:
-            self.busy = True
-            self._pause()
-            task = asyncio.create_task(self._commit_then_reply(batch))
-            task.add_done_callback(self._committed)
+        if batch.messages:
+            self._wait()
+            self.shared.enqueue(self, batch)
+        elif batch.unknown is not None:
+            self._wait()
+            self.shared.keep(asyncio.create_task(self._unknown(batch)))
         else:
             self._finish(batch)
 
     def _decode(self, frames: list[bytes], at: float, batch: _Batch) -> None:
         """Decode the frames of one read into `batch`; stop at the first frame
-        that closes the connection (malformed, or an identity to look up)."""
+        that closes the connection (malformed, or an identity not enrolled)."""
         shared = self.shared
         for raw in frames:
             claimed = self.codec.ident(raw)
@@ -309,29 +358,39 @@ class _Connection(asyncio.Protocol):
             if decoded.reply:
                 batch.replies.append(decoded.reply)
 
-    async def _commit_then_reply(self, batch: _Batch) -> None:
-        if batch.messages and not await self._submit(batch.messages):
-            self.close()
-            return
+    def stored(self, batch: _Batch, outcomes: list[Outcome]) -> None:
+        """The batch's messages are committed (`outcomes` in their order)."""
+        for outcome in outcomes:
+            if outcome.verdict is Verdict.REJECTED:
+                self.shared.reject(outcome.reason or "ingest_rejected")
         if batch.unknown is not None:
-            ident, raw = batch.unknown
-            await self.shared.ingest.unknown_device(self.shared.protocol, ident, self.remote, raw)
-            self.shared.reject("unknown_device")
-            self.log.warning("unknown_device_closed", ident=ident)
-            batch.close = True
-        self._finish(batch)
-
-    def _committed(self, task: asyncio.Task[None]) -> None:
-        self.busy = False
-        if not task.cancelled() and task.exception() is not None:
-            self.log.error("connection_failed", error=repr(task.exception()))
-            self.close()
-        if self.transport is None or self.transport.is_closing():
+            self.shared.keep(asyncio.create_task(self._unknown(batch)))
             return
-        self._resume()
-        if self.held:
-            held, self.held = bytes(self.held), bytearray()
-            self.data_received(held)
+        self._done_waiting()
+        try:
+            self._finish(batch)
+        except Exception:
+            self._failed()
+
+    def not_stored(self, batch: _Batch) -> None:
+        """The store could not commit: acknowledge nothing, close; the device resends."""
+        self.log.warning("store_unavailable_not_acked", messages=len(batch.messages))
+        self._done_waiting()
+        self.close()
+
+    async def _unknown(self, batch: _Batch) -> None:
+        """Record the frame of an identity not enrolled, acknowledge what came
+        before it on this connection, and close."""
+        assert batch.unknown is not None
+        ident, raw = batch.unknown
+        try:
+            await self.shared.ingest.unknown_device(self.shared.protocol, ident, self.remote, raw)
+        finally:
+            self._done_waiting()
+        self.shared.reject("unknown_device")
+        self.log.warning("unknown_device_closed", ident=ident)
+        batch.close = True
+        self._finish(batch)
 
     def _finish(self, batch: _Batch) -> None:
         """Write the replies of a committed batch; close if the batch said so."""
@@ -349,20 +408,20 @@ class _Connection(asyncio.Protocol):
             batch.close = True
         if batch.close or self.shared.stopping:
             transport.close()  # after the replies already written are sent
-
-    async def _submit(self, messages: list[Message]) -> bool:
-        try:
-            outcomes = await self.shared.ingest.submit(messages)
-        except StoreUnavailable:
-            self.shared.reject("store_unavailable", len(messages))
-            self.log.warning("store_unavailable_not_acked", messages=len(messages))
-            return False
-        for outcome in outcomes:
-            if outcome.verdict is Verdict.REJECTED:
-                self.shared.reject(outcome.reason or "ingest_rejected")
-        return True
+            return
+        if self.held:
+            held, self.held = bytes(self.held), bytearray()
+            self.data_received(held)
 
     # -- flow and closing ------------------------------------------------------------
+
+    def _wait(self) -> None:
+        self.busy = True
+        self._pause()
+
+    def _done_waiting(self) -> None:
+        self.busy = False
+        self._resume()
 
     def _pause(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
