@@ -94,7 +94,7 @@ class FakeIngest:
         return not self.unavailable
 
     def events(self) -> list[Fix | Signal]:
-        return [m.event for m in self.stored.values()]
+        return [m.event for m in self.stored.values() if isinstance(m.event, Fix | Signal)]
 
 
 SETTINGS = Settings(idle_timeout_s=0.5, max_frame_bytes=1024)
