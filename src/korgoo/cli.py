@@ -1,4 +1,4 @@
-"""korgoo: demo | serve | replay | audit | migrate | bench."""
+"""korgoo: demo | serve | replay | audit | migrate | bench | user."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 app.add_typer(audit_app, name="audit")
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 console = Console()
 
 
@@ -207,6 +209,51 @@ def migrate(
     url = database_url or get_settings().database_url
     run(url)
     console.print(f"database at {url} is up to date")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    role: Annotated[str, typer.Option(help="operator, supervisor or administrator.")],
+    districts: Annotated[
+        list[str] | None, typer.Option("--districts", help="District code; repeat for more.")
+    ] = None,
+    language: Annotated[str, typer.Option(help="ru, ky or en.")] = "ru",
+    display_name: Annotated[str, typer.Option(help="Name shown in the console.")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Set this password (else generated).")
+    ] = None,
+    database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Create a console user; print the password and the TOTP secret (shown once)."""
+    import time
+
+    from korgoo.api.auth import add_user
+    from korgoo.store.db import open_engine
+
+    db = open_engine(database_url or get_settings().database_url)
+    try:
+        new = add_user(
+            db,
+            username,
+            role=role,
+            districts=districts or (),
+            language=language,
+            display_name=display_name,
+            password=password,
+            now=time.time(),
+        )
+    except ValueError as e:
+        console.print(f"[red]cannot add user: {e}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    scope = ", ".join(new.user.districts) or "all districts"
+    console.print(f"user {username} ({role}, {scope}) created")
+    console.print(f"password: {new.password}", highlight=False)
+    if new.totp_secret:
+        console.print(f"TOTP secret: {new.totp_secret}", highlight=False)
+        console.print(f"TOTP URI: {new.totp_uri}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -1,24 +1,53 @@
-"""The main HTTP application (FastAPI): health, Prometheus metrics, native ingest."""
+"""The main HTTP application (FastAPI): health, Prometheus metrics, native ingest,
+and the console's JSON API under /api/v1 (OpenAPI at /docs).
+
+Every error is `{"detail": "<message a person understands>"}`, including the
+validation errors FastAPI raises for malformed requests.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
 
 from korgoo import __version__
+from korgoo.api import sse
+from korgoo.api.deps import Api, Clock
+from korgoo.api.routers import alerts, audit, devices, orders, persons, session, tracks
 from korgoo.gateways.http import native_router
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
+from korgoo.settings import Settings
+
+API_PREFIX = "/api/v1"
 
 
-def create_app(pipeline: Pipeline, health: Health) -> FastAPI:
+def create_app(
+    pipeline: Pipeline,
+    health: Health,
+    settings: Settings | None = None,
+    *,
+    auth_clock: Clock = time.time,
+) -> FastAPI:
     app = FastAPI(
         title="Korgoo",
         version=__version__,
         description="Electronic monitoring of protective orders.",
     )
+    app.state.api = Api(pipeline, settings or pipeline.settings, auth_clock)
     app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
+    for module in (session, persons, orders, devices, alerts, tracks, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(sse.router, prefix=API_PREFIX)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
 
     @app.get("/health", tags=["operations"])
     async def get_health() -> JSONResponse:
@@ -32,3 +61,28 @@ def create_app(pipeline: Pipeline, health: Health) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse({"detail": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": describe_errors(exc.errors())}, 422)
+
+
+def describe_errors(errors: Sequence[Any]) -> str:
+    """Pydantic's errors as one sentence per field: "'note': Field required"."""
+    parts = []
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            parts.append("the request body is not valid JSON")
+            continue
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        where = f"'{'.'.join(loc)}': " if loc else ""
+        parts.append(f"{where}{error.get('msg', 'invalid value')}")
+    return "Invalid request: " + "; ".join(parts) + "."

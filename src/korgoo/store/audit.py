@@ -29,6 +29,15 @@ from korgoo.store.schema import audit_log
 GENESIS = "0" * 64
 
 
+class AuditEntry(msgspec.Struct, frozen=True):
+    id: int
+    at: float
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, object]
+
+
 class VerifyResult(msgspec.Struct, frozen=True):
     ok: bool
     checked: int
@@ -109,3 +118,32 @@ def audit_verify(engine: sa.Engine, chunk: int = 10_000) -> VerifyResult:
             expected_id, prev, checked = r.id + 1, r.hash, checked + 1
         if len(rows) < chunk:
             return VerifyResult(True, checked)
+
+
+def audit_entries(
+    engine: sa.Engine,
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    subject: str | None = None,
+    limit: int = 500,
+) -> list[AuditEntry]:
+    """Entries matching every filter given, newest first; `until` is exclusive."""
+    query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    if until is not None:
+        query = query.where(audit_log.c.at < until)
+    if actor is not None:
+        query = query.where(audit_log.c.actor == actor)
+    if action is not None:
+        query = query.where(audit_log.c.action == action)
+    if subject is not None:
+        query = query.where(audit_log.c.subject == subject)
+    with engine.connect() as conn:
+        return [
+            AuditEntry(r.id, r.at, r.actor, r.action, r.subject, orjson.loads(r.details))
+            for r in conn.execute(query)
+        ]

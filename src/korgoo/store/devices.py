@@ -9,15 +9,17 @@ open assignments of one device. Device secrets are stored as argon2id hashes.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Iterable
 
 import argon2
 import msgspec
 import sqlalchemy as sa
 
+from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.terms import DeviceKind
 from korgoo.gateways.ingest import DeviceInfo
 from korgoo.store.dialect import greatest, insert
-from korgoo.store.schema import device_assignments, devices, unknown_devices
+from korgoo.store.schema import device_assignments, devices, events, persons, unknown_devices
 
 SAMPLE_BYTES = 256  # how much of an unknown device's message is kept for operators
 
@@ -30,6 +32,27 @@ class Assignment(msgspec.Struct, frozen=True):
     from_at: float
     to_at: float | None
     assigned_by: str
+
+
+class DeviceRecord(msgspec.Struct, frozen=True):
+    """An enrolled device and who wears it now (person and district None: unassigned)."""
+
+    id: str
+    kind: DeviceKind
+    model: str
+    tz_offset_min: int
+    enrolled_at: float
+    has_secret: bool
+    person_id: str | None
+    person_role: str | None
+    district: str | None
+
+
+class Contact(msgspec.Struct, frozen=True):
+    """A device's newest message: when it came, and the battery level it reported."""
+
+    at: float
+    battery: float | None
 
 
 class UnknownDevice(msgspec.Struct, frozen=True):
@@ -189,3 +212,70 @@ def list_unknown_devices(engine: sa.Engine, limit: int = 200) -> list[UnknownDev
     with engine.connect() as conn:
         rows = conn.execute(query)
         return [msgspec.convert(r, UnknownDevice, from_attributes=True) for r in rows]
+
+
+def list_devices(
+    engine: sa.Engine,
+    *,
+    districts: Collection[str] | None = None,
+    device_id: str | None = None,
+) -> list[DeviceRecord]:
+    """Enrolled devices with their current wearer. `districts` scopes to the
+    wearer's jurisdiction (None: all); unassigned devices are the centre's stock
+    and are listed in any scope."""
+    a = device_assignments
+    query = (
+        sa.select(
+            devices.c.id,
+            devices.c.kind,
+            devices.c.model,
+            devices.c.tz_offset_min,
+            devices.c.enrolled_at,
+            devices.c.secret_hash.is_not(None).label("has_secret"),
+            a.c.person_id,
+            persons.c.role.label("person_role"),
+            persons.c.district,
+        )
+        .select_from(devices)
+        .outerjoin(a, (a.c.device_id == devices.c.id) & a.c.to_at.is_(None))
+        .outerjoin(persons, persons.c.id == a.c.person_id)
+        .order_by(devices.c.id)
+    )
+    if districts is not None:
+        query = query.where(persons.c.district.in_(list(districts)) | a.c.person_id.is_(None))
+    if device_id is not None:
+        query = query.where(devices.c.id == device_id)
+    with engine.connect() as conn:
+        return [msgspec.convert(r, DeviceRecord, from_attributes=True) for r in conn.execute(query)]
+
+
+_BATTERY_SIGNALS = frozenset({SignalKind.HEARTBEAT, SignalKind.LOW_BATTERY})
+_contact_decoder = msgspec.json.Decoder(Fix | Signal)
+
+
+def last_contacts(engine: sa.Engine, device_ids: Iterable[str]) -> dict[str, Contact]:
+    """Each device's newest fix or signal in the log (by receive time): one query
+    for all devices, using the (device_id, t) index."""
+    ids = list(device_ids)
+    if not ids:
+        return {}
+    newest = (
+        sa.select(events.c.device_id, sa.func.max(events.c.seq).label("seq"))
+        .where(events.c.device_id.in_(ids))
+        .group_by(events.c.device_id)
+        .subquery()
+    )
+    query = sa.select(events.c.device_id, events.c.at, events.c.body).join(
+        newest, newest.c.seq == events.c.seq
+    )
+    out: dict[str, Contact] = {}
+    with engine.connect() as conn:
+        for device_id, at, body in conn.execute(query):
+            event = _contact_decoder.decode(body)
+            battery = None
+            if isinstance(event, Fix):
+                battery = event.battery
+            elif event.kind in _BATTERY_SIGNALS:
+                battery = event.value
+            out[device_id] = Contact(at, battery)
+    return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -301,3 +301,41 @@ def _terms(
         zones=v.zones,
         checkins_per_day=v.checkins_per_day,
     )
+
+
+def list_orders(
+    engine: sa.Engine, *, districts: Collection[str] | None = None, live_only: bool = False
+) -> list[tuple[Order, OrderVersion]]:
+    """Every order with its latest version, newest first; `districts` scopes to
+    jurisdictions (None: all), `live_only` keeps draft and active ones."""
+    latest = (
+        sa.select(order_versions.c.order_id, sa.func.max(order_versions.c.version).label("v"))
+        .group_by(order_versions.c.order_id)
+        .subquery()
+    )
+    v = order_versions
+    query = (
+        sa.select(orders, *[c.label(f"v_{c.name}") for c in v.c])
+        .join(latest, latest.c.order_id == orders.c.id)
+        .join(v, (v.c.order_id == latest.c.order_id) & (v.c.version == latest.c.v))
+        .order_by(orders.c.created_at.desc(), orders.c.id)
+    )
+    if districts is not None:
+        query = query.where(orders.c.district.in_(list(districts)))
+    if live_only:
+        query = query.where(v.c.status.in_(_LIVE))
+    out: list[tuple[Order, OrderVersion]] = []
+    with engine.connect() as conn:
+        for row in conn.execute(query).mappings():
+            order = msgspec.convert({c.name: row[c.name] for c in orders.c}, Order)
+            version = msgspec.convert({c.name: row[f"v_{c.name}"] for c in v.c}, OrderVersion)
+            out.append((order, version))
+    return out
+
+
+def latest_version(engine: sa.Engine, order_id: str) -> OrderVersion | None:
+    with engine.connect() as conn:
+        try:
+            return _latest_version(conn, order_id)
+        except LookupError:
+            return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Collection
 from enum import StrEnum
 
 import msgspec
@@ -76,3 +77,16 @@ def get_person(engine: sa.Engine, person_id: str) -> Person | None:
     with engine.connect() as conn:
         row = conn.execute(sa.select(persons).where(persons.c.id == person_id)).first()
     return None if row is None else msgspec.convert(row, Person, from_attributes=True)
+
+
+def list_persons(
+    engine: sa.Engine, *, districts: Collection[str] | None = None, role: PersonRole | None = None
+) -> list[Person]:
+    """Persons by name; `districts` scopes to jurisdictions (None: all)."""
+    query = sa.select(persons).order_by(persons.c.display_name, persons.c.id)
+    if districts is not None:
+        query = query.where(persons.c.district.in_(list(districts)))
+    if role is not None:
+        query = query.where(persons.c.role == PersonRole(role).value)
+    with engine.connect() as conn:
+        return [msgspec.convert(r, Person, from_attributes=True) for r in conn.execute(query)]

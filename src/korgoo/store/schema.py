@@ -231,3 +231,36 @@ audit_log = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index(None, "subject"),
 )
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("districts", Json, nullable=False),  # jurisdiction codes; empty: all
+    sa.Column("password_hash", sa.String(200), nullable=False),  # argon2id
+    sa.Column("totp_secret", sa.String(64)),  # base32; required for operators and supervisors
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("failed_logins", sa.Integer(), nullable=False),
+    sa.Column("locked_until", Time),
+    sa.Column("disabled", sa.Boolean(), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 of the cookie's token
+    sa.Column(
+        "username",
+        sa.String(64),
+        sa.ForeignKey("users.username", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Index(None, "username"),
+    sa.Index(None, "expires_at"),
+)

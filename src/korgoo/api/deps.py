@@ -1,0 +1,142 @@
+"""FastAPI dependencies: the application's context, the session, CSRF, capabilities.
+
+`require(capability)` is the one way a route says what it needs; it implies a
+live session and, for state-changing methods, a matching CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request
+
+from korgoo.api.auth import COOKIE, CSRF_HEADER, token_hash
+from korgoo.api.permissions import Capability, can
+from korgoo.runtime.pipeline import Pipeline
+from korgoo.settings import Settings
+from korgoo.store.schema import orders
+from korgoo.store.users import User, session_user
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    number: str
+    district: str
+
+
+@dataclass
+class OrderIndex:
+    """Order id -> number and district, for scoping and labelling alerts without a
+    query per alert. An order's number and district never change, so entries are
+    cached for good; a miss (an order created since) is read once."""
+
+    db: sa.Engine
+    _known: dict[str, OrderRef] = field(default_factory=dict)
+
+    def get(self, order_id: str) -> OrderRef | None:
+        ref = self._known.get(order_id)
+        if ref is None:
+            with self.db.connect() as conn:
+                row = conn.execute(
+                    sa.select(orders.c.number, orders.c.district).where(orders.c.id == order_id)
+                ).first()
+            if row is None:
+                return None
+            ref = self._known[order_id] = OrderRef(row.number, row.district)
+        return ref
+
+
+@dataclass
+class Api:
+    """What the routes share, kept on `app.state.api`."""
+
+    pipeline: Pipeline
+    settings: Settings
+    # Wall-clock time for sessions and lockouts; the pipeline's clock (which a
+    # demo may run in simulated time) stamps alert actions and order versions.
+    auth_clock: Clock = time.time
+    orders: OrderIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.orders = OrderIndex(self.pipeline.db)
+
+    @property
+    def db(self) -> sa.Engine:
+        return self.pipeline.db
+
+    def now(self) -> float:
+        return self.pipeline.clock()
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf: str
+    token_hash: str
+
+
+def get_api(request: Request) -> Api:
+    api: Api = request.app.state.api
+    return api
+
+
+ApiDep = Annotated[Api, Depends(get_api)]
+
+
+def optional_session(request: Request, api: ApiDep) -> Session | None:
+    """The request's live session, if any (for pages that redirect to /login)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    digest = token_hash(token)
+    found = session_user(api.db, digest, now=api.auth_clock())
+    return None if found is None else Session(found[0], found[1], digest)
+
+
+def authenticated(
+    request: Request, session: Annotated[Session | None, Depends(optional_session)]
+) -> Session:
+    if session is None:
+        raise HTTPException(401, "You are not logged in, or your session has expired. Log in.")
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            raise HTTPException(
+                403,
+                f"The request lacks a valid {CSRF_HEADER} header (the page may be outdated). "
+                "Reload the page and try again.",
+            )
+    return session
+
+
+SessionDep = Annotated[Session, Depends(authenticated)]
+
+
+def require(capability: Capability | str) -> Callable[[Session], User]:
+    """A dependency giving the current user if their role has `capability`."""
+    needed = Capability(capability)
+
+    def check(session: SessionDep) -> User:
+        if not can(session.user, needed):
+            raise HTTPException(
+                403,
+                f"Your role ({session.user.role}) does not have the permission "
+                f"'{needed.value}' this needs. Ask a supervisor.",
+            )
+        return session.user
+
+    return check
+
+
+def not_found(what: str) -> HTTPException:
+    """404 for a record that does not exist or lies outside the user's districts:
+    the same answer, so scoping does not reveal what exists elsewhere."""
+    return HTTPException(404, f"{what} was not found, or it is outside your districts.")

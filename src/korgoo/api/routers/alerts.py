@@ -1,0 +1,250 @@
+"""The alert queue, one alert with its timeline, and the operator's actions.
+
+Open alerts come from the pipeline's live book (no query); resolved ones from
+the store. Actions go through `pipeline.act`, which stores the transitions and
+writes the audit log; a refused action (machine.AlertError) is a 409 whose
+message says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
+
+from korgoo.alerts.book import AlertBook, queue_order
+from korgoo.alerts.machine import AlertError
+from korgoo.alerts.model import Alert, Transition
+from korgoo.api.deps import Api, ApiDep, not_found, require
+from korgoo.api.permissions import Capability, can, in_scope, scope
+from korgoo.api.schemas import CallIn, EscalateIn, NoteIn, ResolveIn, StageIn, parse_time
+from korgoo.api.views import alert_json, holds_protected_positions, transition_json
+from korgoo.domain.decisions import Priority
+from korgoo.store.alerts import AlertStatus, get_alert, list_alerts, transitions
+from korgoo.store.audit import audit_append
+from korgoo.store.orders import latest_version
+from korgoo.store.users import User
+
+router = APIRouter(tags=["alerts"])
+Reader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
+Actor = Annotated[User, Depends(require(Capability.ALERTS_ACT))]
+Resolver = Annotated[User, Depends(require(Capability.ALERTS_RESOLVE))]
+Status = Literal["open", "active", "unacknowledged", "acknowledged", "resolved"]
+Action = Callable[[AlertBook, float], list[Transition]]
+
+
+def respondent_of(api: Api, order_id: str) -> str | None:
+    """The order's respondent: from the engine's live terms, else the store."""
+    monitor = api.pipeline.engine.monitors.get(order_id)
+    if monitor is not None:
+        return monitor.terms.respondent.person_id
+    version = latest_version(api.db, order_id)
+    return None if version is None else version.respondent_id
+
+
+def visible(api: Api, user: User, alert: Alert) -> bool:
+    ref = api.orders.get(alert.order_id)
+    return in_scope(user, None if ref is None else ref.district)
+
+
+def shown(api: Api, alert: Alert, *, protected_ok: bool = False) -> dict[str, Any]:
+    return alert_json(
+        alert,
+        api.orders.get(alert.order_id),
+        respondent_id=respondent_of(api, alert.order_id),
+        protected_ok=protected_ok,
+    )
+
+
+def _matches(api: Api, alert: Alert, status: Status, f: dict[str, Any]) -> bool:
+    if status == "active" and not alert.active:
+        return False
+    if status == "unacknowledged" and alert.acked:
+        return False
+    if status == "acknowledged" and not alert.acked:
+        return False
+    if f["priority"] and alert.priority not in f["priority"]:
+        return False
+    if f["rule"] is not None and alert.rule != f["rule"]:
+        return False
+    if f["order_id"] is not None and alert.order_id != f["order_id"]:
+        return False
+    if f["since"] is not None and alert.opened_at < f["since"]:
+        return False
+    if f["until"] is not None and alert.opened_at >= f["until"]:
+        return False
+    ref = api.orders.get(alert.order_id)
+    district = None if ref is None else ref.district
+    return f["districts"] is None or district in f["districts"]
+
+
+@router.get("/alerts")
+def alerts(
+    user: Reader,
+    api: ApiDep,
+    status: Status = "open",
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    rule: str | None = None,
+    district: str | None = None,
+    order_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[dict[str, Any]]:
+    """The queue: most urgent priority first, then oldest first. `status`: open
+    (not resolved, the default), active (condition still active), unacknowledged,
+    acknowledged, resolved. `since`/`until` bound the opening time (ISO-8601)."""
+    try:
+        t0 = None if since is None else parse_time(since, "since")
+        t1 = None if until is None else parse_time(until, "until")
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+    districts = scope(user)
+    if district is not None:
+        districts = (district,) if districts is None or district in districts else ()
+    if status == "resolved":
+        found = list_alerts(
+            api.db,
+            status=AlertStatus.RESOLVED,
+            priority=priority,
+            rule=rule,
+            order_id=order_id,
+            districts=districts,
+            since=t0,
+            until=t1,
+            limit=limit,
+        )
+    else:
+        f = {
+            "priority": set(priority or ()),
+            "rule": rule,
+            "order_id": order_id,
+            "since": t0,
+            "until": t1,
+            "districts": districts,
+        }
+        found = [a for a in api.pipeline.book.alerts() if _matches(api, a, status, f)][:limit]
+    return [shown(api, a) for a in sorted(found, key=queue_order)]
+
+
+def find_alert(api: Api, user: User, key: str) -> Alert:
+    alert = api.pipeline.book.get(key) or get_alert(api.db, key)
+    if alert is None or not visible(api, user, alert):
+        raise not_found(f"Alert {key}")
+    return alert
+
+
+@router.get("/alerts/{key:path}/timeline")
+def timeline(key: str, user: Reader, api: ApiDep) -> list[dict[str, Any]]:
+    """The alert's transitions in the order they were stored (protected person's
+    positions left out; `GET /alerts/{key}?reason=` shows them)."""
+    alert = find_alert(api, user, key)
+    respondent = respondent_of(api, alert.order_id)
+    return [
+        transition_json(t, respondent_id=respondent, protected_ok=False)
+        for t in transitions(api.db, key)
+    ]
+
+
+@router.get("/alerts/{key:path}")
+def alert(key: str, user: Reader, api: ApiDep, reason: str | None = None) -> dict[str, Any]:
+    """The alert, its evidence and its timeline. The protected person's positions
+    are shown only to a user with `locations.protected.read` who gives a `reason`;
+    the read is written to the audit log."""
+    found = find_alert(api, user, key)
+    respondent = respondent_of(api, found.order_id)
+    history = transitions(api.db, key)
+    withheld = holds_protected_positions(found, history, respondent_id=respondent)
+    protected_ok = bool(
+        withheld and reason and reason.strip() and can(user, Capability.LOCATIONS_PROTECTED_READ)
+    )
+    if protected_ok:
+        assert reason is not None
+        version = latest_version(api.db, found.order_id)
+        details = {
+            "what": "alert evidence",
+            "alert_key": key,
+            "order_id": found.order_id,
+            "persons": [] if version is None else list(version.protected_ids),
+            "reason": reason.strip(),
+        }
+        with api.db.begin() as conn:
+            audit_append(
+                conn, user.username, "location.read", f"alert:{key}", details, at=api.now()
+            )
+    out = shown(api, found, protected_ok=protected_ok)
+    out["protected_location_withheld"] = withheld and not protected_ok
+    out["timeline"] = [
+        transition_json(t, respondent_id=respondent, protected_ok=protected_ok) for t in history
+    ]
+    return out
+
+
+async def _act(api: Api, user: User, key: str, action: Action) -> dict[str, Any]:
+    await run_in_threadpool(find_alert, api, user, key)
+    at = api.now()
+    try:
+        effects = await api.pipeline.act(lambda book: action(book, at))
+    except AlertError as e:
+        raise HTTPException(409, str(e)) from None
+    after = await run_in_threadpool(find_alert, api, user, key)
+    respondent = respondent_of(api, after.order_id)
+    return {
+        "alert": await run_in_threadpool(shown, api, after),
+        "transitions": [
+            transition_json(t, respondent_id=respondent, protected_ok=False)
+            for t in effects.transitions
+        ],
+    }
+
+
+@router.post("/alerts/{key:path}/acknowledge")
+async def acknowledge(key: str, user: Actor, api: ApiDep) -> dict[str, Any]:
+    return await _act(api, user, key, lambda b, at: b.acknowledge(key, user.username, at))
+
+
+@router.post("/alerts/{key:path}/notes")
+async def note(key: str, body: NoteIn, user: Actor, api: ApiDep) -> dict[str, Any]:
+    return await _act(api, user, key, lambda b, at: b.add_note(key, user.username, at, body.text))
+
+
+@router.post("/alerts/{key:path}/calls")
+async def call(key: str, body: CallIn, user: Actor, api: ApiDep) -> dict[str, Any]:
+    """A phone call about the alert: `party` respondent, protected, police,
+    probation or other; `outcome` how it went (answered, no answer, ...)."""
+    return await _act(
+        api,
+        user,
+        key,
+        lambda b, at: b.log_call(
+            key, user.username, at, party=body.party, outcome=body.outcome, note=body.note
+        ),
+    )
+
+
+@router.post("/alerts/{key:path}/stages")
+async def stage(key: str, body: StageIn, user: Actor, api: ApiDep) -> dict[str, Any]:
+    """A response stage: victim_warned, respondent_instructed, police_notified,
+    police_on_scene (the first record of each counts)."""
+    return await _act(
+        api, user, key, lambda b, at: b.record_stage(key, body.stage, at, user.username)
+    )
+
+
+@router.post("/alerts/{key:path}/escalate")
+async def escalate(key: str, body: EscalateIn, user: Actor, api: ApiDep) -> dict[str, Any]:
+    return await _act(api, user, key, lambda b, at: b.escalate(key, user.username, at, body.reason))
+
+
+@router.post("/alerts/{key:path}/resolve")
+async def resolve(key: str, body: ResolveIn, user: Resolver, api: ApiDep) -> dict[str, Any]:
+    """Close the alert with an outcome code and a note. While the condition is
+    still active only a false-alarm outcome is accepted (409 says which)."""
+    return await _act(
+        api,
+        user,
+        key,
+        lambda b, at: b.resolve(key, user.username, at, body.outcome, body.note),
+    )

@@ -1,0 +1,49 @@
+"""The audit log, for supervisors, administrators (and later prosecutors)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from korgoo.api.deps import ApiDep, require
+from korgoo.api.permissions import Capability
+from korgoo.api.schemas import iso, parse_time
+from korgoo.store.audit import audit_entries
+from korgoo.store.users import User
+
+router = APIRouter(tags=["audit"])
+Reader = Annotated[User, Depends(require(Capability.AUDIT_READ))]
+
+
+@router.get("/audit")
+def audit(
+    _: Reader,
+    api: ApiDep,
+    since: str | None = None,
+    until: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    subject: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[dict[str, Any]]:
+    """Entries newest first; `since`/`until` (ISO-8601) bound their time."""
+    try:
+        t0 = None if since is None else parse_time(since, "since")
+        t1 = None if until is None else parse_time(until, "until")
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+    entries = audit_entries(
+        api.db, since=t0, until=t1, actor=actor, action=action, subject=subject, limit=limit
+    )
+    return [
+        {
+            "id": e.id,
+            "at": iso(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "subject": e.subject,
+            "details": e.details,
+        }
+        for e in entries
+    ]

@@ -1,0 +1,207 @@
+"""Devices: enrolment (also of unknown senders), assignment to persons, last contact.
+
+An assignment changes the devices of every live order the person is in, so the
+engine is given those orders' terms again at once (same version, new devices).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+import msgspec
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException
+from starlette.concurrency import run_in_threadpool
+
+from korgoo.api.deps import Api, ApiDep, not_found, require
+from korgoo.api.permissions import Capability, scope
+from korgoo.api.routers.persons import visible_person
+from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, iso
+from korgoo.api.views import assignment_json, unknown_device_json
+from korgoo.domain.events import OrderChange
+from korgoo.domain.terms import DeviceKind
+from korgoo.gateways.ingest import DeviceInfo, Message
+from korgoo.store.audit import audit_append
+from korgoo.store.devices import (
+    Contact,
+    DeviceRecord,
+    assign_device,
+    assignments,
+    enrol_device,
+    last_contacts,
+    list_devices,
+    list_unknown_devices,
+    unassign_device,
+)
+from korgoo.store.orders import current_terms
+from korgoo.store.users import User
+
+router = APIRouter(tags=["devices"])
+Reader = Annotated[User, Depends(require(Capability.DEVICES_READ))]
+Writer = Annotated[User, Depends(require(Capability.DEVICES_WRITE))]
+# Phones authenticate with a per-device secret; bracelets by their protocol identity.
+_APP_KINDS = frozenset({DeviceKind.RESPONDENT_APP, DeviceKind.VICTIM_APP})
+
+
+def device_json(d: DeviceRecord, contact: Contact | None) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "kind": d.kind.value,
+        "model": d.model,
+        "tz_offset_min": d.tz_offset_min,
+        "enrolled_at": iso(d.enrolled_at),
+        "has_secret": d.has_secret,
+        "person_id": d.person_id,
+        "person_role": d.person_role,
+        "district": d.district,
+        "last_contact": None if contact is None else iso(contact.at),
+        "battery": None if contact is None else contact.battery,
+    }
+
+
+def visible_device(api: Api, user: User, device_id: str) -> DeviceRecord:
+    found = list_devices(api.db, districts=scope(user), device_id=device_id)
+    if not found:
+        raise not_found(f"Device {device_id}")
+    return found[0]
+
+
+async def republish(api: Api, person_ids: Iterable[str]) -> list[str]:
+    """Give the engine the current terms of every live order naming these persons;
+    returns the order ids. The key carries the time and a digest of the terms, as
+    the version alone would make the new devices look like a resend."""
+    wanted = set(person_ids)
+    live = await run_in_threadpool(current_terms, api.db)
+    at = api.now()
+    messages = []
+    for terms in live:
+        names = {terms.respondent.person_id, *(p.person_id for p in terms.protected)}
+        if names & wanted:
+            digest = hashlib.sha256(msgspec.json.encode(terms)).hexdigest()[:16]
+            key = f"order:{terms.order_id}:{terms.version}:devices:{at!r}:{digest}"
+            messages.append(Message(event=OrderChange(at=at, terms=terms), msg_key=key))
+    if messages:
+        await api.pipeline.submit(messages)
+    return [m.event.terms.order_id for m in messages if isinstance(m.event, OrderChange)]
+
+
+@router.get("/devices")
+def devices(user: Reader, api: ApiDep) -> list[dict[str, Any]]:
+    """Enrolled devices in the user's districts (and unassigned ones), with the
+    wearer, last contact and last reported battery."""
+    found = list_devices(api.db, districts=scope(user))
+    contacts = last_contacts(api.db, [d.id for d in found])
+    return [device_json(d, contacts.get(d.id)) for d in found]
+
+
+def _enrol(api: Api, user: User, body: EnrolUnknownIn, device_id: str, source: str) -> str | None:
+    secret = secrets.token_urlsafe(24) if body.kind in _APP_KINDS else None
+    at = api.now()
+    try:
+        with api.db.begin() as conn:
+            enrol_device(
+                conn,
+                device_id,
+                body.kind,
+                model=body.model,
+                tz_offset_min=body.tz_offset_min,
+                secret=secret,
+                at=at,
+            )
+            details = {"kind": body.kind.value, "source": source}
+            audit_append(
+                conn, user.username, "device.enrolled", f"device:{device_id}", details, at=at
+            )
+    except sa.exc.IntegrityError:
+        raise HTTPException(409, f"Device {device_id} is already enrolled.") from None
+    # The gateways accept it from now on, without a restart.
+    api.pipeline.device_enrolled(DeviceInfo(device_id, body.kind.value, body.tz_offset_min))
+    return secret
+
+
+def _enrolled(api: Api, user: User, device_id: str, secret: str | None) -> dict[str, Any]:
+    out = device_json(visible_device(api, user, device_id), None)
+    # Shown once: only its argon2 hash is stored.
+    out["secret"] = secret
+    return out
+
+
+@router.post("/devices", status_code=201)
+def enrol(body: DeviceIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    """Enrol a device. A phone app gets a secret, returned here once."""
+    spec = EnrolUnknownIn(kind=body.kind, model=body.model, tz_offset_min=body.tz_offset_min)
+    secret = _enrol(api, user, spec, body.device_id, "manual")
+    return _enrolled(api, user, body.device_id, secret)
+
+
+@router.get("/devices/unknown")
+def unknown(_: Reader, api: ApiDep) -> list[dict[str, Any]]:
+    """Senders that are not enrolled, most recently seen first."""
+    return [unknown_device_json(u) for u in list_unknown_devices(api.db)]
+
+
+@router.post("/devices/unknown/{protocol}/{ident}/enrol", status_code=201)
+def enrol_unknown(
+    protocol: str, ident: str, body: EnrolUnknownIn, user: Writer, api: ApiDep
+) -> dict[str, Any]:
+    if not any(u.protocol == protocol and u.ident == ident for u in list_unknown_devices(api.db)):
+        raise not_found(f"Unknown {protocol} device {ident}")
+    secret = _enrol(api, user, body, ident, f"unknown:{protocol}")
+    return _enrolled(api, user, ident, secret)
+
+
+@router.get("/devices/{device_id}")
+def device(device_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
+    found = visible_device(api, user, device_id)
+    out = device_json(found, last_contacts(api.db, [device_id]).get(device_id))
+    out["assignments"] = [assignment_json(a) for a in assignments(api.db, device_id=device_id)]
+    return out
+
+
+@router.post("/devices/{device_id}/assignment")
+async def assign(device_id: str, body: AssignIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    """Make the person the device's wearer from now (closing any earlier assignment)."""
+    before = await run_in_threadpool(visible_device, api, user, device_id)
+    await run_in_threadpool(visible_person, api, user, body.person_id)
+    at = api.now()
+
+    def store() -> None:
+        with api.db.begin() as conn:
+            assign_device(conn, device_id, body.person_id, actor=user.username, at=at)
+            details = {"person_id": body.person_id, "previous": before.person_id}
+            audit_append(
+                conn, user.username, "device.assigned", f"device:{device_id}", details, at=at
+            )
+
+    await run_in_threadpool(store)
+    people = [body.person_id] + ([before.person_id] if before.person_id else [])
+    orders = await republish(api, people)
+    out = await run_in_threadpool(_enrolled, api, user, device_id, None)
+    del out["secret"]
+    out["orders_updated"] = orders
+    return out
+
+
+@router.delete("/devices/{device_id}/assignment")
+async def unassign(device_id: str, user: Writer, api: ApiDep) -> dict[str, Any]:
+    before = await run_in_threadpool(visible_device, api, user, device_id)
+    if before.person_id is None:
+        raise HTTPException(409, f"Device {device_id} is not assigned to anyone.")
+    at = api.now()
+
+    def store() -> None:
+        with api.db.begin() as conn:
+            unassign_device(conn, device_id, at=at)
+            details = {"person_id": before.person_id}
+            audit_append(
+                conn, user.username, "device.unassigned", f"device:{device_id}", details, at=at
+            )
+
+    await run_in_threadpool(store)
+    orders = await republish(api, [before.person_id])
+    out = device_json((await run_in_threadpool(list_devices, api.db, device_id=device_id))[0], None)
+    out["orders_updated"] = orders
+    return out

@@ -1,0 +1,254 @@
+"""Protective orders: create, vary (a new version), end; versions, terms in force
+at a time, zones as GeoJSON.
+
+Every change is stored first, then handed to the pipeline as the order's new
+terms (`pipeline.order_changed`), so the engine monitors the new version at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException
+from starlette.concurrency import run_in_threadpool
+
+from korgoo.api.deps import Api, ApiDep, not_found, require
+from korgoo.api.permissions import Capability, scope
+from korgoo.api.routers.persons import check_district, visible_person
+from korgoo.api.schemas import EndIn, OrderIn, VariationIn, epoch, parse_time, zone_from_json
+from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
+from korgoo.domain.terms import OrderStatus, OrderTerms
+from korgoo.store.audit import audit_append
+from korgoo.store.orders import (
+    Order,
+    OrderVersion,
+    create_order,
+    end_order,
+    get_order,
+    latest_version,
+    list_orders,
+    terms_at,
+    vary_order,
+    versions,
+)
+from korgoo.store.registry import PersonRole
+from korgoo.store.users import User
+
+router = APIRouter(tags=["orders"])
+Reader = Annotated[User, Depends(require(Capability.ORDERS_READ))]
+Writer = Annotated[User, Depends(require(Capability.ORDERS_WRITE))]
+_RESPONDENT_ROLES = frozenset({PersonRole.RESPONDENT, PersonRole.PROBATION_CLIENT})
+_TIMES = ("starts_at", "ends_at")
+
+
+def visible_order(api: Api, user: User, order_id: str) -> Order:
+    order = get_order(api.db, order_id)
+    scoped = scope(user)
+    if order is None or (scoped is not None and order.district not in scoped):
+        raise not_found(f"Order {order_id}")
+    return order
+
+
+def _check_parties(api: Api, user: User, respondent_id: str, protected_ids: list[str]) -> None:
+    respondent = visible_person(api, user, respondent_id)
+    if respondent.role not in _RESPONDENT_ROLES:
+        raise HTTPException(
+            422, f"Person {respondent_id} is a {respondent.role}, not a respondent."
+        )
+    for pid in protected_ids:
+        if visible_person(api, user, pid).role is not PersonRole.PROTECTED:
+            raise HTTPException(422, f"Person {pid} is not registered as a protected person.")
+
+
+def _zones(raw: object) -> list[Any]:
+    if not isinstance(raw, list):
+        raise HTTPException(422, "zones must be a list of zones")
+    try:
+        return [zone_from_json(z) for z in raw]
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+
+
+async def _publish(api: Api, order_id: str, at: float) -> OrderTerms:
+    terms = await run_in_threadpool(terms_at, api.db, order_id, at)
+    assert terms is not None  # a version valid from `at` was just stored
+    await api.pipeline.order_changed(terms)
+    return terms
+
+
+def _detail(api: Api, order: Order, current: OrderVersion) -> dict[str, Any]:
+    out = order_json(order, current, api.pipeline.engine.status(order.id))
+    terms = terms_at(api.db, order.id, api.now())
+    out["terms"] = None if terms is None else terms_json(terms)
+    return out
+
+
+@router.get("/orders")
+def orders(user: Reader, api: ApiDep, live: bool = False) -> list[dict[str, Any]]:
+    """Orders with their current version; `live=true` keeps draft and active ones."""
+    status = api.pipeline.engine.status
+    return [
+        order_json(o, v, status(o.id))
+        for o, v in list_orders(api.db, districts=scope(user), live_only=live)
+    ]
+
+
+@router.post("/orders", status_code=201)
+async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    check_district(user, body.district)
+    await run_in_threadpool(_check_parties, api, user, body.respondent_id, body.protected_ids)
+    zones = _zones(body.zones)
+    at = api.now()
+
+    def store() -> OrderVersion:
+        with api.db.begin() as conn:
+            first = create_order(
+                conn,
+                number=body.number,
+                kind=body.kind,
+                issuing_authority=body.issuing_authority,
+                legal_basis=body.legal_basis,
+                district=body.district,
+                respondent_id=body.respondent_id,
+                protected_ids=body.protected_ids,
+                starts_at=epoch(body.starts_at),
+                ends_at=None if body.ends_at is None else epoch(body.ends_at),
+                min_distance_m=body.min_distance_m,
+                warning_distance_m=body.warning_distance_m,
+                zones=zones,
+                checkins_per_day=body.checkins_per_day,
+                status=OrderStatus(body.status),
+                reason=body.reason,
+                actor=user.username,
+                at=at,
+            )
+            details = {"number": body.number, "district": body.district}
+            audit_append(conn, user.username, "order.created", first.order_id, details, at=at)
+            return first
+
+    try:
+        first = await run_in_threadpool(store)
+    except sa.exc.IntegrityError:
+        raise HTTPException(409, f"An order numbered {body.number!r} already exists.") from None
+    await _publish(api, first.order_id, at)
+    order = await run_in_threadpool(get_order, api.db, first.order_id)
+    assert order is not None
+    return await run_in_threadpool(_detail, api, order, first)
+
+
+@router.get("/orders/{order_id}")
+def order(order_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
+    found = visible_order(api, user, order_id)
+    current = latest_version(api.db, order_id)
+    assert current is not None  # every order has version 1
+    return _detail(api, found, current)
+
+
+def _changes(raw: dict[str, Any]) -> dict[str, object]:
+    changes: dict[str, object] = dict(raw)
+    for name in _TIMES:
+        if name in changes:
+            value = changes[name]
+            if not isinstance(value, str):
+                raise HTTPException(422, f"'{name}' must be an ISO-8601 time")
+            try:
+                changes[name] = parse_time(value, name)
+            except ValueError as e:
+                raise HTTPException(422, str(e)) from None
+    if "zones" in changes:
+        changes["zones"] = _zones(changes["zones"])
+    return changes
+
+
+@router.post("/orders/{order_id}/variations", status_code=201)
+async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    """A new version with `changes` applied to the current one (e.g. `zones`,
+    `min_distance_m`, `ends_at`); the earlier versions stay as they were."""
+    await run_in_threadpool(visible_order, api, user, order_id)
+    changes = _changes(body.changes)
+    current = await run_in_threadpool(latest_version, api.db, order_id)
+    assert current is not None
+    respondent = changes.get("respondent_id", current.respondent_id)
+    protected = changes.get("protected_ids", list(current.protected_ids))
+    if not isinstance(respondent, str) or not isinstance(protected, list):
+        raise HTTPException(422, "respondent_id must be a person id, protected_ids a list of them")
+    if "respondent_id" in changes or "protected_ids" in changes:
+        await run_in_threadpool(_check_parties, api, user, respondent, protected)
+    at = api.now()
+
+    def store() -> OrderVersion:
+        with api.db.begin() as conn:
+            new = vary_order(
+                conn, order_id, changes, reason=body.reason, actor=user.username, at=at
+            )
+            details = {"version": new.version, "changed": sorted(changes), "reason": body.reason}
+            audit_append(conn, user.username, "order.varied", order_id, details, at=at)
+            return new
+
+    new = await _store_version(store)
+    await _publish(api, order_id, at)
+    return version_json(new)
+
+
+@router.post("/orders/{order_id}/end", status_code=201)
+async def end(order_id: str, body: EndIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    """End monitoring (or record that the order was revoked) as a new version."""
+    await run_in_threadpool(visible_order, api, user, order_id)
+    at = api.now()
+
+    def store() -> OrderVersion:
+        with api.db.begin() as conn:
+            new = end_order(
+                conn, order_id, reason=body.reason, actor=user.username, revoked=body.revoked, at=at
+            )
+            details = {"version": new.version, "status": new.status.value, "reason": body.reason}
+            audit_append(conn, user.username, "order.ended", order_id, details, at=at)
+            return new
+
+    new = await _store_version(store)
+    await _publish(api, order_id, at)
+    return version_json(new)
+
+
+async def _store_version(store: Any) -> OrderVersion:
+    try:
+        version: OrderVersion = await run_in_threadpool(store)
+    except sa.exc.IntegrityError:
+        raise HTTPException(
+            409, "The order was changed by someone else at the same time. Reload and try again."
+        ) from None
+    except (ValueError, msgspec.ValidationError) as e:
+        raise HTTPException(422, str(e)) from None
+    return version
+
+
+@router.get("/orders/{order_id}/versions")
+def order_versions(order_id: str, user: Reader, api: ApiDep) -> list[dict[str, Any]]:
+    visible_order(api, user, order_id)
+    return [version_json(v) for v in versions(api.db, order_id)]
+
+
+@router.get("/orders/{order_id}/terms")
+def terms(order_id: str, user: Reader, api: ApiDep, at: str | None = None) -> dict[str, Any]:
+    """What was in force at `at` (ISO-8601; default now), with the devices assigned then."""
+    visible_order(api, user, order_id)
+    try:
+        t = api.now() if at is None else parse_time(at, "at")
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+    found = terms_at(api.db, order_id, t)
+    if found is None:
+        raise HTTPException(404, f"No version of order {order_id} was in force at {at}.")
+    return terms_json(found)
+
+
+@router.get("/orders/{order_id}/zones")
+def zones(order_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
+    """The current version's zones as a GeoJSON FeatureCollection (a circle is a
+    Point with `radius_m` in its properties)."""
+    visible_order(api, user, order_id)
+    current = latest_version(api.db, order_id)
+    assert current is not None
+    return zones_geojson(current.zones)

@@ -1,0 +1,65 @@
+"""Persons: protected persons, respondents, probation clients."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from korgoo.api.deps import ApiDep, not_found, require
+from korgoo.api.permissions import Capability, in_scope, scope
+from korgoo.api.schemas import PersonIn
+from korgoo.api.views import person_json
+from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.store.audit import audit_append
+from korgoo.store.registry import Person, PersonRole, create_person, get_person, list_persons
+from korgoo.store.users import User
+
+router = APIRouter(tags=["persons"])
+Reader = Annotated[User, Depends(require(Capability.PERSONS_READ))]
+Writer = Annotated[User, Depends(require(Capability.PERSONS_WRITE))]
+DISTRICTS = frozenset(j.code for j in JURISDICTIONS)
+
+
+def check_district(user: User, district: str) -> None:
+    """422 for an unknown jurisdiction code, 403 for one outside the user's districts."""
+    if district not in DISTRICTS:
+        raise HTTPException(422, f"'{district}' is not a known district code (e.g. KG-GB-OKT).")
+    if not in_scope(user, district):
+        raise HTTPException(403, f"District {district} is outside your districts.")
+
+
+@router.get("/persons")
+def persons(user: Reader, api: ApiDep, role: PersonRole | None = None) -> list[dict[str, Any]]:
+    return [person_json(p) for p in list_persons(api.db, districts=scope(user), role=role)]
+
+
+@router.post("/persons", status_code=201)
+def create(body: PersonIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    check_district(user, body.district)
+    at = api.now()
+    with api.db.begin() as conn:
+        person = create_person(
+            conn,
+            role=body.role,
+            display_name=body.display_name,
+            district=body.district,
+            phone=body.phone,
+            at=at,
+        )
+        details = {"role": person.role.value, "district": person.district}
+        audit_append(conn, user.username, "person.created", f"person:{person.id}", details, at=at)
+    return person_json(person)
+
+
+@router.get("/persons/{person_id}")
+def person(person_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
+    return person_json(visible_person(api, user, person_id))
+
+
+def visible_person(api: ApiDep, user: User, person_id: str) -> Person:
+    """The person if the user's districts include theirs; 404 otherwise."""
+    found = get_person(api.db, person_id)
+    if found is None or not in_scope(user, found.district):
+        raise not_found(f"Person {person_id}")
+    return found

@@ -1,0 +1,165 @@
+"""Request bodies of the JSON API (pydantic: FastAPI validates them and documents
+them at /docs), and the parsing of times and zones they carry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from korgoo.alerts.model import Outcome
+from korgoo.domain.terms import DeviceKind, OrderKind, ScheduleWindow, ZoneSpec
+from korgoo.geo import validate_zone
+from korgoo.store.registry import PersonRole
+
+Language = Literal["ru", "ky", "en"]
+
+
+def iso(t: float | None) -> str | None:
+    """Epoch seconds as an ISO-8601 UTC string."""
+    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
+
+
+def epoch(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+def parse_time(value: str, name: str) -> float:
+    """An ISO-8601 query parameter as epoch seconds (UTC when no offset is given)."""
+    try:
+        return epoch(datetime.fromisoformat(value))
+    except ValueError:
+        raise ValueError(
+            f"'{name}' must be an ISO-8601 time such as 2026-03-01T08:00:00Z, not {value!r}"
+        ) from None
+
+
+def zone_from_json(raw: object) -> ZoneSpec:
+    """A zone given as a ZoneSpec-shaped object or as a GeoJSON Feature (as
+    `GET /orders/{id}/zones` returns them), validated. ValueError says what is wrong."""
+    if not isinstance(raw, dict):
+        raise ValueError("a zone must be a JSON object")
+    if raw.get("type") == "Feature":
+        props = raw.get("properties") or {}
+        if not isinstance(props, dict):
+            raise ValueError("a zone Feature's properties must be an object")
+        raw = {
+            **props,
+            "zone_id": props.get("zone_id", raw.get("id")),
+            "geometry": raw.get("geometry"),
+        }
+    missing = [k for k in ("zone_id", "name", "kind", "geometry") if not raw.get(k)]
+    if missing:
+        raise ValueError(f"a zone needs {missing}")
+    try:
+        schedule = tuple(
+            ScheduleWindow(days=tuple(w["days"]), start=int(w["start"]), end=int(w["end"]))
+            for w in raw.get("schedule") or ()
+        )
+        spec = ZoneSpec(
+            zone_id=str(raw["zone_id"]),
+            name=str(raw["name"]),
+            kind=str(raw["kind"]),
+            geometry=dict(raw["geometry"]),
+            radius_m=float(raw.get("radius_m") or 0.0),
+            schedule=schedule,
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"zone {raw.get('zone_id')!r} is malformed: {e}") from None
+    validate_zone(spec)
+    return spec
+
+
+class LoginIn(BaseModel):
+    username: str
+    password: str
+    totp: str = ""
+
+
+class SessionPatch(BaseModel):
+    language: Language
+
+
+class PersonIn(BaseModel):
+    role: PersonRole
+    display_name: str = Field(min_length=1, max_length=200)
+    district: str
+    phone: str | None = Field(default=None, max_length=32)
+
+
+class OrderIn(BaseModel):
+    number: str = Field(min_length=1, max_length=64)
+    kind: OrderKind
+    issuing_authority: str = Field(min_length=1, max_length=200)
+    legal_basis: str = Field(min_length=1, max_length=200)
+    district: str
+    respondent_id: str
+    protected_ids: list[str] = []
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    min_distance_m: float = Field(default=500.0, gt=0)
+    warning_distance_m: float = Field(default=1000.0, gt=0)
+    zones: list[dict[str, Any]] = []
+    checkins_per_day: int = Field(default=0, ge=0, le=24)
+    status: Literal["draft", "active"] = "active"
+    reason: str = "issued"
+
+
+class VariationIn(BaseModel):
+    changes: dict[str, Any] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+class EndIn(BaseModel):
+    reason: str = Field(min_length=1)
+    revoked: bool = False
+
+
+class DeviceIn(BaseModel):
+    device_id: str = Field(min_length=1, max_length=64)
+    kind: DeviceKind
+    model: str = Field(default="", max_length=100)
+    tz_offset_min: int = Field(default=0, ge=-720, le=840)
+
+
+class EnrolUnknownIn(BaseModel):
+    kind: DeviceKind
+    model: str = Field(default="", max_length=100)
+    tz_offset_min: int = Field(default=0, ge=-720, le=840)
+
+
+class AssignIn(BaseModel):
+    person_id: str
+
+
+class NoteIn(BaseModel):
+    text: str
+
+
+class CallIn(BaseModel):
+    party: str
+    outcome: str
+    note: str = ""
+
+
+class EscalateIn(BaseModel):
+    reason: str
+
+
+class StageIn(BaseModel):
+    stage: str
+
+
+class ResolveIn(BaseModel):
+    outcome: Outcome
+    note: str
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    role: str
+    display_name: str = ""
+    districts: list[str] = []
+    language: Language = "ru"
+    password: str | None = None

@@ -1,0 +1,93 @@
+"""Server-sent events for the console: `GET /api/v1/events/stream`.
+
+- `event: alert` with the alert's JSON each time an alert the user may see
+  changes (raised, updated, acknowledged, resolved, ...);
+- `event: live` with the respondents whose position or state changed, every
+  couple of seconds, for users who may read tracks;
+- a comment line every 15 s so proxies keep the connection open.
+
+Each stream is one subscription to the pipeline's bus, dropped on disconnect.
+A console that fell behind (the bus drops the oldest items of a slow
+subscriber) reloads its state from the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from korgoo.api.deps import Api, ApiDep, require
+from korgoo.api.permissions import Capability, can
+from korgoo.api.routers.alerts import shown, visible
+from korgoo.api.routers.tracks import live_positions
+from korgoo.runtime.pipeline import Effects
+from korgoo.store.users import User
+
+router = APIRouter(tags=["events"])
+Reader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
+HEARTBEAT_S = 15.0
+LIVE_EVERY_S = 2.0
+RETRY_MS = 3000  # how long a browser waits before reconnecting
+
+
+def frame(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def alert_frames(api: Api, user: User, effects: Effects) -> list[str]:
+    return [frame("alert", shown(api, a)) for a in effects.alerts if visible(api, user, a)]
+
+
+async def stream_events(api: Api, user: User) -> AsyncIterator[str]:
+    queue = api.pipeline.bus.subscribe()
+    loop = asyncio.get_running_loop()
+    with_live = can(user, Capability.TRACKS_READ)
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        seen: dict[str, tuple[Any, str]] = {}
+        if with_live:
+            for p in await run_in_threadpool(live_positions, api, user):
+                seen[p["order_id"]] = (p["t"], p["state"])
+        next_beat = loop.time() + HEARTBEAT_S
+        next_live = loop.time() + LIVE_EVERY_S
+        while True:
+            wait = min(next_beat, next_live if with_live else next_beat) - loop.time()
+            try:
+                effects: Effects | None = await asyncio.wait_for(queue.get(), max(0.0, wait))
+            except TimeoutError:
+                effects = None
+            if effects is not None and effects.alerts:
+                for text in await run_in_threadpool(alert_frames, api, user, effects):
+                    yield text
+            now = loop.time()
+            if with_live and now >= next_live:
+                next_live = now + LIVE_EVERY_S
+                changed = []
+                for p in await run_in_threadpool(live_positions, api, user):
+                    mark = (p["t"], p["state"])
+                    if seen.get(p["order_id"]) != mark:
+                        seen[p["order_id"]] = mark
+                        changed.append(p)
+                if changed:
+                    yield frame("live", changed)
+            if now >= next_beat:
+                next_beat = now + HEARTBEAT_S
+                yield ": keepalive\n\n"
+    finally:
+        api.pipeline.bus.unsubscribe(queue)
+
+
+@router.get("/events/stream")
+async def events(user: Reader, api: ApiDep) -> StreamingResponse:
+    """Live updates as server-sent events (see the module description)."""
+    return StreamingResponse(
+        stream_events(api, user),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
