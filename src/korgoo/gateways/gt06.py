@@ -68,7 +68,8 @@ from __future__ import annotations
 import asyncio
 import calendar
 import time
-from dataclasses import replace
+
+import msgspec
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways.crc import crc16_x25
@@ -228,7 +229,7 @@ def decode(
     if frame is None:
         return Decoded(kind="short", dropped="too_short", length_ok=False)
     decoded = _decode_frame(frame, device, at, login_tz)
-    return replace(decoded, crc_ok=frame.crc_ok, length_ok=frame.length_ok)
+    return msgspec.structs.replace(decoded, crc_ok=frame.crc_ok, length_ok=frame.length_ok)
 
 
 def _decode_frame(

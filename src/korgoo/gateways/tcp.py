@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
+import msgspec
 import structlog
 from prometheus_client import Counter
 
@@ -81,8 +82,7 @@ def plausible_time(t: float, at: float) -> bool:
 UNMAPPED_ALARM = "general"
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
+class Decoded(msgspec.Struct, frozen=True):
     """What one frame gave.
 
     `events` are committed before `reply` is written. `dropped` names why a

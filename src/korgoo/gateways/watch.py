@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import functools
 import math
 import re
 
@@ -149,13 +150,7 @@ def cut_frames(buffer: bytearray, max_frame_bytes: int) -> tuple[list[bytes], st
             continue
         if buffer[0] != 0x5B:  # "["
             return frames, "garbage"
-        depth = 0
-        end = -1
-        for match in _BRACKET.finditer(buffer):
-            depth += 1 if match.group() == b"[" else -1
-            if depth == 0:
-                end = match.end()
-                break
+        end = _frame_end(buffer)
         if end < 0:
             if len(buffer) > max_frame_bytes:
                 return frames, "oversized"
@@ -165,6 +160,19 @@ def cut_frames(buffer: bytearray, max_frame_bytes: int) -> tuple[list[bytes], st
         frames.append(unescape(bytes(buffer[:end])))
         del buffer[:end]
     return frames, ""
+
+
+def _frame_end(buffer: bytearray) -> int:
+    """End of the frame starting at buffer[0] ("["), or -1 if not all received."""
+    close = buffer.find(b"]")
+    if close >= 0 and buffer.find(b"[", 1, close) < 0:
+        return close + 1  # the usual frame: no bracket inside
+    depth = 0
+    for match in _BRACKET.finditer(buffer):
+        depth += 1 if match.group() == b"[" else -1
+        if depth == 0:
+            return match.end()
+    return -1
 
 
 # --- header and replies --------------------------------------------------------
@@ -214,7 +222,13 @@ def command(vendor: str, ident: str, text: str, payload: bytes = b"") -> bytes:
 
 
 def _reply(header: Header, content: str) -> bytes:
-    return encode_frame(header.vendor, header.ident, content.encode(), header.index)
+    return _encoded_reply(header.vendor, header.ident, content, header.index)
+
+
+@functools.lru_cache(maxsize=16384)
+def _encoded_reply(vendor: str, ident: str, content: str, index: str | None) -> bytes:
+    """Replies repeat per device (LK, AL ...): each is encoded once."""
+    return encode_frame(vendor, ident, content.encode(), index)
 
 
 # --- decoding ----------------------------------------------------------------------
@@ -225,9 +239,10 @@ def frame_ident(frame: bytes) -> str | None:
     return header.ident if header is not None else None
 
 
-def decode(frame: bytes, device: DeviceInfo, at: float) -> Decoded:
-    """Decode one unescaped frame of an identified device received at `at`."""
-    header = parse_header(frame)
+def decode(frame: bytes, device: DeviceInfo, at: float, header: Header | None = None) -> Decoded:
+    """Decode one unescaped frame of an identified device received at `at`
+    (`header`: the frame's, when already parsed)."""
+    header = header or parse_header(frame)
     if header is None:
         return Decoded(kind="?", malformed="not a watch frame")
     comma = header.content.find(b",")
@@ -279,7 +294,7 @@ def position_events(
         events.append(fix)
     else:
         events.append(Signal(device.device_id, when, at, SignalKind.HEARTBEAT, battery, PROTOCOL))
-    kinds, flags = status_signals(status) if status is not None else ((), ())
+    kinds, flags = status_signals(status) if status else ((), ())
     for kind in kinds:
         value = battery if kind is SignalKind.LOW_BATTERY else None
         events.append(Signal(device.device_id, when, at, kind, value, PROTOCOL))
@@ -336,13 +351,20 @@ def _device_time(fields: list[str], tz_offset_min: int) -> float | None:
     date, clock = fields[0], fields[1]
     if len(date) != 6 or len(clock) != 6 or not (date + clock).isdigit():
         return None
-    day, month, year = int(date[0:2]), int(date[2:4]), 2000 + int(date[4:6])
+    midnight = _midnight(date)
     hour, minute, second = int(clock[0:2]), int(clock[2:4]), int(clock[4:6])
+    if midnight is None or hour > 23 or minute > 59 or second > 59:
+        return None
+    return midnight + hour * 3600 + minute * 60 + second - tz_offset_min * 60
+
+
+@functools.lru_cache(maxsize=64)
+def _midnight(date: str) -> float | None:
+    """UTC midnight of a ``DDMMYY`` date (a few distinct dates a day: cached)."""
+    day, month, year = int(date[0:2]), int(date[2:4]), 2000 + int(date[4:6])
     if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
         return None
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    return float(calendar.timegm((year, month, day, hour, minute, second))) - tz_offset_min * 60
+    return float(calendar.timegm((year, month, day, 0, 0, 0)))
 
 
 def _coordinate(value: str, hemisphere: str, negative: str) -> float | None:
@@ -383,18 +405,22 @@ class WatchCodec:
     def __init__(self, max_frame_bytes: int) -> None:
         self.buffer = bytearray()
         self.max_frame_bytes = max_frame_bytes
+        self.header: tuple[bytes, Header | None] = (b"", None)  # the last frame's, parsed once
 
     def cut(self, data: bytes) -> tuple[list[bytes], str]:
         self.buffer += data
         return cut_frames(self.buffer, self.max_frame_bytes)
 
     def ident(self, frame: bytes) -> str | None:
-        return frame_ident(frame)
+        header = parse_header(frame)
+        self.header = (frame, header)
+        return header.ident if header is not None else None
 
     def decode(self, frame: bytes, device: DeviceInfo | None, at: float) -> Decoded:
         if device is None:
             return Decoded(kind="?", malformed="no device id in frame")
-        return decode(frame, device, at)
+        parsed, header = self.header
+        return decode(frame, device, at, header if parsed is frame else None)
 
 
 async def serve_watch(
