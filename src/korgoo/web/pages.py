@@ -1,0 +1,179 @@
+"""The monitoring-centre console: server-rendered page shells.
+
+Each page is a Jinja2 template carrying the user, the CSRF token, the language
+and the translated labels; its dynamic parts are drawn by a small ES module
+calling the JSON API (`/api/v1`) and listening to its server-sent events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote, urlsplit
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from korgoo.api.deps import get_api, optional_session
+from korgoo.api.permissions import capabilities
+from korgoo.settings import Settings
+from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
+from korgoo.web.labels import (
+    DEVICE_KINDS,
+    OUTCOMES,
+    PARTIES,
+    ROLES,
+    ZONE_KINDS,
+    script_labels,
+)
+
+STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
+LANGUAGE_COOKIE: Final = "korgoo_lang"
+
+
+class Viewer(msgspec.Struct, frozen=True):
+    """Who is looking at a page: what the shell needs to know of the session."""
+
+    username: str
+    display_name: str
+    role: str
+    language: str
+    csrf: str
+    permissions: frozenset[str] = frozenset()
+
+
+ViewerLookup = Callable[[Request], Awaitable[Viewer | None]]
+
+
+async def api_viewer(request: Request) -> Viewer | None:
+    """The signed-in user of the request, from the API's session cookie."""
+    session = await run_in_threadpool(optional_session, request, get_api(request))
+    if session is None:
+        return None
+    user = session.user
+    return Viewer(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        language=user.language,
+        csrf=session.csrf,
+        permissions=frozenset(c.value for c in capabilities(user)),
+    )
+
+
+def static_files() -> StaticFiles:
+    """The console's CSS, scripts and the vendored Leaflet, to mount at /static."""
+    return StaticFiles(directory=STATIC_DIR)
+
+
+def tile_origin(tile_url: str) -> str:
+    """The origin of the tile server for the page's Content-Security-Policy."""
+    parts = urlsplit(tile_url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    host = parts.netloc.replace("{s}", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def security_headers(tile_url: str) -> dict[str, str]:
+    """Pages load nothing from elsewhere except map tiles from the configured server."""
+    tiles = tile_origin(tile_url)
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: {tiles}".rstrip()
+        + "; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIRouter:
+    """The console's HTML pages. `viewer` finds the session's user (the API's
+    session lookup by default); without one, a page redirects to /login."""
+    lookup = viewer or api_viewer
+    router = APIRouter(include_in_schema=False)
+    headers = security_headers(settings.tile_url)
+
+    def render(
+        request: Request, who: Viewer | None, template: str, script: str, **context: Any
+    ) -> HTMLResponse:
+        lang = pick_language(who.language if who else None, request.cookies.get(LANGUAGE_COOKIE))
+        html = (
+            environment(lang)
+            .get_template(template)
+            .render(
+                lang=lang,
+                user=who,
+                role_label=gettext(lang, ROLES.get(who.role, who.role)) if who else "",
+                csrf=who.csrf if who else "",
+                languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+                labels=script_labels(lang),
+                tile_url=settings.tile_url,
+                timezone=settings.timezone,
+                script=script,
+                path=request.url.path,
+                **context,
+            )
+        )
+        return HTMLResponse(html, headers=headers)
+
+    async def page(request: Request, template: str, script: str, **context: Any) -> Response:
+        who = await lookup(request)
+        if who is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return render(request, who, template, script, **context)
+
+    @router.get("/login")
+    async def login(request: Request) -> Response:
+        if await lookup(request) is not None:
+            return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
+        return render(request, None, "login.html", "login")
+
+    @router.get("/")
+    async def queue(request: Request) -> Response:
+        return await page(request, "queue.html", "queue")
+
+    @router.get("/alerts/{alert_key:path}")
+    async def alert(request: Request, alert_key: str) -> Response:
+        return await page(
+            request,
+            "alert.html",
+            "alert",
+            alert_key=alert_key,
+            outcomes=OUTCOMES,
+            parties=PARTIES,
+        )
+
+    @router.get("/map")
+    async def live_map(request: Request) -> Response:
+        return await page(request, "live_map.html", "live_map")
+
+    @router.get("/cases")
+    async def cases(request: Request) -> Response:
+        return await page(request, "cases.html", "cases")
+
+    @router.get("/cases/{order_id}")
+    async def case(request: Request, order_id: str) -> Response:
+        return await page(request, "case.html", "case", order_id=order_id, zone_kinds=ZONE_KINDS)
+
+    @router.get("/devices")
+    async def devices(request: Request) -> Response:
+        return await page(request, "devices.html", "devices", device_kinds=DEVICE_KINDS)
+
+    return router
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect after login."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"

@@ -1,0 +1,256 @@
+// One alert: map with positions, zones and track; evidence; actions; timeline.
+import {
+  api, el, fixOf, L, fmtDateTime, fmtWhen, listOf, msg, PERMISSIONS, prioBadge, setupDialog, slaText,
+  statusPills, t, toast, toMs, trackFix,
+} from "./common.js";
+import { on, startShell } from "./shell.js";
+import { drawZones, fitAll, legendItem, makeMap, position, track, ZONE_STYLE } from "./map.js";
+
+const KEY = document.querySelector(".alert-page").dataset.alertKey;
+const PATH = "/alerts/" + encodeURIComponent(KEY);
+const TRACK_WINDOW_S = 30 * 60;
+const COLOURS = { respondent: "#b91c1c", before: "#7f1d1d", after: "#ea580c", protected: "#1d4ed8" };
+
+const map = makeMap(document.getElementById("alert-map"));
+const layers = { zones: null, respondent: null, before: null, after: null, protected: [] };
+let alert = null;
+let reason = "";
+let fitted = false;
+
+function evidenceValue(key, value) {
+  const fix = fixOf(value);
+  if (fix) return `${fix.lat.toFixed(5)}, ${fix.lon.toFixed(5)} ± ${Math.round(fix.accuracy)} m · ${fmtDateTime(fix.at)}`;
+  if (typeof value === "number") return value.toLocaleString(document.documentElement.lang);
+  if (value && typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+function renderHead() {
+  document.getElementById("alert-title").replaceChildren(prioBadge(alert.priority), t("rules", alert.rule));
+  document.title = `${alert.priority} ${t("rules", alert.rule)} · Korgoo`;
+  const sla = slaText(alert, Date.now());
+  const orderLink = el("a", { href: "/cases/" + encodeURIComponent(alert.order_id) }, alert.order_number || alert.order_id);
+  document.getElementById("alert-summary").replaceChildren(
+    el("span", {}, ...statusPills(alert)),
+    el("span", {}, `${msg("order")} `, orderLink),
+    alert.district ? el("span", {}, alert.district) : null,
+    el("span", {}, `${t("evidence", "confidence")}: `, el("b", {}, alert.confidence ? t("confidence", alert.confidence) : "—")),
+    el("span", {}, el("b", {}, fmtWhen(alert.opened_at))),
+    el("span", { class: `sla-countdown ${sla.cls}`, id: "alert-sla" }, sla.text),
+  );
+  const can = (perm) => PERMISSIONS.size === 0 || PERMISSIONS.has(perm);
+  document.getElementById("ack").disabled = alert.acked || alert.resolved || !can("alerts.act");
+  for (const id of ["log-call", "add-note", "escalate"]) {
+    document.getElementById(id).disabled = alert.resolved || !can("alerts.act");
+  }
+  document.getElementById("resolve").disabled = alert.resolved || !can("alerts.resolve");
+}
+
+function renderEvidence() {
+  const rows = [
+    [t("evidence", "rule"), `${t("rules", alert.rule)} (${alert.rule})`],
+    ...Object.entries(alert.evidence || {}).map(([k, v]) => [t("evidence", k), evidenceValue(k, v)]),
+    [t("messages", "order"), alert.order_number || alert.order_id],
+  ];
+  document.querySelector("#evidence tbody").replaceChildren(
+    ...rows.map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "num" }, v))),
+  );
+}
+
+function details(item) {
+  const d = item.details || {};
+  const parts = [];
+  if (d.party) parts.push(`${t("parties", d.party)}: ${t("call_outcomes", d.outcome)}`);
+  if (d.outcome && !d.party) parts.push(t("outcomes", d.outcome));
+  if (d.stage) parts.push(String(d.stage));
+  if (d.reason) parts.push(String(d.reason));
+  if (d.notify) parts.push(String(d.notify));
+  if (d.text) parts.push(String(d.text));
+  if (d.note) parts.push(String(d.note));
+  if (item.kind === "updated" && item.priority) parts.push(item.priority);
+  return parts.join(" · ");
+}
+
+function renderTimeline(items) {
+  document.getElementById("timeline").replaceChildren(
+    ...items.map((item) =>
+      el(
+        "li",
+        { class: "timeline-item", dataset: { kind: item.kind } },
+        el(
+          "div",
+          { class: "timeline-head" },
+          el("span", { class: "timeline-kind" }, t("transitions", item.kind)),
+          el("time", { class: "timeline-time", datetime: String(item.at) }, fmtDateTime(item.at)),
+          el("span", { class: "timeline-actor" }, item.actor),
+        ),
+        details(item) ? el("div", { class: "timeline-details" }, details(item)) : null,
+      ),
+    ),
+  );
+}
+
+function clear(layer) {
+  if (layer) map.removeLayer(layer);
+}
+
+// The respondent's devices from the order's terms in force.
+async function respondentDevices() {
+  try {
+    const order = await api(`/orders/${encodeURIComponent(alert.order_id)}`);
+    return ((order.terms && order.terms.respondent && order.terms.respondent.devices) || []).map((d) => d.device_id);
+  } catch (error) {
+    toast(error.message);
+    return [];
+  }
+}
+
+async function renderMap(devices) {
+  if (!layers.zones) {
+    try {
+      layers.zones = drawZones(map, await api(`/orders/${encodeURIComponent(alert.order_id)}/zones`));
+    } catch (error) {
+      toast(error.message);
+    }
+  }
+  const ev = alert.evidence || {};
+  const here = fixOf(ev.respondent_fix) || fixOf(ev.last_fix);
+  clear(layers.respondent);
+  if (here) {
+    layers.respondent = position(map, {
+      ...here, colour: COLOURS.respondent,
+      label: `${msg("respondent_here")} · ${fmtDateTime(here.at)} · ±${Math.round(here.accuracy)} m`,
+    });
+  }
+  const occurred = toMs(alert.occurred_at) / 1000;
+  if (devices.length && occurred) {
+    try {
+      const data = await api(`/tracks/${encodeURIComponent(devices[0])}`, {
+        query: {
+          since: new Date((occurred - TRACK_WINDOW_S) * 1000).toISOString(),
+          until: new Date((occurred + TRACK_WINDOW_S) * 1000).toISOString(),
+        },
+      });
+      const fixes = listOf(data, "fixes").map(trackFix);
+      clear(layers.before);
+      clear(layers.after);
+      const cut = occurred * 1000;
+      layers.before = track(map, fixes.filter((f) => toMs(f.at) <= cut), { colour: COLOURS.before, label: msg("track_before") });
+      layers.after = track(map, fixes.filter((f) => toMs(f.at) >= cut), { colour: COLOURS.after, dashArray: "6 5", label: msg("track_after") });
+    } catch (error) {
+      toast(error.message);
+    }
+  }
+  const protectedFix = fixOf(ev.protected_fix);
+  for (const layer of layers.protected) clear(layer);
+  layers.protected = [];
+  if (protectedFix) {
+    layers.protected.push(position(map, {
+      ...protectedFix, colour: COLOURS.protected,
+      label: `${msg("protected_here")} · ${fmtDateTime(protectedFix.at)} · ±${Math.round(protectedFix.accuracy)} m`,
+    }));
+  }
+  if (!fitted) {
+    fitAll(map, [layers.zones, layers.respondent, layers.before, layers.after, ...layers.protected]);
+    fitted = true;
+  }
+}
+
+function renderLegend(hasProtected) {
+  document.getElementById("map-legend").replaceChildren(
+    legendItem("dot", COLOURS.respondent, msg("respondent_here")),
+    legendItem("line", COLOURS.before, msg("track_before")),
+    legendItem("line", COLOURS.after, msg("track_after")),
+    hasProtected ? legendItem("dot", COLOURS.protected, msg("protected_here")) : null,
+    legendItem("zone", ZONE_STYLE.exclusion.color, t("zone_kinds", "exclusion")),
+    legendItem("zone", ZONE_STYLE.inclusion.color, t("zone_kinds", "inclusion")),
+  );
+}
+
+async function load() {
+  try {
+    const data = await api(PATH, { query: reason ? { reason } : undefined });
+    alert = data;
+    renderHead();
+    renderEvidence();
+    renderTimeline(listOf(data.timeline, "timeline"));
+    showProtected.hidden = !(data.protected_location_withheld && PERMISSIONS.has("locations.protected.read"));
+    renderLegend(Boolean(fixOf((data.evidence || {}).protected_fix)));
+    if (!respondentDevices.cache) respondentDevices.cache = await respondentDevices();
+    await renderMap(respondentDevices.cache);
+  } catch (error) {
+    document.getElementById("action-error").textContent = error.message || msg("load_failed");
+  }
+}
+
+async function act(path, body) {
+  document.getElementById("action-error").textContent = "";
+  await api(`${PATH}/${path}`, { method: "POST", body: body ?? {} });
+  toast(msg("saved"));
+  await load();
+}
+
+function fillCallOutcomes() {
+  const select = document.getElementById("call-outcome");
+  select.replaceChildren(
+    ...Object.entries(L.call_outcomes || {}).map(([code, text]) => el("option", { value: code }, text)),
+  );
+}
+
+document.getElementById("ack").addEventListener("click", () =>
+  act("acknowledge").catch((e) => { document.getElementById("action-error").textContent = e.message; }),
+);
+const openCall = setupDialog(document.getElementById("call-dialog"), () =>
+  act("calls", {
+    party: document.getElementById("call-party").value,
+    outcome: document.getElementById("call-outcome").value,
+    note: document.getElementById("call-note").value.trim(),
+  }),
+);
+const openNote = setupDialog(document.getElementById("note-dialog"), () =>
+  act("notes", { text: document.getElementById("note-text").value.trim() }),
+);
+const openEscalate = setupDialog(document.getElementById("escalate-dialog"), () =>
+  act("escalate", { reason: document.getElementById("escalate-reason").value.trim() }),
+);
+const openResolve = setupDialog(document.getElementById("resolve-dialog"), () =>
+  act("resolve", {
+    outcome: document.getElementById("resolve-outcome").value,
+    note: document.getElementById("resolve-note").value.trim(),
+  }),
+);
+const openReason = setupDialog(document.getElementById("reason-dialog"), async () => {
+  reason = document.getElementById("reason").value.trim();
+  await load();
+});
+document.getElementById("log-call").addEventListener("click", openCall);
+document.getElementById("add-note").addEventListener("click", openNote);
+document.getElementById("escalate").addEventListener("click", openEscalate);
+document.getElementById("resolve").addEventListener("click", openResolve);
+const showProtected = document.getElementById("show-protected");
+showProtected.addEventListener("click", openReason);
+
+document.addEventListener("keydown", (event) => {
+  if (event.target.closest("input, select, textarea, dialog") || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.key === "a" && !document.getElementById("ack").disabled) {
+    event.preventDefault();
+    document.getElementById("ack").click();
+  }
+});
+
+on("alert", (changed) => {
+  if (changed.alert_key === KEY) load();
+});
+setInterval(() => {
+  if (!alert) return;
+  const sla = slaText(alert, Date.now());
+  const cell = document.getElementById("alert-sla");
+  if (cell) {
+    cell.textContent = sla.text;
+    cell.className = `sla-countdown ${sla.cls}`;
+  }
+}, 1000);
+
+fillCallOutcomes();
+startShell();
+load();

@@ -1,0 +1,120 @@
+// Devices: enrolled ones with wearer, last contact and battery; unknown devices
+// awaiting enrolment; assignment to a person.
+import { api, el, fmtWhen, listOf, msg, setupDialog, t, toast } from "./common.js";
+import { startShell } from "./shell.js";
+
+const $ = (id) => document.getElementById(id);
+let persons = new Map();
+let enrolTarget = null;
+let assignTarget = null;
+
+function battery(value) {
+  if (value === null || value === undefined) return "—";
+  const pct = Math.round(value);
+  const cls = pct <= 10 ? "critical" : pct <= 20 ? "low" : "";
+  return el("span", { class: "battery" },
+    el("span", { class: "battery-bar", "aria-hidden": "true" }, el("span", { class: `battery-fill ${cls}`, style: `width:${pct}%` })),
+    `${pct} %`);
+}
+
+function personName(id) {
+  if (!id) return el("span", { class: "sub" }, msg("unassigned"));
+  const p = persons.get(id);
+  return p ? `${p.display_name} (${t("parties", p.role)})` : id;
+}
+
+async function loadDevices() {
+  const devices = listOf(await api("/devices"), "devices");
+  $("devices").tBodies[0].replaceChildren(
+    ...(devices.length
+      ? devices.map((d) =>
+        el("tr", {},
+          el("td", { class: "mono" }, d.id ?? d.device_id),
+          el("td", {}, t("device_kinds", d.kind)),
+          el("td", {}, d.model || "—"),
+          el("td", {}, personName(d.person_id)),
+          el("td", { class: "num" }, d.last_contact ? fmtWhen(d.last_contact) : msg("never")),
+          el("td", {}, battery(d.battery)),
+          el("td", {}, d.person_id
+            ? el("button", { type: "button", class: "btn btn-small", onclick: () => unassign(d) }, msg("unassign"))
+            : el("button", { type: "button", class: "btn btn-small", onclick: () => openAssign(d) }, msg("assign")))))
+      : [el("tr", {}, el("td", { colspan: "7" }, msg("no_devices")))]),
+  );
+}
+
+async function loadUnknown() {
+  const unknown = listOf(await api("/devices/unknown"), "devices");
+  $("unknown-devices").tBodies[0].replaceChildren(
+    ...(unknown.length
+      ? unknown.map((u) =>
+        el("tr", {},
+          el("td", {}, u.protocol),
+          el("td", { class: "mono" }, u.ident),
+          el("td", { class: "num" }, fmtWhen(u.first_seen)),
+          el("td", { class: "num" }, fmtWhen(u.last_seen)),
+          el("td", { class: "num" }, u.count),
+          el("td", {}, el("button", {
+            type: "button", class: "btn btn-small btn-primary", onclick: () => openEnrol(u),
+            "aria-label": `${msg("enrol")} ${u.protocol} ${u.ident}`,
+          }, msg("enrol")))))
+      : [el("tr", {}, el("td", { colspan: "6" }, msg("no_unknown")))]),
+  );
+}
+
+const showEnrol = setupDialog($("enrol-dialog"), async () => {
+  const { protocol, ident } = enrolTarget;
+  await api(`/devices/unknown/${encodeURIComponent(protocol)}/${encodeURIComponent(ident)}/enrol`, {
+    method: "POST", body: { kind: $("enrol-kind").value },
+  });
+  toast(msg("enrolled"));
+  await Promise.all([loadDevices(), loadUnknown()]);
+});
+
+function openEnrol(unknown) {
+  enrolTarget = unknown;
+  $("enrol-ident").textContent = `${unknown.protocol} · ${unknown.ident}`;
+  showEnrol();
+}
+
+const showAssign = setupDialog($("assign-dialog"), async () => {
+  await api(`/devices/${encodeURIComponent(assignTarget.id)}/assignment`, {
+    method: "POST", body: { person_id: $("assign-person").value },
+  });
+  toast(msg("saved"));
+  await loadDevices();
+});
+
+function openAssign(device) {
+  assignTarget = device;
+  $("assign-device").textContent = `${t("device_kinds", device.kind)} · ${device.id}`;
+  $("assign-person").replaceChildren(
+    ...[...persons.values()].map((p) => el("option", { value: p.id }, `${p.display_name} (${t("parties", p.role)})`)),
+  );
+  showAssign();
+}
+
+async function unassign(device) {
+  try {
+    await api(`/devices/${encodeURIComponent(device.id)}/assignment`, { method: "DELETE" });
+    toast(msg("saved"));
+    await loadDevices();
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+async function load() {
+  try {
+    try {
+      persons = new Map(listOf(await api("/persons"), "persons").map((p) => [p.id, p]));
+    } catch {
+      persons = new Map(); // without persons.read the wearer shows as an id
+    }
+    await Promise.all([loadDevices(), loadUnknown()]);
+  } catch (error) {
+    toast(error.message || msg("load_failed"));
+  }
+}
+
+startShell();
+load();

@@ -1,0 +1,120 @@
+// Leaflet helpers shared by the maps. With no tile server configured the map
+// draws on a plain grey background with a faint grid and a scale bar; zones,
+// positions and tracks still show.
+import { el, fmtDateTime, msg, t } from "./common.js";
+
+const L = window.L;
+export const BISHKEK = [42.8746, 74.5698];
+export const STATE_COLOURS = {
+  compliant: "#15803d",
+  prealert: "#b45309",
+  breach: "#b91c1c",
+  no_signal: "#4b5563",
+  low_battery: "#6d28d9",
+};
+export const ZONE_STYLE = {
+  exclusion: { color: "#b91c1c", weight: 2, dashArray: "6 4", fillColor: "#ef4444", fillOpacity: 0.12 },
+  inclusion: { color: "#1d4ed8", weight: 2, dashArray: "2 4", fillColor: "#3b82f6", fillOpacity: 0.08 },
+};
+
+// A faint grid so panning on the plain background is visible.
+const PlainGrid = L.GridLayer.extend({
+  createTile(coords) {
+    const tile = document.createElement("canvas");
+    const size = this.getTileSize();
+    tile.width = size.x;
+    tile.height = size.y;
+    const ctx = tile.getContext("2d");
+    ctx.strokeStyle = "rgba(60, 70, 85, 0.12)";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(0.5, 0.5, size.x, size.y);
+    return tile;
+  },
+});
+
+export function makeMap(element, { center = BISHKEK, zoom = 13 } = {}) {
+  const tileUrl = document.body.dataset.tileUrl;
+  const map = L.map(element, { attributionControl: false, zoomSnap: 0.5 });
+  if (tileUrl) {
+    L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+  } else {
+    element.classList.add("plain");
+    new PlainGrid().addTo(map);
+  }
+  L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
+  map.setView(center, zoom);
+  return map;
+}
+
+// A zone as a Leaflet layer: a circle for a Point with radius_m, else GeoJSON.
+export function zoneLayer(feature) {
+  const props = feature.properties || {};
+  const style = ZONE_STYLE[props.kind] || ZONE_STYLE.exclusion;
+  const geometry = feature.geometry || {};
+  let layer;
+  if (geometry.type === "Point") {
+    const [lon, lat] = geometry.coordinates;
+    layer = L.circle([lat, lon], { radius: props.radius_m || 0, ...style });
+  } else {
+    layer = L.polygon(
+      (geometry.coordinates || [[]])[0].map(([lon, lat]) => [lat, lon]),
+      style,
+    );
+  }
+  layer.bindTooltip(`${t("zone_kinds", props.kind)}: ${props.name || props.zone_id || ""}`);
+  return layer;
+}
+
+export function drawZones(map, collection) {
+  const group = L.featureGroup();
+  for (const feature of (collection && collection.features) || []) zoneLayer(feature).addTo(group);
+  return group.addTo(map);
+}
+
+// A person's position: a dot with its accuracy circle.
+export function position(map, { lat, lon, accuracy, colour, label }) {
+  const group = L.featureGroup();
+  if (accuracy) {
+    L.circle([lat, lon], {
+      radius: accuracy, color: colour, weight: 1, fillColor: colour, fillOpacity: 0.12, interactive: false,
+    }).addTo(group);
+  }
+  L.circleMarker([lat, lon], {
+    radius: 8, color: "#fff", weight: 2, fillColor: colour, fillOpacity: 1,
+  }).bindTooltip(label).addTo(group);
+  return group.addTo(map);
+}
+
+// A track: a line through the fixes, a small dot per fix with time and accuracy.
+export function track(map, fixes, { colour, dashArray, label }) {
+  const group = L.featureGroup();
+  const points = fixes.map((f) => [f.lat, f.lon]);
+  if (points.length > 1) L.polyline(points, { color: colour, weight: 3, opacity: 0.85, dashArray }).addTo(group);
+  for (const f of fixes) {
+    L.circleMarker([f.lat, f.lon], { radius: 3, color: colour, weight: 1, fillColor: "#fff", fillOpacity: 1 })
+      .bindTooltip(`${label}<br>${fmtDateTime(f.at)}<br>${msg("accuracy")} ${Math.round(f.accuracy_m ?? 0)} m`)
+      .addTo(group);
+  }
+  return group.addTo(map);
+}
+
+export function legendItem(kind, colour, text) {
+  const swatch = {
+    dot: el("span", { class: "swatch", style: `background:${colour}` }),
+    line: el("span", { class: "swatch-line", style: `background:${colour}` }),
+    zone: el("span", { class: "swatch-zone", style: `border-color:${colour}` }),
+  }[kind];
+  return el("span", { class: "legend-item" }, swatch, text);
+}
+
+export function fitAll(map, layers, fallbackZoom = 13) {
+  const bounds = L.latLngBounds([]);
+  for (const layer of layers) {
+    if (layer && layer.getBounds) {
+      const b = layer.getBounds();
+      if (b.isValid()) bounds.extend(b);
+    }
+  }
+  if (bounds.isValid()) map.fitBounds(bounds.pad(0.15), { maxZoom: 17 });
+  else map.setZoom(fallbackZoom);
+}
