@@ -11,10 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from korgoo.gateways import native
 from korgoo.gateways.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
@@ -26,26 +25,35 @@ RETRY_AFTER_S = 5
 INGEST_PATH = "/api/v1/ingest"
 _OSMAND = "osmand"
 _NATIVE = "native"
-_METHODS = ["GET", "POST", "PUT"]
+_METHODS = ("GET", "POST", "PUT")
 
 Clock = Callable[[], float]
 
 
-def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> Starlette:
-    """The OsmAnd protocol server: any method, any path; run it under uvicorn."""
+def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> ASGIApp:
+    """The OsmAnd protocol server: any path, GET/POST/PUT; run it under uvicorn.
 
-    async def receive_report(request: Request) -> Response:
+    A bare ASGI app, no framework: a phone's report is a tiny request, and
+    routing and middleware cost more CPU than decoding and storing it.
+    """
+    messages_total = MESSAGES.labels(_OSMAND)
+    decoded_total = DECODED.labels(_OSMAND)
+    acked = ACKED.labels(_OSMAND)
+    ack_seconds = ACK_SECONDS.labels(_OSMAND)
+
+    async def receive_report(scope: Scope, receive: Receive) -> tuple[int, bytes, _Headers]:
         received_at = clock()
-        MESSAGES.labels(_OSMAND).inc()
-        body = await _read_body(request, settings.max_http_body_bytes)
+        messages_total.inc()
+        headers = dict(scope["headers"])
+        body = await _receive_body(headers, receive, settings.max_http_body_bytes)
         if body is None:
             REJECTED.labels(_OSMAND, "too_large").inc()
-            return PlainTextResponse("request body too large", status_code=413)
-        query = request.url.query
+            return 413, b"request body too large", _TEXT
+        query = scope["query_string"].decode("latin-1")
         reports = decode(
             query,
             body,
-            request.headers.get("content-type", ""),
+            headers.get(b"content-type", b"").decode("latin-1"),
             received_at=received_at,
             tz=settings.timezone,
         )
@@ -63,25 +71,87 @@ def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> 
                 errors.append("unknown device")
                 if device_id not in unknown:
                     unknown.add(device_id)
-                    raw = f"{request.method} {request.url.path}?{query}\n".encode() + body
-                    await ingest.unknown_device(_OSMAND, device_id, _remote(request), raw)
+                    raw = f"{scope['method']} {scope['path']}?{query}\n".encode() + body
+                    await ingest.unknown_device(_OSMAND, device_id, _client(scope), raw)
                 continue
             messages.extend(Message(event, message_key(event)) for event in report)
         if messages:
-            DECODED.labels(_OSMAND).inc(len(messages))
+            decoded_total.inc(len(messages))
             try:
                 outcomes = await ingest.submit(messages)
             except StoreUnavailable:
-                return _store_unavailable(_OSMAND, PlainTextResponse("store unavailable", 503))
+                REJECTED.labels(_OSMAND, "store_unavailable").inc()
+                return 503, b"store unavailable", _RETRY
             errors.extend(_rejections(_OSMAND, outcomes))
         if errors:
             # Good reports in the same request are stored; a resend of them is a duplicate.
-            return PlainTextResponse("; ".join(dict.fromkeys(errors)), status_code=400)
-        ACKED.labels(_OSMAND).inc()
-        ACK_SECONDS.labels(_OSMAND).observe(clock() - received_at)
-        return Response(status_code=200)
+            return 400, "; ".join(dict.fromkeys(errors)).encode(), _TEXT
+        acked.inc()
+        ack_seconds.observe(clock() - received_at)
+        return 200, b"", ()
 
-    return Starlette(routes=[Route("/{path:path}", receive_report, methods=_METHODS)])
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["method"] not in _METHODS:
+            status, body, headers = 405, b"method not allowed", _NOT_ALLOWED
+        else:
+            status, body, headers = await receive_report(scope, receive)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-length", str(len(body)).encode()), *headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+_Headers = tuple[tuple[bytes, bytes], ...]
+_TEXT: _Headers = ((b"content-type", b"text/plain; charset=utf-8"),)
+_RETRY: _Headers = (*_TEXT, (b"retry-after", str(RETRY_AFTER_S).encode()))
+_NOT_ALLOWED: _Headers = (*_TEXT, (b"allow", ", ".join(_METHODS).encode()))
+
+
+async def _receive_body(headers: dict[bytes, bytes], receive: Receive, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to be larger than `limit`."""
+    declared = headers.get(b"content-length", b"")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)  # the client went away; nothing will be answered
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    """Nothing to start or stop: answer uvicorn's lifespan messages."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else ""
 
 
 def native_router(ingest: Ingest, clock: Clock = time.time) -> APIRouter:
@@ -173,7 +243,3 @@ def _store_unavailable(protocol: str, response: Response) -> Response:
     REJECTED.labels(protocol, "store_unavailable").inc()
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
-
-
-def _remote(request: Request) -> str:
-    return f"{request.client.host}:{request.client.port}" if request.client else ""
