@@ -93,7 +93,12 @@ class World:
             f = Fix(device, t, t, pos[0], pos[1], 10.0, speed=1.5, battery=80.0, source="test")
             await self.pipeline.submit([Message(event=f, msg_key=f"{device}:{t}")])
             t += step
+        await self.settled()
         return t
+
+    async def settled(self) -> None:
+        """Wait for the engine to evaluate what was submitted (see `Api.settle`)."""
+        await self.pipeline.act(lambda book: [])
 
 
 def seed(url: str) -> None:
@@ -166,6 +171,7 @@ async def world_fixture(tmp_path: Path) -> AsyncIterator[World]:
         terms = terms_at(pipeline.db, order_id, T0)
         assert terms is not None
         await pipeline.order_changed(terms)
+    await w.settled()
     try:
         yield w
     finally:

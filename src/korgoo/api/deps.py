@@ -75,6 +75,16 @@ class Api:
     def now(self) -> float:
         return self.pipeline.clock()
 
+    async def settle(self) -> None:
+        """Wait until the engine has evaluated what was submitted so far.
+
+        `pipeline.submit` returns once the events are committed; the engine
+        evaluates them next, on the writer thread. An action queued on that
+        thread runs after it, so an empty one is a barrier, and the answer to
+        the request shows the engine's new state.
+        """
+        await self.pipeline.act(lambda book: [])
+
 
 @dataclass(frozen=True)
 class Session:

@@ -327,8 +327,9 @@ def list_orders(
     out: list[tuple[Order, OrderVersion]] = []
     with engine.connect() as conn:
         for row in conn.execute(query).mappings():
-            order = msgspec.convert({c.name: row[c.name] for c in orders.c}, Order)
-            version = msgspec.convert({c.name: row[f"v_{c.name}"] for c in v.c}, OrderVersion)
+            # str(): column names are quoted_name, a str subclass msgspec refuses as keys.
+            order = msgspec.convert({str(c.name): row[c.name] for c in orders.c}, Order)
+            version = msgspec.convert({str(c.name): row[f"v_{c.name}"] for c in v.c}, OrderVersion)
             out.append((order, version))
     return out
 

@@ -85,6 +85,7 @@ async def republish(api: Api, person_ids: Iterable[str]) -> list[str]:
             messages.append(Message(event=OrderChange(at=at, terms=terms), msg_key=key))
     if messages:
         await api.pipeline.submit(messages)
+        await api.settle()
     return [m.event.terms.order_id for m in messages if isinstance(m.event, OrderChange)]
 
 

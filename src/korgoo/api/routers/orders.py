@@ -75,6 +75,7 @@ async def _publish(api: Api, order_id: str, at: float) -> OrderTerms:
     terms = await run_in_threadpool(terms_at, api.db, order_id, at)
     assert terms is not None  # a version valid from `at` was just stored
     await api.pipeline.order_changed(terms)
+    await api.settle()
     return terms
 
 
