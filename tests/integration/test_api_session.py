@@ -158,7 +158,8 @@ def test_cli_user_add_prints_password_and_totp(w: World) -> None:
     with open_engine(w.url).connect() as conn:
         row = conn.execute(
             sa.text(
-                "SELECT role, districts, language, totp_secret FROM users WHERE username = 'duty-sup'"
+                "SELECT role, districts, language, totp_secret FROM users "
+                "WHERE username = 'duty-sup'"
             )
         ).one()
     assert row.role == "supervisor" and row.language == "en" and row.totp_secret
