@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.web.i18n import gettext
 
 
@@ -207,7 +208,15 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "evidence": EVIDENCE,
         "messages": MESSAGES,
     }
-    return {
+    labels = {
         name: {code: gettext(lang, msg) for code, msg in group.items()}
         for name, group in groups.items()
     }
+    labels["districts"] = district_names(lang)
+    return labels
+
+
+def district_names(lang: str) -> dict[str, str]:
+    """Jurisdiction code -> its name in `lang` (the names live with the codes)."""
+    field = {"ky": "name_ky", "en": "name_en"}.get(lang, "name_ru")
+    return {j.code: getattr(j, field) for j in JURISDICTIONS}

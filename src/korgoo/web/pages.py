@@ -128,7 +128,10 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     async def page(request: Request, template: str, script: str, **context: Any) -> Response:
         who = await lookup(request)
         if who is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            # The raw path keeps an alert key's escapes for the way back.
+            raw = request.scope.get("raw_path", request.url.path.encode())
+            query = f"?{request.url.query}" if request.url.query else ""
+            target = raw.decode("latin-1") + query
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return render(request, who, template, script, **context)
 

@@ -33,7 +33,7 @@ function renderHead() {
   document.getElementById("alert-summary").replaceChildren(
     el("span", {}, ...statusPills(alert)),
     el("span", {}, `${msg("order")} `, orderLink),
-    alert.district ? el("span", {}, alert.district) : null,
+    alert.district ? el("span", {}, t("districts", alert.district)) : null,
     el("span", {}, `${t("evidence", "confidence")}: `, el("b", {}, alert.confidence ? t("confidence", alert.confidence) : "—")),
     el("span", {}, el("b", {}, fmtWhen(alert.opened_at))),
     el("span", { class: `sla-countdown ${sla.cls}`, id: "alert-sla" }, sla.text),
@@ -157,14 +157,15 @@ async function renderMap(devices) {
 }
 
 function renderLegend(hasProtected) {
-  document.getElementById("map-legend").replaceChildren(
+  const items = [
     legendItem("dot", COLOURS.respondent, msg("respondent_here")),
     legendItem("line", COLOURS.before, msg("track_before")),
     legendItem("line", COLOURS.after, msg("track_after")),
-    hasProtected ? legendItem("dot", COLOURS.protected, msg("protected_here")) : null,
     legendItem("zone", ZONE_STYLE.exclusion.color, t("zone_kinds", "exclusion")),
     legendItem("zone", ZONE_STYLE.inclusion.color, t("zone_kinds", "inclusion")),
-  );
+  ];
+  if (hasProtected) items.splice(3, 0, legendItem("dot", COLOURS.protected, msg("protected_here")));
+  document.getElementById("map-legend").replaceChildren(...items);
 }
 
 async function load() {

@@ -32,7 +32,7 @@ function detailRows(o) {
     [msg("kind"), t("order_kinds", o.kind)],
     [msg("authority"), o.issuing_authority],
     [msg("legal_basis"), o.legal_basis],
-    [msg("district"), o.district],
+    [msg("district"), t("districts", o.district)],
     [msg("status"), t("order_status", v.status)],
     [msg("starts"), fmtDateTime(v.starts_at)],
     [msg("ends"), fmtDateTime(v.ends_at)],

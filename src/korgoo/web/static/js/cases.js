@@ -14,7 +14,7 @@ async function load() {
           {},
           el("td", {}, el("a", { href: "/cases/" + encodeURIComponent(o.id) }, o.number)),
           el("td", {}, t("order_kinds", o.kind)),
-          el("td", {}, o.district),
+          el("td", {}, t("districts", o.district)),
           el("td", {}, t("order_status", v.status)),
           el("td", { class: "num" }, v.version),
           el("td", { class: "num" }, fmtDateTime(v.ends_at)),

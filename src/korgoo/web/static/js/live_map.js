@@ -64,7 +64,7 @@ function renderSide() {
             t("states", item.state)),
         ),
         el("td", { class: "num" }, fmtWhen(item.t ?? item.at)),
-        el("td", {}, item.district || "—"),
+        el("td", {}, item.district ? t("districts", item.district) : "—"),
       ),
     ),
   );

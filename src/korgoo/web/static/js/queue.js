@@ -45,7 +45,7 @@ function row(alert) {
       alert.confidence ? el("div", { class: "sub" }, t("confidence", alert.confidence)) : null,
     ),
     el("td", { class: "num" }, alert.order_number || alert.order_id),
-    el("td", {}, alert.district || "—"),
+    el("td", {}, alert.district ? t("districts", alert.district) : "—"),
     el("td", { class: "num" }, fmtWhen(alert.opened_at)),
     el("td", { class: "num age" }),
     el("td", {}, el("span", { class: "sla-countdown" })),
