@@ -1,7 +1,7 @@
 // A case: the order and its versions, the zone editor (saving makes a new
 // version), devices, alert history and track playback.
 import {
-  alertHref, api, el, fmtDateTime, fmtWhen, fromLocalInput, listOf, msg, prioBadge, statusPills,
+  alertHref, api, el, PERMISSIONS, fmtDateTime, fmtWhen, fromLocalInput, listOf, msg, prioBadge, statusPills,
   t, toast, toLocalInput, toMs, trackFix,
 } from "./common.js";
 import { startShell } from "./shell.js";
@@ -374,6 +374,10 @@ function defaultRange() {
   $("track-to").value = toLocalInput(now);
 }
 
+// Without orders.write the zones are shown but not editable.
+if (!PERMISSIONS.has("orders.write")) {
+  for (const id of ["zone-add-circle", "zone-add-polygon", "variation-form"]) $(id).hidden = true;
+}
 startShell();
 defaultRange();
 loadOrder()

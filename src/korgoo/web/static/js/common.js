@@ -77,14 +77,16 @@ export function toMs(value) {
   return Number.isNaN(ms) ? null : ms;
 }
 
-const dateTimeFormat = new Intl.DateTimeFormat(LANG, {
+// Russian patterns where the browser has none for the language (Kyrgyz in some builds).
+const LOCALES = [LANG, "ru"];
+const dateTimeFormat = new Intl.DateTimeFormat(LOCALES, {
   timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric",
   hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
 });
-const timeFormat = new Intl.DateTimeFormat(LANG, {
+const timeFormat = new Intl.DateTimeFormat(LOCALES, {
   timeZone: TZ, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
 });
-const dayFormat = new Intl.DateTimeFormat(LANG, { timeZone: TZ, day: "2-digit", month: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(LOCALES, { timeZone: TZ, day: "2-digit", month: "2-digit" });
 
 export function fmtDateTime(value) {
   const ms = toMs(value);
@@ -187,7 +189,7 @@ export function trackFix(f) {
 
 // The SLA cell: counts down to `sla_due` until acknowledged, then shows it was met.
 export function slaText(alert, now) {
-  if (alert.resolved || alert.acked) return { text: "✓", cls: "met" };
+  if (alert.resolved || alert.acked) return { text: `✓ ${msg("acked")}`, cls: "met" };
   const due = toMs(alert.ack_due_at ?? alert.sla_due);
   if (due === null) return { text: "—", cls: "" };
   const left = (due - now) / 1000;

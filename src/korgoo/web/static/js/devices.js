@@ -1,6 +1,6 @@
 // Devices: enrolled ones with wearer, last contact and battery; unknown devices
 // awaiting enrolment; assignment to a person.
-import { api, el, fmtWhen, listOf, msg, setupDialog, t, toast } from "./common.js";
+import { api, el, fmtWhen, listOf, msg, PERMISSIONS, setupDialog, t, toast } from "./common.js";
 import { startShell } from "./shell.js";
 
 const $ = (id) => document.getElementById(id);
@@ -35,7 +35,7 @@ async function loadDevices() {
           el("td", {}, personName(d.person_id)),
           el("td", { class: "num" }, d.last_contact ? fmtWhen(d.last_contact) : msg("never")),
           el("td", {}, battery(d.battery)),
-          el("td", {}, d.person_id
+          el("td", {}, !PERMISSIONS.has("devices.write") ? "—" : d.person_id
             ? el("button", { type: "button", class: "btn btn-small", onclick: () => unassign(d) }, msg("unassign"))
             : el("button", { type: "button", class: "btn btn-small", onclick: () => openAssign(d) }, msg("assign")))))
       : [el("tr", {}, el("td", { colspan: "7" }, msg("no_devices")))]),
@@ -53,7 +53,7 @@ async function loadUnknown() {
           el("td", { class: "num" }, fmtWhen(u.first_seen)),
           el("td", { class: "num" }, fmtWhen(u.last_seen)),
           el("td", { class: "num" }, u.count),
-          el("td", {}, el("button", {
+          el("td", {}, !PERMISSIONS.has("devices.write") ? "—" : el("button", {
             type: "button", class: "btn btn-small btn-primary", onclick: () => openEnrol(u),
             "aria-label": `${msg("enrol")} ${u.protocol} ${u.ident}`,
           }, msg("enrol")))))
