@@ -4,8 +4,8 @@ Devices publish to `korgoo/devices/{device_id}/events` at QoS 1 a payload in the
 native schema (see native.py): one message object or a batch `{"messages": [...]}`,
 plus the device's `secret` (Mosquitto here allows anonymous clients, so the secret
 travels in the payload and is checked with `ingest.authenticate`; run the broker
-with TLS outside a test bench). Per client message id, the result is published to
-`korgoo/devices/{device_id}/results`.
+with TLS outside a test bench). The results of a device's messages are published
+to `korgoo/devices/{device_id}/results`, one results message per device per batch.
 
 Nothing is lost: the gateway holds a persistent session (fixed client id,
 clean_session False) and acknowledges (PUBACK) a message only after the batch it was
@@ -15,11 +15,17 @@ messages, which the message keys make harmless to resend.
 
 Batching: every message already waiting in the client's queue joins the batch, so
 one submit carries many messages under load and no latency is added when idle.
-Mosquitto lets 20 QoS-1 messages be in flight per client by default
-(`max_inflight_messages`), which bounds a batch.
+The secrets of a batch are checked together off the event loop (a device's first
+check is an argon2 verification, about half a second; the ingest remembers it).
+A batch's results are queued to the broker before its acknowledgements, on the
+same connection, without waiting for the broker's PUBACK of each result: a result
+lost with a dying connection only makes the device resend, and the resend is a
+duplicate. See docs/operations.md for the broker settings this needs.
 
 aiomqtt 2.5 has no public switch for manual acknowledgement yet (empicano/aiomqtt#345),
-so the two calls into its paho client are kept in `_manual_ack` and `_ack`.
+and its `publish` waits for each PUBACK (and logs a warning per publish beyond ten
+in flight), so the calls into its paho client are kept in `_manual_ack`, `_ack` and
+`_publish`.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from collections.abc import Callable, Sequence
 
 import aiomqtt
 import msgspec
+import paho.mqtt.client as paho
 
 from korgoo.gateways import native
 from korgoo.gateways.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
@@ -48,9 +55,14 @@ PROTOCOL = "mqtt"
 DEFAULT_PREFIX = "korgoo/devices"
 DEFAULT_CLIENT_ID = "korgoo-gateway"
 UNAUTHORIZED = "unauthorized"
-OUTGOING_INFLIGHT = 500  # result publishes awaiting the broker's PUBACK (paho default 20)
+OUTGOING_INFLIGHT = 1000  # result publishes awaiting the broker's PUBACK (paho default 20)
 
 log = logging.getLogger(__name__)
+
+_MESSAGES = MESSAGES.labels(PROTOCOL)
+_DECODED = DECODED.labels(PROTOCOL)
+_ACKED = ACKED.labels(PROTOCOL)
+_ACK_SECONDS = ACK_SECONDS.labels(PROTOCOL)
 
 
 class _Envelope(msgspec.Struct):
@@ -71,24 +83,47 @@ class Received(msgspec.Struct, frozen=True):
         return [item.message for item in self.items if item.message is not None]
 
 
+class Parsed(msgspec.Struct, frozen=True):
+    """One publish read but not yet authenticated."""
+
+    device_id: str
+    secret: str
+    raws: list[msgspec.Raw]
+    refused: str = ""  # unreadable: nothing to authenticate
+
+
 _envelope_decoder = msgspec.json.Decoder(_Envelope)
 
 
-def decode_payload(payload: bytes, device_id: str, ingest: Ingest, received_at: float) -> Received:
-    """Authenticate and validate one publish (pure apart from `ingest.authenticate`)."""
+def parse_payload(payload: bytes, device_id: str) -> Parsed:
+    """Split one publish into its raw messages and the secret it carries (pure)."""
     if len(payload) > native.MAX_BATCH_BYTES:
-        return Received(device_id, [], f"payload larger than {native.MAX_BATCH_BYTES} bytes")
+        return Parsed(device_id, "", [], f"payload larger than {native.MAX_BATCH_BYTES} bytes")
     try:
         envelope = _envelope_decoder.decode(payload)
     except msgspec.DecodeError as error:
-        return Received(device_id, [], f"not a message or batch: {error}")
+        return Parsed(device_id, "", [], f"not a message or batch: {error}")
     raws = envelope.messages if envelope.messages is not None else [msgspec.Raw(payload)]
-    if not envelope.secret or not ingest.authenticate(device_id, envelope.secret):
-        ids = [native.Item(native.client_id(bytes(raw)), None) for raw in raws]
-        return Received(device_id, ids, UNAUTHORIZED)
-    if len(raws) > native.MAX_BATCH:
-        return Received(device_id, [], f"more than {native.MAX_BATCH} messages in one batch")
-    return Received(device_id, native.decode_batch(raws, device_id, received_at, PROTOCOL))
+    return Parsed(device_id, envelope.secret, raws)
+
+
+def validate(parsed: Parsed, authorized: bool, received_at: float) -> Received:
+    """The items of a parsed publish whose secret was checked (`authorized`)."""
+    if parsed.refused:
+        return Received(parsed.device_id, [], parsed.refused)
+    if not authorized:
+        ids = [native.Item(native.client_id(bytes(raw)), None) for raw in parsed.raws]
+        return Received(parsed.device_id, ids, UNAUTHORIZED)
+    if len(parsed.raws) > native.MAX_BATCH:
+        return Received(parsed.device_id, [], f"more than {native.MAX_BATCH} messages in one batch")
+    items = native.decode_batch(parsed.raws, parsed.device_id, received_at, PROTOCOL)
+    return Received(parsed.device_id, items)
+
+
+def check_secrets(ingest: Ingest, claims: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (device, secret) pairs that authenticate; blocking (argon2 on a first
+    check), so it runs in a worker thread, once per batch."""
+    return {claim for claim in claims if claim[1] and ingest.authenticate(*claim)}
 
 
 def device_of(topic: str, prefix: str) -> str | None:
@@ -98,14 +133,11 @@ def device_of(topic: str, prefix: str) -> str | None:
     return device_id if not head and device_id and tail == "events" else None
 
 
-def results_payload(received: Received, outcomes: Sequence[Outcome]) -> bytes:
+def answers_of(received: Received, outcomes: Sequence[Outcome]) -> list[native.Result]:
     if received.refused:
         answers = native.rejected_all(received.items, received.refused)
-        if not answers:
-            answers = [native.Result(None, Verdict.REJECTED, received.refused)]
-    else:
-        answers = native.results(received.items, outcomes)
-    return native.encode_results(answers)
+        return answers or [native.Result(None, Verdict.REJECTED, received.refused)]
+    return native.results(received.items, outcomes)
 
 
 async def run_mqtt(
@@ -203,45 +235,54 @@ async def _handle(
 ) -> bool:
     """Submit one batch; publish results and acknowledge only after it committed."""
     received_at = clock()
-    MESSAGES.labels(PROTOCOL).inc(len(batch))
-    received: list[Received | None] = []
-    to_store: list[Message] = []
+    _MESSAGES.inc(len(batch))
+    parsed: list[Parsed | None] = []
     for publish in batch:
         device_id = device_of(publish.topic.value, prefix)
         if device_id is None or not isinstance(publish.payload, bytes):
             REJECTED.labels(PROTOCOL, "malformed").inc()
+            parsed.append(None)
+            continue
+        parsed.append(parse_payload(publish.payload, device_id))
+    claims = {(p.device_id, p.secret) for p in parsed if p is not None and not p.refused}
+    good = await asyncio.to_thread(check_secrets, ingest, claims) if claims else set()
+    received: list[Received | None] = []
+    to_store: list[Message] = []
+    for one in parsed:
+        if one is None:
             received.append(None)
             continue
-        one = decode_payload(publish.payload, device_id, ingest, received_at)
-        received.append(one)
-        if one.refused:
-            reason = "unauthorized" if one.refused == UNAUTHORIZED else "malformed"
-            REJECTED.labels(PROTOCOL, reason).inc(max(1, len(one.items)))
-        elif bad := sum(item.message is None for item in one.items):
+        valid = validate(one, (one.device_id, one.secret) in good, received_at)
+        received.append(valid)
+        if valid.refused:
+            reason = "unauthorized" if valid.refused == UNAUTHORIZED else "malformed"
+            REJECTED.labels(PROTOCOL, reason).inc(max(1, len(valid.items)))
+        elif bad := sum(item.message is None for item in valid.items):
             REJECTED.labels(PROTOCOL, "malformed").inc(bad)
-        to_store.extend(one.to_store())
+        to_store.extend(valid.to_store())
     outcomes: list[Outcome] = []
     if to_store:
-        DECODED.labels(PROTOCOL).inc(len(to_store))
+        _DECODED.inc(len(to_store))
         try:
             outcomes = await ingest.submit(to_store)
         except StoreUnavailable:
             REJECTED.labels(PROTOCOL, "store_unavailable").inc(len(batch))
             return False
     answers = iter(outcomes)
-    replies = []
+    per_device: dict[str, list[native.Result]] = {}
     for answered in received:
         if answered is not None:
             mine = [next(answers) for _ in answered.to_store()]
-            topic = f"{prefix}/{answered.device_id}/results"
-            replies.append(client.publish(topic, results_payload(answered, mine), qos=1))
-    # Results go out together (one broker round trip, not one per message), then the
-    # acknowledgements, in the order the messages arrived.
-    await asyncio.gather(*replies)
+            per_device.setdefault(answered.device_id, []).extend(answers_of(answered, mine))
+    # One results message per device, then the acknowledgements in the order the
+    # messages arrived; all queued on the one connection, in that order.
+    for device_id, results in per_device.items():
+        _publish(client, f"{prefix}/{device_id}/results", native.encode_results(results))
+    elapsed = clock() - received_at
     for publish in batch:
         _ack(client, publish)
-        ACKED.labels(PROTOCOL).inc()
-        ACK_SECONDS.labels(PROTOCOL).observe(clock() - received_at)
+        _ACK_SECONDS.observe(elapsed)
+    _ACKED.inc(len(batch))
     return True
 
 
@@ -251,6 +292,14 @@ def _manual_ack(client: aiomqtt.Client) -> None:
 
 def _ack(client: aiomqtt.Client, publish: aiomqtt.Message) -> None:
     client._client.ack(publish.mid, publish.qos)
+
+
+def _publish(client: aiomqtt.Client, topic: str, payload: bytes) -> None:
+    """QoS 1 publish queued on the connection; paho resends it until the broker
+    acknowledges, without the caller waiting for that."""
+    info = client._client.publish(topic, payload, qos=1)
+    if info.rc != paho.MQTT_ERR_SUCCESS:
+        raise aiomqtt.MqttCodeError(info.rc, "could not publish results")
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
