@@ -105,6 +105,7 @@ async def strap_open(w: World, device: str, t: float) -> str:
     sig = Signal(device, t, t, SignalKind.STRAP_OPEN)
     w.clock.t = max(w.clock.t, t)
     await w.pipeline.submit([Message(event=sig, msg_key=f"strap:{device}:{t}")])
+    await w.settled()
     keys = [
         a.alert_key
         for a in w.pipeline.book.alerts()
