@@ -180,8 +180,7 @@ async def assign(device_id: str, body: AssignIn, user: Writer, api: ApiDep) -> d
     await run_in_threadpool(store)
     people = [body.person_id] + ([before.person_id] if before.person_id else [])
     orders = await republish(api, people)
-    out = await run_in_threadpool(_enrolled, api, user, device_id, None)
-    del out["secret"]
+    out = device_json(await run_in_threadpool(visible_device, api, user, device_id), None)
     out["orders_updated"] = orders
     return out
 
