@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -251,3 +252,29 @@ async def test_native_schema_is_served(api: httpx.AsyncClient) -> None:
     response = await api.get(INGEST_PATH + "/schema")
     assert response.status_code == 200
     assert msgspec.json.decode(response.content) == native.schema()
+
+
+class SlowSecrets(RecordingIngest):
+    """A first secret check as slow as argon2's, blocking its thread."""
+
+    def authenticate(self, device_id: str, secret: str) -> bool:
+        time.sleep(0.4)
+        return super().authenticate(device_id, secret)
+
+
+async def test_native_secret_check_does_not_stall_the_loop(serve: Serve) -> None:
+    ingest = SlowSecrets({APP: SECRET})
+    app = FastAPI()
+    app.include_router(native_router(ingest, clock=lambda: NOW))
+    url, _ = await serve(app)
+    async with httpx.AsyncClient(base_url=url) as client:
+        request = asyncio.ensure_future(
+            client.post(INGEST_PATH, json={"messages": [_fix(1)]}, headers=_auth())
+        )
+        worst = 0.0
+        while not request.done():
+            started = time.monotonic()
+            await asyncio.sleep(0.01)
+            worst = max(worst, time.monotonic() - started)
+        assert (await request).status_code == 200
+    assert worst < 0.2

@@ -7,6 +7,7 @@ and removes the gateway's persistent session afterwards.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -190,3 +191,31 @@ async def test_concurrent_messages_share_a_submit(bench: Bench, ingest: Recordin
         await _until(lambda: len(ingest.stored) == 30)
     assert len(ingest.submits) < 30
     assert max(len(batch) for batch in ingest.submits) > 1
+
+
+class SlowSecrets(RecordingIngest):
+    """A first secret check as slow as argon2's, blocking its thread."""
+
+    def authenticate(self, device_id: str, secret: str) -> bool:
+        time.sleep(0.4)
+        return super().authenticate(device_id, secret)
+
+
+async def longest_stall(until: asyncio.Future[Any]) -> float:
+    """The longest the event loop went without running a 10 ms timer, until `until`."""
+    worst = 0.0
+    while not until.done():
+        started = time.monotonic()
+        await asyncio.sleep(0.01)
+        worst = max(worst, time.monotonic() - started)
+    return worst
+
+
+async def test_secret_check_does_not_stall_the_loop(bench: Bench) -> None:
+    ingest = SlowSecrets({APP: SECRET})
+    async with bench.gateway(ingest), bench.device() as publish:
+        await publish({"secret": SECRET} | _fix(1))
+        results = asyncio.ensure_future(bench.next_results())
+        stall = await longest_stall(results)
+        assert await results == [(1, "accepted")]
+    assert stall < 0.2
