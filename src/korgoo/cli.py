@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 import typer
@@ -13,6 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from korgoo.settings import get_settings
+
+if TYPE_CHECKING:
+    from korgoo.runtime.demo import DemoSummary
 
 app = typer.Typer(help="Korgoo: electronic monitoring of protective orders.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -41,20 +44,48 @@ def demo(
     speed: Annotated[
         float, typer.Option(help="Simulated seconds per wall second (0: as fast as possible).")
     ] = 180.0,
+    console_: Annotated[
+        bool | None,
+        typer.Option(
+            "--console/--no-console",
+            help="Serve the operator console and keep simulating in real time until Ctrl-C "
+            "(default: with the live view).",
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Console port.")] = 8000,
     db: Annotated[Path, typer.Option(help="Demo database file (recreated).")] = Path("var/demo.db"),
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 1,
 ) -> None:
-    """The pilot (18 orders in Oktyabrsky district, Bishkek) simulated in accelerated time."""
+    """The pilot (18 orders in Oktyabrsky district, Bishkek) simulated in accelerated time,
+    with the operator console at http://127.0.0.1:8000."""
     import logging
+    import signal
 
     from korgoo.runtime.demo import run_demo
 
     quiet_logs(logging.WARNING)
     if not live and speed == 180.0:
         speed = 0.0
-    summary = asyncio.run(
-        run_demo(minutes=minutes, live=live, speed=speed, db_path=db, seed=seed, console=console)
-    )
+    serve_console = live if console_ is None else console_
+
+    async def main() -> DemoSummary:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await run_demo(
+            minutes=minutes,
+            live=live,
+            speed=speed,
+            db_path=db,
+            seed=seed,
+            console=console,
+            serve_console=serve_console,
+            port=port,
+            stop=stop,
+        )
+
+    summary = asyncio.run(main())
     table = Table(title="Alerts raised, by rule")
     table.add_column("Rule")
     table.add_column("Alerts", justify="right")

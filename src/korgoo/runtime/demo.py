@@ -9,16 +9,24 @@ by the engine, turned into alerts that are stored with their transitions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
+import sqlalchemy as sa
+import uvicorn
 from rich.console import Console
 from rich.live import Live
 
+from korgoo.api.app import create_app
+from korgoo.api.auth import add_user
 from korgoo.domain.events import Event, OrderChange, Tick
 from korgoo.gateways.ingest import Message
+from korgoo.runtime.embedded_http import EmbeddedServer
+from korgoo.runtime.health import Health
 from korgoo.runtime.live_view import LiveView
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.runtime.seed import load_population
@@ -66,6 +74,32 @@ def message_for(event: Event) -> Message:
     )
 
 
+DEMO_USERS = (
+    # username, role, password, TOTP secret (demo only: printed on the screen)
+    ("operator", "operator", "operator-demo", "KORGOODEMOOPERATORAAAAAA"),
+    ("supervisor", "supervisor", "supervisor-demo", "KORGOODEMOSUPERVISORAAAA"),
+    ("admin", "administrator", "admin-demo", None),
+)
+
+
+def create_demo_users(db: sa.Engine, now: float) -> None:
+    for username, role, password, secret in DEMO_USERS:
+        add_user(
+            db,
+            username,
+            role=role,
+            password=password,
+            totp_secret=secret,
+            now=now,
+            display_name=username.capitalize(),
+        )
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(user, password, current TOTP code or '') for the live view."""
+    return [(u, pw, pyotp.TOTP(secret).now() if secret else "") for u, _, pw, secret in DEMO_USERS]
+
+
 async def run_demo(
     *,
     minutes: float,
@@ -74,9 +108,22 @@ async def run_demo(
     db_path: Path,
     seed: int = 1,
     console: Console | None = None,
+    serve_console: bool = False,
+    port: int = 8000,
+    stop: asyncio.Event | None = None,
 ) -> DemoSummary:
+    """Simulate `minutes` of the pilot at `speed` (0: as fast as possible).
+
+    With the console served, the simulated span is chosen to end at the wall
+    clock's present, and the simulation then goes on in real time until `stop`:
+    the console shows the last hours' alerts and new ones as they happen.
+    """
     console = console or Console()
-    start = float(int(time.time()) // 60 * 60)
+    stop = stop or asyncio.Event()
+    span = minutes * 60.0
+    now = time.time()
+    catch_up_wall = span / speed if speed > 0 else 0.0
+    start = float(int(now + catch_up_wall - span) // 60 * 60)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{db_path}"
@@ -84,19 +131,33 @@ async def run_demo(
     db = open_engine(url)
     population = scripted_incidents(pilot_population(seed, start), start)
     load_population(db, population, at=start)
+    create_demo_users(db, now)
 
     clock = SimClock(start)
-    pipeline = Pipeline(db, Settings(database_url=url, batch_wait_ms=0.5), clock=clock)
+    settings = Settings(database_url=url, batch_wait_ms=0.5, http_port=port)
+    pipeline = Pipeline(db, settings, clock=clock)
     await pipeline.start(tick_every=None)
-    view = LiveView(pipeline, start, start + minutes * 60.0)
+    view = LiveView(pipeline, start, start + span)
+    if serve_console:
+        view.console_url = f"http://127.0.0.1:{port}"
+        view.logins = demo_logins
     feed = pipeline.bus.subscribe()
     for terms in current_terms(db):
         await pipeline.order_changed(terms)
+    server = None
+    if serve_console:
+        app = create_app(pipeline, Health(pipeline), settings)
+        server = EmbeddedServer(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        server_task = asyncio.create_task(server.serve())
 
     wall0 = time.perf_counter()
     events = 0
     batch: list[Message] = []
-    stream = simulate(population, start, minutes * 60.0, seed)
+    # With the console, the simulation goes on (in real time) past the span.
+    duration = span + (30 * 86400.0 if serve_console else 0.0)
+    stream = simulate(population, start, duration, seed)
 
     async def play() -> None:
         nonlocal events, batch
@@ -111,10 +172,19 @@ async def run_demo(
                 await pipeline.advance()
                 while not feed.empty():
                     view.take(feed.get_nowait())
-                if speed > 0:
+                if stop.is_set():
+                    break
+                if event.at >= start + span:
+                    if not serve_console:
+                        break
+                    ahead = event.at - time.time()  # live: real time
+                elif speed > 0:
                     ahead = (event.at - start) / speed - (time.perf_counter() - wall0)
-                    if ahead > 0:
-                        await asyncio.sleep(ahead)
+                else:
+                    ahead = 0.0
+                if ahead > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), ahead)
                 continue
             events += 1
             batch.append(message_for(event))
@@ -133,11 +203,14 @@ async def run_demo(
         else:
             await play()
     finally:
+        if server is not None:
+            server.should_exit = True
+            await server_task
         await pipeline.stop()
     wall = time.perf_counter() - wall0
 
     summary = DemoSummary(
-        simulated_minutes=minutes,
+        simulated_minutes=(clock.t - start) / 60.0,
         wall_s=wall,
         fixes=pipeline.fixes_processed,
         events=events,

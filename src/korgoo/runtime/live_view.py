@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,8 @@ class LiveView:
         self.recent: deque[Text] = deque(maxlen=12)
         self.warnings = 0
         self.instructions = 0
+        self.console_url = ""
+        self.logins: Callable[[], list[tuple[str, str, str]]] | None = None
 
     def take(self, effects: Effects) -> None:
         for d in effects.decisions:
@@ -73,11 +76,24 @@ class LiveView:
             "Korgoo monitoring centre — pilot demo, Oktyabrsky district, Bishkek\n", style="bold"
         )
         head.append(f"Simulated time {local(now)} (Asia/Bishkek)   ")
-        head.append(f"{done:5.0%} done   ", style="green")
+        if done < 1.0:
+            head.append(f"{done:5.0%} done   ", style="green")
         head.append(f"fixes processed {self.pipeline.fixes_processed:,}   ")
         head.append(
             f"victim warnings {self.warnings}   respondent instructions {self.instructions}"
         )
+        if self.console_url:
+            head.append("\nOperator console ", style="bold")
+            head.append(self.console_url, style="bold underline cyan")
+            head.append(
+                "   (running in real time now; Ctrl-C stops)"
+                if now >= self.end
+                else "   (catching up on the last hours)"
+            )
+            for user, password, code in self.logins() if self.logins else []:
+                head.append(f"\n  login {user} / {password}")
+                if code:
+                    head.append(f"   one-time code {code}", style="bold green")
         return Group(
             Panel(head, border_style="blue"),
             Panel(self._queue(now), title="Alert queue (priority, then age)", border_style="red"),
