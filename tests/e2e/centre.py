@@ -1,0 +1,209 @@
+"""A whole monitoring centre for the browser tests, on real time.
+
+A fresh SQLite file holds the pilot-shaped demo data (18 orders in Oktyabrsky
+district) and an operator with a password and a TOTP secret. A real Pipeline,
+the console app (API and pages) and the OsmAnd phone gateway run under uvicorn
+in a thread of their own, so the tests drive Chromium with Playwright's sync
+API while devices report over HTTP exactly as phones do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import httpx
+import pyotp
+import uvicorn
+
+from korgoo.api.app import create_app
+from korgoo.api.auth import add_user
+from korgoo.domain.events import Fix
+from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
+from korgoo.gateways.http import osmand_app
+from korgoo.gateways.ingest import Message
+from korgoo.runtime.health import Health
+from korgoo.runtime.pipeline import Pipeline
+from korgoo.runtime.seed import load_population
+from korgoo.settings import Settings
+from korgoo.sim.population import Population, pilot_population
+from korgoo.store.db import migrate, open_engine
+from korgoo.store.orders import current_terms
+
+OPERATOR = "operator"
+OPERATOR_NAME = "Дежурный оператор"  # a role, not a person
+PASSWORD = "correct-horse-battery"
+START_S = 20.0
+T = TypeVar("T")
+Report = dict[str, str | int | float]  # one OsmAnd request's parameters
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class _Server(uvicorn.Server):
+    """uvicorn inside the centre's loop: the test process owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass(frozen=True)
+class Case:
+    """One order of the demo data, as a test uses it."""
+
+    order_id: str
+    number: str
+    respondent_device: str
+    respondent_kind: DeviceKind
+    victim_device: str | None
+    home: tuple[float, float]  # centre of the protected person's home zone
+    home_radius_m: float
+
+
+def _home_zone(terms: OrderTerms) -> ZoneSpec:
+    return next(z for z in terms.zones if z.zone_id.endswith("-home"))
+
+
+def cases(pop: Population) -> list[Case]:
+    out = []
+    for rec in pop.order_records:
+        terms = pop.terms(rec.order_id)
+        device, kind = terms.respondent.devices[0]
+        victim = next((d for p in terms.protected for d, _ in p.devices), None)
+        zone = _home_zone(terms)
+        lon, lat = cast(list[float], zone.geometry["coordinates"])
+        assert zone.radius_m is not None
+        out.append(Case(rec.order_id, rec.number, device, kind, victim, (lat, lon), zone.radius_m))
+    return out
+
+
+@dataclass
+class Centre:
+    """Korgoo serving on free ports; `start()` returns once it takes requests."""
+
+    db_path: Path
+    api_port: int = field(default_factory=free_port)
+    osmand_port: int = field(default_factory=free_port)
+    population: Population = field(init=False)
+    totp_secret: str = field(init=False)
+    pipeline: Pipeline = field(init=False)
+    _loop: asyncio.AbstractEventLoop = field(init=False)
+    _thread: threading.Thread = field(init=False)
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _failure: list[BaseException] = field(default_factory=list)
+    _stop: asyncio.Event = field(init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def osmand_url(self) -> str:
+        return f"http://127.0.0.1:{self.osmand_port}"
+
+    def totp(self) -> str:
+        return pyotp.TOTP(self.totp_secret).now()
+
+    def cases(self) -> list[Case]:
+        return cases(self.population)
+
+    # -- life cycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        url = f"sqlite:///{self.db_path}"
+        migrate(url)
+        now = time.time()
+        self.population = pilot_population(1, now)
+        db = open_engine(url)
+        load_population(db, self.population, at=now)
+        new = add_user(
+            db, OPERATOR, role="operator", display_name=OPERATOR_NAME, password=PASSWORD, now=now
+        )
+        assert new.totp_secret is not None
+        self.totp_secret = new.totp_secret
+        db.dispose()
+        settings = Settings(database_url=url, batch_wait_ms=1.0, osmand_port=self.osmand_port)
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(self._main(settings),), name="korgoo-e2e", daemon=True
+        )
+        self._thread.start()
+        if not self._ready.wait(START_S) or self._failure:
+            raise RuntimeError(f"the monitoring centre did not start: {self._failure}")
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(START_S)
+
+    async def _main(self, settings: Settings) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            self.pipeline = Pipeline(open_engine(settings.database_url), settings)
+            await self.pipeline.start()
+            apps = (
+                (create_app(self.pipeline, Health(self.pipeline), settings), self.api_port),
+                (osmand_app(self.pipeline, settings), self.osmand_port),
+            )
+            servers = [
+                _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+                for app, port in apps
+            ]
+            tasks = [asyncio.create_task(s.serve()) for s in servers]
+            for terms in current_terms(self.pipeline.db):
+                await self.pipeline.order_changed(terms)
+            await self.pipeline.act(lambda book: [])  # the engine has every order
+            while not all(s.started for s in servers):
+                await asyncio.sleep(0.01)
+        except BaseException as error:
+            self._failure.append(error)
+            self._ready.set()
+            raise
+        self._ready.set()
+        await self._stop.wait()
+        for s in servers:
+            s.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.pipeline.stop()
+
+    def run(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run a coroutine on the centre's loop (where the pipeline lives)."""
+        return asyncio.run_coroutine_threadsafe(work(), self._loop).result(START_S)
+
+    # -- devices ------------------------------------------------------------------
+
+    def phone_reports(self, device: str, reports: Sequence[Report]) -> None:
+        """Each report as one OsmAnd request, as the phone app sends it; each must
+        be acknowledged (200), i.e. stored."""
+        with httpx.Client(base_url=self.osmand_url) as client:
+            for report in reports:
+                response = client.get("/", params={"id": device, "accuracy": 10, **report})
+                assert response.status_code == 200, response.text
+
+    def engine_input(self, fixes: Sequence[Fix]) -> None:
+        """Fixes straight into the engine's input (for devices that do not speak OsmAnd)."""
+
+        async def submit() -> None:
+            await self.pipeline.submit([Message(f, f"{f.device_id}:{f.t}") for f in fixes])
+
+        self.run(submit)
+
+    def settled(self) -> None:
+        """Wait until the engine has evaluated everything submitted so far."""
+
+        async def barrier() -> None:
+            await self.pipeline.act(lambda book: [])
+
+        self.run(barrier)
