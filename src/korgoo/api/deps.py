@@ -76,14 +76,9 @@ class Api:
         return self.pipeline.clock()
 
     async def settle(self) -> None:
-        """Wait until the engine has evaluated what was submitted so far.
-
-        `pipeline.submit` returns once the events are committed; the engine
-        evaluates them next, on the writer thread. An action queued on that
-        thread runs after it, so an empty one is a barrier, and the answer to
-        the request shows the engine's new state.
-        """
-        await self.pipeline.act(lambda book: [])
+        """Wait until the engine has evaluated what was submitted so far, so the
+        answer to a request shows the engine's new state."""
+        await self.pipeline.settle()
 
 
 @dataclass(frozen=True)

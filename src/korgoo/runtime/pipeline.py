@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import msgspec
 import sqlalchemy as sa
 import structlog
 
@@ -181,12 +182,24 @@ class Pipeline:
         metrics.QUEUE_DEPTH.set(self._queue.qsize())
         return await future
 
-    async def order_changed(self, terms: OrderTerms) -> Effects:
-        """A new order version (or its end) enters the log and the engine."""
+    async def order_changed(self, terms: OrderTerms) -> None:
+        """A new order version, or new devices on it, or its end, enters the log
+        and the engine; returns once the engine has evaluated it.
+
+        The key holds the time and a digest of the terms: new devices on the same
+        version, or terms changing back, are new events; applying the same terms
+        twice changes nothing in the engine.
+        """
         change = OrderChange(at=self.clock(), terms=terms)
-        key = f"order:{terms.order_id}:{terms.version}"
+        digest = hashlib.sha256(msgspec.json.encode(terms)).hexdigest()[:16]
+        key = f"order:{terms.order_id}:{terms.version}:{change.at!r}:{digest}"
         await self.submit([Message(event=change, msg_key=key)])
-        return Effects()
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait until the engine has evaluated everything committed so far: the
+        writer thread runs work in order, so an empty job behind it is a barrier."""
+        await asyncio.get_running_loop().run_in_executor(self._writer, lambda: None)
 
     # -- the writer --------------------------------------------------------------
 

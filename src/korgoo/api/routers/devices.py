@@ -6,12 +6,10 @@ engine is given those orders' terms again at once (same version, new devices).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-import msgspec
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException
 from starlette.concurrency import run_in_threadpool
@@ -21,9 +19,8 @@ from korgoo.api.permissions import Capability, scope
 from korgoo.api.routers.persons import visible_person
 from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, iso
 from korgoo.api.views import assignment_json, unknown_device_json
-from korgoo.domain.events import OrderChange
 from korgoo.domain.terms import DeviceKind
-from korgoo.gateways.ingest import DeviceInfo, Message
+from korgoo.gateways.ingest import DeviceInfo
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import (
     Contact,
@@ -70,23 +67,16 @@ def visible_device(api: Api, user: User, device_id: str) -> DeviceRecord:
 
 
 async def republish(api: Api, person_ids: Iterable[str]) -> list[str]:
-    """Give the engine the current terms of every live order naming these persons;
-    returns the order ids. The key carries the time and a digest of the terms, as
-    the version alone would make the new devices look like a resend."""
+    """Give the engine the current terms of every live order naming these persons
+    (their devices changed); returns the order ids."""
     wanted = set(person_ids)
-    live = await run_in_threadpool(current_terms, api.db)
-    at = api.now()
-    messages = []
-    for terms in live:
+    changed = []
+    for terms in await run_in_threadpool(current_terms, api.db):
         names = {terms.respondent.person_id, *(p.person_id for p in terms.protected)}
         if names & wanted:
-            digest = hashlib.sha256(msgspec.json.encode(terms)).hexdigest()[:16]
-            key = f"order:{terms.order_id}:{terms.version}:devices:{at!r}:{digest}"
-            messages.append(Message(event=OrderChange(at=at, terms=terms), msg_key=key))
-    if messages:
-        await api.pipeline.submit(messages)
-        await api.settle()
-    return [m.event.terms.order_id for m in messages if isinstance(m.event, OrderChange)]
+            await api.pipeline.order_changed(terms)
+            changed.append(terms.order_id)
+    return changed
 
 
 @router.get("/devices")

@@ -74,8 +74,7 @@ def _zones(raw: object) -> list[Any]:
 async def _publish(api: Api, order_id: str, at: float) -> OrderTerms:
     terms = await run_in_threadpool(terms_at, api.db, order_id, at)
     assert terms is not None  # a version valid from `at` was just stored
-    await api.pipeline.order_changed(terms)
-    await api.settle()
+    await api.pipeline.order_changed(terms)  # returns once the engine has it
     return terms
 
 
