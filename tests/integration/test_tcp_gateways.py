@@ -359,3 +359,18 @@ async def test_reads_submitted_together_are_answered_each_on_its_own_connection(
         writer.close()
     server.close()
     await server.wait_closed()
+
+
+async def test_frames_events_and_replies_are_counted(ingest: FakeIngest, watch_port: int) -> None:
+    names = ["korgoo_gateway_messages_total", "korgoo_gateway_decoded_total"]
+    names.append("korgoo_gateway_acked_total")
+    before = [metric(name, protocol="watch") for name in names]
+    reader, writer = await connect(watch_port)
+    writer.write(WATCH_LK + WATCH_SOS + f"[3G*{WATCH_ID}*0004*INIT]".encode())
+    await writer.drain()
+    replies = f"[3G*{WATCH_ID}*0002*LK][3G*{WATCH_ID}*0002*AL][3G*{WATCH_ID}*0006*INIT,1]"
+    assert await read_exactly(reader, len(replies)) == replies.encode()
+    after = [metric(name, protocol="watch") for name in names]
+    # 3 frames; heartbeat, fix, SOS and strap open; 3 replies.
+    assert [a - b for a, b in zip(after, before, strict=True)] == [3, 4, 3]
+    writer.close()

@@ -214,6 +214,9 @@ class _Shared:
         if not self.waiting:
             return  # flushed already when the group filled up
         group, self.waiting, self.waiting_messages = self.waiting, [], 0
+        # Counters once per group, not per frame: each inc takes a lock.
+        self.messages.inc(sum(batch.frames for _, batch in group))
+        self.decoded.inc(sum(len(batch.messages) for _, batch in group))
         self.keep(asyncio.create_task(self._submit(group)))
 
     async def _submit(self, group: list[tuple[_Connection, _Batch]]) -> None:
@@ -313,15 +316,17 @@ class _Connection(asyncio.Protocol):
         frames, error = self.codec.cut(data)
         batch = _Batch(time.monotonic(), error)
         if frames:
-            self.shared.messages.inc(len(frames))
+            batch.frames = len(frames)
             self._decode(frames, at, batch)
         if batch.messages:
             self._wait()
             self.shared.enqueue(self, batch)
         elif batch.unknown is not None:
+            self.shared.messages.inc(batch.frames)
             self._wait()
             self.shared.keep(asyncio.create_task(self._unknown(batch)))
         else:
+            self.shared.messages.inc(batch.frames)
             self._finish(batch)
 
     def _decode(self, frames: list[bytes], at: float, batch: _Batch) -> None:
@@ -350,7 +355,6 @@ class _Connection(asyncio.Protocol):
             if UNMAPPED_ALARM in decoded.flags:
                 self.log.warning("alarm_not_mapped", kind=decoded.kind, flags=decoded.flags)
             if decoded.events:
-                shared.decoded.inc(len(decoded.events))
                 batch.messages.extend(
                     Message(event, message_key(event.device_id, event.t, raw, event_part(event)))
                     for event in decoded.events
@@ -460,4 +464,5 @@ class _Batch:
     messages: list[Message] = field(default_factory=list)
     replies: list[bytes] = field(default_factory=list)
     unknown: tuple[str, bytes] | None = None  # (claimed identity, frame)
+    frames: int = 0
     close: bool = False
