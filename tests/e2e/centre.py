@@ -25,10 +25,10 @@ import uvicorn
 
 from korgoo.api.app import create_app
 from korgoo.api.auth import add_user
-from korgoo.domain.events import Fix
+from korgoo.domain.events import Fix, Signal
 from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
 from korgoo.gateways.http import osmand_app
-from korgoo.gateways.ingest import Message
+from korgoo.gateways.ingest import Message, Verdict
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.runtime.seed import load_population
@@ -192,11 +192,14 @@ class Centre:
                 response = client.get("/", params={"id": device, "accuracy": 10, **report})
                 assert response.status_code == 200, response.text
 
-    def engine_input(self, fixes: Sequence[Fix]) -> None:
-        """Fixes straight into the engine's input (for devices that do not speak OsmAnd)."""
+    def engine_input(self, events: Sequence[Fix | Signal]) -> None:
+        """Events straight into the engine's input (for devices that do not speak
+        OsmAnd); each must be accepted."""
 
         async def submit() -> None:
-            await self.pipeline.submit([Message(f, f"{f.device_id}:{f.t}") for f in fixes])
+            messages = [Message(e, f"e2e:{e.device_id}:{type(e).__name__}:{e.t}") for e in events]
+            outcomes = await self.pipeline.submit(messages)
+            assert all(o.verdict is Verdict.ACCEPTED for o in outcomes), outcomes
 
         self.run(submit)
 

@@ -110,6 +110,22 @@ def test_a_victim_sos_is_a_p1_pinned_in_the_banner(console: Page, centre: Centre
     expect(banner).to_be_in_viewport()
 
 
+# The centre of the respondent's marker (a white-ringed dot) lies within the box
+# of one of the zones (dashed outlines) drawn by Leaflet as SVG paths.
+MARKER_IN_A_ZONE = """() => {
+  const map = document.getElementById("alert-map");
+  const marker = map.querySelector('path.leaflet-interactive[stroke="#fff"]');
+  if (!marker) return false;
+  const m = marker.getBoundingClientRect();
+  const x = m.x + m.width / 2, y = m.y + m.height / 2;
+  const zones = map.querySelectorAll('path.leaflet-interactive[stroke-dasharray="6 4"]');
+  return [...zones].some((zone) => {
+    const z = zone.getBoundingClientRect();
+    return z.left <= x && x <= z.right && z.top <= y && y <= z.bottom;
+  });
+}"""
+
+
 def timeline_kinds(page: Page) -> list[str]:
     kinds = page.locator("#timeline .timeline-item").evaluate_all(
         "items => items.map(i => i.dataset.kind)"
@@ -128,8 +144,8 @@ def test_an_operator_handles_a_zone_alert_from_open_to_resolved(
 
     expect(page).to_have_url(re.compile(r"/alerts/"))
     expect(page.locator("#alert-title")).to_contain_text(ZONE_RULE_RU)
-    # Leaflet draws the zone, the accuracy circle and the marker as SVG paths.
-    expect(page.locator("#alert-map path.leaflet-interactive").nth(2)).to_be_attached()
+    expect(page.locator("#alert-map path.leaflet-interactive").first).to_be_visible()
+    page.wait_for_function(MARKER_IN_A_ZONE)
     evidence = page.locator("#evidence")
     expect(evidence).to_contain_text("zone.exclusion")
     expect(evidence).to_contain_text(case.number)
