@@ -106,8 +106,9 @@ def test_a_victim_sos_is_a_p1_pinned_in_the_banner(console: Page, centre: Centre
     banner = page.locator("#p1-banner")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text(sos_case.number)
-    page.mouse.wheel(0, 2000)
-    expect(banner).to_be_in_viewport()
+    banner.locator(".p1-item", has_text=sos_case.number).click()
+    expect(page.locator("#alert-title")).to_contain_text(PANIC_RULE_RU)
+    expect(page.locator("#p1-banner")).to_be_visible()  # on every page while open
 
 
 # The centre of the respondent's marker (a white-ringed dot) lies within the box
