@@ -71,6 +71,7 @@ class Case:
     victim_device: str | None
     home: tuple[float, float]  # centre of the protected person's home zone
     home_radius_m: float
+    home_zone_name: str
 
 
 def _home_zone(terms: OrderTerms) -> ZoneSpec:
@@ -86,7 +87,10 @@ def cases(pop: Population) -> list[Case]:
         zone = _home_zone(terms)
         lon, lat = cast(list[float], zone.geometry["coordinates"])
         assert zone.radius_m is not None
-        out.append(Case(rec.order_id, rec.number, device, kind, victim, (lat, lon), zone.radius_m))
+        home = (lat, lon)
+        out.append(
+            Case(rec.order_id, rec.number, device, kind, victim, home, zone.radius_m, zone.name)
+        )
     return out
 
 

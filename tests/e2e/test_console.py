@@ -149,6 +149,7 @@ def test_an_operator_handles_a_zone_alert_from_open_to_resolved(
     page.wait_for_function(MARKER_IN_A_ZONE)
     evidence = page.locator("#evidence")
     expect(evidence).to_contain_text("zone.exclusion")
+    expect(evidence).to_contain_text(case.home_zone_name)
     expect(evidence).to_contain_text(case.number)
     timeline = page.locator("#timeline")
     expect(timeline.locator('[data-kind="raised"]')).to_have_count(1)
