@@ -25,6 +25,7 @@ from korgoo.gateways.http import native_router
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.settings import Settings
+from korgoo.web.apps import apps_router
 from korgoo.web.pages import pages_router, static_files
 
 API_PREFIX = "/api/v1"
@@ -48,6 +49,7 @@ def create_app(
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)
     app.include_router(pages_router(app.state.api.settings))
+    app.include_router(apps_router(app.state.api.settings))
     app.mount("/static", static_files(), name="static")
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
