@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     login_lockout_minutes: float = 15.0
     secure_cookies: bool = False  # set True behind TLS
 
+    # Apps (respondent app, victim app)
+    public_url: str = "http://127.0.0.1:8000"  # what the enrolment QR code points at
+    receipt_timeout_s: float = 60.0  # a warning without a receipt by then is an alert
+    vapid_private_key: str = ""  # Web Push; empty: generated and stored on first run
+    vapid_subject: str = "mailto:centre@korgoo.invalid"
+    centre_phone: str = "+996 312 000 000"
+    police_phone: str = "102"
+    checkins_dir: str = "var/checkins"  # identity check-in photos
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -8,7 +8,8 @@ validation errors FastAPI raises for malformed requests.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,6 +22,8 @@ from korgoo import __version__
 from korgoo.api import sse
 from korgoo.api.deps import Api, Clock
 from korgoo.api.routers import alerts, audit, devices, orders, persons, session, tracks
+from korgoo.apps.routes import app_router, operator_router
+from korgoo.apps.service import Apps
 from korgoo.gateways.http import native_router
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
@@ -38,16 +41,31 @@ def create_app(
     *,
     auth_clock: Clock = time.time,
 ) -> FastAPI:
+    apps = Apps(pipeline, settings or pipeline.settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The apps' notifier and check-in scheduler run while the server does.
+        await apps.start()
+        try:
+            yield
+        finally:
+            await apps.stop()
+
     app = FastAPI(
         title="Korgoo",
         version=__version__,
         description="Electronic monitoring of protective orders.",
+        lifespan=lifespan,
     )
     app.state.api = Api(pipeline, settings or pipeline.settings, auth_clock)
+    app.state.apps = apps
     app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
     for module in (session, persons, orders, devices, alerts, tracks, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)
+    app.include_router(operator_router, prefix=API_PREFIX)
+    app.include_router(app_router)
     app.include_router(pages_router(app.state.api.settings))
     app.include_router(apps_router(app.state.api.settings))
     app.mount("/static", static_files(), name="static")

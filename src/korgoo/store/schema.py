@@ -264,3 +264,90 @@ sessions = sa.Table(
     sa.Index(None, "username"),
     sa.Index(None, "expires_at"),
 )
+
+# -- the apps (respondent app, victim app): enrolment, messages, check-ins, push --
+
+enrolment_codes = sa.Table(
+    "enrolment_codes",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),  # sha256 of the 8 digits
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("person_id", sa.String(64), sa.ForeignKey("persons.id"), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # respondent_app | victim_app
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("used_at", Time),
+    sa.Column("device_id", sa.String(64)),  # the device it enrolled
+    sa.Index(None, "code_hash"),
+)
+
+app_devices = sa.Table(
+    "app_devices",
+    metadata,
+    sa.Column("device_id", sa.String(64), sa.ForeignKey("devices.id"), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("person_id", sa.String(64), sa.ForeignKey("persons.id"), nullable=False),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("install_id", sa.String(128)),
+    sa.Column("enrolled_at", Time, nullable=False),
+    sa.Column("sharing", sa.Boolean(), nullable=False),  # victim app: location sharing on
+    sa.Column("revoked_at", Time),  # the credential no longer authenticates
+    sa.Column("revoked_reason", sa.String(64)),
+    sa.Index(None, "person_id"),
+)
+
+app_messages = sa.Table(
+    "app_messages",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("device_id", sa.String(64), sa.ForeignKey("devices.id"), nullable=False),
+    sa.Column("event", sa.String(20), nullable=False),  # instruction | warning | checkin | ...
+    sa.Column("payload", Json, nullable=False),  # exactly what the app is sent
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("person_id", sa.String(64), nullable=False),
+    sa.Column("alert_key", sa.String(200)),  # the alert it belongs to, for receipts
+    sa.Column("monitored", sa.Boolean(), nullable=False),  # a missing receipt is an alert
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("sent_at", Time),
+    sa.Column("channel", sa.String(16)),  # stream | push
+    sa.Column("receipt_at", Time),
+    sa.Column("unconfirmed_at", Time),  # when delivery.unconfirmed was raised for it
+    sa.Index(None, "device_id", "created_at"),
+    sa.Index(None, "monitored", "receipt_at", "unconfirmed_at"),
+)
+
+checkins = sa.Table(
+    "checkins",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),  # local date (ISO) it was planned for
+    sa.Column("send_at", Time, nullable=False),
+    sa.Column("due_at", Time),  # set when sent
+    sa.Column("sent_at", Time),
+    sa.Column("photo_path", sa.String(500)),
+    sa.Column("photo_at", Time),
+    sa.Column("device_id", sa.String(64)),  # the device that sent the photo
+    sa.Index(None, "order_id", "day"),
+    sa.Index(None, "sent_at", "send_at"),
+)
+
+push_subscriptions = sa.Table(
+    "push_subscriptions",
+    metadata,
+    sa.Column("device_id", sa.String(64), sa.ForeignKey("devices.id"), primary_key=True),
+    sa.Column("endpoint", sa.String(1000), nullable=False),
+    sa.Column("p256dh", sa.String(200), nullable=False),
+    sa.Column("auth", sa.String(100), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+app_keys = sa.Table(
+    "app_keys",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),  # e.g. vapid_private
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)

@@ -1,0 +1,448 @@
+"""From the engine's decisions to the apps, and delivery monitoring.
+
+The notifier follows the pipeline's bus. Each WARN to a protected person with a
+victim app, each INSTRUCT to a respondent with a respondent app, and each panic
+alert raised for a person with a victim app becomes a stored message with an
+id, sent over the device's live stream (`Hub`) or, without one, by Web Push.
+
+Warnings and instructions are tied to the alert whose episode caused them (the
+engine emits them right after that episode's decision, in the same
+evaluation), so a receipt is recorded as a stage on that alert's timeline. A
+safety warning (prealert, alert) to a protected person without a receipt
+within `receipt_timeout_s` raises the P2 alert `delivery.unconfirmed` ("call
+the protected person") and a note on the causing alert.
+
+Credentials of app devices whose enrolment no longer holds (unassigned, order
+ended) are revoked here too, so a connected app hears `revoked` at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import structlog
+
+from korgoo.alerts.book import AlertBook, episode_key
+from korgoo.alerts.machine import AlertError
+from korgoo.alerts.model import Transition
+from korgoo.apps import records
+from korgoo.apps import respondent_view as rv
+from korgoo.apps.push import Gone, Pusher, PushFailed
+from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
+from korgoo.domain.terms import DeviceKind
+from korgoo.runtime.pipeline import Effects, Pipeline
+from korgoo.store.orders import terms_at
+
+log = structlog.get_logger("korgoo.apps")
+Action = Callable[[AlertBook], list[Transition]]
+
+UNCONFIRMED_RULE = "delivery.unconfirmed"
+RECEIPT_ACTOR = "app"
+DELIVERY_ACTOR = "delivery"
+# Warning codes -> the level the victim app shows.
+LEVELS = {
+    "prealert": "prealert",
+    "approach": "prealert",
+    "alert": "alert",
+    "all_clear": "all_clear",
+}
+MONITORED_LEVELS = frozenset({"prealert", "alert"})
+# Message code -> rules whose episode may have caused it, most likely first.
+_CAUSES: dict[str, tuple[str, ...]] = {
+    "prealert": ("proximity.prealert", "proximity.approach"),
+    "approach": ("proximity.approach", "proximity.prealert"),
+    "alert": ("proximity.breach", "zone.exclusion"),
+    "all_clear": ("proximity.", "zone.exclusion"),
+    "technical_no_signal": ("device.no_signal",),
+    "technical_battery_low": ("battery.",),
+    "leave_now": ("proximity.breach",),
+    "leave_zone": ("zone.",),
+    "clear": ("proximity.breach", "zone."),
+}
+STAGE_OF_EVENT = {"warning": "victim_warned", "instruction": "respondent_instructed"}
+_STAGED_CODES = frozenset({"prealert", "approach", "alert", "leave_now", "leave_zone"})
+
+
+def level_of(code: str) -> str:
+    return LEVELS.get(code, "technical" if code.startswith("technical") else "alert")
+
+
+class Outgoing(NamedTuple):
+    event: str
+    data: dict[str, Any]
+
+
+class Hub:
+    """The live streams of app devices (one device may have several tabs open)."""
+
+    def __init__(self) -> None:
+        self._streams: dict[str, set[asyncio.Queue[Outgoing | None]]] = {}
+
+    def open(self, device_id: str) -> asyncio.Queue[Outgoing | None]:
+        queue: asyncio.Queue[Outgoing | None] = asyncio.Queue(1000)
+        self._streams.setdefault(device_id, set()).add(queue)
+        return queue
+
+    def close(self, device_id: str, queue: asyncio.Queue[Outgoing | None]) -> None:
+        streams = self._streams.get(device_id)
+        if streams is not None:
+            streams.discard(queue)
+            if not streams:
+                del self._streams[device_id]
+
+    def connected(self, device_id: str) -> bool:
+        return bool(self._streams.get(device_id))
+
+    def send(self, device_id: str, event: str, data: dict[str, Any]) -> bool:
+        """Queue a frame on every stream of the device; False if it has none."""
+        streams = self._streams.get(device_id, set())
+        for queue in streams:
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(Outgoing(event, data))
+        return bool(streams)
+
+    def end(self, device_id: str, event: str, data: dict[str, Any]) -> None:
+        """A last frame, then close the device's streams."""
+        for queue in list(self._streams.get(device_id, set())):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(Outgoing(event, data))
+                queue.put_nowait(None)
+
+
+def victim_frame(event: str, data: Mapping[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(dict(data), ensure_ascii=False)}\n\n"
+
+
+def frame_for(kind: str, event: str, data: Mapping[str, Any]) -> str:
+    """A stream frame; a respondent's goes through his one serializer."""
+    if kind == DeviceKind.RESPONDENT_APP.value:
+        return rv.frame(event, data)
+    return victim_frame(event, data)
+
+
+def cause(decisions: Sequence[Decision], index: int, code: str) -> str | None:
+    """The episode key of the alert decision that caused the message at `index`:
+    the nearest earlier decision of the same order from a rule that sends this code."""
+    message = decisions[index]
+    prefixes = _CAUSES.get(code, ())
+    for d in reversed(decisions[:index]):
+        if d.order_id == message.order_id and d.alert_key and d.rule.startswith(prefixes):
+            return d.alert_key
+    return None
+
+
+class Notifier:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        hub: Hub,
+        pusher: Pusher | None,
+        *,
+        receipt_timeout_s: float,
+        check_every_s: float = 1.0,
+    ) -> None:
+        self.pipeline = pipeline
+        self.hub = hub
+        self.pusher = pusher
+        self.receipt_timeout_s = receipt_timeout_s
+        self.check_every_s = check_every_s
+        self._tasks: list[asyncio.Task[None]] = []
+        self._queue: asyncio.Queue[Any] | None = None
+
+    @property
+    def db(self) -> Any:
+        return self.pipeline.db
+
+    # -- life cycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._queue = self.pipeline.bus.subscribe()
+        self._tasks = [
+            asyncio.create_task(self._follow(self._queue), name="korgoo-apps-notifier"),
+            asyncio.create_task(self._watch(), name="korgoo-apps-delivery"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._queue is not None:
+            self.pipeline.bus.unsubscribe(self._queue)
+            self._queue = None
+
+    async def _follow(self, queue: asyncio.Queue[Any]) -> None:
+        while True:
+            effects = await queue.get()
+            try:
+                await self.handle(effects)
+            except Exception as exc:  # one bad evaluation must not stop the apps' messages
+                log.error("notifier_failed", error=repr(exc))
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_every_s)
+            try:
+                await self.check_receipts()
+                await self.sweep_revocations()
+            except Exception as exc:
+                log.error("delivery_check_failed", error=repr(exc))
+
+    # -- decisions to messages ---------------------------------------------------------
+
+    async def handle(self, effects: Effects) -> list[records.AppMessage]:
+        """Store and deliver the apps' messages for one evaluation; returns them."""
+        if not any(_for_apps(d) for d in effects.decisions):
+            return []
+        made = await asyncio.to_thread(self._store_messages, effects)
+        for m in made:
+            await self.deliver(m)
+        return made
+
+    def _store_messages(self, effects: Effects) -> list[records.AppMessage]:
+        live = {episode_key(a.alert_key): a.alert_key for a in effects.alerts}
+        made: list[records.AppMessage] = []
+        decisions = effects.decisions
+        with self.db.begin() as conn:
+            for i, d in enumerate(decisions):
+                for device, event, payload, key, monitored in self._messages(decisions, i, live):
+                    made.append(
+                        records.add_message(
+                            conn,
+                            message_id=payload["id"],
+                            device_id=device.device_id,
+                            event=event,
+                            payload=payload,
+                            order_id=d.order_id,
+                            person_id=device.person_id,
+                            at=d.at,
+                            alert_key=key,
+                            monitored=monitored,
+                        )
+                    )
+        return made
+
+    def _messages(
+        self, decisions: Sequence[Decision], i: int, live: Mapping[str, str]
+    ) -> list[tuple[records.AppDevice, str, dict[str, Any], str | None, bool]]:
+        d = decisions[i]
+        out: list[tuple[records.AppDevice, str, dict[str, Any], str | None, bool]] = []
+        if d.kind is DecisionKind.WARN:
+            key = cause(decisions, i, d.message)
+            key = live.get(key, key) if key else None
+            level = level_of(d.message)
+            for device in records.devices_of(self.db, d.recipient, DeviceKind.VICTIM_APP):
+                payload = {
+                    "id": records.new_id(),
+                    "level": level,
+                    "code": d.message,
+                    "at": rv.iso(d.at),
+                }
+                out.append((device, "warning", payload, key, level in MONITORED_LEVELS))
+        elif d.kind is DecisionKind.INSTRUCT:
+            key = cause(decisions, i, d.message)
+            key = live.get(key, key) if key else None
+            devices = records.devices_of(self.db, d.recipient, DeviceKind.RESPONDENT_APP)
+            if devices:
+                names = self._zone_names(d.order_id, d.at)
+                for device in devices:
+                    instruction = rv.instruction(d, records.new_id(), names)
+                    if instruction is not None:
+                        out.append((device, "instruction", instruction, key, False))
+        elif d.kind is DecisionKind.OPENED and d.rule == "panic":
+            key = live.get(d.alert_key, d.alert_key)
+            for device in records.devices_of(self.db, d.subject, DeviceKind.VICTIM_APP):
+                payload = {"id": records.new_id(), "at": rv.iso(d.at)}
+                out.append((device, "panic_received", payload, key, False))
+        return out
+
+    def _zone_names(self, order_id: str, at: float) -> dict[str, str]:
+        terms = terms_at(self.db, order_id, at)
+        return {} if terms is None else {z.zone_id: z.name for z in terms.zones}
+
+    # -- delivery ---------------------------------------------------------------------
+
+    async def deliver(self, m: records.AppMessage) -> str | None:
+        """Send over the live stream, else by Web Push; returns the channel used."""
+        device = await asyncio.to_thread(records.app_device, self.db, m.device_id)
+        kind = device.kind if device is not None else ""
+        data = rv.guard(m.payload) if kind == DeviceKind.RESPONDENT_APP.value else m.payload
+        channel: str | None = None
+        if self.hub.send(m.device_id, m.event, data):
+            channel = "stream"
+        elif self.pusher is not None:
+            sub = await asyncio.to_thread(records.subscription, self.db, m.device_id)
+            if sub is not None:
+                try:
+                    await self.pusher.send(sub, m.event, data)
+                    channel = "push"
+                except Gone:
+                    await asyncio.to_thread(records.drop_subscription, self.db, m.device_id)
+                except PushFailed as exc:
+                    log.warning("push_failed", device_id=m.device_id, error=str(exc))
+        if channel is not None:
+            await asyncio.to_thread(
+                records.mark_sent, self.db, m.id, channel, self.pipeline.clock()
+            )
+        return channel
+
+    async def send(
+        self,
+        device: records.AppDevice,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        order_id: str,
+    ) -> records.AppMessage:
+        """Store and deliver one message that does not come from a decision (check-ins)."""
+        at = self.pipeline.clock()
+
+        def store() -> records.AppMessage:
+            with self.db.begin() as conn:
+                return records.add_message(
+                    conn,
+                    message_id=payload["id"],
+                    device_id=device.device_id,
+                    event=event,
+                    payload=payload,
+                    order_id=order_id,
+                    person_id=device.person_id,
+                    at=at,
+                )
+
+        m = await asyncio.to_thread(store)
+        await self.deliver(m)
+        return m
+
+    # -- receipts -----------------------------------------------------------------------
+
+    async def receipt(self, device_id: str, message_id: str) -> records.AppMessage | None:
+        """The app confirms it showed a message. Recorded once; for a warning or an
+        instruction, as a stage on the causing alert's timeline. None if the
+        message is not this device's."""
+        m = await asyncio.to_thread(records.message, self.db, message_id)
+        if m is None or m.device_id != device_id:
+            return None
+        at = self.pipeline.clock()
+        first = await asyncio.to_thread(records.record_receipt, self.db, message_id, at)
+        if not first:
+            return m
+        stage = STAGE_OF_EVENT.get(m.event)
+        code = str(m.payload.get("code", ""))
+        if stage and m.alert_key and code in _STAGED_CODES:
+            await self._act_softly(_staging(m.alert_key, stage, at))
+        if m.unconfirmed_at is not None:  # confirmed late: that alert's condition is over
+            await self._act_softly(_applying(_unconfirmed(m, at, cleared=True)))
+        return m
+
+    async def check_receipts(self) -> list[str]:
+        """Raise delivery.unconfirmed for each monitored message past its timeout;
+        returns the alert keys raised."""
+        now = self.pipeline.clock()
+        late = await asyncio.to_thread(records.overdue, self.db, now - self.receipt_timeout_s)
+        raised = []
+        for m in late:
+            decision = _unconfirmed(m, now)
+            await self.pipeline.act(_applying(decision))
+            raised.append(decision.alert_key)
+            if m.alert_key:
+                note = (
+                    f"The {m.payload.get('level', '')} warning to the protected person was not "
+                    f"confirmed by her app within {self.receipt_timeout_s:.0f} s "
+                    f"(alert {decision.alert_key}): call her."
+                )
+                await self._act_softly(_noting(m.alert_key, now, note))
+            await asyncio.to_thread(records.mark_unconfirmed, self.db, m.id, now)
+            log.warning("warning_unconfirmed", message_id=m.id, order_id=m.order_id)
+        return raised
+
+    async def _act_softly(self, action: Action) -> None:
+        """An alert action that may find the alert resolved meanwhile: then nothing to record."""
+        try:
+            await self.pipeline.act(action)
+        except AlertError as exc:
+            log.info("alert_action_skipped", reason=str(exc))
+
+    # -- revocation ----------------------------------------------------------------------
+
+    async def sweep_revocations(self) -> list[str]:
+        now = self.pipeline.clock()
+        fallen = await asyncio.to_thread(records.fallen_devices, self.db, now)
+        for device_id, reason in fallen.items():
+            await self.revoke(device_id, reason)
+        return list(fallen)
+
+    async def revoke(self, device_id: str, reason: str) -> None:
+        at = self.pipeline.clock()
+
+        def store() -> bool:
+            with self.db.begin() as conn:
+                return records.revoke(conn, device_id, reason, at)
+
+        await asyncio.to_thread(store)
+        self.pipeline.forget_secret(device_id)
+        self.hub.end(device_id, "revoked", rv.revoked())
+        log.info("app_revoked", device_id=device_id, reason=reason)
+
+
+def _applying(d: Decision) -> Action:
+    return lambda book: book.apply(d)
+
+
+def _staging(alert_key: str, stage: str, at: float) -> Action:
+    return lambda book: book.record_stage(alert_key, stage, at, RECEIPT_ACTOR)
+
+
+def _noting(alert_key: str, at: float, text: str) -> Action:
+    return lambda book: book.add_note(alert_key, DELIVERY_ACTOR, at, text)
+
+
+def _for_apps(d: Decision) -> bool:
+    return d.kind in (DecisionKind.WARN, DecisionKind.INSTRUCT) or (
+        d.kind is DecisionKind.OPENED and d.rule == "panic"
+    )
+
+
+def _unconfirmed(m: records.AppMessage, at: float, *, cleared: bool = False) -> Decision:
+    """The decision that raises (or, on a late receipt, clears) delivery.unconfirmed."""
+    if cleared:
+        return Decision(
+            kind=DecisionKind.CLEARED,
+            at=at,
+            order_id=m.order_id,
+            rule=UNCONFIRMED_RULE,
+            alert_key=f"{m.order_id}:{UNCONFIRMED_RULE}:{m.id}",
+            subject=m.person_id,
+            occurred_at=at,
+            message="receipt_late",
+        )
+    return Decision(
+        kind=DecisionKind.OPENED,
+        at=at,
+        order_id=m.order_id,
+        rule=UNCONFIRMED_RULE,
+        rule_version=1,
+        alert_key=f"{m.order_id}:{UNCONFIRMED_RULE}:{m.id}",
+        subject=m.person_id,
+        priority=Priority.P2,
+        confidence=Confidence.CERTAIN,
+        pages=True,
+        occurred_at=m.created_at,
+        evidence={
+            "message_id": m.id,
+            "device_id": m.device_id,
+            "level": m.payload.get("level", ""),
+            "code": m.payload.get("code", ""),
+            "created_at": m.created_at,
+            "sent_at": m.sent_at,
+            "channel": m.channel,
+            "cause": m.alert_key,
+            "action": "call the protected person",
+        },
+    )

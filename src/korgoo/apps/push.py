@@ -1,0 +1,85 @@
+"""Web Push to an app without a live stream (pywebpush: RFC 8291 encryption,
+RFC 8292 VAPID). The VAPID key comes from KORGOO_VAPID_PRIVATE_KEY, or is
+generated on first run and stored in the database so every process of the
+centre signs with the same key the apps subscribed with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from py_vapid import Vapid01  # type: ignore[import-untyped]
+from py_vapid.utils import b64urlencode  # type: ignore[import-untyped]
+from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
+
+from korgoo.apps import records
+from korgoo.settings import Settings
+
+KEY_NAME = "vapid_private_pem"
+TTL_S = 3600  # a push service keeps an undelivered message this long
+TIMEOUT_S = 10.0
+
+
+class Gone(Exception):  # noqa: N818 (says what happened to the subscription)
+    """The push service says the subscription no longer exists (404 / 410)."""
+
+
+class PushFailed(Exception):  # noqa: N818
+    """The push service refused or could not be reached."""
+
+
+class Pusher:
+    """Signs and sends Web Push messages with the centre's VAPID key."""
+
+    def __init__(self, key: Vapid01, subject: str) -> None:
+        self.key = key
+        self.subject = subject
+
+    @property
+    def public_key(self) -> str:
+        """The applicationServerKey the apps subscribe with (base64url, uncompressed point)."""
+        raw = self.key.public_key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return str(b64urlencode(raw))
+
+    async def send(self, sub: records.Subscription, event: str, data: Mapping[str, Any]) -> int:
+        """POST one encrypted message; returns the push service's status."""
+        body = json.dumps({"event": event, "data": dict(data)}, ensure_ascii=False)
+        return await asyncio.to_thread(self._send, sub, body)
+
+    def _send(self, sub: records.Subscription, body: str) -> int:
+        try:
+            response = webpush(
+                sub.info(),
+                data=body,
+                vapid_private_key=self.key,
+                vapid_claims={"sub": self.subject},
+                ttl=TTL_S,
+                timeout=TIMEOUT_S,
+            )
+        except WebPushException as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status in (404, 410):
+                raise Gone(str(exc)) from None
+            raise PushFailed(str(exc)) from None
+        except OSError as exc:  # connection refused, DNS, timeout
+            raise PushFailed(str(exc)) from None
+        return int(getattr(response, "status_code", 0))
+
+
+def load_pusher(engine: sa.Engine, settings: Settings, now: float) -> Pusher:
+    """The pusher with the configured key, or the stored one, or a new one stored now."""
+    if settings.vapid_private_key:
+        return Pusher(Vapid01.from_string(settings.vapid_private_key), settings.vapid_subject)
+    pem = records.stored_key(engine, KEY_NAME)
+    if pem is None:
+        fresh = Vapid01()
+        fresh.generate_keys()
+        pem = records.store_key(engine, KEY_NAME, fresh.private_pem().decode(), now)
+    return Pusher(Vapid01.from_pem(pem.encode()), settings.vapid_subject)

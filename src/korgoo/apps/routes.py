@@ -1,0 +1,340 @@
+"""HTTP routes of the apps: the app API under /app/api/v1 (device credential),
+and the operator's enrolment codes and check-in photos under /api/v1 (session).
+
+Everything answered to a respondent's device is built by `respondent_view`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from korgoo.api.deps import Api, ApiDep, not_found, require
+from korgoo.api.permissions import Capability, in_scope
+from korgoo.apps import enrolment, records
+from korgoo.apps import respondent_view as rv
+from korgoo.apps.checkins import (
+    ANSWER_WITHIN_S,
+    MAX_PHOTO_BYTES,
+    PhotoRefused,
+    checkin_json,
+    load,
+    submit_photo,
+)
+from korgoo.apps.notifier import frame_for
+from korgoo.apps.service import Apps
+from korgoo.domain.events import Signal, SignalKind
+from korgoo.domain.terms import DeviceKind
+from korgoo.gateways import native
+from korgoo.gateways.ingest import StoreUnavailable
+from korgoo.store.orders import terms_at
+from korgoo.store.users import User
+
+APP_PREFIX = "/app/api/v1"
+HEARTBEAT_S = 15.0
+RETRY_MS = 3000
+NOT_ENROLLED = "This phone is no longer enrolled. Ask the monitoring centre to enrol it again."
+_UNAUTHORIZED = "unauthorized"
+
+
+def get_apps(request: Request) -> Apps:
+    apps: Apps = request.app.state.apps
+    return apps
+
+
+AppsDep = Annotated[Apps, Depends(get_apps)]
+
+
+def _credentials(authorization: str) -> tuple[str, str] | None:
+    scheme, _, rest = authorization.strip().partition(" ")
+    device_id, colon, secret = rest.strip().partition(":")
+    if scheme.lower() != "device" or not colon or not device_id or not secret:
+        return None
+    return device_id, secret
+
+
+async def app_device(request: Request, apps: AppsDep) -> records.AppDevice:
+    """The app device of `Authorization: Device <id>:<secret>` whose enrolment stands."""
+    found = _credentials(request.headers.get("authorization", ""))
+    if found is None:
+        raise HTTPException(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Device"})
+    device_id, secret = found
+    pipeline = apps.pipeline
+    device = await asyncio.to_thread(records.app_device, pipeline.db, device_id)
+    if device is not None and device.revoked_at is not None:
+        raise HTTPException(401, NOT_ENROLLED, headers={"WWW-Authenticate": "Device"})
+    # argon2 on a first check: off the event loop (the pipeline remembers a digest).
+    if device is None or not await asyncio.to_thread(pipeline.authenticate, device_id, secret):
+        raise HTTPException(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Device"})
+    fallen = await asyncio.to_thread(
+        records.fallen_devices, pipeline.db, pipeline.clock(), device_id
+    )
+    if fallen:
+        await apps.notifier.revoke(device_id, fallen[device_id])
+        raise HTTPException(401, NOT_ENROLLED, headers={"WWW-Authenticate": "Device"})
+    return device
+
+
+DeviceDep = Annotated[records.AppDevice, Depends(app_device)]
+
+
+def _is_respondent(device: records.AppDevice) -> bool:
+    return device.kind == DeviceKind.RESPONDENT_APP.value
+
+
+# -- the app API -------------------------------------------------------------------
+
+app_router = APIRouter(prefix=APP_PREFIX, tags=["apps"])
+
+
+class EnrolIn(BaseModel):
+    code: str = Field(min_length=1, max_length=32)
+    install_id: str | None = Field(default=None, max_length=128)
+
+
+@app_router.post("/enrol", status_code=201)
+async def enrol(body: EnrolIn, apps: AppsDep) -> dict[str, Any]:
+    """Exchange a one-time code for this phone's device id and secret (shown once)."""
+    try:
+        done = await enrolment.enrol(apps.pipeline, body.code, body.install_id)
+    except enrolment.Refused as refused:
+        raise HTTPException(refused.status, refused.message) from None
+    return {
+        "device_id": done.device_id,
+        "secret": done.secret,
+        "kind": done.kind,
+        "person_id": done.person_id,
+        "order_id": done.order_id,
+    }
+
+
+@app_router.post("/messages")
+async def messages(request: Request, device: DeviceDep, apps: AppsDep) -> Response:
+    """A native ingest batch from the app, answered per message."""
+    pipeline = apps.pipeline
+    received_at = pipeline.clock()
+    body = await request.body()
+    try:
+        raws = native.split_batch(body)
+    except native.BatchError as error:
+        return JSONResponse({"detail": error.reason}, 413 if error.too_large else 400)
+    items = native.decode_batch(raws, device.device_id, received_at, "app")
+    if _is_respondent(device):
+        # A respondent's check-in is the photo (POST /checkins/{id}), never a bare signal.
+        items = [
+            native.Item(item.client_id, None, "send the check-in photo instead")
+            if item.message is not None
+            and isinstance(item.message.event, Signal)
+            and item.message.event.kind is SignalKind.CHECK_IN
+            else item
+            for item in items
+        ]
+    queued = [item.message for item in items if item.message is not None]
+    try:
+        outcomes = await pipeline.submit(queued) if queued else []
+    except StoreUnavailable:
+        return JSONResponse({"detail": "store unavailable"}, 503, headers={"Retry-After": "5"})
+    if not _is_respondent(device):
+        await _sharing(apps, device, [m.event for m in queued])
+    answers = native.results(items, outcomes)
+    return Response(native.encode_results(answers), media_type="application/json")
+
+
+async def _sharing(apps: Apps, device: records.AppDevice, events: list[Any]) -> None:
+    """Remember the victim app's last sharing state (for `/me`)."""
+    changes = [
+        e
+        for e in events
+        if isinstance(e, Signal)
+        and e.kind in (SignalKind.SHARING_PAUSED, SignalKind.SHARING_RESUMED)
+    ]
+    if changes:
+        last = max(changes, key=lambda e: e.t)
+        sharing = last.kind is SignalKind.SHARING_RESUMED
+        await asyncio.to_thread(records.set_sharing, apps.pipeline.db, device.device_id, sharing)
+
+
+@app_router.get("/me")
+async def me(device: DeviceDep, apps: AppsDep, api: ApiDep) -> dict[str, Any]:
+    pipeline = apps.pipeline
+    terms = await asyncio.to_thread(terms_at, pipeline.db, device.order_id, pipeline.clock())
+    ref = await asyncio.to_thread(api.orders.get, device.order_id)
+    if terms is None or ref is None:
+        raise HTTPException(404, "The order of this phone was not found.")
+    push_key = (await apps.pusher()).public_key
+    if _is_respondent(device):
+        out = rv.me(terms, ref.number, apps.settings.centre_phone)
+        out["vapid_public_key"] = push_key
+        return rv.guard(out)
+    return {
+        "role": "protected",
+        "order_number": ref.number,
+        "status": terms.status.value,
+        "ends_at": rv.iso(terms.ends_at),
+        "sharing": device.sharing,
+        "centre_phone": apps.settings.centre_phone,
+        "police_phone": apps.settings.police_phone,
+        "vapid_public_key": push_key,
+    }
+
+
+async def _device_stream(apps: Apps, device: records.AppDevice) -> AsyncIterator[str]:
+    hub, db = apps.hub, apps.pipeline.db
+    queue = hub.open(device.device_id)
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        now = apps.pipeline.clock()
+        for m in await asyncio.to_thread(records.last_unacknowledged, db, device.device_id):
+            if m.event == "checkin" and now - m.created_at > ANSWER_WITHIN_S:
+                continue  # its time is over
+            yield frame_for(device.kind, m.event, m.payload)
+            await asyncio.to_thread(records.mark_sent, db, m.id, "stream", now)
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                yield ": keepalive\n\n"
+                continue
+            if item is None:
+                return
+            yield frame_for(device.kind, item.event, item.data)
+    finally:
+        hub.close(device.device_id, queue)
+
+
+@app_router.get("/stream")
+async def stream(device: DeviceDep, apps: AppsDep) -> StreamingResponse:
+    """Server-sent events for this device (instruction / warning / checkin /
+    panic_received / revoked); the last unacknowledged message of each kind first."""
+    return StreamingResponse(
+        _device_stream(apps, device),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+class ReceiptIn(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+
+
+@app_router.post("/receipts")
+async def receipt(body: ReceiptIn, device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
+    m = await apps.notifier.receipt(device.device_id, body.id)
+    if m is None:
+        raise HTTPException(404, "There is no such message for this phone.")
+    return {"id": m.id, "received": True}
+
+
+@app_router.post("/checkins/{checkin_id}")
+async def checkin_photo(
+    checkin_id: str,
+    device: DeviceDep,
+    apps: AppsDep,
+    photo: Annotated[UploadFile, File()],
+) -> dict[str, Any]:
+    """The identity check-in photo (JPEG, at most 2 MB)."""
+    data = await photo.read(MAX_PHOTO_BYTES + 1)
+    try:
+        c = await submit_photo(apps.pipeline, apps.checkins_dir, device, checkin_id, data)
+    except PhotoRefused as refused:
+        raise HTTPException(refused.status, refused.message) from None
+    return rv.guard({"id": c.id, "on_time": bool(c.on_time)})
+
+
+class PushKeys(BaseModel):
+    p256dh: str = Field(min_length=1, max_length=200)
+    auth: str = Field(min_length=1, max_length=100)
+
+
+class PushSubscriptionIn(BaseModel):
+    endpoint: str = Field(min_length=1, max_length=1000, pattern=r"^https?://")
+    keys: PushKeys
+
+
+@app_router.get("/push-subscription")
+async def push_key(device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
+    """The VAPID public key (applicationServerKey) and whether this phone subscribed."""
+    sub = await asyncio.to_thread(records.subscription, apps.pipeline.db, device.device_id)
+    return {"public_key": (await apps.pusher()).public_key, "subscribed": sub is not None}
+
+
+@app_router.post("/push-subscription", status_code=201)
+async def push_subscription(
+    body: PushSubscriptionIn, device: DeviceDep, apps: AppsDep
+) -> dict[str, Any]:
+    sub = records.Subscription(body.endpoint, body.keys.p256dh, body.keys.auth)
+    db, at = apps.pipeline.db, apps.pipeline.clock()
+    await asyncio.to_thread(records.save_subscription, db, device.device_id, sub, at)
+    return {"subscribed": True}
+
+
+# -- the operator's side ------------------------------------------------------------------
+
+operator_router = APIRouter(tags=["apps"])
+Enroller = Annotated[User, Depends(require(Capability.DEVICES_WRITE))]
+AlertReader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
+
+
+class EnrolmentIn(BaseModel):
+    person_id: str = Field(min_length=1, max_length=64)
+    kind: DeviceKind
+
+
+def _visible_order(api: Api, user: User, order_id: str) -> None:
+    ref = api.orders.get(order_id)
+    if ref is None or not in_scope(user, ref.district):
+        raise not_found(f"Order {order_id}")
+
+
+@operator_router.post("/orders/{order_id}/enrolments", status_code=201)
+async def new_enrolment(
+    order_id: str, body: EnrolmentIn, user: Enroller, api: ApiDep, apps: AppsDep
+) -> dict[str, Any]:
+    """A one-time code (15 minutes) to enrol the person's phone, with its QR code."""
+    await asyncio.to_thread(_visible_order, api, user, order_id)
+    try:
+        issued = await asyncio.to_thread(
+            enrolment.issue,
+            api.db,
+            order_id,
+            body.person_id,
+            body.kind,
+            actor=user.username,
+            at=api.now(),
+        )
+    except enrolment.Refused as refused:
+        raise HTTPException(refused.status, refused.message) from None
+    absolute = apps.settings.public_url.rstrip("/") + issued.path
+    return {
+        "code": issued.code,
+        "expires_at": rv.iso(issued.expires_at),
+        "qr_svg": enrolment.qr_svg(absolute),
+        "url": issued.path,
+    }
+
+
+def _photo_url(checkin_id: str) -> str:
+    return f"/api/v1/checkins/{checkin_id}/photo"
+
+
+@operator_router.get("/checkins")
+async def list_checkins(order_id: str, user: AlertReader, api: ApiDep) -> list[dict[str, Any]]:
+    """The order's check-ins sent so far, with the photo's URL when one came."""
+    await asyncio.to_thread(_visible_order, api, user, order_id)
+    found = await asyncio.to_thread(load, api.db, order_id=order_id, sent_only=True)
+    return [checkin_json(c, _photo_url) for c in found]
+
+
+@operator_router.get("/checkins/{checkin_id}/photo")
+async def checkin_photo_file(checkin_id: str, user: AlertReader, api: ApiDep) -> FileResponse:
+    found = await asyncio.to_thread(load, api.db, checkin_id=checkin_id)
+    if not found or found[0].photo_path is None:
+        raise not_found(f"Check-in photo {checkin_id}")
+    await asyncio.to_thread(_visible_order, api, user, found[0].order_id)
+    return FileResponse(Path(found[0].photo_path), media_type="image/jpeg")
