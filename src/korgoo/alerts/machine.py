@@ -373,11 +373,10 @@ def resolve(alert: Alert, actor: str, at: float, outcome: Outcome | str, note: s
         raise AlertError("a note is required to resolve: say what was done and why")
     was_active = alert.active
     if was_active and code not in FALSE_CONDITION_OUTCOMES:
-        allowed = sorted(o.value for o in FALSE_CONDITION_OUTCOMES)
         raise AlertError(
-            f"the condition of alert {alert.alert_key} is still active: act on it and wait "
-            f"for it to return to normal, or, if you judge the condition itself false, "
-            f"resolve it with one of {allowed}"
+            "the condition is still active: act on it and wait for it to return to "
+            "normal, or, if you judge the condition itself false, resolve it as a GPS "
+            "or technical false alarm, a device fault or an authorised presence"
         )
     alert, out = escalate_due(alert, at)
     if not alert.acked:

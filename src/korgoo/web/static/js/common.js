@@ -222,12 +222,21 @@ export function setupDialog(dialog, onSubmit) {
       dialog.close();
       form.reset();
     } catch (error) {
-      const out = form.querySelector(".form-error") || document.getElementById("action-error");
+      const out = form.querySelector(".form-error");
       if (out) out.textContent = error.message;
     } finally {
       submit.disabled = false;
     }
   });
+  if (!form.querySelector(".form-error")) {
+    // The error must show inside the modal dialog, not behind it.
+    const out = document.createElement("p");
+    out.className = "form-error";
+    out.setAttribute("role", "alert");
+    const buttons = form.querySelector(".dialog-buttons");
+    if (buttons) buttons.before(out);
+    else form.append(out);
+  }
   return () => {
     const out = form.querySelector(".form-error");
     if (out) out.textContent = "";
