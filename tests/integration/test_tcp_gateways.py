@@ -374,3 +374,24 @@ async def test_frames_events_and_replies_are_counted(ingest: FakeIngest, watch_p
     # 3 frames; heartbeat, fix, SOS and strap open; 3 replies.
     assert [a - b for a, b in zip(after, before, strict=True)] == [3, 4, 3]
     writer.close()
+
+
+class BrokenIngest(FakeIngest):
+    """A submit that fails with a bug, not with StoreUnavailable."""
+
+    async def submit(self, messages: Sequence[Message]) -> list[Outcome]:
+        raise RuntimeError("a bug in the ingest")
+
+
+async def test_failing_submit_closes_unacknowledged_and_server_goes_on() -> None:
+    ingest = BrokenIngest([WATCH_ID])
+    server = await watch.serve_watch(ingest, "127.0.0.1", 0, settings=SETTINGS)
+    port = server.sockets[0].getsockname()[1]
+    for _ in range(2):  # the second connection is served (and closed) the same way
+        reader, writer = await connect(port)
+        writer.write(WATCH_LK)
+        await writer.drain()
+        assert await read_to_close(reader) == b""
+        writer.close()
+    server.close()
+    await server.wait_closed()

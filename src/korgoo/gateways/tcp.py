@@ -228,6 +228,13 @@ class _Shared:
             for connection, batch in group:
                 connection.not_stored(batch)
             return
+        except Exception:
+            # A bug must not leave these connections paused forever: close them
+            # unacknowledged (their devices resend) and keep serving the others.
+            log.exception("submit_failed", protocol=self.protocol, messages=len(messages))
+            for connection, _ in group:
+                connection.close()
+            return
         start = 0
         for connection, batch in group:
             end = start + len(batch.messages)
