@@ -116,6 +116,7 @@ class Scheduler:
         self.rng = rng or secrets.SystemRandom()
         self.every_s = every_s
         self._task: asyncio.Task[None] | None = None
+        self._round = asyncio.Lock()  # one round at a time: each check-in is sent once
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="korgoo-apps-checkins")
@@ -138,6 +139,10 @@ class Scheduler:
     async def run_once(self) -> list[Checkin]:
         """Plan today's check-ins where missing; send those whose time has come.
         Returns the ones sent."""
+        async with self._round:
+            return await self._run_once()
+
+    async def _run_once(self) -> list[Checkin]:
         now = self.pipeline.clock()
         terms = await asyncio.to_thread(self._orders_with_app)
         await asyncio.to_thread(self._plan, terms, now)

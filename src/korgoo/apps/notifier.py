@@ -152,6 +152,7 @@ class Notifier:
         self.check_every_s = check_every_s
         self._tasks: list[asyncio.Task[None]] = []
         self._queue: asyncio.Queue[Any] | None = None
+        self._checking = asyncio.Lock()  # one receipt check at a time: each raises once
 
     @property
     def db(self) -> Any:
@@ -344,6 +345,10 @@ class Notifier:
     async def check_receipts(self) -> list[str]:
         """Raise delivery.unconfirmed for each monitored message past its timeout;
         returns the alert keys raised."""
+        async with self._checking:
+            return await self._check_receipts()
+
+    async def _check_receipts(self) -> list[str]:
         now = self.pipeline.clock()
         late = await asyncio.to_thread(records.overdue, self.db, now - self.receipt_timeout_s)
         raised = []
