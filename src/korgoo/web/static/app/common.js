@@ -430,9 +430,27 @@ export function startStream(handlers) {
 export async function registerWorker(pushKey) {
   if (!("serviceWorker" in navigator)) return;
   try {
-    const registration = await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
+    await navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
     await kvSet("labels", L);
-    if (!pushKey || !("PushManager" in window)) return;
+  } catch {
+    return;
+  }
+  if (!pushKey || !("PushManager" in window) || !("Notification" in window)) return;
+  if (Notification.permission === "granted") {
+    subscribe(pushKey);
+  } else if (Notification.permission === "default") {
+    // Asked on the first touch: browsers ignore a request nobody asked for.
+    const ask = () => {
+      Notification.requestPermission().then((answer) => {
+        if (answer === "granted") subscribe(pushKey);
+      });
+    };
+    window.addEventListener("pointerdown", ask, { once: true, capture: true });
+  }
+}
+
+async function subscribe(pushKey) {
+  try {
     const ready = await navigator.serviceWorker.ready;
     const subscription =
       (await ready.pushManager.getSubscription()) ||
@@ -441,7 +459,6 @@ export async function registerWorker(pushKey) {
         applicationServerKey: base64UrlBytes(pushKey),
       }));
     await call("/push-subscription", { method: "POST", json: subscription.toJSON() });
-    return registration;
   } catch {
     // No push where the phone refuses it: the live stream and the receipt
     // timeout (an alert to the operator) still cover delivery.

@@ -291,9 +291,9 @@ async function main() {
   } catch {
     // Offline: what was known last is shown.
   }
+  // Opt-in: off until she turns it on in this app; the centre is told so.
   const stored = await kvGet("sharing");
-  const wanted = me && typeof me.sharing === "boolean" ? me.sharing : Boolean(stored);
-  await setSharing(wanted, { tell: false });
+  await setSharing(Boolean(stored), { tell: stored === undefined || Boolean(me && me.sharing) !== Boolean(stored) });
   startStream({ warning: onWarning, panic_received: onPanicReceived });
   setInterval(() => enqueue(signalMessage("heartbeat")), HEARTBEAT_S * 1000);
   registerWorker(me && me.vapid_public_key);
