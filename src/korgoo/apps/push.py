@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
-from py_vapid import Vapid01  # type: ignore[import-untyped]
+from py_vapid import Vapid02  # type: ignore[import-untyped]
 from py_vapid.utils import b64urlencode  # type: ignore[import-untyped]
 from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
 
@@ -36,7 +36,7 @@ class PushFailed(Exception):  # noqa: N818
 class Pusher:
     """Signs and sends Web Push messages with the centre's VAPID key."""
 
-    def __init__(self, key: Vapid01, subject: str) -> None:
+    def __init__(self, key: Vapid02, subject: str) -> None:
         self.key = key
         self.subject = subject
 
@@ -76,10 +76,10 @@ class Pusher:
 def load_pusher(engine: sa.Engine, settings: Settings, now: float) -> Pusher:
     """The pusher with the configured key, or the stored one, or a new one stored now."""
     if settings.vapid_private_key:
-        return Pusher(Vapid01.from_string(settings.vapid_private_key), settings.vapid_subject)
+        return Pusher(Vapid02.from_string(settings.vapid_private_key), settings.vapid_subject)
     pem = records.stored_key(engine, KEY_NAME)
     if pem is None:
-        fresh = Vapid01()
+        fresh = Vapid02()
         fresh.generate_keys()
         pem = records.store_key(engine, KEY_NAME, fresh.private_pem().decode(), now)
-    return Pusher(Vapid01.from_pem(pem.encode()), settings.vapid_subject)
+    return Pusher(Vapid02.from_pem(pem.encode()), settings.vapid_subject)
