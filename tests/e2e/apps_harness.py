@@ -146,6 +146,11 @@ class Phone:
     page: Page
     responses: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    offline: bool = False
+
+    def set_offline(self, offline: bool) -> None:
+        self.offline = offline
+        self.context.set_offline(offline)
 
     def move(self, point: tuple[float, float], accuracy: float = 8.0) -> None:
         self.context.set_geolocation(
@@ -202,8 +207,11 @@ class Phones:
         page.on("pageerror", lambda error: phone.errors.append(f"{page.url}: {error}"))
 
         def console_error(message: ConsoleMessage) -> None:
-            # Requests refused while offline are logged by the browser too.
-            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            # Refused requests are logged by the browser too, and so is the
+            # service worker's update check while the phone is offline.
+            if message.type != "error" or phone.offline:
+                return
+            if not message.text.startswith("Failed to load resource"):
                 phone.errors.append(f"{page.url}: {message.text}")
 
         def record(response: Response) -> None:

@@ -23,6 +23,7 @@ from korgoo.store.schema import events
 
 from .apps_harness import Phone, Phones, offset, phone_browser, phones
 from .centre import Case, Centre
+from .conftest import VIEWPORT, sign_in
 from .test_console import row_of
 
 __all__ = ["phone_browser", "phones"]  # fixtures, used by name
@@ -204,6 +205,23 @@ def hold(page: Page, selector: str, ms: int) -> None:
     page.mouse.up()
 
 
+@pytest.fixture
+def console(phones: Phones, centre: Centre) -> Iterator[Page]:
+    """The operator's console on a desktop, signed in, its live stream connected
+    (in the phones' browser: one Playwright per test process)."""
+    context = phones.browser.new_context(
+        base_url=centre.url, viewport=VIEWPORT, locale="ru-RU", timezone_id="Asia/Bishkek"
+    )
+    page = context.new_page()
+    sign_in(page, centre)
+    expect(page.locator("#alert-queue")).to_be_visible()
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "on")
+    try:
+        yield page
+    finally:
+        context.close()
+
+
 def test_a_long_press_sends_an_sos_that_reaches_the_queue_as_p1(
     phones: Phones, centre: Centre, console: Page
 ) -> None:
@@ -244,7 +262,7 @@ def test_the_respondent_app_queues_fixes_offline_and_sends_them_with_their_times
     expect(page.locator("#queue-size")).to_have_text("0")
     device = him.device_id()
 
-    him.context.set_offline(True)
+    him.set_offline(True)
     expect(page.locator("#link")).to_have_attribute("data-state", "off", timeout=15_000)
     for i in range(3):
         him.move(offset(p.her_place, 200 * (i + 1), -9000))
@@ -263,7 +281,7 @@ def test_the_respondent_app_queues_fixes_offline_and_sends_them_with_their_times
     assert len(offline_fixes) >= 3
     page.wait_for_timeout(2000)  # the times of the fixes lie well before their delivery
 
-    him.context.set_offline(False)
+    him.set_offline(False)
     expect(page.locator("#queue-size")).to_have_text("0", timeout=15_000)
     with centre.pipeline.db.connect() as conn:
         stored = conn.execute(
