@@ -289,10 +289,10 @@ def user_add(
 
 @app.command()
 def serve() -> None:
-    """Run the gateways, the engine and the store in one process."""
-    from korgoo.runtime.server import serve as run
+    """Run the gateways, the engine and the store in one process (on uvloop)."""
+    from korgoo.runtime.server import run
 
-    asyncio.run(run(get_settings()))
+    run(get_settings())
 
 
 def main() -> None:

@@ -10,11 +10,10 @@ API while devices report over HTTP exactly as phones do.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -29,6 +28,7 @@ from korgoo.domain.events import Fix, Signal
 from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
 from korgoo.gateways.http import osmand_app
 from korgoo.gateways.ingest import Message, Verdict
+from korgoo.runtime.embedded_http import EmbeddedServer
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.runtime.seed import load_population
@@ -50,14 +50,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-class _Server(uvicorn.Server):
-    """uvicorn inside the centre's loop: the test process owns the signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 @dataclass(frozen=True)
@@ -162,7 +154,9 @@ class Centre:
                 (osmand_app(self.pipeline, settings), self.osmand_port),
             )
             servers = [
-                _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+                EmbeddedServer(
+                    uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+                )
                 for app, port in apps
             ]
             tasks = [asyncio.create_task(s.serve()) for s in servers]

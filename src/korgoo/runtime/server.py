@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
 
 import structlog
 import uvicorn
@@ -15,6 +14,7 @@ from korgoo.gateways.gt06 import serve_gt06
 from korgoo.gateways.http import osmand_app
 from korgoo.gateways.mqtt import run_mqtt
 from korgoo.gateways.watch import serve_watch
+from korgoo.runtime.embedded_http import EmbeddedServer
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.settings import Settings
@@ -33,14 +33,6 @@ def run(settings: Settings) -> None:
         return
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(serve(settings))
-
-
-class _Server(uvicorn.Server):
-    """uvicorn inside our loop: this process owns the signals, not uvicorn."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -68,8 +60,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         servers.append(await start(pipeline, host, port, settings=settings))
         health.set(name, "running")
 
-    uvicorns: list[_Server] = []
-    api = _Server(
+    uvicorns: list[EmbeddedServer] = []
+    api = EmbeddedServer(
         uvicorn.Config(
             create_app(pipeline, health), host=host, port=settings.http_port, log_level="warning"
         )
@@ -78,7 +70,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     health.set("native", "running" if settings.native_enabled else "disabled")
     if settings.osmand_enabled:
         uvicorns.append(
-            _Server(
+            EmbeddedServer(
                 uvicorn.Config(
                     osmand_app(pipeline, settings),
                     host=host,
