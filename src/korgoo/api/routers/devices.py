@@ -115,7 +115,7 @@ def _enrol(api: Api, user: User, body: EnrolUnknownIn, device_id: str, source: s
 
 def _enrolled(api: Api, user: User, device_id: str, secret: str | None) -> dict[str, Any]:
     out = device_json(visible_device(api, user, device_id), None)
-    # Shown once: only its argon2 hash is stored.
+    # Shown once: only its digest is stored.
     out["secret"] = secret
     return out
 
