@@ -130,3 +130,15 @@ async def test_a_new_phone_replaces_the_earlier_one(w: World) -> None:
         assert (await c.get("/app/api/v1/me", headers=first.auth)).status_code == 401
         assert (await c.get("/app/api/v1/me", headers=second.auth)).status_code == 200
     assert first.device_id not in w.pipeline.engine.monitors["order-okt"].devices
+
+
+async def test_guessing_codes_is_cut_off(w: World) -> None:
+    code = (await issue_code(w, "order-okt", "prot-okt", "victim_app"))["code"]
+    wrong = f"{(int(code) + 1) % 10**8:08d}"
+    async with w.client() as c:
+        answers = [
+            (await c.post("/app/api/v1/enrol", json={"code": wrong})).status_code for _ in range(11)
+        ]
+        assert answers == [404] * 10 + [429]
+        # Even the right code waits: the guesser cannot tell it from a wrong one.
+        assert (await c.post("/app/api/v1/enrol", json={"code": code})).status_code == 429

@@ -44,6 +44,31 @@ class Refused(Exception):  # noqa: N818 (says what happened to the request)
         self.message = message
 
 
+class Attempts:
+    """Failed code exchanges in the last minute, per client and in all: eight
+    digits are guessable by the million, so guessing is cut off (429) long
+    before it could find a live code. Enrolment happens with the centre on the
+    phone; a pause of a minute is the price of a flood."""
+
+    def __init__(self, per_client: int = 10, overall: int = 100, window_s: float = 60.0) -> None:
+        self.per_client = per_client
+        self.overall = overall
+        self.window_s = window_s
+        self._failures: list[tuple[float, str]] = []
+
+    def _recent(self, now: float) -> list[tuple[float, str]]:
+        self._failures = [f for f in self._failures if f[0] > now - self.window_s]
+        return self._failures
+
+    def allowed(self, client: str, now: float) -> bool:
+        recent = self._recent(now)
+        mine = sum(1 for _, c in recent if c == client)
+        return mine < self.per_client and len(recent) < self.overall
+
+    def failed(self, client: str, now: float) -> None:
+        self._recent(now).append((now, client))
+
+
 class Issued(msgspec.Struct, frozen=True):
     code: str
     expires_at: float

@@ -7,6 +7,7 @@ Everything answered to a respondent's device is built by `respondent_view`.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -69,7 +70,7 @@ async def app_device(request: Request, apps: AppsDep) -> records.AppDevice:
     device = await asyncio.to_thread(records.app_device, pipeline.db, device_id)
     if device is not None and device.revoked_at is not None:
         raise HTTPException(401, NOT_ENROLLED, headers={"WWW-Authenticate": "Device"})
-    # argon2 on a first check: off the event loop (the pipeline remembers a digest).
+    # A database read on a first check: off the event loop (the pipeline remembers it).
     if device is None or not await asyncio.to_thread(pipeline.authenticate, device_id, secret):
         raise HTTPException(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Device"})
     fallen = await asyncio.to_thread(
@@ -99,11 +100,20 @@ class EnrolIn(BaseModel):
 
 
 @app_router.post("/enrol", status_code=201)
-async def enrol(body: EnrolIn, apps: AppsDep) -> dict[str, Any]:
+async def enrol(body: EnrolIn, request: Request, apps: AppsDep) -> dict[str, Any]:
     """Exchange a one-time code for this phone's device id and secret (shown once)."""
+    client = request.client.host if request.client else ""
+    now = time.monotonic()
+    if not apps.attempts.allowed(client, now):
+        raise HTTPException(
+            429,
+            "Too many wrong codes. Wait a minute, then type the code again.",
+            headers={"Retry-After": "60"},
+        )
     try:
         done = await enrolment.enrol(apps.pipeline, body.code, body.install_id)
     except enrolment.Refused as refused:
+        apps.attempts.failed(client, now)
         raise HTTPException(refused.status, refused.message) from None
     return {
         "device_id": done.device_id,

@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 
 from korgoo.apps.checkins import Scheduler
+from korgoo.apps.enrolment import Attempts
 from korgoo.apps.notifier import Hub, Notifier
 from korgoo.apps.push import Pusher, load_pusher
 from korgoo.runtime.pipeline import Pipeline
@@ -37,6 +38,7 @@ class Apps:
         )
         self.scheduler = Scheduler(pipeline, self.notifier, rng=rng, every_s=checkin_every_s)
         self.checkins_dir = Path(settings.checkins_dir)
+        self.attempts = Attempts()  # failed enrolment codes, against guessing
         self._lock = asyncio.Lock()
 
     async def pusher(self) -> Pusher:
