@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
-from py_vapid import Vapid02  # type: ignore[import-untyped]
-from py_vapid.utils import b64urlencode  # type: ignore[import-untyped]
-from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
+from py_vapid import Vapid02
+from py_vapid.utils import b64urlencode
+from pywebpush import WebPushException, webpush
 
 from korgoo.apps import records
 from korgoo.settings import Settings
