@@ -83,4 +83,3 @@ class OrderChange(msgspec.Struct, frozen=True, tag="order"):
 
 
 Event = Fix | Signal | Tick | CheckinDue | OrderChange
-
