@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,11 +19,10 @@ from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways import native
 from korgoo.gateways.http import INGEST_PATH, native_router, osmand_app
 from korgoo.settings import Settings
+from tests.conformance import vectors
 from tests.integration.recording_ingest import RecordingIngest
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared/conformance/osmand.json").read_text()
-)
+VECTORS = vectors("osmand")
 PHONE = "123456789012345"  # the id of the conformance trip vectors
 APP = "app-7"
 SECRET = "s3cret-7"

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import calendar
-import json
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,16 +13,9 @@ from korgoo.gateways import gt06
 from korgoo.gateways.crc import crc16_x25
 from korgoo.gateways.ingest import DeviceInfo
 from korgoo.gateways.tcp import Decoded
+from tests.conformance import vectors
 
-
-def conformance_dir() -> Path:
-    override = os.environ.get("KORGOO_CONFORMANCE_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "conformance"
-
-
-VECTORS: list[dict[str, Any]] = json.loads((conformance_dir() / "gt06.json").read_text())
+VECTORS = vectors("gt06")
 DEVICE = DeviceInfo("bracelet-2", "bracelet")
 AT = float(calendar.timegm((2027, 1, 1, 0, 0, 0)))  # after every vector's device time
 

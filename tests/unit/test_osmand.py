@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -23,9 +21,9 @@ from korgoo.gateways.osmand import (
     message_key,
     parse_time,
 )
+from tests.conformance import vectors
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "osmand.json"
-VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())
+VECTORS = vectors("osmand")
 RECEIVED = datetime(2026, 8, 22, 12, 0, tzinfo=UTC).timestamp()
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 BISHKEK = ZoneInfo("Asia/Bishkek")

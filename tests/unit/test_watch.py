@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import calendar
-import json
-import os
 import time
 import zoneinfo
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,16 +14,9 @@ from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways import watch
 from korgoo.gateways.ingest import DeviceInfo
 from korgoo.gateways.tcp import Decoded
+from tests.conformance import vectors
 
-
-def conformance_dir() -> Path:
-    override = os.environ.get("KORGOO_CONFORMANCE_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "conformance"
-
-
-VECTORS: list[dict[str, Any]] = json.loads((conformance_dir() / "watch.json").read_text())
+VECTORS = vectors("watch")
 DEVICE = DeviceInfo("bracelet-1", "bracelet")
 AT = float(calendar.timegm((2027, 1, 1, 0, 0, 0)))  # after every vector's device time
 
