@@ -449,26 +449,23 @@ class OrderMonitor:
             return  # the same past episode, already on record
         ep.late_last_t = t
         ep.late_number = ep.next_number()
-        key = self._key(rule, subject, ep.late_number)
         for kind in (DecisionKind.OPENED, DecisionKind.CLEARED):
-            out.append(
-                Decision(
-                    kind=kind,
-                    at=now,
-                    order_id=self.order_id,
-                    rule=rule,
-                    rule_version=RULES[rule],
-                    params_rev=self.params.revision,
-                    alert_key=key,
-                    subject=subject,
-                    priority=Priority.P2,
-                    confidence=level,
-                    pages=kind is DecisionKind.OPENED,
-                    late=True,
-                    occurred_at=t,
-                    message="late_record" if kind is DecisionKind.CLEARED else "",
-                    evidence=evidence,
-                )
+            opened = kind is DecisionKind.OPENED
+            self._emit(
+                kind,
+                rule,
+                subject,
+                ep,
+                now,
+                t,
+                out,
+                Priority.P2,
+                level,
+                opened,
+                evidence,
+                "" if opened else "late_record",
+                late=True,
+                number=ep.late_number,
             )
 
     # -- signals ---------------------------------------------------------------
@@ -750,6 +747,9 @@ class OrderMonitor:
         pages: bool = False,
         evidence: dict[str, object] | None = None,
         message: str = "",
+        *,
+        late: bool = False,
+        number: int = 0,
     ) -> None:
         out.append(
             Decision(
@@ -759,7 +759,8 @@ class OrderMonitor:
                 rule=rule,
                 rule_version=RULES[rule],
                 params_rev=self.params.revision,
-                alert_key=self._key(rule, subject, ep.number),
+                alert_key=self._key(rule, subject, number or ep.number),
+                late=late,
                 subject=subject,
                 priority=priority,
                 confidence=confidence,
