@@ -10,8 +10,14 @@ from korgoo.gateways.ingest import DeviceInfo, Message, Outcome, StoreUnavailabl
 
 
 class RecordingIngest:
-    def __init__(self, secrets: dict[str, str]) -> None:
-        self.secrets = secrets
+    """`secrets`: app devices by id with their secret; `devices`: other enrolled
+    devices by protocol identity (IMEI, watch id)."""
+
+    def __init__(
+        self, secrets: dict[str, str] | None = None, devices: dict[str, DeviceInfo] | None = None
+    ) -> None:
+        self.secrets = secrets or {}
+        self.devices = devices or {}
         self.stored: dict[str, Message] = {}  # msg_key -> message, in commit order
         self.submits: list[list[Message]] = []  # every call, failed ones included
         self.unknown: list[tuple[str, str, str, bytes]] = []
@@ -36,6 +42,8 @@ class RecordingIngest:
         return outcomes
 
     def lookup_device(self, device_id: str) -> DeviceInfo | None:
+        if device_id in self.devices:
+            return self.devices[device_id]
         return DeviceInfo(device_id, "phone_app") if device_id in self.secrets else None
 
     def authenticate(self, device_id: str, secret: str) -> bool:

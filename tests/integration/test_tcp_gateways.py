@@ -17,8 +17,9 @@ from prometheus_client import REGISTRY
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways import gt06, watch
 from korgoo.gateways.crc import crc16_x25
-from korgoo.gateways.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
+from korgoo.gateways.ingest import DeviceInfo, Message, Outcome
 from korgoo.settings import Settings
+from tests.integration.recording_ingest import RecordingIngest
 
 WATCH_ID = "9031853319"
 IMEI = "358899052151407"
@@ -51,50 +52,12 @@ GT06_SOS = gt06_frame(
 )
 
 
-class FakeIngest:
+class FakeIngest(RecordingIngest):
     """Records every submit; can be told the store is down, or to hold a submit
-    until the test releases it."""
+    until the test releases it. Knows the given watch ids and IMEIs."""
 
     def __init__(self, devices: Sequence[str]) -> None:
-        self.devices = {ident: DeviceInfo(f"dev-{ident}", "bracelet") for ident in devices}
-        self.stored: dict[str, Message] = {}
-        self.submits: list[list[Message]] = []
-        self.unknown: list[tuple[str, str, bytes]] = []
-        self.unavailable = False
-        self.gate: asyncio.Event | None = None
-        self.returned = 0
-
-    async def submit(self, messages: Sequence[Message]) -> list[Outcome]:
-        self.submits.append(list(messages))
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.unavailable:
-            raise StoreUnavailable("test store down")
-        outcomes = []
-        for message in messages:
-            if message.msg_key in self.stored:
-                outcomes.append(Outcome(Verdict.DUPLICATE))
-            else:
-                self.stored[message.msg_key] = message
-                outcomes.append(Outcome(Verdict.ACCEPTED, seq=len(self.stored)))
-        self.returned += 1
-        return outcomes
-
-    def lookup_device(self, device_id: str) -> DeviceInfo | None:
-        return self.devices.get(device_id)
-
-    def authenticate(self, device_id: str, secret: str) -> bool:
-        return False
-
-    async def unknown_device(self, protocol: str, ident: str, remote: str, raw: bytes) -> None:
-        self.unknown.append((protocol, ident, raw))
-
-    @property
-    def ready(self) -> bool:
-        return not self.unavailable
-
-    def events(self) -> list[Fix | Signal]:
-        return [m.event for m in self.stored.values() if isinstance(m.event, Fix | Signal)]
+        super().__init__(devices={i: DeviceInfo(f"dev-{i}", "bracelet") for i in devices})
 
 
 SETTINGS = Settings(idle_timeout_s=0.5, max_frame_bytes=1024)
@@ -254,7 +217,9 @@ async def test_unknown_watch_is_recorded_and_closed(ingest: FakeIngest, watch_po
     writer.write(b"[3G*1111111111*0009*LK,0,0,53]")
     await writer.drain()
     assert await read_to_close(reader) == b""
-    assert ingest.unknown == [("watch", "1111111111", b"[3G*1111111111*0009*LK,0,0,53]")]
+    assert [(p, i, raw) for p, i, _, raw in ingest.unknown] == [
+        ("watch", "1111111111", b"[3G*1111111111*0009*LK,0,0,53]")
+    ]
     writer.close()
 
 
@@ -277,7 +242,7 @@ async def test_gt06_unknown_imei_not_acked_and_closed(ingest: FakeIngest, gt06_p
     writer.write(login + GT06_SOS)
     await writer.drain()
     assert await read_to_close(reader) == b""
-    assert ingest.unknown == [("gt06", "123456789012345", login)]
+    assert [(p, i, raw) for p, i, _, raw in ingest.unknown] == [("gt06", "123456789012345", login)]
     assert ingest.submits == []
     writer.close()
 
