@@ -28,6 +28,9 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from playwright.sync_api import (
+    Error as PlaywrightError,
+)
 
 from korgoo.api.auth import add_user
 
@@ -222,7 +225,7 @@ class Phones:
                 return  # streams are read by the recorder as they arrive
             try:
                 phone.responses.append(f"{response.url}\n{response.text()}")
-            except Exception:  # noqa: BLE001 - a redirect or an aborted request has no body
+            except PlaywrightError:  # a redirect or an aborted request has no body
                 return
 
         page.on("console", console_error)

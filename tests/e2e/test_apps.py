@@ -2,6 +2,8 @@
 a protected person's app enrolled on one order, driven by emulated geolocation.
 
 Real Pipeline, real app API, real SQLite; Debian's Chromium at a phone's size.
+The approach test saves screenshots of both apps at 390x844 under
+test-artifacts/e2e/ (and into docs/screenshots/ with KORGOO_UPDATE_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .apps_harness import Phone, Phones, offset, phone_browser, phones
 from .centre import Case, Centre
 from .conftest import VIEWPORT, sign_in
 from .test_console import row_of
+from .test_screenshots import shoot
 
 __all__ = ["phone_browser", "phones"]  # fixtures, used by name
 
@@ -157,6 +160,10 @@ def test_approach_warns_her_instructs_him_and_never_tells_him_where_she_is(
     p = pair(centre)
     her, him = enrolled_pair(phones, p)
     warning = her.page.locator("#warning")
+    expect(him.page.locator("#conditions li").first).to_be_visible()
+    expect(her.page.locator("#order-end")).not_to_have_text("—")
+    shoot(him.page, "app-respondent")
+    shoot(her.page, "app-victim")
 
     between = (p.min_distance_m + p.warning_distance_m) / 2
     walk_until(him, p.her_place, between, lambda: warning.get_attribute("data-level") == "prealert")
@@ -170,11 +177,17 @@ def test_approach_warns_her_instructs_him_and_never_tells_him_where_she_is(
     expect(instruction).to_be_visible(timeout=ALERT_WAIT_MS)
     expect(instruction).to_have_attribute("data-code", "leave_now")
     expect(him.page.locator("#instruction-title")).to_have_text("Уходите немедленно")
+    shoot(him.page, "app-respondent-instruction")
+    shoot(her.page, "app-victim-alert")
 
     away = p.warning_distance_m + 3000
     walk_until(him, p.her_place, away, lambda: warning.get_attribute("data-level") == "all_clear")
     expect(her.page.locator("#warning-title")).to_have_text("Опасность миновала")
     expect(instruction).not_to_have_attribute("data-code", re.compile("leave"))
+    her.page.locator("#warning-dismiss").click()
+    her.page.locator("#sharing-toggle").click()
+    expect(her.page.locator("#sharing-state")).to_have_attribute("data-state", "paused")
+    shoot(her.page, "app-victim-paused")
 
     # What reached his phone: no position of hers, no distance, no bearing.
     received = him.received()

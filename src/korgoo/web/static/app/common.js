@@ -195,6 +195,7 @@ function setLink(state) {
   online = state;
   const chip = $("link");
   chip.dataset.state = state ? "on" : "off";
+  document.body.dataset.link = state ? "on" : "off";
   chip.textContent = msg(state ? "link_on" : "link_off");
   for (const handler of linkHandlers) handler(state);
 }

@@ -339,7 +339,6 @@ async function main() {
   setStatus("starting");
   onQueue((size) => {
     $("queue-size").textContent = String(size);
-    $("queue-line").dataset.empty = size ? "false" : "true";
   });
   setupCheckin();
   $("allow-location").addEventListener("click", startWatching);
