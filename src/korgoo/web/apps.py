@@ -92,6 +92,9 @@ VICTIM_MESSAGES: Final = {
     "technical_title": N_("Technical notice"),
     "technical_battery_low": N_("Your phone's battery is low. Charge it to stay protected."),
     "technical_sharing_paused": N_("Your location sharing is paused."),
+    "technical_no_signal": N_(
+        "The centre is not receiving your position. Check that location is on."
+    ),
     "technical_system": N_("The system has a problem. If you are in danger, call the police."),
     "technical_connection": N_(
         "No connection to the centre. If you are in danger, call the police."

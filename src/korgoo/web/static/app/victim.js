@@ -85,13 +85,19 @@ async function setSharing(on, { tell = true } = {}) {
 
 let danger = null; // the last danger message: { level, code, id }
 // Technical notices; a paused sharing is shown by the sharing card itself.
-const notices = { battery_low: false, sharing_paused: false, connection: false, system: false };
+const notices = {
+  battery_low: false,
+  no_signal: false,
+  sharing_paused: false,
+  connection: false,
+  system: false,
+};
 let repeat = null;
 
 const DANGER_SOUND = { prealert: "prealert", alert: "urgent", all_clear: "clear" };
 
 function activeNotice() {
-  for (const code of ["system", "connection", "battery_low", "sharing_paused"]) {
+  for (const code of ["system", "connection", "no_signal", "battery_low", "sharing_paused"]) {
     if (notices[code]) return code;
   }
   return null;
@@ -122,9 +128,9 @@ function showWarning() {
 
 function onWarning(data) {
   if (data.level === "technical") {
-    const code = ["battery_low", "sharing_paused", "system"].includes(data.code)
-      ? data.code
-      : "system";
+    // The centre's codes are technical_<what>; an unknown one is "a problem".
+    const what = String(data.code || "").replace(/^technical_/, "");
+    const code = what in notices ? what : "system";
     notices[code] = true;
     showWarning();
     signal("technical");
