@@ -36,6 +36,7 @@ class Capability(StrEnum):
     ORDERS_WRITE = "orders.write"
     DEVICES_READ = "devices.read"
     DEVICES_WRITE = "devices.write"
+    DEVICES_ENROL = "devices.enrol"  # enrol a phone app on an order (a one-time code)
     PERSONS_READ = "persons.read"
     PERSONS_WRITE = "persons.write"
     LOCATIONS_PROTECTED_READ = "locations.protected.read"
@@ -65,13 +66,16 @@ _OPERATOR: Final = frozenset(
         C.PERSONS_READ,
         C.LOCATIONS_PROTECTED_READ,
         C.TRACKS_READ,
+        C.DEVICES_ENROL,
     }
 )
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     Role.OPERATOR: _OPERATOR,
     Role.SUPERVISOR: _OPERATOR | {C.ORDERS_WRITE, C.DEVICES_WRITE, C.PERSONS_WRITE, C.AUDIT_READ},
-    Role.ADMINISTRATOR: frozenset({C.USERS_ADMIN, C.DEVICES_READ, C.DEVICES_WRITE, C.AUDIT_READ}),
+    Role.ADMINISTRATOR: frozenset(
+        {C.USERS_ADMIN, C.DEVICES_READ, C.DEVICES_WRITE, C.DEVICES_ENROL, C.AUDIT_READ}
+    ),
     # Intended grants of the agency roles (not creatable yet):
     # the police unit on duty takes alerts of its districts and sends officers.
     Role.POLICE_DUTY_OFFICER: frozenset(

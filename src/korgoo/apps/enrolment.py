@@ -203,7 +203,7 @@ def redeem(engine: sa.Engine, code: str, install_id: str | None, at: float) -> E
                 order_id=row.order_id,
                 install_id=install_id,
                 enrolled_at=at,
-                sharing=True,
+                sharing=False,  # opt-in: she turns sharing on in her app
             )
         )
         details = {

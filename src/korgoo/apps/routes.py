@@ -287,7 +287,7 @@ async def push_subscription(
 # -- the operator's side ------------------------------------------------------------------
 
 operator_router = APIRouter(tags=["apps"])
-Enroller = Annotated[User, Depends(require(Capability.DEVICES_WRITE))]
+Enroller = Annotated[User, Depends(require(Capability.DEVICES_ENROL))]
 AlertReader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
 
 
