@@ -32,6 +32,7 @@ RULES: Final = {
     "device.mock_location": N_("Fake location"),
     "device.monitoring_lost": N_("Monitoring permission lost"),
     "checkin.missed": N_("Identity check-in missed"),
+    "delivery.unconfirmed": N_("Warning not confirmed by the protected person's phone"),
 }
 
 ROLES: Final = {
@@ -115,6 +116,12 @@ EVIDENCE: Final = {
     "limit_m": N_("Limit, m"),
     "last_fix": N_("Last position"),
     "zone_id": N_("Zone"),
+    "zone_name": N_("Zone name"),
+    "signed_distance_m": N_("From the zone's edge, m (negative: inside)"),
+    "time_to_breach_s": N_("Time to breach at this speed, s"),
+    "battery_pct": N_("Battery, %"),
+    "signal": N_("Signal"),
+    "last_contact": N_("Last contact"),
     "battery": N_("Battery, %"),
     "rule": N_("Rule"),
     "rule_version": N_("Rule version"),
