@@ -31,7 +31,6 @@ from korgoo.store.schema import device_assignments, devices, events, persons, un
 SAMPLE_BYTES = 256  # how much of an unknown device's message is kept for operators
 
 
-
 def secret_digest(device_id: str, secret: str) -> str:
     return "sha256$" + hashlib.sha256(f"{device_id}\0{secret}".encode()).hexdigest()
 
