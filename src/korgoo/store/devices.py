@@ -256,7 +256,7 @@ def list_devices(
 
 
 _BATTERY_SIGNALS = frozenset({SignalKind.HEARTBEAT, SignalKind.LOW_BATTERY})
-_contact_decoder = msgspec.json.Decoder(Fix | Signal)
+_contact_decoder = msgspec.msgpack.Decoder(Fix | Signal)
 
 
 def last_contacts(engine: sa.Engine, device_ids: Iterable[str]) -> dict[str, Contact]:

@@ -48,7 +48,7 @@ events = sa.Table(
     sa.Column("lon", sa.Double()),
     sa.Column("acc", sa.Double()),
     sa.Column("msg_key", sa.String(128), unique=True),
-    sa.Column("body", sa.LargeBinary(), nullable=False),  # msgspec JSON of the event
+    sa.Column("body", sa.LargeBinary(), nullable=False),  # MessagePack of the event (compact, fast)
     sa.Index(None, "device_id", "t"),
 )
 
