@@ -52,11 +52,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import aiomqtt
-import argon2
 import msgspec
 import orjson
 import paho.mqtt.client as paho
-import sqlalchemy as sa
 import uvicorn
 import uvloop
 from paho.mqtt.enums import CallbackAPIVersion
@@ -74,7 +72,6 @@ from korgoo.settings import Settings
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import enrol_device
 from korgoo.store.events import EventLog
-from korgoo.store.schema import devices as devices_table
 
 PROTOCOLS = ("watch", "osmand", "mqtt")
 TARGET_FIXES_PER_S = {"watch": 20_000, "osmand": 5_000, "mqtt": 10_000}
@@ -198,16 +195,8 @@ def prepare_database(path: Path, load: Load, orders: int) -> None:
             enrol_device(conn, phone_id(i), DeviceKind.RESPONDENT_APP, at=at)
             members[i % orders].append((phone_id(i), DeviceKind.RESPONDENT_APP))
         for i in range(load.mqtt_devices):
-            enrol_device(conn, app_id(i), DeviceKind.RESPONDENT_APP, at=at)
+            enrol_device(conn, app_id(i), DeviceKind.RESPONDENT_APP, secret=MQTT_SECRET, at=at)
             members[i % orders].append((app_id(i), DeviceKind.RESPONDENT_APP))
-        # One cheap argon2 hash for all benchmark apps: the server verifies each
-        # app once (then caches a digest); the production cost is ~0.5 s a device.
-        cheap = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        conn.execute(
-            sa.update(devices_table)
-            .where(devices_table.c.id.like("bench-app-%"))
-            .values(secret_hash=cheap.hash(MQTT_SECRET))
-        )
         changes = [
             (OrderChange(at=at, terms=_terms(o, tuple(members[o]), at)), f"order:bench-{o}:1")
             for o in range(orders)
