@@ -195,6 +195,10 @@ def check_position(decoded: Decoded, fields: dict[str, str], expect: dict[str, A
 
     status = int(fields["status_hex"], 16)
     wanted = {kind for bit, kind in STATUS_BITS.items() if status >> bit & 1}
+    if decoded.kind.startswith("AL") and status == 0:
+        # Deliberate: an alarm frame that says nothing we know (Traccar's
+        # "general") is taken as an SOS, so an operator looks at it.
+        wanted = {SignalKind.SOS}
     # Deliberate: every bit raises its own Signal; Traccar keeps only the first.
     assert alarm_kinds(decoded) == wanted
     traccar = fields["traccar_alarm_from_status"]
@@ -354,3 +358,17 @@ def test_locate_now_upload_interval_and_strap_alarm_commands() -> None:
 def test_not_a_watch_frame_is_malformed() -> None:
     assert watch.decode(b"[hello]", DEVICE, AT).malformed
     assert watch.frame_ident(b"[hello]") is None
+
+
+def test_an_alarm_frame_that_says_nothing_known_is_taken_as_sos() -> None:
+    body = "AL,170525,214118,A,42.87,N,74.59,E,0,0,0,6,80,50,0,0,{status}"
+    general = watch.decode(device_frame(body.format(status="00000000")), DEVICE, AT)
+    assert alarm_kinds(general) == {SignalKind.SOS}
+    # A device-side fence alarm is known (zones are judged here): no SOS from it.
+    fence = watch.decode(device_frame(body.format(status="00040000")), DEVICE, AT)
+    assert alarm_kinds(fence) == set()
+    # A plain position report without alarm bits is no alarm.
+    report = watch.decode(
+        device_frame(body.replace("AL", "UD").format(status="00000000")), DEVICE, AT
+    )
+    assert alarm_kinds(report) == set()

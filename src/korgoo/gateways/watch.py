@@ -52,8 +52,9 @@ bit   kind       meaning                     Signal
 ====  =========  ==========================  ==============================
 
 An AL frame whose status word maps to none of these (Traccar's "general"
-alarm) gives no Signal, since none of our kinds fits; it is listed in `flags`
-as "general" and logged by the server.
+alarm) is listed in `flags` as "general" and logged; when no bit of its status
+word is known at all, it is also taken as an SOS (a false SOS costs an
+operator a look; a lost one can cost a life).
 
 Device time: the watch sends local time when its zone is set with ``LZ``;
 `DeviceInfo.tz_offset_min` (minutes east of UTC) is subtracted.
@@ -261,6 +262,15 @@ def decode(frame: bytes, device: DeviceInfo, at: float, header: Header | None = 
         if is_alarm and not any(
             isinstance(e, Signal) and e.kind is not SignalKind.HEARTBEAT for e in events
         ):
+            if not flags:
+                # An alarm frame whose status word says nothing we know (Traccar's
+                # "general"): the wearer pressed something. Better an operator
+                # looks at a false SOS than a real one is lost.
+                first = events[0]
+                events = (
+                    *events,
+                    Signal(device.device_id, first.t, at, SignalKind.SOS, None, PROTOCOL),
+                )
             flags = (*flags, UNMAPPED_ALARM)
         reply = _reply(header, "AL") if is_alarm else b""
         return Decoded(kind, events, reply, length_ok=length_ok, flags=flags)
