@@ -95,7 +95,7 @@ def demo(
     prio = "  ".join(f"{p}: {n}" for p, n in sorted(summary.alerts_by_priority.items()))
     console.print(f"By priority: {prio or 'none'}")
     console.print(
-        f"Simulated {summary.simulated_minutes:g} min in {summary.wall_s:.1f} s: "
+        f"Simulated {summary.simulated_minutes:.0f} min in {summary.wall_s:.1f} s: "
         f"{summary.fixes:,} fixes, {summary.events:,} device messages, "
         f"{summary.alerts} alerts ({summary.open_alerts} still open). "
         f"Database: {summary.database}"
