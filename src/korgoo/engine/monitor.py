@@ -528,11 +528,11 @@ class OrderMonitor:
             self._charging(dev, now, out)
         elif kind is SignalKind.POWER_OFF or kind is SignalKind.POWER_CUT:
             dev.power_kind = kind.value
-            self._device_alarm("device.power_off", dev, kind, now, t, out)
+            self._device_alarm("device.power_off", dev, now, t, out, {"signal": kind.value})
         elif kind is SignalKind.MOCK_LOCATION:
             self._mock(dev, t, now, out)
         elif kind is SignalKind.PERMISSION_REVOKED or kind is SignalKind.APP_HIDDEN:
-            self._device_alarm("device.monitoring_lost", dev, kind, now, t, out)
+            self._device_alarm("device.monitoring_lost", dev, now, t, out, {"signal": kind.value})
         elif kind is SignalKind.CHECK_IN and dev.respondent:
             if self.checkin_due >= 0.0 and t <= self.checkin_due:
                 self.checkin_due = -1.0
@@ -544,15 +544,15 @@ class OrderMonitor:
         self,
         rule: str,
         dev: DeviceState,
-        kind: SignalKind,
         now: float,
         t: float,
         out: list[Decision],
-    ) -> None:
-        """A device condition that the device's next contact clears."""
+        evidence: dict[str, object],
+    ) -> bool:
+        """A device condition that the device's next contact clears; True if it opened."""
         ep = self._ep(rule + "|" + dev.device_id)
         if ep.open:
-            return
+            return False
         ep.open = True
         ep.next_number()
         dev.alarmed = True
@@ -568,8 +568,9 @@ class OrderMonitor:
             prio,
             Confidence.CERTAIN,
             dev.respondent,
-            {"signal": kind.value},
+            evidence,
         )
+        return True
 
     def checkin_requested(self, due: float) -> None:
         self.checkin_due = due
@@ -612,27 +613,9 @@ class OrderMonitor:
         power = self.episodes.get("device.power_off|" + dev.device_id)
         if power is not None and power.open and dev.power_kind == SignalKind.POWER_OFF.value:
             return  # a device that said it is switching off: that alert already stands
-        ep = self._ep("device.no_signal|" + dev.device_id)
-        if ep.open:
-            return
-        ep.open = True
-        ep.next_number()
-        dev.alarmed = True
-        prio = Priority.P2 if dev.respondent else Priority.P4
-        self._emit(
-            DecisionKind.OPENED,
-            "device.no_signal",
-            dev.device_id,
-            ep,
-            due,
-            due,
-            out,
-            prio,
-            Confidence.CERTAIN,
-            dev.respondent,
-            {"last_contact": dev.last_contact, "kind": dev.kind.value},
-        )
-        if not dev.respondent:
+        evidence: dict[str, object] = {"last_contact": dev.last_contact, "kind": dev.kind.value}
+        opened = self._device_alarm("device.no_signal", dev, due, due, out, evidence)
+        if opened and not dev.respondent:
             self._warn(dev.person_id, "technical_no_signal", due, out)
 
     # -- device helpers -------------------------------------------------------
