@@ -10,7 +10,6 @@ API while devices report over HTTP exactly as phones do.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -36,6 +35,7 @@ from korgoo.settings import Settings
 from korgoo.sim.population import Population, pilot_population
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.orders import current_terms
+from tests.net import free_port
 
 OPERATOR = "operator"
 OPERATOR_NAME = "Дежурный оператор"  # a role, not a person
@@ -43,13 +43,6 @@ PASSWORD = "correct-horse-battery"
 START_S = 20.0
 T = TypeVar("T")
 Report = dict[str, str | int | float]  # one OsmAnd request's parameters
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

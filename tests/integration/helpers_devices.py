@@ -5,7 +5,6 @@ server's replies, free ports and order terms naming the test devices."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Iterable
 
@@ -22,13 +21,6 @@ WATCH_STRAP_REMOVED = 1 << 20
 
 # GT06 alarm byte values.
 GT06_SOS = 0x01
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def north_of(point: tuple[float, float], metres: float) -> tuple[float, float]:

@@ -8,16 +8,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 
 from korgoo.api import sse
 from korgoo.domain.events import Signal, SignalKind
 from korgoo.gateways.ingest import Message
+from tests.net import serving
 
 from ..unit.engine.conftest import T0
 from .api_world import World, world_fixture, zone_breach
@@ -26,33 +25,8 @@ __all__ = ["world_fixture"]
 WAIT_S = 10.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def served(w: World) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        w.app,  # type: ignore[arg-type]
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, WAIT_S)
+def served(w: World) -> contextlib.AbstractAsyncContextManager[str]:
+    return serving(w.app)
 
 
 async def events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:

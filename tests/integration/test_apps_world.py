@@ -8,15 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 
 from korgoo.apps.service import Apps
+from tests.net import serving
 
 from .api_world import World
 
@@ -92,34 +91,9 @@ async def send(
     return r
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def served(w: World) -> AsyncIterator[str]:
+def served(w: World) -> contextlib.AbstractAsyncContextManager[str]:
     """The app on a real uvicorn server, lifespan on (the apps' tasks run)."""
-    port = free_port()
-    config = uvicorn.Config(
-        w.app,  # type: ignore[arg-type]
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, WAIT_S)
+    return serving(w.app, lifespan="on")
 
 
 class Stream:

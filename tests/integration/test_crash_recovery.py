@@ -28,11 +28,11 @@ from korgoo.store.alerts import list_alerts, transitions
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import enrol_device
 from korgoo.store.events import EventLog
+from tests.net import free_port
 
 from .helpers_devices import (
     HOME,
     WATCH_STRAP_REMOVED,
-    free_port,
     home_zone,
     north_of,
     order_terms,
