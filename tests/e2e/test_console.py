@@ -19,7 +19,10 @@ def test_login_needs_the_right_one_time_code(page: Page, centre: Centre) -> None
     code = centre.totp()
     wrong = f"{(int(code) + 500_000) % 1_000_000:06d}"
     sign_in(page, centre, totp=wrong)
-    expect(page.locator("#login-error")).not_to_be_empty()
+    # Said in the page's language (Russian by default), not the server's English.
+    expect(page.locator("#login-error")).to_have_text(
+        "Неверное имя пользователя, пароль или одноразовый код."
+    )
     expect(page).to_have_url(re.compile(r"/login"))
 
     sign_in(page, centre)

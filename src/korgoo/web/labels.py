@@ -151,6 +151,16 @@ MESSAGES: Final = {
     "overdue": N_("overdue"),
     "no_alerts": N_("No open alerts."),
     "load_failed": N_("Could not load the data. Retrying…"),
+    "login_failed": N_("Wrong user name, password or one-time code."),
+    "login_locked": N_(
+        "This account is locked after repeated failed sign-ins. Try again later or ask "
+        "an administrator to unlock it."
+    ),
+    "resolve_active": N_(
+        "The condition is still active. Act on it and wait until it returns to normal, "
+        "or, if the condition itself is false, choose a GPS or technical false alarm, a "
+        "device fault or an authorised presence."
+    ),
     "saved": N_("Saved."),
     "live_on": N_("Live"),
     "live_off": N_("Reconnecting…"),

@@ -214,12 +214,21 @@ const openNote = setupDialog(document.getElementById("note-dialog"), () =>
 const openEscalate = setupDialog(document.getElementById("escalate-dialog"), () =>
   act("escalate", { reason: document.getElementById("escalate-reason").value.trim() }),
 );
-const openResolve = setupDialog(document.getElementById("resolve-dialog"), () =>
-  act("resolve", {
-    outcome: document.getElementById("resolve-outcome").value,
-    note: document.getElementById("resolve-note").value.trim(),
-  }),
-);
+const openResolve = setupDialog(document.getElementById("resolve-dialog"), async () => {
+  try {
+    await act("resolve", {
+      outcome: document.getElementById("resolve-outcome").value,
+      note: document.getElementById("resolve-note").value.trim(),
+    });
+  } catch (failure) {
+    // 409: a live condition resolved as a confirmed violation; say what to do, in the
+    // page's language.
+    if (failure.status === 409 && alert && alert.active) {
+      throw new Error(msg("resolve_active"));
+    }
+    throw failure;
+  }
+});
 const openReason = setupDialog(document.getElementById("reason-dialog"), async () => {
   reason = document.getElementById("reason").value.trim();
   await load();

@@ -1,5 +1,5 @@
 // The sign-in form: username, password and the one-time code.
-import { api } from "./common.js";
+import { api, msg } from "./common.js";
 import { startShell } from "./shell.js";
 
 const form = document.getElementById("login-form");
@@ -26,7 +26,9 @@ form.addEventListener("submit", async (event) => {
     });
     location.assign(nextPage());
   } catch (failure) {
-    error.textContent = failure.message;
+    // The page's language, not the server's English, for the answers a person sees most.
+    const known = { 401: "login_failed", 423: "login_locked" }[failure.status];
+    error.textContent = known ? msg(known) : failure.message;
     document.getElementById("password").select();
   } finally {
     button.disabled = false;
