@@ -334,6 +334,8 @@ export async function sendNow(messages) {
 
 export function startOutbox() {
   window.addEventListener("online", () => flush());
+  // Show at once that nothing reaches the centre, not at the next failed send.
+  window.addEventListener("offline", () => setLink(false));
   setInterval(() => flush(), RETRY_MS);
   queueChanged();
   flush();
