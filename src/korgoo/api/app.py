@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import sqlalchemy as sa
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -32,6 +34,9 @@ from korgoo.web.apps import apps_router
 from korgoo.web.pages import pages_router, static_files
 
 API_PREFIX = "/api/v1"
+
+
+log = structlog.get_logger("korgoo.api")
 
 
 def create_app(
@@ -71,6 +76,7 @@ def create_app(
     app.mount("/static", static_files(), name="static")
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(sa.exc.OperationalError, _store_busy)
 
     @app.get("/health", tags=["operations"])
     async def get_health() -> JSONResponse:
@@ -91,6 +97,17 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
     return JSONResponse({"detail": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+
+async def _store_busy(_: Request, exc: Exception) -> Response:
+    """The store could not take the request now (on SQLite: another writer held the
+    lock): nothing was changed, and the request can simply be sent again."""
+    log.warning("store_busy", error=str(exc).splitlines()[0])
+    return JSONResponse(
+        {"detail": "The database is busy; nothing was changed. Try again in a moment."},
+        503,
+        headers={"Retry-After": "1"},
+    )
 
 
 async def _validation_error(_: Request, exc: Exception) -> Response:
