@@ -74,8 +74,14 @@ import msgspec
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways.crc import crc16_x25
 from korgoo.gateways.ingest import DeviceInfo, Ingest
-from korgoo.gateways.tcp import Decoded, Limits, gps_accuracy_m, plausible_time, serve_framed
-from korgoo.settings import Settings, get_settings
+from korgoo.gateways.tcp import (
+    Decoded,
+    gps_accuracy_m,
+    limits_from,
+    plausible_time,
+    serve_framed,
+)
+from korgoo.settings import Settings
 
 PROTOCOL = "gt06"
 DEFAULT_PORT = 5023
@@ -450,12 +456,6 @@ async def serve_gt06(
     *,
     settings: Settings | None = None,
 ) -> asyncio.Server:
-    settings = settings or get_settings()
     return await serve_framed(
-        ingest,
-        host,
-        port,
-        protocol=PROTOCOL,
-        codec_factory=Gt06Codec,
-        limits=Limits(settings.idle_timeout_s, settings.max_frame_bytes),
+        ingest, host, port, protocol=PROTOCOL, codec_factory=Gt06Codec, limits=limits_from(settings)
     )

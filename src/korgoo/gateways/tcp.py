@@ -47,6 +47,7 @@ from korgoo.gateways.metrics import (
     MESSAGES,
     REJECTED,
 )
+from korgoo.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -137,6 +138,11 @@ def event_part(event: Fix | Signal) -> str:
 class Limits:
     idle_timeout_s: float
     max_frame_bytes: int
+
+
+def limits_from(settings: Settings | None) -> Limits:
+    settings = settings or get_settings()
+    return Limits(settings.idle_timeout_s, settings.max_frame_bytes)
 
 
 async def serve_framed(

@@ -74,12 +74,12 @@ from korgoo.gateways.ingest import DeviceInfo, Ingest
 from korgoo.gateways.tcp import (
     UNMAPPED_ALARM,
     Decoded,
-    Limits,
     gps_accuracy_m,
+    limits_from,
     plausible_time,
     serve_framed,
 )
-from korgoo.settings import Settings, get_settings
+from korgoo.settings import Settings
 
 PROTOCOL = "watch"
 DEFAULT_PORT = 5093
@@ -440,12 +440,11 @@ async def serve_watch(
     *,
     settings: Settings | None = None,
 ) -> asyncio.Server:
-    settings = settings or get_settings()
     return await serve_framed(
         ingest,
         host,
         port,
         protocol=PROTOCOL,
         codec_factory=WatchCodec,
-        limits=Limits(settings.idle_timeout_s, settings.max_frame_bytes),
+        limits=limits_from(settings),
     )
