@@ -136,19 +136,26 @@ def is_stale(alert: Alert, decision: Decision) -> bool:
 
 def escalate_due(alert: Alert, now: float) -> Result:
     """Take the frozen policy's steps due by `now`, each stamped at its due time."""
+    return _take_steps(alert, now, None)
+
+
+def _take_steps(alert: Alert, now: float, late_at: float | None) -> Result:
+    """The policy's steps due by `now`: each stamped at its due time, or, when a
+    newly adopted policy finds them already overdue, at `late_at`."""
     transitions: list[Transition] = []
     for step in due_escalations(alert, now):
         index = alert.escalations_done
         alert = msgspec.structs.replace(alert, escalations_done=index + 1)
-        transitions.append(
-            _transition(
-                alert,
-                TransitionKind.ESCALATED,
-                alert.opened_at + step.after_s,
-                SLA,
-                {"notify": step.notify, "step": index, "policy_revision": alert.policy.revision},
-            )
-        )
+        due = alert.opened_at + step.after_s
+        details: dict[str, object] = {
+            "notify": step.notify,
+            "step": index,
+            "policy_revision": alert.policy.revision,
+        }
+        if late_at is not None:
+            details["overdue_since"] = due
+        stamp = due if late_at is None else late_at
+        transitions.append(_transition(alert, TransitionKind.ESCALATED, stamp, SLA, details))
     return alert, transitions
 
 
@@ -219,25 +226,7 @@ def _adopt(alert: Alert, policy: EscalationPolicy | None, at: float) -> Result:
     if policy is None or policy == alert.policy:
         return alert, []
     alert = msgspec.structs.replace(alert, policy=policy)
-    transitions: list[Transition] = []
-    for step in due_escalations(alert, at):
-        index = alert.escalations_done
-        alert = msgspec.structs.replace(alert, escalations_done=index + 1)
-        transitions.append(
-            _transition(
-                alert,
-                TransitionKind.ESCALATED,
-                at,
-                SLA,
-                {
-                    "notify": step.notify,
-                    "step": index,
-                    "policy_revision": policy.revision,
-                    "overdue_since": alert.opened_at + step.after_s,
-                },
-            )
-        )
-    return alert, transitions
+    return _take_steps(alert, at, at)
 
 
 def apply_update(
