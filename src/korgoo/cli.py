@@ -164,7 +164,7 @@ def bench_engine(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
 ) -> None:
     """Engine throughput, latency and state per order; store in the loop; a baseline."""
-    from korgoo.benchmarks.engine import render, run_engine_bench, to_json
+    from korgoo_lab.benchmarks.engine import render, run_engine_bench, to_json
 
     status = Console(stderr=True)
     result = run_engine_bench(
@@ -203,7 +203,7 @@ def bench_gateways(
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
 ) -> None:
     """Simulated devices over loopback into a separate server process, end to end."""
-    from korgoo.benchmarks.gateways import PROTOCOLS, render, run_gateways_bench, to_json
+    from korgoo_lab.benchmarks.gateways import PROTOCOLS, render, run_gateways_bench, to_json
 
     chosen = tuple(protocol or PROTOCOLS)
     unknown = set(chosen) - set(PROTOCOLS)

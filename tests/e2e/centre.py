@@ -24,17 +24,17 @@ import uvicorn
 from korgoo.api.app import create_app
 from korgoo.api.auth import add_user
 from korgoo.domain.events import Fix, Signal
+from korgoo.domain.ingest import Message, Verdict
 from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
 from korgoo.gateways.http import osmand_app
-from korgoo.gateways.ingest import Message, Verdict
 from korgoo.runtime.embedded_http import EmbeddedServer
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.runtime.seed import load_population
 from korgoo.settings import Settings
-from korgoo.sim.population import Population, pilot_population
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.orders import current_terms
+from korgoo_lab.sim.population import Population, pilot_population
 from tests.net import free_port
 
 OPERATOR = "operator"

@@ -22,8 +22,8 @@ import pytest
 from korgoo.api.app import create_app
 from korgoo.api.auth import NewUser, add_user
 from korgoo.domain.events import Fix
+from korgoo.domain.ingest import Message
 from korgoo.domain.terms import DeviceKind, OrderKind
-from korgoo.gateways.ingest import Message
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.settings import Settings

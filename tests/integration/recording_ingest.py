@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from korgoo.gateways.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
+from korgoo.domain.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
 
 
 class RecordingIngest:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from korgoo.domain.events import Signal, SignalKind
-from korgoo.gateways.ingest import Message
+from korgoo.domain.ingest import Message
 
 from ..unit.engine.conftest import HOME, T0, north_of
 from .api_world import VICTIM_POS, World, iso, proximity_breach, world_fixture, zone_breach

@@ -15,7 +15,7 @@ import pytest
 
 from korgoo.api import sse
 from korgoo.domain.events import Signal, SignalKind
-from korgoo.gateways.ingest import Message
+from korgoo.domain.ingest import Message
 from tests.net import serving
 
 from ..unit.engine.conftest import T0

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from korgoo.cli import app
 from korgoo.domain.decisions import Decision
 from korgoo.engine import Engine
-from korgoo.sim.scenario import scenario_events
 from korgoo.store.db import open_engine
+from korgoo_lab.sim.scenario import scenario_events
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 runner = CliRunner()

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from korgoo.domain.decisions import DecisionKind
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.ingest import Message, StoreUnavailable, Verdict
 from korgoo.domain.terms import DeviceKind
-from korgoo.gateways.ingest import Message, StoreUnavailable, Verdict
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts, transitions

@@ -15,9 +15,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.ingest import DeviceInfo, Message, Outcome
 from korgoo.gateways import gt06, watch
 from korgoo.gateways.crc import crc16_x25
-from korgoo.gateways.ingest import DeviceInfo, Message, Outcome
 from korgoo.settings import Settings
 from tests.integration.recording_ingest import RecordingIngest
 

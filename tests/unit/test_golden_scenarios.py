@@ -17,7 +17,7 @@ import pytest
 
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.engine import Engine
-from korgoo.sim.scenario import scenario_events
+from korgoo_lab.sim.scenario import scenario_events
 
 SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("*.json"))
 SHOWN = (

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.ingest import DeviceInfo
 from korgoo.gateways import gt06
 from korgoo.gateways.crc import crc16_x25
-from korgoo.gateways.ingest import DeviceInfo
 from korgoo.gateways.tcp import Decoded
 from tests.conformance import vectors
 

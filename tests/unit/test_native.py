@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.ingest import Outcome, Verdict
 from korgoo.gateways import native
-from korgoo.gateways.ingest import Outcome, Verdict
 
 RECEIVED = datetime(2026, 8, 22, 12, 0, tzinfo=UTC).timestamp()
 

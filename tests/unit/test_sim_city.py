@@ -9,7 +9,7 @@ import random
 import pytest
 from pyproj import Geod
 
-from korgoo.sim.city import (
+from korgoo_lab.sim.city import (
     BBOX,
     CENTRE_LAT,
     CENTRE_LON,

@@ -9,8 +9,8 @@ import time
 import msgspec
 
 from korgoo.domain.events import Fix, OrderChange, Tick
-from korgoo.sim.city import haversine_m
-from korgoo.sim.load import LOAD_START, synthetic_load
+from korgoo_lab.sim.city import haversine_m
+from korgoo_lab.sim.load import LOAD_START, synthetic_load
 
 
 def test_exact_fix_count_in_receive_order_with_orders_and_ticks() -> None:

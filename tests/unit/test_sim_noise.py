@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from korgoo.sim.city import Environment
-from korgoo.sim.noise import ACCURACY_RANGE_M, Battery, GpsNoise, random_gaps
+from korgoo_lab.sim.city import Environment
+from korgoo_lab.sim.noise import ACCURACY_RANGE_M, Battery, GpsNoise, random_gaps
 
 
 @pytest.mark.parametrize("env", list(Environment))

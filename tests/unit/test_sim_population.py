@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from korgoo.domain.terms import DeviceKind, OrderKind
-from korgoo.sim.city import district_of
-from korgoo.sim.population import Population, pilot_population
+from korgoo_lab.sim.city import district_of
+from korgoo_lab.sim.population import Population, pilot_population
 
 START = 1_767_258_000.0  # 2026-01-01 15:00 Bishkek
 

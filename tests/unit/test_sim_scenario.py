@@ -11,8 +11,8 @@ import pytest
 
 from korgoo.domain.events import Fix, OrderChange, Signal, SignalKind, Tick
 from korgoo.domain.terms import OrderKind
-from korgoo.sim.city import haversine_m, place
-from korgoo.sim.scenario import scenario_events
+from korgoo_lab.sim.city import haversine_m, place
+from korgoo_lab.sim.scenario import scenario_events
 
 START = 1_767_290_400.0
 ORIGIN = {"lat": 42.8400, "lon": 74.6300}

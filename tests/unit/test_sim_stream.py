@@ -13,16 +13,16 @@ from shapely.geometry import Point, shape
 
 from korgoo.domain.events import Event, Fix, OrderChange, Signal, SignalKind, Tick
 from korgoo.domain.terms import DeviceKind
-from korgoo.sim.city import BBOX, haversine_m
-from korgoo.sim.population import Population, pilot_population
-from korgoo.sim.routines import (
+from korgoo_lab.sim.city import BBOX, haversine_m
+from korgoo_lab.sim.population import Population, pilot_population
+from korgoo_lab.sim.routines import (
     BatteryDeath,
     CoverageGap,
     SharingPause,
     StrapRemoval,
     SwitchOff,
 )
-from korgoo.sim.stream import IncidentPlan, TrueFix, scripted_incidents, simulate
+from korgoo_lab.sim.stream import IncidentPlan, TrueFix, scripted_incidents, simulate
 
 START = 1_767_272_400.0  # 2026-01-01 19:00 in Bishkek
 HOURS = 3

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, ZoneSpec
-from korgoo.gateways.ingest import DeviceInfo
 from korgoo.settings import get_settings
 from korgoo.store import orders as orders_module
 from korgoo.store.db import migrate, open_engine

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.ingest import DeviceInfo
 from korgoo.gateways import watch
-from korgoo.gateways.ingest import DeviceInfo
 from korgoo.gateways.tcp import Decoded
 from tests.conformance import vectors
 

@@ -30,8 +30,8 @@ from korgoo.apps import records
 from korgoo.apps import respondent_view as rv
 from korgoo.apps.notifier import Notifier
 from korgoo.domain.events import CheckinDue, Signal, SignalKind
+from korgoo.domain.ingest import Message
 from korgoo.domain.terms import DeviceKind, OrderTerms
-from korgoo.gateways.ingest import Message
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.store.orders import current_terms
 from korgoo.store.schema import app_devices, checkins

@@ -19,8 +19,8 @@ import segno
 import sqlalchemy as sa
 
 from korgoo.apps.records import revoke
+from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms
-from korgoo.gateways.ingest import DeviceInfo
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assign_device, enrol_device, unassign_device

@@ -31,9 +31,9 @@ from korgoo.apps.checkins import (
 from korgoo.apps.notifier import frame_for
 from korgoo.apps.service import Apps
 from korgoo.domain.events import Signal, SignalKind
+from korgoo.domain.ingest import StoreUnavailable
 from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import native
-from korgoo.gateways.ingest import StoreUnavailable
 from korgoo.store.orders import terms_at
 from korgoo.store.users import User
 

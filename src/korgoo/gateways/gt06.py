@@ -72,8 +72,8 @@ import time
 import msgspec
 
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.ingest import DeviceInfo, Ingest
 from korgoo.gateways.crc import crc16_x25
-from korgoo.gateways.ingest import DeviceInfo, Ingest
 from korgoo.gateways.tcp import (
     Decoded,
     gps_accuracy_m,

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from korgoo.domain.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
 from korgoo.gateways import native
-from korgoo.gateways.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
 from korgoo.gateways.metrics import ACK_SECONDS, ACKED, DECODED, MESSAGES, REJECTED
 from korgoo.gateways.osmand import DecodeError, decode, message_key
 from korgoo.settings import Settings

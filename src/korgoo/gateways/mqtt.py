@@ -39,8 +39,8 @@ import aiomqtt
 import msgspec
 import paho.mqtt.client as paho
 
+from korgoo.domain.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
 from korgoo.gateways import native
-from korgoo.gateways.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
 from korgoo.gateways.metrics import (
     ACK_SECONDS,
     ACKED,

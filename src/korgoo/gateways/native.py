@@ -16,7 +16,7 @@ import msgspec
 from msgspec import Meta
 
 from korgoo.domain.events import Fix, Signal, SignalKind
-from korgoo.gateways.ingest import Message, Outcome, Verdict
+from korgoo.domain.ingest import Message, Outcome, Verdict
 
 MAX_BATCH = 500  # messages per request / MQTT payload
 MAX_BATCH_BYTES = 512 * 1024  # room for a full batch of fixes with long ids

@@ -30,7 +30,7 @@ import structlog
 from prometheus_client import Counter
 
 from korgoo.domain.events import Fix, Signal
-from korgoo.gateways.ingest import (
+from korgoo.domain.ingest import (
     DeviceInfo,
     Ingest,
     Message,

@@ -70,7 +70,7 @@ import math
 import re
 
 from korgoo.domain.events import Fix, Signal, SignalKind
-from korgoo.gateways.ingest import DeviceInfo, Ingest
+from korgoo.domain.ingest import DeviceInfo, Ingest
 from korgoo.gateways.tcp import (
     UNMAPPED_ALARM,
     Decoded,

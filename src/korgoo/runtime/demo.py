@@ -24,18 +24,18 @@ from rich.live import Live
 from korgoo.api.app import create_app
 from korgoo.api.auth import add_user
 from korgoo.domain.events import Event, OrderChange, Tick
-from korgoo.gateways.ingest import Message
+from korgoo.domain.ingest import Message
 from korgoo.runtime.embedded_http import EmbeddedServer
 from korgoo.runtime.health import Health
 from korgoo.runtime.live_view import LiveView
 from korgoo.runtime.pipeline import Pipeline
 from korgoo.runtime.seed import load_population
 from korgoo.settings import Settings
-from korgoo.sim.population import pilot_population
-from korgoo.sim.stream import scripted_incidents, simulate
 from korgoo.store.alerts import list_alerts
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.orders import current_terms
+from korgoo_lab.sim.population import pilot_population
+from korgoo_lab.sim.stream import scripted_incidents, simulate
 
 
 class SimClock:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from korgoo.domain.jurisdictions import JURISDICTIONS
-from korgoo.sim.population import Population
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order
 from korgoo.store.registry import PersonRole, create_person
+from korgoo_lab.sim.population import Population
 
 ROLE = {"respondent": PersonRole.RESPONDENT, "protected": PersonRole.PROTECTED}
 

@@ -23,8 +23,8 @@ import msgspec
 import sqlalchemy as sa
 
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
-from korgoo.gateways.ingest import DeviceInfo
 from korgoo.store.dialect import greatest, insert
 from korgoo.store.schema import device_assignments, devices, events, persons, unknown_devices
 

@@ -19,8 +19,8 @@ from korgoo.api.permissions import Capability, scope
 from korgoo.api.routers.persons import visible_person
 from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, iso
 from korgoo.api.views import assignment_json, unknown_device_json
+from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
-from korgoo.gateways.ingest import DeviceInfo
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import (
     Contact,

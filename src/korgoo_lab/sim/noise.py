@@ -21,7 +21,7 @@ import math
 import random
 from typing import NamedTuple
 
-from korgoo.sim.city import Environment
+from korgoo_lab.sim.city import Environment
 
 ACCURACY_RANGE_M: dict[Environment, tuple[float, float]] = {
     Environment.OUTDOOR: (5.0, 15.0),

@@ -24,11 +24,11 @@ import msgspec
 
 from korgoo.domain.events import Event, Fix, OrderChange, Signal, SignalKind, Tick
 from korgoo.domain.terms import DeviceKind, OrderTerms
-from korgoo.sim.city import Environment, Place, place, to_latlon, to_xy
-from korgoo.sim.load import synthetic_load
-from korgoo.sim.noise import Battery, GpsNoise, random_gaps
-from korgoo.sim.population import DeviceSpec, Population, Subject
-from korgoo.sim.routines import (
+from korgoo_lab.sim.city import Environment, Place, place, to_latlon, to_xy
+from korgoo_lab.sim.load import synthetic_load
+from korgoo_lab.sim.noise import Battery, GpsNoise, random_gaps
+from korgoo_lab.sim.population import DeviceSpec, Population, Subject
+from korgoo_lab.sim.routines import (
     BatteryDeath,
     CoverageGap,
     Excursion,
@@ -39,7 +39,7 @@ from korgoo.sim.routines import (
     build_itinerary,
     local_minutes,
 )
-from korgoo.sim.scenario import scenario_events
+from korgoo_lab.sim.scenario import scenario_events
 
 __all__ = [
     "DEFAULT_FIX_INTERVAL",

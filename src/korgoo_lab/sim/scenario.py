@@ -44,7 +44,7 @@ A scenario file (tests/scenarios/*.json) looks like this; times are seconds afte
       ]
     }
 
-A point is {"lat", "lon"}, {"place": <a name in korgoo.sim.city.PLACES>} or
+A point is {"lat", "lon"}, {"place": <a name in korgoo_lab.sim.city.PLACES>} or
 {"east_m", "north_m"} from `origin`. Order fields left out default to: version 1,
 kind court, status active, starts_at `start` - 1 day, ends_at `start` + 90 days,
 district Oktyabrsky. The events come back sorted by `at`; at equal `at`, order
@@ -62,7 +62,7 @@ import msgspec
 
 from korgoo.domain.events import Event, Fix, OrderChange, Signal, SignalKind, Tick
 from korgoo.domain.terms import OrderTerms
-from korgoo.sim.city import CENTRE_LAT, CENTRE_LON, M_PER_DEG_LAT, metres_per_deg_lon, place
+from korgoo_lab.sim.city import CENTRE_LAT, CENTRE_LON, M_PER_DEG_LAT, metres_per_deg_lon, place
 
 _ORDER_DEFAULTS = {"version": 1, "kind": "court", "status": "active", "district": "Oktyabrsky"}
 

@@ -49,9 +49,9 @@ from rich.table import Table
 from korgoo.domain.events import Event, Fix, OrderChange, Tick
 from korgoo.domain.terms import OrderTerms
 from korgoo.engine import Engine
-from korgoo.sim.load import synthetic_load
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.events import EventLog
+from korgoo_lab.sim.load import synthetic_load
 
 LATENCY_EVERY = 10  # time one fix in this many, to keep timer overhead out of the figure
 TARGET_ENGINE_FIXES_PER_S = 300_000

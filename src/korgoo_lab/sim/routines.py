@@ -8,7 +8,7 @@ every day. `Itinerary.position(t)` answers where the person truly is at time t.
 Violating behaviour is injected as scripts. `Excursion` changes where the person
 goes (approach the protected person's home at night, enter an exclusion zone); the
 device scripts (`StrapRemoval`, `BatteryDeath`, `SwitchOff`, `CoverageGap`,
-`SharingPause`) change what the device does and are played by `korgoo.sim.stream`.
+`SharingPause`) change what the device does and are played by `korgoo_lab.sim.stream`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from korgoo.sim.city import (
+from korgoo_lab.sim.city import (
     SPEED_M_S,
     Environment,
     Place,

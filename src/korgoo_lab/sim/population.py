@@ -31,7 +31,7 @@ from korgoo.domain.terms import (
     ScheduleWindow,
     ZoneSpec,
 )
-from korgoo.sim.city import (
+from korgoo_lab.sim.city import (
     Place,
     district_of,
     haversine_m,
@@ -40,7 +40,7 @@ from korgoo.sim.city import (
     to_latlon,
     to_xy,
 )
-from korgoo.sim.routines import Activity, DeviceScript, Excursion, Routine
+from korgoo_lab.sim.routines import Activity, DeviceScript, Excursion, Routine
 
 DISTRICT = "Oktyabrsky"
 LEGAL_BASIS = "Law No. 214 of 15 Oct 2025"

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from korgoo.domain.events import Event, Fix, OrderChange, Tick
 from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, OrderTerms, Party, ZoneSpec
-from korgoo.sim.city import BBOX, M_PER_DEG_LAT, M_PER_DEG_LON, to_latlon, to_xy
+from korgoo_lab.sim.city import BBOX, M_PER_DEG_LAT, M_PER_DEG_LON, to_latlon, to_xy
 
 LOAD_START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 _POOL = 65_521  # prime, so (round * stride + device) walks the whole pool

@@ -300,7 +300,7 @@ def _ratio(a: float, b: float) -> float:
 
 
 def serve_main(config: dict[str, Any]) -> None:
-    """Entry of the server process (`python -m korgoo.benchmarks.gateways CONFIG`)."""
+    """Entry of the server process (`python -m korgoo_lab.benchmarks.gateways CONFIG`)."""
     raise_nofile()
     if config["uvloop"]:
         uvloop.run(_serve(config))
@@ -633,7 +633,7 @@ def run_protocol(
     log_path = work / f"{load.protocol}-server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "korgoo.benchmarks.gateways", json.dumps(config)],
+            [sys.executable, "-m", "korgoo_lab.benchmarks.gateways", json.dumps(config)],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

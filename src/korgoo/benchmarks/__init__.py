@@ -1,1 +1,0 @@
-"""Benchmarks of korgoo: the implementations live in korgoo.benchmarks.*, run by `korgoo bench`."""
