@@ -15,7 +15,7 @@ from rich.table import Table
 from korgoo.settings import get_settings
 
 if TYPE_CHECKING:
-    from korgoo.runtime.demo import DemoSummary
+    from korgoo.entry.demo import DemoSummary
 
 app = typer.Typer(help="Korgoo: electronic monitoring of protective orders.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -61,7 +61,7 @@ def demo(
     import logging
     import signal
 
-    from korgoo.runtime.demo import run_demo
+    from korgoo.entry.demo import run_demo
 
     quiet_logs(logging.WARNING)
     if not live and speed == 180.0:
@@ -290,7 +290,7 @@ def user_add(
 @app.command()
 def serve() -> None:
     """Run the gateways, the engine and the store in one process (on uvloop)."""
-    from korgoo.runtime.server import run
+    from korgoo.entry.server import run
 
     run(get_settings())
 

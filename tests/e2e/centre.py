@@ -21,16 +21,16 @@ import httpx
 import pyotp
 import uvicorn
 
-from korgoo.api.app import create_app
 from korgoo.api.auth import add_user
 from korgoo.domain.events import Fix, Signal
 from korgoo.domain.ingest import Message, Verdict
 from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
+from korgoo.entry.app import create_app
+from korgoo.entry.embedded_http import EmbeddedServer
+from korgoo.entry.seed import load_population
 from korgoo.gateways.http import osmand_app
-from korgoo.runtime.embedded_http import EmbeddedServer
-from korgoo.runtime.health import Health
-from korgoo.runtime.pipeline import Pipeline
-from korgoo.runtime.seed import load_population
+from korgoo.service.health import Health
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.orders import current_terms

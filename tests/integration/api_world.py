@@ -19,13 +19,13 @@ import httpx
 import pyotp
 import pytest
 
-from korgoo.api.app import create_app
 from korgoo.api.auth import NewUser, add_user
 from korgoo.domain.events import Fix
 from korgoo.domain.ingest import Message
 from korgoo.domain.terms import DeviceKind, OrderKind
-from korgoo.runtime.health import Health
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.entry.app import create_app
+from korgoo.service.health import Health
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import assign_device, enrol_device

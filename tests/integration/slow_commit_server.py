@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from korgoo.domain.events import Event
-from korgoo.runtime.server import serve
+from korgoo.entry.server import serve
 from korgoo.settings import Settings
 from korgoo.store.events import EventLog
 

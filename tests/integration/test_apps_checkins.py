@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from korgoo.apps import records
 from korgoo.apps.checkins import ANSWER_WITHIN_S, Checkin, load, local_day, plan_times
+from korgoo.store import app_records as records
 from korgoo.store.schema import events
 
 from ..unit.engine.conftest import T0

@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02  # type: ignore[import-untyped]
 
 from korgoo.alerts.model import TransitionKind
-from korgoo.apps import records
 from korgoo.apps.notifier import UNCONFIRMED_RULE
 from korgoo.domain.decisions import Priority
+from korgoo.store import app_records as records
 
 from ..unit.engine.conftest import T0
 from .api_world import World, proximity_breach, world_fixture

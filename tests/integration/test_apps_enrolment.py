@@ -8,8 +8,8 @@ import re
 import sqlalchemy as sa
 
 from korgoo.api.permissions import ROLE_PERMISSIONS, Capability, Role
-from korgoo.apps import records
 from korgoo.apps.enrolment import CODE_TTL_S, code_hash
+from korgoo.store import app_records as records
 from korgoo.store.schema import enrolment_codes
 
 from ..unit.engine.conftest import T0

@@ -28,7 +28,7 @@ from korgoo.gateways.gt06 import serve_gt06
 from korgoo.gateways.http import INGEST_PATH, native_router, osmand_app
 from korgoo.gateways.mqtt import run_mqtt
 from korgoo.gateways.watch import serve_watch
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts
 from korgoo.store.db import migrate, open_engine

@@ -12,7 +12,7 @@ from korgoo.domain.decisions import DecisionKind
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import Message, StoreUnavailable, Verdict
 from korgoo.domain.terms import DeviceKind
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts, transitions
 from korgoo.store.db import migrate, open_engine

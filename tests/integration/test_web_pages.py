@@ -12,10 +12,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from korgoo.api.app import create_app
-from korgoo.runtime.health import Health
+from korgoo.api.pages.console import STATIC_DIR
+from korgoo.entry.app import create_app
+from korgoo.service.health import Health
 from korgoo.settings import Settings
-from korgoo.web.pages import STATIC_DIR
 
 from .api_world import World, world_fixture
 

@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 
 from korgoo.api.auth import COOKIE, CSRF_HEADER, token_hash
 from korgoo.api.permissions import Capability, can
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.schema import orders
 from korgoo.store.users import User, session_user

@@ -26,7 +26,7 @@ from korgoo.api.deps import Api, ApiDep, require
 from korgoo.api.permissions import Capability, can
 from korgoo.api.routers.alerts import shown, visible
 from korgoo.api.routers.tracks import live_positions
-from korgoo.runtime.pipeline import Effects
+from korgoo.service.pipeline import Effects
 from korgoo.store.users import User
 
 router = APIRouter(tags=["events"])

@@ -26,13 +26,13 @@ import msgspec
 import sqlalchemy as sa
 import structlog
 
-from korgoo.apps import records
 from korgoo.apps import respondent_view as rv
 from korgoo.apps.notifier import Notifier
 from korgoo.domain.events import CheckinDue, Signal, SignalKind
 from korgoo.domain.ingest import Message
 from korgoo.domain.terms import DeviceKind, OrderTerms
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.pipeline import Pipeline
+from korgoo.store import app_records as records
 from korgoo.store.orders import current_terms
 from korgoo.store.schema import app_devices, checkins
 

@@ -18,10 +18,10 @@ import msgspec
 import segno
 import sqlalchemy as sa
 
-from korgoo.apps.records import revoke
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.pipeline import Pipeline
+from korgoo.store.app_records import revoke
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assign_device, enrol_device, unassign_device
 from korgoo.store.orders import current_terms, versions

@@ -29,12 +29,12 @@ import structlog
 from korgoo.alerts.book import AlertBook, episode_key
 from korgoo.alerts.machine import AlertError
 from korgoo.alerts.model import Transition
-from korgoo.apps import records
 from korgoo.apps import respondent_view as rv
 from korgoo.apps.push import Gone, Pusher, PushFailed
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.terms import DeviceKind
-from korgoo.runtime.pipeline import Effects, Pipeline
+from korgoo.service.pipeline import Effects, Pipeline
+from korgoo.store import app_records as records
 from korgoo.store.orders import terms_at
 
 log = structlog.get_logger("korgoo.apps")

@@ -17,8 +17,8 @@ from py_vapid import Vapid02
 from py_vapid.utils import b64urlencode
 from pywebpush import WebPushException, webpush
 
-from korgoo.apps import records
 from korgoo.settings import Settings
+from korgoo.store import app_records as records
 
 KEY_NAME = "vapid_private_pem"
 TTL_S = 3600  # a push service keeps an undelivered message this long

@@ -12,7 +12,7 @@ from korgoo.apps.checkins import Scheduler
 from korgoo.apps.enrolment import Attempts
 from korgoo.apps.notifier import Hub, Notifier
 from korgoo.apps.push import Pusher, load_pusher
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 
 

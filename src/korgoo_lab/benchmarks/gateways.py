@@ -67,7 +67,7 @@ from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, OrderTerms, 
 from korgoo.gateways.http import osmand_app
 from korgoo.gateways.mqtt import run_mqtt
 from korgoo.gateways.watch import serve_watch
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import enrol_device

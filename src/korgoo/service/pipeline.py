@@ -30,14 +30,14 @@ import structlog
 from korgoo.alerts.book import AlertBook
 from korgoo.alerts.machine import ENGINE, POLICY, SLA
 from korgoo.alerts.model import Alert, Transition
-from korgoo.bus.local import LocalBus
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.events import Event, Fix, OrderChange, Signal, Tick
 from korgoo.domain.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
 from korgoo.domain.terms import OrderTerms
 from korgoo.engine import DEFAULT_PARAMS, Engine, RuleParams
 from korgoo.engine.validate import fix_problem, signal_problem
-from korgoo.runtime import metrics
+from korgoo.service import metrics
+from korgoo.service.bus import LocalBus
 from korgoo.settings import Settings
 from korgoo.store.alerts import append_transitions, load_open_alerts, save_alert
 from korgoo.store.audit import audit_append

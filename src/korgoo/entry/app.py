@@ -23,15 +23,15 @@ from starlette.exceptions import HTTPException
 from korgoo import __version__
 from korgoo.api import sse
 from korgoo.api.deps import Api, Clock
+from korgoo.api.pages.apps import apps_router
+from korgoo.api.pages.console import pages_router, static_files
 from korgoo.api.routers import alerts, audit, devices, orders, persons, session, tracks
-from korgoo.apps.routes import app_router, operator_router
+from korgoo.api.routers.apps import app_router, operator_router
 from korgoo.apps.service import Apps
 from korgoo.gateways.http import native_router
-from korgoo.runtime.health import Health
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.health import Health
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
-from korgoo.web.apps import apps_router
-from korgoo.web.pages import pages_router, static_files
 
 API_PREFIX = "/api/v1"
 

@@ -31,7 +31,7 @@ from korgoo.web.labels import (
     script_labels,
 )
 
-STATIC_DIR: Final = Path(__file__).resolve().parent / "static"
+STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "static"
 LANGUAGE_COOKIE: Final = "korgoo_lang"
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from korgoo.alerts.model import Alert, Transition
 from korgoo.domain.decisions import DecisionKind
-from korgoo.runtime.pipeline import Effects, Pipeline
+from korgoo.service.pipeline import Effects, Pipeline
 
 BISHKEK = ZoneInfo("Asia/Bishkek")
 PRIORITY_STYLE = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", "P4": "dim"}

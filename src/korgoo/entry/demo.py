@@ -21,15 +21,15 @@ import uvicorn
 from rich.console import Console
 from rich.live import Live
 
-from korgoo.api.app import create_app
 from korgoo.api.auth import add_user
 from korgoo.domain.events import Event, OrderChange, Tick
 from korgoo.domain.ingest import Message
-from korgoo.runtime.embedded_http import EmbeddedServer
-from korgoo.runtime.health import Health
-from korgoo.runtime.live_view import LiveView
-from korgoo.runtime.pipeline import Pipeline
-from korgoo.runtime.seed import load_population
+from korgoo.entry.app import create_app
+from korgoo.entry.embedded_http import EmbeddedServer
+from korgoo.entry.live_view import LiveView
+from korgoo.entry.seed import load_population
+from korgoo.service.health import Health
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts
 from korgoo.store.db import migrate, open_engine

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, in_scope
-from korgoo.apps import enrolment, records
+from korgoo.apps import enrolment
 from korgoo.apps import respondent_view as rv
 from korgoo.apps.checkins import (
     ANSWER_WITHIN_S,
@@ -34,6 +34,7 @@ from korgoo.domain.events import Signal, SignalKind
 from korgoo.domain.ingest import StoreUnavailable
 from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import native
+from korgoo.store import app_records as records
 from korgoo.store.orders import terms_at
 from korgoo.store.users import User
 

@@ -9,14 +9,14 @@ import signal
 import structlog
 import uvicorn
 
-from korgoo.api.app import create_app
+from korgoo.entry.app import create_app
+from korgoo.entry.embedded_http import EmbeddedServer
 from korgoo.gateways.gt06 import serve_gt06
 from korgoo.gateways.http import osmand_app
 from korgoo.gateways.mqtt import run_mqtt
 from korgoo.gateways.watch import serve_watch
-from korgoo.runtime.embedded_http import EmbeddedServer
-from korgoo.runtime.health import Health
-from korgoo.runtime.pipeline import Pipeline
+from korgoo.service.health import Health
+from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.db import migrate, open_engine
 

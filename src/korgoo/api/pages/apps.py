@@ -14,10 +14,10 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from korgoo.api.pages.console import LANGUAGE_COOKIE, STATIC_DIR
 from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import N_
-from korgoo.web.pages import LANGUAGE_COOKIE, STATIC_DIR
 
 APP_STATIC: Final = STATIC_DIR / "app"
 SCOPE: Final = "/app/"

@@ -1,0 +1,1 @@
+"""The HTML pages: the operator console and the two phone apps."""

@@ -1,1 +1,0 @@
-"""Fan-out of what the engine decided to the consoles, apps and notifier."""

@@ -1,1 +1,0 @@
-"""Wiring of the embedded monitoring centre: store, engine, alerts and gateways."""
