@@ -184,8 +184,8 @@ async def zone_breach(w: World) -> str:
     far = east_of(HOME, -3000)
     t = await w.fixes("bracelet-okt", T0 + 10, far, far)
     await w.fixes("bracelet-okt", t, HOME, HOME, HOME, HOME)
-    keys = [a.alert_key for a in w.pipeline.book.alerts() if a.rule == "zone.exclusion"]
-    assert len(keys) == 1, w.pipeline.book.alerts()
+    keys = [a.alert_key for a in w.pipeline.open_alerts() if a.rule == "zone.exclusion"]
+    assert len(keys) == 1, w.pipeline.open_alerts()
     return keys[0]
 
 
@@ -198,6 +198,6 @@ async def proximity_breach(w: World) -> str:
     for _ in range(5):
         await w.fixes("victim-app-okt", t, VICTIM_POS)
         t = await w.fixes("bracelet-okt", t + 1, near)
-    keys = [a.alert_key for a in w.pipeline.book.alerts() if a.rule == "proximity.breach"]
-    assert len(keys) == 1, w.pipeline.book.alerts()
+    keys = [a.alert_key for a in w.pipeline.open_alerts() if a.rule == "proximity.breach"]
+    assert len(keys) == 1, w.pipeline.open_alerts()
     return keys[0]

@@ -108,7 +108,7 @@ async def strap_open(w: World, device: str, t: float) -> str:
     await w.settled()
     keys = [
         a.alert_key
-        for a in w.pipeline.book.alerts()
+        for a in w.pipeline.open_alerts()
         if a.rule == "device.strap" and a.subject == device
     ]
     assert len(keys) == 1
@@ -169,7 +169,7 @@ async def test_who_may_act_on_alerts(w: World) -> None:
     assert r.status_code == 403 and "X-CSRF-Token" in r.json()["detail"]
     r = await op.post(path(zone, "acknowledge"), headers={"X-CSRF-Token": "forged"})
     assert r.status_code == 403
-    assert w.pipeline.book.get(zone) is not None and not w.pipeline.book.get(zone).acked  # type: ignore[union-attr]
+    assert w.pipeline.alert(zone) is not None and not w.pipeline.alert(zone).acked  # type: ignore[union-attr]
     sup = await w.login("supervisor")
     w.clock.t += 1
     assert (await sup.post(path(zone, "acknowledge"))).status_code == 200

@@ -84,27 +84,27 @@ async def test_assignment_changes_what_the_engine_monitors(w: World) -> None:
     r = await sup.post("/api/v1/devices/spare/assignment", json={"person_id": "resp-okt"})
     assert r.status_code == 200, r.text
     assert r.json()["person_id"] == "resp-okt" and r.json()["orders_updated"] == ["order-okt"]
-    respondent = w.pipeline.engine.monitors["order-okt"].terms.respondent
+    respondent = w.pipeline.order_terms("order-okt").respondent
     assert ("spare", DeviceKind.BRACELET) in respondent.devices
 
     # Moved to the Leninsky respondent: both orders change.
     w.clock.t = T0 + 60
     r = await sup.post("/api/v1/devices/spare/assignment", json={"person_id": "resp-len"})
     assert sorted(r.json()["orders_updated"]) == ["order-len", "order-okt"]
-    assert "spare" not in dict(w.pipeline.engine.monitors["order-okt"].terms.respondent.devices)
-    assert "spare" in dict(w.pipeline.engine.monitors["order-len"].terms.respondent.devices)
+    assert "spare" not in dict(w.pipeline.order_terms("order-okt").respondent.devices)
+    assert "spare" in dict(w.pipeline.order_terms("order-len").respondent.devices)
 
     w.clock.t = T0 + 70
     r = await sup.delete("/api/v1/devices/spare/assignment")
     assert r.status_code == 200 and r.json()["person_id"] is None
-    assert "spare" not in dict(w.pipeline.engine.monitors["order-len"].terms.respondent.devices)
+    assert "spare" not in dict(w.pipeline.order_terms("order-len").respondent.devices)
     again = await sup.delete("/api/v1/devices/spare/assignment")
     assert again.status_code == 409 and "not assigned" in again.json()["detail"]
 
     # Assigned again to the same person: the engine hears of it again.
     w.clock.t = T0 + 80
     await sup.post("/api/v1/devices/spare/assignment", json={"person_id": "resp-len"})
-    assert "spare" in dict(w.pipeline.engine.monitors["order-len"].terms.respondent.devices)
+    assert "spare" in dict(w.pipeline.order_terms("order-len").respondent.devices)
     history = (await sup.get("/api/v1/devices/spare")).json()["assignments"]
     assert [(a["person_id"], a["to_at"] is None) for a in history] == [
         ("resp-okt", False),

@@ -100,8 +100,9 @@ async def test_order_create_vary_end_with_versions_and_engine(w: World) -> None:
         {"device_id": "bracelet-okt", "kind": "bracelet"}
     ]
     # The engine monitors it at once.
-    monitor = w.pipeline.engine.monitors[oid]
-    assert monitor.terms.version == 1 and [z.zone_id for z in monitor.terms.zones] == ["school"]
+    terms = w.pipeline.order_terms(oid)
+    assert terms is not None
+    assert terms.version == 1 and [z.zone_id for z in terms.zones] == ["school"]
     assert order["state"] == "compliant"
 
     dup = await sup.post("/api/v1/orders", json=new_order())
@@ -124,8 +125,8 @@ async def test_order_create_vary_end_with_versions_and_engine(w: World) -> None:
     )
     assert r.status_code == 201, r.text
     assert r.json()["version"] == 2 and r.json()["zones"][0]["geometry"]["type"] == "Polygon"
-    assert w.pipeline.engine.monitors[oid].terms.version == 2
-    assert w.pipeline.engine.monitors[oid].terms.min_distance_m == 400
+    assert w.pipeline.order_terms(oid).version == 2
+    assert w.pipeline.order_terms(oid).min_distance_m == 400
 
     # What was in force before the variation, and now.
     before = (await sup.get(f"/api/v1/orders/{oid}/terms", params={"at": iso(T0 + 50)})).json()
@@ -157,7 +158,7 @@ async def test_order_create_vary_end_with_versions_and_engine(w: World) -> None:
         f"/api/v1/orders/{oid}/end", json={"reason": "monitoring ended by the court"}
     )
     assert r.status_code == 201 and r.json()["status"] == "ended" and r.json()["version"] == 3
-    assert w.pipeline.engine.monitors[oid].terms.status is OrderStatus.ENDED
+    assert w.pipeline.order_terms(oid).status is OrderStatus.ENDED
     versions = (await sup.get(f"/api/v1/orders/{oid}/versions")).json()
     assert [(v["version"], v["status"]) for v in versions] == [
         (1, "active"),

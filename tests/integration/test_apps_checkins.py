@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from korgoo.apps.checkins import ANSWER_WITHIN_S, Checkin, load, local_day, plan_times
+from korgoo.apps.checkins import ANSWER_WITHIN_S, local_day, plan_times
 from korgoo.store import app_records as records
+from korgoo.store.checkins import Checkin, load
 from korgoo.store.schema import events
 
 from ..unit.engine.conftest import T0
@@ -76,10 +77,10 @@ async def test_a_missed_checkin_raises_checkin_missed(w: World, tmp_path: Path) 
     assert sent.due_at is not None
     w.clock.t = sent.due_at - 1
     await w.pipeline.advance()
-    assert not [a for a in w.pipeline.book.alerts() if a.rule == "checkin.missed"]
+    assert not [a for a in w.pipeline.open_alerts() if a.rule == "checkin.missed"]
     w.clock.t = sent.due_at + 1
     await w.pipeline.advance()
-    missed = [a for a in w.pipeline.book.alerts() if a.rule == "checkin.missed"]
+    missed = [a for a in w.pipeline.open_alerts() if a.rule == "checkin.missed"]
     assert len(missed) == 1 and missed[0].subject == "resp-okt"
 
 
@@ -111,7 +112,7 @@ async def test_a_photo_in_time_is_the_checkin_and_the_operator_sees_it(
     await w.settled()
     w.clock.t = sent.due_at + 1
     await w.pipeline.advance()
-    assert not [a for a in w.pipeline.book.alerts() if a.rule == "checkin.missed"]
+    assert not [a for a in w.pipeline.open_alerts() if a.rule == "checkin.missed"]
     assert (tmp_path / "checkins" / "order-okt" / f"{sent.id}.jpg").read_bytes() == JPEG
 
     async with logged_in(w, "operator") as op:

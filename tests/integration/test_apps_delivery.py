@@ -60,7 +60,7 @@ async def test_a_receipt_is_a_stage_on_the_alert_timeline(w: World) -> None:
         w.clock.t += 5
         r = await c.post("/app/api/v1/receipts", json={"id": warning.id}, headers=victim.auth)
         assert r.status_code == 200, r.text
-        alert = w.pipeline.book.get(key)
+        alert = w.pipeline.alert(key)
         assert alert is not None and alert.stages["victim_warned"] == w.clock.t
         async with logged_in(w, "operator") as op:
             timeline = (await op.get(f"/api/v1/alerts/{key}/timeline")).json()
@@ -81,10 +81,10 @@ async def test_a_missing_receipt_raises_delivery_unconfirmed(w: World) -> None:
         w.clock.t = warning.created_at + 59
         await apps.notifier.check_receipts()
         unconfirmed = f"order-okt:{UNCONFIRMED_RULE}:{warning.id}"
-        assert w.pipeline.book.get(unconfirmed) is None  # not yet
+        assert w.pipeline.alert(unconfirmed) is None  # not yet
         w.clock.t = warning.created_at + 61
         await apps.notifier.check_receipts()
-        alert = w.pipeline.book.get(unconfirmed)
+        alert = w.pipeline.alert(unconfirmed)
         assert alert is not None
         assert (alert.priority, alert.pages, alert.subject) == (Priority.P2, True, "prot-okt")
         assert alert.evidence["cause"] == key
@@ -99,11 +99,11 @@ async def test_a_missing_receipt_raises_delivery_unconfirmed(w: World) -> None:
             ]
         assert len(notes) == 1 and "not confirmed" in notes[0]["details"]["text"]
         await apps.notifier.check_receipts()  # raised once
-        assert len([a for a in w.pipeline.book.alerts() if a.rule == UNCONFIRMED_RULE]) == 1
+        assert len([a for a in w.pipeline.open_alerts() if a.rule == UNCONFIRMED_RULE]) == 1
         # A late receipt: the condition is over, the operator still closes the alert.
         r = await c.post("/app/api/v1/receipts", json={"id": warning.id}, headers=victim.auth)
         assert r.status_code == 200
-        late = w.pipeline.book.get(unconfirmed)
+        late = w.pipeline.alert(unconfirmed)
         assert late is not None and not late.active and not late.resolved
 
 
@@ -117,7 +117,7 @@ async def test_panic_raises_p1_and_is_answered_on_her_phone(w: World) -> None:
         started = time.perf_counter()
         r = await send(w, c, victim, signal("sos-1", T0 + 30, "sos"))
         assert r.json() == {"results": [{"id": "sos-1", "status": "accepted"}]}
-        panic = [a for a in w.pipeline.book.alerts() if a.rule == "panic"]
+        panic = [a for a in w.pipeline.open_alerts() if a.rule == "panic"]
         assert len(panic) == 1 and panic[0].priority is Priority.P1
         assert panic[0].subject == "prot-okt"
         (answer,) = await hers.wait_for("panic_received", timeout=2.0)

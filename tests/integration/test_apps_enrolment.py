@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from korgoo.api.permissions import ROLE_PERMISSIONS, Capability, Role
 from korgoo.apps.enrolment import CODE_TTL_S, code_hash
+from korgoo.domain.terms import OrderTerms
 from korgoo.store import app_records as records
 from korgoo.store.schema import enrolment_codes
 
@@ -38,8 +39,7 @@ async def test_code_enrols_a_phone_that_reports_at_once(w: World) -> None:
         assert (phone["person_id"], phone["order_id"]) == ("resp-okt", "order-okt")
         assert phone["secret"]
         # The engine has the device on the order before the answer came.
-        devices = w.pipeline.engine.monitors["order-okt"].devices
-        assert devices[phone["device_id"]].person_id == "resp-okt"
+        assert device_persons(w.pipeline.order_terms("order-okt"))[phone["device_id"]] == "resp-okt"
         # ... and the device's first fix is accepted with its secret.
         auth = {"Authorization": f"Device {phone['device_id']}:{phone['secret']}"}
         body = {"messages": [fix(1, T0 + 5, VICTIM_POS)]}
@@ -127,13 +127,19 @@ async def test_the_end_of_the_order_revokes_its_phones(w: World) -> None:
         assert not w.pipeline.authenticate(phone.device_id, phone.secret)
 
 
+def device_persons(terms: OrderTerms | None) -> dict[str, str]:
+    """Device id -> person id of every device the engine monitors the order with."""
+    assert terms is not None
+    return {d: p.person_id for p in (terms.respondent, *terms.protected) for d, _ in p.devices}
+
+
 async def test_a_new_phone_replaces_the_earlier_one(w: World) -> None:
     first = await enrol(w, "order-okt", "prot-okt", "victim_app")
     second = await enrol(w, "order-okt", "prot-okt", "victim_app")
     async with w.client() as c:
         assert (await c.get("/app/api/v1/me", headers=first.auth)).status_code == 401
         assert (await c.get("/app/api/v1/me", headers=second.auth)).status_code == 200
-    assert first.device_id not in w.pipeline.engine.monitors["order-okt"].devices
+    assert first.device_id not in device_persons(w.pipeline.order_terms("order-okt"))
 
 
 async def test_guessing_codes_is_cut_off(w: World) -> None:

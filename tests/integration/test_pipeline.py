@@ -100,7 +100,7 @@ async def test_zone_entry_raises_one_alert_that_survives_restart(db_url: str) ->
     # Restart: the engine is rebuilt by replay; nothing is raised twice.
     p2 = await started(db_url, Clock(T0 + 30))
     try:
-        assert p2.engine.status("order-1") == "breach"
+        assert p2.order_state("order-1") == "breach"
         await p2.act(lambda book: book.acknowledge(zone.alert_key, "operator-1", T0 + 31))
         # He leaves; the live engine clears the same alert (no new one).
         for i in range(6):

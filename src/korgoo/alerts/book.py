@@ -95,6 +95,10 @@ class AlertBook:
     def get(self, alert_key: str) -> Alert | None:
         return self._live.get(alert_key)
 
+    def live(self) -> dict[str, Alert]:
+        """A copy of the live alerts by key."""
+        return dict(self._live)
+
     def alerts(self) -> list[Alert]:
         """The live alerts in queue order."""
         return sorted(self._live.values(), key=queue_order)

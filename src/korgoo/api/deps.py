@@ -17,9 +17,9 @@ from fastapi import Depends, HTTPException, Request
 
 from korgoo.api.auth import COOKIE, CSRF_HEADER, token_hash
 from korgoo.api.permissions import Capability, can
-from korgoo.service.pipeline import Pipeline
+from korgoo.service.port import Monitoring
 from korgoo.settings import Settings
-from korgoo.store.schema import orders
+from korgoo.store.orders import number_and_district
 from korgoo.store.users import User, session_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,13 +44,10 @@ class OrderIndex:
     def get(self, order_id: str) -> OrderRef | None:
         ref = self._known.get(order_id)
         if ref is None:
-            with self.db.connect() as conn:
-                row = conn.execute(
-                    sa.select(orders.c.number, orders.c.district).where(orders.c.id == order_id)
-                ).first()
-            if row is None:
+            found = number_and_district(self.db, order_id)
+            if found is None:
                 return None
-            ref = self._known[order_id] = OrderRef(row.number, row.district)
+            ref = self._known[order_id] = OrderRef(*found)
         return ref
 
 
@@ -58,27 +55,24 @@ class OrderIndex:
 class Api:
     """What the routes share, kept on `app.state.api`."""
 
-    pipeline: Pipeline
+    service: Monitoring
+    db: sa.Engine
     settings: Settings
-    # Wall-clock time for sessions and lockouts; the pipeline's clock (which a
+    # Wall-clock time for sessions and lockouts; the service's clock (which a
     # demo may run in simulated time) stamps alert actions and order versions.
     auth_clock: Clock = time.time
     orders: OrderIndex = field(init=False)
 
     def __post_init__(self) -> None:
-        self.orders = OrderIndex(self.pipeline.db)
-
-    @property
-    def db(self) -> sa.Engine:
-        return self.pipeline.db
+        self.orders = OrderIndex(self.db)
 
     def now(self) -> float:
-        return self.pipeline.clock()
+        return self.service.clock()
 
     async def settle(self) -> None:
         """Wait until the engine has evaluated what was submitted so far, so the
         answer to a request shows the engine's new state."""
-        await self.pipeline.settle()
+        await self.service.settle()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from korgoo.api.deps import Api, ApiDep, require
 from korgoo.api.permissions import Capability, can
 from korgoo.api.routers.alerts import shown, visible
 from korgoo.api.routers.tracks import live_positions
-from korgoo.service.pipeline import Effects
+from korgoo.service.effects import Effects
 from korgoo.store.users import User
 
 router = APIRouter(tags=["events"])
@@ -45,7 +45,7 @@ def alert_frames(api: Api, user: User, effects: Effects) -> list[str]:
 
 
 async def stream_events(api: Api, user: User) -> AsyncIterator[str]:
-    queue = api.pipeline.bus.subscribe()
+    queue = api.service.subscribe()
     loop = asyncio.get_running_loop()
     with_live = can(user, Capability.TRACKS_READ)
     try:
@@ -80,7 +80,7 @@ async def stream_events(api: Api, user: User) -> AsyncIterator[str]:
                 next_beat = now + HEARTBEAT_S
                 yield ": keepalive\n\n"
     finally:
-        api.pipeline.bus.unsubscribe(queue)
+        api.service.unsubscribe(queue)
 
 
 @router.get("/events/stream")

@@ -31,10 +31,11 @@ from korgoo.apps.notifier import Notifier
 from korgoo.domain.events import CheckinDue, Signal, SignalKind
 from korgoo.domain.ingest import Message
 from korgoo.domain.terms import DeviceKind, OrderTerms
-from korgoo.service.pipeline import Pipeline
+from korgoo.service.port import Monitoring
 from korgoo.store import app_records as records
+from korgoo.store import checkins as checkin_store
+from korgoo.store.checkins import Checkin
 from korgoo.store.orders import current_terms
-from korgoo.store.schema import app_devices, checkins
 
 log = structlog.get_logger("korgoo.apps")
 
@@ -43,24 +44,6 @@ DAY_END = time(22, 0)
 ANSWER_WITHIN_S = 600.0
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 JPEG_MAGIC = b"\xff\xd8\xff"
-
-
-class Checkin(msgspec.Struct, frozen=True):
-    id: str
-    order_id: str
-    day: str
-    send_at: float
-    due_at: float | None
-    sent_at: float | None
-    photo_path: str | None
-    photo_at: float | None
-    device_id: str | None
-
-    @property
-    def on_time(self) -> bool | None:
-        if self.photo_at is None or self.due_at is None:
-            return None
-        return self.photo_at <= self.due_at
 
 
 def plan_times(
@@ -82,36 +65,18 @@ def local_day(t: float, tz: str) -> date:
     return datetime.fromtimestamp(t, ZoneInfo(tz)).date()
 
 
-def load(
-    engine: sa.Engine,
-    *,
-    order_id: str | None = None,
-    checkin_id: str | None = None,
-    sent_only: bool = False,
-) -> list[Checkin]:
-    """Check-ins by send time. The plan of times not yet sent is kept from
-    operators' lists too (`sent_only`): nobody can tell the respondent when."""
-    query = sa.select(checkins).order_by(checkins.c.send_at)
-    if sent_only:
-        query = query.where(checkins.c.sent_at.is_not(None))
-    if order_id is not None:
-        query = query.where(checkins.c.order_id == order_id)
-    if checkin_id is not None:
-        query = query.where(checkins.c.id == checkin_id)
-    with engine.connect() as conn:
-        return [msgspec.convert(r, Checkin, from_attributes=True) for r in conn.execute(query)]
-
-
 class Scheduler:
     def __init__(
         self,
-        pipeline: Pipeline,
+        service: Monitoring,
+        db: sa.Engine,
         notifier: Notifier,
         *,
         rng: random.Random | None = None,
         every_s: float = 15.0,
     ) -> None:
-        self.pipeline = pipeline
+        self.service = service
+        self.db = db
         self.notifier = notifier
         self.rng = rng or secrets.SystemRandom()
         self.every_s = every_s
@@ -143,85 +108,49 @@ class Scheduler:
             return await self._run_once()
 
     async def _run_once(self) -> list[Checkin]:
-        now = self.pipeline.clock()
+        now = self.service.clock()
         terms = await asyncio.to_thread(self._orders_with_app)
         await asyncio.to_thread(self._plan, terms, now)
         sent = []
-        for c in await asyncio.to_thread(self._due, now):
+        for c in await asyncio.to_thread(checkin_store.due, self.db, now):
             sent.append(await self._send(c, now))
         return sent
 
     def _orders_with_app(self) -> list[OrderTerms]:
         return [
             t
-            for t in current_terms(self.pipeline.db)
+            for t in current_terms(self.db)
             if t.checkins_per_day > 0
             and any(kind is DeviceKind.RESPONDENT_APP for _, kind in t.respondent.devices)
         ]
 
     def _plan(self, terms: Sequence[OrderTerms], now: float) -> None:
-        with self.pipeline.db.begin() as conn:
+        with self.db.begin() as conn:
             for t in terms:
                 if not t.active_at(now):
                     continue
                 day = local_day(now, t.timezone)
-                planned = conn.scalar(
-                    sa.select(sa.func.count()).where(
-                        checkins.c.order_id == t.order_id, checkins.c.day == day.isoformat()
-                    )
-                )
-                if planned:
+                if checkin_store.day_planned(conn, t.order_id, day.isoformat()):
                     continue
-                for at in plan_times(day, t.checkins_per_day, t.timezone, self.rng, now):
-                    conn.execute(
-                        sa.insert(checkins).values(
-                            id=records.new_id(),
-                            order_id=t.order_id,
-                            day=day.isoformat(),
-                            send_at=at,
-                        )
-                    )
-
-    def _due(self, now: float) -> list[Checkin]:
-        query = sa.select(checkins).where(checkins.c.sent_at.is_(None), checkins.c.send_at <= now)
-        with self.pipeline.db.connect() as conn:
-            return [msgspec.convert(r, Checkin, from_attributes=True) for r in conn.execute(query)]
+                times = plan_times(day, t.checkins_per_day, t.timezone, self.rng, now)
+                checkin_store.plan_day(conn, t.order_id, day.isoformat(), times)
 
     async def _send(self, c: Checkin, now: float) -> Checkin:
         due = now + ANSWER_WITHIN_S
         # Mark first: a check-in is sent once even if the process stops half-way.
-        db = self.pipeline.db
-
-        def mark() -> None:
-            with db.begin() as conn:
-                conn.execute(
-                    sa.update(checkins).where(checkins.c.id == c.id).values(sent_at=now, due_at=due)
-                )
-
-        await asyncio.to_thread(mark)
+        db = self.db
+        await asyncio.to_thread(checkin_store.mark_sent, db, c.id, now, due)
         if now - c.send_at > ANSWER_WITHIN_S:
             # The centre was down past this one's whole window: asking now would
             # not be the random time planned; it is recorded as sent late, not asked.
             log.warning("checkin_skipped", checkin_id=c.id, planned=c.send_at)
             return msgspec.structs.replace(c, sent_at=now, due_at=due)
         event = CheckinDue(order_id=c.order_id, at=now, due=due)
-        await self.pipeline.submit([Message(event=event, msg_key=f"checkin:{c.id}")])
-        devices = await asyncio.to_thread(_respondent_apps, db, c.order_id)
+        await self.service.submit([Message(event=event, msg_key=f"checkin:{c.id}")])
+        devices = await asyncio.to_thread(checkin_store.respondent_apps, db, c.order_id)
         for device in devices:
             await self.notifier.send(device, "checkin", rv.checkin(c.id, due), order_id=c.order_id)
         return msgspec.structs.replace(c, sent_at=now, due_at=due)
-
-
-def _respondent_apps(engine: sa.Engine, order_id: str) -> list[records.AppDevice]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(app_devices).where(
-                app_devices.c.order_id == order_id,
-                app_devices.c.kind == DeviceKind.RESPONDENT_APP.value,
-                app_devices.c.revoked_at.is_(None),
-            )
-        )
-        return [msgspec.convert(r, records.AppDevice, from_attributes=True) for r in rows]
 
 
 class PhotoRefused(Exception):  # noqa: N818
@@ -232,7 +161,8 @@ class PhotoRefused(Exception):  # noqa: N818
 
 
 async def submit_photo(
-    pipeline: Pipeline,
+    service: Monitoring,
+    db: sa.Engine,
     folder: Path,
     device: records.AppDevice,
     checkin_id: str,
@@ -241,7 +171,7 @@ async def submit_photo(
     """Keep the photo; before the due time it is the order's `check_in` signal."""
     if device.kind != DeviceKind.RESPONDENT_APP.value:
         raise PhotoRefused(403, "Only the respondent's app sends identity check-ins.")
-    found = await asyncio.to_thread(load, pipeline.db, checkin_id=checkin_id)
+    found = await asyncio.to_thread(checkin_store.load, db, checkin_id=checkin_id)
     if not found or found[0].order_id != device.order_id or found[0].sent_at is None:
         raise PhotoRefused(404, "There is no such check-in request for this phone.")
     c = found[0]
@@ -251,23 +181,18 @@ async def submit_photo(
         raise PhotoRefused(413, "The photo is larger than 2 MB; take it again.")
     if not photo.startswith(JPEG_MAGIC):
         raise PhotoRefused(422, "'photo': a JPEG image is expected.")
-    at = pipeline.clock()
+    at = service.clock()
     path = folder / c.order_id / f"{c.id}.jpg"
 
     def store() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(photo)
-        with pipeline.db.begin() as conn:
-            conn.execute(
-                sa.update(checkins)
-                .where(checkins.c.id == c.id)
-                .values(photo_path=str(path), photo_at=at, device_id=device.device_id)
-            )
+        checkin_store.record_photo(db, c.id, str(path), at, device.device_id)
 
     await asyncio.to_thread(store)
     if c.due_at is not None and at <= c.due_at:
         signal = Signal(device.device_id, at, at, SignalKind.CHECK_IN, source="app")
-        await pipeline.submit([Message(event=signal, msg_key=f"{device.device_id}/checkin:{c.id}")])
+        await service.submit([Message(event=signal, msg_key=f"{device.device_id}/checkin:{c.id}")])
     return msgspec.structs.replace(c, photo_path=str(path), photo_at=at, device_id=device.device_id)
 
 

@@ -20,12 +20,12 @@ import sqlalchemy as sa
 
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms
-from korgoo.service.pipeline import Pipeline
+from korgoo.service.port import Monitoring
+from korgoo.store import enrolment as codes
 from korgoo.store.app_records import revoke
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assign_device, enrol_device, unassign_device
 from korgoo.store.orders import current_terms, versions
-from korgoo.store.schema import app_devices, enrolment_codes
 
 CODE_TTL_S = 15 * 60.0
 CODE_DIGITS = 8
@@ -121,17 +121,15 @@ def issue(
         raise Refused(422, f"'person_id': {person_id} is not the {role} person of this order.")
     with engine.begin() as conn:
         code = _unused_code(conn, at)
-        conn.execute(
-            sa.insert(enrolment_codes).values(
-                id=uuid.uuid4().hex,
-                code_hash=code_hash(code),
-                order_id=order_id,
-                person_id=person_id,
-                kind=kind.value,
-                created_at=at,
-                created_by=actor,
-                expires_at=at + CODE_TTL_S,
-            )
+        codes.add_code(
+            conn,
+            code_hash=code_hash(code),
+            order_id=order_id,
+            person_id=person_id,
+            kind=kind,
+            actor=actor,
+            at=at,
+            expires_at=at + CODE_TTL_S,
         )
         details = {"order_id": order_id, "person_id": person_id, "kind": kind.value}
         audit_append(conn, actor, "enrolment.issued", f"order:{order_id}", details, at=at)
@@ -142,28 +140,15 @@ def _unused_code(conn: sa.Connection, at: float) -> str:
     """Eight random digits not equal to a code still valid (codes are looked up by hash)."""
     while True:
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        taken = conn.scalar(
-            sa.select(sa.func.count()).where(
-                enrolment_codes.c.code_hash == code_hash(code),
-                enrolment_codes.c.used_at.is_(None),
-                enrolment_codes.c.expires_at > at,
-            )
-        )
-        if not taken:
+        if not codes.code_in_use(conn, code_hash(code), at):
             return code
 
 
 def redeem(engine: sa.Engine, code: str, install_id: str | None, at: float) -> Enrolled:
     """Exchange a code for a new device (one transaction: a code enrols once)."""
-    c = enrolment_codes
     digits = code.strip().replace(" ", "")
     with engine.begin() as conn:
-        row = conn.execute(
-            sa.select(c)
-            .where(c.c.code_hash == code_hash(digits))
-            .order_by(c.c.created_at.desc())
-            .limit(1)
-        ).first()
+        row = codes.newest_code(conn, code_hash(digits))
         if row is None:
             raise Refused(404, "This code is not known. Check the digits, or ask the centre.")
         if row.used_at is not None:
@@ -171,40 +156,25 @@ def redeem(engine: sa.Engine, code: str, install_id: str | None, at: float) -> E
         if row.expires_at <= at:
             raise Refused(410, "This code has expired (15 minutes). Ask the centre for a new one.")
         device_id = f"app-{uuid.uuid4().hex[:20]}"
-        claimed = conn.execute(
-            sa.update(c)
-            .where(c.c.id == row.id, c.c.used_at.is_(None))
-            .values(used_at=at, device_id=device_id)
-        )
-        if claimed.rowcount != 1:  # a concurrent exchange of the same code won
+        if not codes.claim_code(conn, row.id, device_id, at):  # a concurrent exchange won
             raise Refused(410, "This code was already used. Ask the centre for a new one.")
         secret = secrets.token_urlsafe(24)
         kind = DeviceKind(row.kind)
         enrol_device(conn, device_id, kind, model="pwa", secret=secret, at=at)
         # An earlier phone of the same person and kind on this order is replaced.
-        earlier = conn.execute(
-            sa.select(app_devices.c.device_id).where(
-                app_devices.c.person_id == row.person_id,
-                app_devices.c.order_id == row.order_id,
-                app_devices.c.kind == kind.value,
-                app_devices.c.revoked_at.is_(None),
-            )
-        ).scalars()
-        replaced = list(earlier)
+        replaced = codes.live_app_devices(conn, row.person_id, row.order_id, kind)
         for old in replaced:
             revoke(conn, old, "replaced", at)
             unassign_device(conn, old, at=at)
         assign_device(conn, device_id, row.person_id, actor=f"enrolment:{row.id}", at=at)
-        conn.execute(
-            sa.insert(app_devices).values(
-                device_id=device_id,
-                kind=kind.value,
-                person_id=row.person_id,
-                order_id=row.order_id,
-                install_id=install_id,
-                enrolled_at=at,
-                sharing=False,  # opt-in: she turns sharing on in her app
-            )
+        codes.add_app_device(
+            conn,
+            device_id=device_id,
+            kind=kind,
+            person_id=row.person_id,
+            order_id=row.order_id,
+            install_id=install_id,
+            at=at,
         )
         details = {
             "order_id": row.order_id,
@@ -225,14 +195,14 @@ def terms_naming(engine: sa.Engine, person_id: str) -> list[OrderTerms]:
     ]
 
 
-async def enrol(pipeline: Pipeline, code: str, install_id: str | None) -> Enrolled:
+async def enrol(service: Monitoring, db: sa.Engine, code: str, install_id: str | None) -> Enrolled:
     """Redeem the code, make the device known to the gateways and give the engine
     the person's orders with the new device, before answering the app."""
-    at = pipeline.clock()
-    done = await asyncio.to_thread(redeem, pipeline.db, code, install_id, at)
-    pipeline.device_enrolled(DeviceInfo(done.device_id, done.kind))
+    at = service.clock()
+    done = await asyncio.to_thread(redeem, db, code, install_id, at)
+    service.device_enrolled(DeviceInfo(done.device_id, done.kind))
     for old in done.replaced:
-        pipeline.forget_secret(old)
-    for terms in await asyncio.to_thread(terms_naming, pipeline.db, done.person_id):
-        await pipeline.order_changed(terms)
+        service.forget_secret(old)
+    for terms in await asyncio.to_thread(terms_naming, db, done.person_id):
+        await service.order_changed(terms)
     return done

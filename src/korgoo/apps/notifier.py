@@ -24,6 +24,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import sqlalchemy as sa
 import structlog
 
 from korgoo.alerts.book import AlertBook, episode_key
@@ -33,7 +34,8 @@ from korgoo.apps import respondent_view as rv
 from korgoo.apps.push import Gone, Pusher, PushFailed
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.terms import DeviceKind
-from korgoo.service.pipeline import Effects, Pipeline
+from korgoo.service.effects import Effects
+from korgoo.service.port import Monitoring
 from korgoo.store import app_records as records
 from korgoo.store.orders import terms_at
 
@@ -138,14 +140,16 @@ def cause(decisions: Sequence[Decision], index: int, code: str) -> str | None:
 class Notifier:
     def __init__(
         self,
-        pipeline: Pipeline,
+        service: Monitoring,
+        db: sa.Engine,
         hub: Hub,
         pusher: Pusher | None,
         *,
         receipt_timeout_s: float,
         check_every_s: float = 1.0,
     ) -> None:
-        self.pipeline = pipeline
+        self.service = service
+        self.db = db
         self.hub = hub
         self.pusher = pusher
         self.receipt_timeout_s = receipt_timeout_s
@@ -154,14 +158,10 @@ class Notifier:
         self._queue: asyncio.Queue[Any] | None = None
         self._checking = asyncio.Lock()  # one receipt check at a time: each raises once
 
-    @property
-    def db(self) -> Any:
-        return self.pipeline.db
-
     # -- life cycle ---------------------------------------------------------------
 
     def start(self) -> None:
-        self._queue = self.pipeline.bus.subscribe()
+        self._queue = self.service.subscribe()
         self._tasks = [
             asyncio.create_task(self._follow(self._queue), name="korgoo-apps-notifier"),
             asyncio.create_task(self._watch(), name="korgoo-apps-delivery"),
@@ -175,7 +175,7 @@ class Notifier:
                 await task
         self._tasks = []
         if self._queue is not None:
-            self.pipeline.bus.unsubscribe(self._queue)
+            self.service.unsubscribe(self._queue)
             self._queue = None
 
     async def _follow(self, queue: asyncio.Queue[Any]) -> None:
@@ -288,9 +288,7 @@ class Notifier:
                 except PushFailed as exc:
                     log.warning("push_failed", device_id=m.device_id, error=str(exc))
         if channel is not None:
-            await asyncio.to_thread(
-                records.mark_sent, self.db, m.id, channel, self.pipeline.clock()
-            )
+            await asyncio.to_thread(records.mark_sent, self.db, m.id, channel, self.service.clock())
         return channel
 
     async def send(
@@ -302,7 +300,7 @@ class Notifier:
         order_id: str,
     ) -> records.AppMessage:
         """Store and deliver one message that does not come from a decision (check-ins)."""
-        at = self.pipeline.clock()
+        at = self.service.clock()
 
         def store() -> records.AppMessage:
             with self.db.begin() as conn:
@@ -330,7 +328,7 @@ class Notifier:
         m = await asyncio.to_thread(records.message, self.db, message_id)
         if m is None or m.device_id != device_id:
             return None
-        at = self.pipeline.clock()
+        at = self.service.clock()
         first = await asyncio.to_thread(records.record_receipt, self.db, message_id, at)
         if not first:
             return m
@@ -349,12 +347,12 @@ class Notifier:
             return await self._check_receipts()
 
     async def _check_receipts(self) -> list[str]:
-        now = self.pipeline.clock()
+        now = self.service.clock()
         late = await asyncio.to_thread(records.overdue, self.db, now - self.receipt_timeout_s)
         raised = []
         for m in late:
             decision = _unconfirmed(m, now)
-            await self.pipeline.act(_applying(decision))
+            await self.service.act(_applying(decision))
             raised.append(decision.alert_key)
             if m.alert_key:
                 note = (
@@ -370,28 +368,28 @@ class Notifier:
     async def _act_softly(self, action: Action) -> None:
         """An alert action that may find the alert resolved meanwhile: then nothing to record."""
         try:
-            await self.pipeline.act(action)
+            await self.service.act(action)
         except AlertError as exc:
             log.info("alert_action_skipped", reason=str(exc))
 
     # -- revocation ----------------------------------------------------------------------
 
     async def sweep_revocations(self) -> list[str]:
-        now = self.pipeline.clock()
+        now = self.service.clock()
         fallen = await asyncio.to_thread(records.fallen_devices, self.db, now)
         for device_id, reason in fallen.items():
             await self.revoke(device_id, reason)
         return list(fallen)
 
     async def revoke(self, device_id: str, reason: str) -> None:
-        at = self.pipeline.clock()
+        at = self.service.clock()
 
         def store() -> bool:
             with self.db.begin() as conn:
                 return records.revoke(conn, device_id, reason, at)
 
         await asyncio.to_thread(store)
-        self.pipeline.forget_secret(device_id)
+        self.service.forget_secret(device_id)
         self.hub.end(device_id, "revoked", rv.revoked())
         log.info("app_revoked", device_id=device_id, reason=reason)
 

@@ -46,7 +46,8 @@ def create_app(
     *,
     auth_clock: Clock = time.time,
 ) -> FastAPI:
-    apps = Apps(pipeline, settings or pipeline.settings)
+    settings = settings or pipeline.settings
+    apps = Apps(pipeline, pipeline.db, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -63,7 +64,7 @@ def create_app(
         description="Electronic monitoring of protective orders.",
         lifespan=lifespan,
     )
-    app.state.api = Api(pipeline, settings or pipeline.settings, auth_clock)
+    app.state.api = Api(pipeline, pipeline.db, settings, auth_clock)
     app.state.apps = apps
     app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
     for module in (session, persons, orders, devices, alerts, tracks, audit):

@@ -14,7 +14,8 @@ from rich.text import Text
 
 from korgoo.alerts.model import Alert, Transition
 from korgoo.domain.decisions import DecisionKind
-from korgoo.service.pipeline import Effects, Pipeline
+from korgoo.service.effects import Effects
+from korgoo.service.pipeline import Pipeline
 
 BISHKEK = ZoneInfo("Asia/Bishkek")
 PRIORITY_STYLE = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", "P4": "dim"}
@@ -108,7 +109,7 @@ class LiveView:
         table = Table(expand=True, show_edge=False)
         for col in ("P", "Alert", "Order", "Since", "State", "Confidence"):
             table.add_column(col)
-        alerts: list[Alert] = self.pipeline.book.alerts()
+        alerts: list[Alert] = list(self.pipeline.open_alerts())
         for a in alerts[:14]:
             order, rule = _parts(a.alert_key)
             state = ("ACTIVE" if a.active else "returned to normal") + (

@@ -19,9 +19,11 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -38,10 +40,13 @@ from korgoo.engine import DEFAULT_PARAMS, Engine, RuleParams
 from korgoo.engine.validate import fix_problem, signal_problem
 from korgoo.service import metrics
 from korgoo.service.bus import LocalBus
+from korgoo.service.effects import Effects
+from korgoo.service.snapshot import EMPTY_ALERTS, EMPTY_ORDERS, AlertsView, OrderLive
 from korgoo.settings import Settings
 from korgoo.store.alerts import append_transitions, load_open_alerts, save_alert
 from korgoo.store.audit import audit_append
-from korgoo.store.decisions import append_decisions
+from korgoo.store.db import reachable
+from korgoo.store.decisions import append_decisions, last_decided_seq
 from korgoo.store.devices import device_secret_ok, load_devices, record_unknown_device
 from korgoo.store.events import EventLog
 
@@ -49,15 +54,6 @@ log = structlog.get_logger("korgoo.pipeline")
 
 Clock = Callable[[], float]
 SYSTEM_ACTORS = frozenset({ENGINE, SLA, POLICY})
-
-
-@dataclass
-class Effects:
-    """What one evaluation produced, for the console, the apps and the notifier."""
-
-    decisions: list[Decision] = field(default_factory=list)
-    transitions: list[Transition] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
 
 
 @dataclass
@@ -84,8 +80,13 @@ class Pipeline:
         self.params = params
         self.clock = clock
         self.bus = bus or LocalBus()
-        self.engine = Engine(params)
-        self.book = AlertBook()
+        # The engine and the alert book are touched only on the writer thread;
+        # everyone else reads the snapshots published after each change.
+        self._engine = Engine(params)
+        self._book = AlertBook()
+        self._orders: Mapping[str, OrderLive] = EMPTY_ORDERS
+        self._alerts = EMPTY_ALERTS
+        self._orders_of_device: dict[str, tuple[str, ...]] = {}
         self.log = EventLog()
         self._devices: dict[str, DeviceInfo] = {}
         self._secrets: dict[str, bytes] = {}  # digests of secrets already verified
@@ -122,19 +123,21 @@ class Pipeline:
     def _recover(self) -> None:
         """Rebuild the engine by replaying the log; restore live alerts from the store."""
         self._devices = load_devices(self.db)
-        self.book.load(load_open_alerts(self.db))
-        with self.db.connect() as conn:
-            done = conn.scalar(sa.text("SELECT COALESCE(MAX(seq), 0) FROM decisions")) or 0
+        self._book.load(load_open_alerts(self.db))
+        done = last_decided_seq(self.db)
         pending: list[tuple[int, Decision]] = []
         replayed = 0
         for seq, event in self.log.iter_events(self.db):
-            decisions = self.engine.apply(event)
+            decisions = self._engine.apply(event)
             replayed += 1
             if seq > done:
                 pending.extend((seq, d) for d in decisions)
             self._last_seq = seq
         if pending:
             self._persist(pending)
+        self._index_devices()
+        self._publish_orders(self._engine.monitors)
+        self._alerts = AlertsView(self._book.live())
         log.info("recovered", events=replayed, decisions_applied=len(pending))
 
     # -- Ingest ------------------------------------------------------------------
@@ -264,12 +267,7 @@ class Pipeline:
             self.bus.publish(effects)
 
     def _probe(self) -> bool:
-        try:
-            with self.db.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-            return True
-        except sa.exc.SQLAlchemyError:
-            return False
+        return reachable(self.db)
 
     def _commit(self, batch: list[_Pending]) -> tuple[list[list[Outcome]], list[tuple[int, Event]]]:
         started = time.perf_counter()
@@ -306,26 +304,44 @@ class Pipeline:
 
     def _evaluate(self, accepted: list[tuple[int, Event]]) -> Effects:
         out: list[tuple[int, Decision]] = []
-        apply = self.engine.apply
+        apply = self._engine.apply
         fixes = 0
+        devices: set[str] = set()
+        orders_changed = False
         for seq, event in accepted:
-            if type(event) is Fix:
+            cls = type(event)
+            if cls is Fix:
                 fixes += 1
+                devices.add(event.device_id)  # type: ignore[union-attr]
+            elif cls is Signal:
+                devices.add(event.device_id)  # type: ignore[union-attr]
+            elif cls is OrderChange:
+                orders_changed = True
             for d in apply(event):
                 out.append((seq, d))
             self._last_seq = seq
         self.fixes_processed += fixes
-        return self._persist(out)
+        effects = self._persist(out)
+        if orders_changed:
+            self._index_devices()
+        touched = {oid for did in devices for oid in self._orders_of_device.get(did, ())}
+        touched.update(d.order_id for _, d in out if d.order_id)
+        if orders_changed:
+            touched.update(self._engine.monitors)
+        self._publish_orders(touched)
+        return effects
 
     def tick(self) -> Effects:
         """Advance the clock: silence timers, order ends, check-ins, SLA escalations."""
         now = self.clock()
-        decisions = [(self._last_seq, d) for d in self.engine.apply(Tick(at=now))]
+        decisions = [(self._last_seq, d) for d in self._engine.apply(Tick(at=now))]
         effects = self._persist(decisions)
-        escalations = self.book.tick(now)
+        escalations = self._book.tick(now)
         if escalations:
             effects.transitions.extend(escalations)
             self._store_effects(Effects(transitions=escalations), [])
+        if decisions:
+            self._publish_orders({d.order_id for _, d in decisions if d.order_id})
         return effects
 
     async def advance(self) -> Effects:
@@ -357,14 +373,14 @@ class Pipeline:
             if d.kind is DecisionKind.REJECTED:
                 metrics.REJECTED.labels(d.message).inc()
                 continue
-            effects.transitions.extend(self.book.apply(d))
+            effects.transitions.extend(self._book.apply(d))
         kept = [(s, d) for s, d in items if d.kind is not DecisionKind.REJECTED]
         self._store_effects(effects, kept)
         metrics.DECISIONS.inc(len(kept))
         return effects
 
     def _store_effects(self, effects: Effects, decisions: list[tuple[int, Decision]]) -> None:
-        changed = self.book.take_changed()
+        changed = self._book.take_changed()
         if not (decisions or effects.transitions or changed):
             return
         with self.db.begin() as conn:
@@ -379,6 +395,64 @@ class Pipeline:
                         conn, t.actor, f"alert.{t.kind.value}", t.alert_key, details, at=t.at
                     )
         effects.alerts.extend(changed.values())
+        if changed:
+            self._alerts = AlertsView(self._book.live())
+
+    # -- snapshots ---------------------------------------------------------------
+
+    def _index_devices(self) -> None:
+        """Device -> orders it reports for, from the engine's current terms."""
+        index: dict[str, list[str]] = {}
+        for oid, m in self._engine.monitors.items():
+            for did in m.devices:
+                index.setdefault(did, []).append(oid)
+        self._orders_of_device = {did: tuple(oids) for did, oids in index.items()}
+
+    def _publish_orders(self, order_ids: Iterable[str]) -> None:
+        monitors = self._engine.monitors
+        updated = dict(self._orders)
+        for oid in order_ids:
+            m = monitors.get(oid)
+            if m is None:
+                continue
+            r = m.respondent
+            state = self._engine.status(oid)
+            if r.known:
+                live = OrderLive(m.terms, state, r.t, r.lat, r.lon, r.acc)
+            else:
+                live = OrderLive(m.terms, state)
+            if updated.get(oid) != live:
+                updated[oid] = live
+        self._orders = MappingProxyType(updated)
+
+    def live_orders(self) -> Mapping[str, OrderLive]:
+        """Every order the engine monitors, as of the last evaluation (immutable)."""
+        return self._orders
+
+    def order_state(self, order_id: str) -> str:
+        """Compliance state for the map: compliant, prealert, breach, no_signal, ..."""
+        live = self._orders.get(order_id)
+        return "unknown" if live is None else live.state
+
+    def order_terms(self, order_id: str) -> OrderTerms | None:
+        """The terms the engine monitors the order by now."""
+        live = self._orders.get(order_id)
+        return None if live is None else live.terms
+
+    def open_alerts(self) -> tuple[Alert, ...]:
+        """The live alerts in queue order (immutable snapshot)."""
+        return self._alerts.queue
+
+    def alert(self, alert_key: str) -> Alert | None:
+        """A live alert by key, from the snapshot."""
+        return self._alerts.by_key.get(alert_key)
+
+    def subscribe(self) -> asyncio.Queue[Any]:
+        """A queue of every `Effects` published from now on."""
+        return self.bus.subscribe()
+
+    def unsubscribe(self, queue: asyncio.Queue[Any]) -> None:
+        self.bus.unsubscribe(queue)
 
     # -- operator actions go through the book and are stored at once ------------
 
@@ -387,7 +461,7 @@ class Pipeline:
         the engine's decisions) and store what it changed before returning."""
 
         def run() -> Effects:
-            effects = Effects(transitions=action(self.book))
+            effects = Effects(transitions=action(self._book))
             self._store_effects(effects, [])
             return effects
 

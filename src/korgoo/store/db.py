@@ -85,3 +85,13 @@ def migrate(url: str) -> None:
             seed_jurisdictions(conn)
     finally:
         engine.dispose()
+
+
+def reachable(engine: sa.Engine) -> bool:
+    """Whether the database answers a trivial query now."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False

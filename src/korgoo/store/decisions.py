@@ -55,3 +55,9 @@ def decisions_for(engine: sa.Engine, alert_key: str) -> list[tuple[int, Decision
     )
     with engine.connect() as conn:
         return [(seq, _decode(body)) for seq, body in conn.execute(query)]
+
+
+def last_decided_seq(engine: sa.Engine) -> int:
+    """The highest event-log sequence number whose decisions are stored (0: none)."""
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.select(sa.func.coalesce(sa.func.max(decisions.c.seq), 0))) or 0)

@@ -177,6 +177,15 @@ def end_order(
     return vary_order(conn, order_id, changes, reason=reason, actor=actor, at=at)
 
 
+def number_and_district(engine: sa.Engine, order_id: str) -> tuple[str, str] | None:
+    """An order's number and district (which never change), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(orders.c.number, orders.c.district).where(orders.c.id == order_id)
+        ).first()
+    return None if row is None else (row.number, row.district)
+
+
 def get_order(engine: sa.Engine, order_id: str) -> Order | None:
     with engine.connect() as conn:
         row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).first()

@@ -37,9 +37,9 @@ Action = Callable[[AlertBook, float], list[Transition]]
 
 def respondent_of(api: Api, order_id: str) -> str | None:
     """The order's respondent: from the engine's live terms, else the store."""
-    monitor = api.pipeline.engine.monitors.get(order_id)
-    if monitor is not None:
-        return monitor.terms.respondent.person_id
+    terms = api.service.order_terms(order_id)
+    if terms is not None:
+        return terms.respondent.person_id
     version = latest_version(api.db, order_id)
     return None if version is None else version.respondent_id
 
@@ -125,12 +125,12 @@ def alerts(
             "until": t1,
             "districts": districts,
         }
-        found = [a for a in api.pipeline.book.alerts() if _matches(api, a, status, f)][:limit]
+        found = [a for a in api.service.open_alerts() if _matches(api, a, status, f)][:limit]
     return [shown(api, a) for a in sorted(found, key=queue_order)]
 
 
 def find_alert(api: Api, user: User, key: str) -> Alert:
-    alert = api.pipeline.book.get(key) or get_alert(api.db, key)
+    alert = api.service.alert(key) or get_alert(api.db, key)
     if alert is None or not visible(api, user, alert):
         raise not_found(f"Alert {key}")
     return alert
@@ -186,7 +186,7 @@ async def _act(api: Api, user: User, key: str, action: Action) -> dict[str, Any]
     await run_in_threadpool(find_alert, api, user, key)
     at = api.now()
     try:
-        effects = await api.pipeline.act(lambda book: action(book, at))
+        effects = await api.service.act(lambda book: action(book, at))
     except AlertError as e:
         raise HTTPException(409, str(e)) from None
     after = await run_in_threadpool(find_alert, api, user, key)

@@ -25,7 +25,6 @@ from korgoo.apps.checkins import (
     MAX_PHOTO_BYTES,
     PhotoRefused,
     checkin_json,
-    load,
     submit_photo,
 )
 from korgoo.apps.notifier import frame_for
@@ -35,6 +34,7 @@ from korgoo.domain.ingest import StoreUnavailable
 from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import native
 from korgoo.store import app_records as records
+from korgoo.store.checkins import load
 from korgoo.store.orders import terms_at
 from korgoo.store.users import User
 
@@ -67,16 +67,14 @@ async def app_device(request: Request, apps: AppsDep) -> records.AppDevice:
     if found is None:
         raise HTTPException(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Device"})
     device_id, secret = found
-    pipeline = apps.pipeline
-    device = await asyncio.to_thread(records.app_device, pipeline.db, device_id)
+    service, db = apps.service, apps.db
+    device = await asyncio.to_thread(records.app_device, db, device_id)
     if device is not None and device.revoked_at is not None:
         raise HTTPException(401, NOT_ENROLLED, headers={"WWW-Authenticate": "Device"})
     # A database read on a first check: off the event loop (the pipeline remembers it).
-    if device is None or not await asyncio.to_thread(pipeline.authenticate, device_id, secret):
+    if device is None or not await asyncio.to_thread(service.authenticate, device_id, secret):
         raise HTTPException(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Device"})
-    fallen = await asyncio.to_thread(
-        records.fallen_devices, pipeline.db, pipeline.clock(), device_id
-    )
+    fallen = await asyncio.to_thread(records.fallen_devices, db, service.clock(), device_id)
     if fallen:
         await apps.notifier.revoke(device_id, fallen[device_id])
         raise HTTPException(401, NOT_ENROLLED, headers={"WWW-Authenticate": "Device"})
@@ -112,7 +110,7 @@ async def enrol(body: EnrolIn, request: Request, apps: AppsDep) -> dict[str, Any
             headers={"Retry-After": "60"},
         )
     try:
-        done = await enrolment.enrol(apps.pipeline, body.code, body.install_id)
+        done = await enrolment.enrol(apps.service, apps.db, body.code, body.install_id)
     except enrolment.Refused as refused:
         apps.attempts.failed(client, now)
         raise HTTPException(refused.status, refused.message) from None
@@ -128,8 +126,8 @@ async def enrol(body: EnrolIn, request: Request, apps: AppsDep) -> dict[str, Any
 @app_router.post("/messages")
 async def messages(request: Request, device: DeviceDep, apps: AppsDep) -> Response:
     """A native ingest batch from the app, answered per message."""
-    pipeline = apps.pipeline
-    received_at = pipeline.clock()
+    service = apps.service
+    received_at = service.clock()
     body = await request.body()
     try:
         raws = native.split_batch(body)
@@ -148,7 +146,7 @@ async def messages(request: Request, device: DeviceDep, apps: AppsDep) -> Respon
         ]
     queued = [item.message for item in items if item.message is not None]
     try:
-        outcomes = await pipeline.submit(queued) if queued else []
+        outcomes = await service.submit(queued) if queued else []
     except StoreUnavailable:
         return JSONResponse({"detail": "store unavailable"}, 503, headers={"Retry-After": "5"})
     if not _is_respondent(device):
@@ -168,13 +166,13 @@ async def _sharing(apps: Apps, device: records.AppDevice, events: list[Any]) -> 
     if changes:
         last = max(changes, key=lambda e: e.t)
         sharing = last.kind is SignalKind.SHARING_RESUMED
-        await asyncio.to_thread(records.set_sharing, apps.pipeline.db, device.device_id, sharing)
+        await asyncio.to_thread(records.set_sharing, apps.db, device.device_id, sharing)
 
 
 @app_router.get("/me")
 async def me(device: DeviceDep, apps: AppsDep, api: ApiDep) -> dict[str, Any]:
-    pipeline = apps.pipeline
-    terms = await asyncio.to_thread(terms_at, pipeline.db, device.order_id, pipeline.clock())
+    service, db = apps.service, apps.db
+    terms = await asyncio.to_thread(terms_at, db, device.order_id, service.clock())
     ref = await asyncio.to_thread(api.orders.get, device.order_id)
     if terms is None or ref is None:
         raise HTTPException(404, "The order of this phone was not found.")
@@ -196,11 +194,11 @@ async def me(device: DeviceDep, apps: AppsDep, api: ApiDep) -> dict[str, Any]:
 
 
 async def _device_stream(apps: Apps, device: records.AppDevice) -> AsyncIterator[str]:
-    hub, db = apps.hub, apps.pipeline.db
+    hub, db = apps.hub, apps.db
     queue = hub.open(device.device_id)
     try:
         yield f"retry: {RETRY_MS}\n\n"
-        now = apps.pipeline.clock()
+        now = apps.service.clock()
         for m in await asyncio.to_thread(records.last_unacknowledged, db, device.device_id):
             if m.event == "checkin" and now - m.created_at > ANSWER_WITHIN_S:
                 continue  # its time is over
@@ -252,7 +250,7 @@ async def checkin_photo(
     """The identity check-in photo (JPEG, at most 2 MB)."""
     data = await photo.read(MAX_PHOTO_BYTES + 1)
     try:
-        c = await submit_photo(apps.pipeline, apps.checkins_dir, device, checkin_id, data)
+        c = await submit_photo(apps.service, apps.db, apps.checkins_dir, device, checkin_id, data)
     except PhotoRefused as refused:
         raise HTTPException(refused.status, refused.message) from None
     return rv.guard({"id": c.id, "on_time": bool(c.on_time)})
@@ -271,7 +269,7 @@ class PushSubscriptionIn(BaseModel):
 @app_router.get("/push-subscription")
 async def push_key(device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
     """The VAPID public key (applicationServerKey) and whether this phone subscribed."""
-    sub = await asyncio.to_thread(records.subscription, apps.pipeline.db, device.device_id)
+    sub = await asyncio.to_thread(records.subscription, apps.db, device.device_id)
     return {"public_key": (await apps.pusher()).public_key, "subscribed": sub is not None}
 
 
@@ -280,7 +278,7 @@ async def push_subscription(
     body: PushSubscriptionIn, device: DeviceDep, apps: AppsDep
 ) -> dict[str, Any]:
     sub = records.Subscription(body.endpoint, body.keys.p256dh, body.keys.auth)
-    db, at = apps.pipeline.db, apps.pipeline.clock()
+    db, at = apps.db, apps.service.clock()
     await asyncio.to_thread(records.save_subscription, db, device.device_id, sub, at)
     return {"subscribed": True}
 

@@ -74,7 +74,7 @@ async def republish(api: Api, person_ids: Iterable[str]) -> list[str]:
     for terms in await run_in_threadpool(current_terms, api.db):
         names = {terms.respondent.person_id, *(p.person_id for p in terms.protected)}
         if names & wanted:
-            await api.pipeline.order_changed(terms)
+            await api.service.order_changed(terms)
             changed.append(terms.order_id)
     return changed
 
@@ -109,7 +109,7 @@ def _enrol(api: Api, user: User, body: EnrolUnknownIn, device_id: str, source: s
     except sa.exc.IntegrityError:
         raise HTTPException(409, f"Device {device_id} is already enrolled.") from None
     # The gateways accept it from now on, without a restart.
-    api.pipeline.device_enrolled(DeviceInfo(device_id, body.kind.value, body.tz_offset_min))
+    api.service.device_enrolled(DeviceInfo(device_id, body.kind.value, body.tz_offset_min))
     return secret
 
 

@@ -74,12 +74,12 @@ def _zones(raw: object) -> list[Any]:
 async def _publish(api: Api, order_id: str, at: float) -> OrderTerms:
     terms = await run_in_threadpool(terms_at, api.db, order_id, at)
     assert terms is not None  # a version valid from `at` was just stored
-    await api.pipeline.order_changed(terms)  # returns once the engine has it
+    await api.service.order_changed(terms)  # returns once the engine has it
     return terms
 
 
 def _detail(api: Api, order: Order, current: OrderVersion) -> dict[str, Any]:
-    out = order_json(order, current, api.pipeline.engine.status(order.id))
+    out = order_json(order, current, api.service.order_state(order.id))
     terms = terms_at(api.db, order.id, api.now())
     out["terms"] = None if terms is None else terms_json(terms)
     return out
@@ -88,7 +88,7 @@ def _detail(api: Api, order: Order, current: OrderVersion) -> dict[str, Any]:
 @router.get("/orders")
 def orders(user: Reader, api: ApiDep, live: bool = False) -> list[dict[str, Any]]:
     """Orders with their current version; `live=true` keeps draft and active ones."""
-    status = api.pipeline.engine.status
+    status = api.service.order_state
     return [
         order_json(o, v, status(o.id))
         for o, v in list_orders(api.db, districts=scope(user), live_only=live)

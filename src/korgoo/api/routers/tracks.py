@@ -17,6 +17,7 @@ from korgoo.api.schemas import iso, parse_time
 from korgoo.domain.terms import OrderStatus
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assignments
+from korgoo.store.events import EventLog
 from korgoo.store.registry import Person, PersonRole, get_person
 from korgoo.store.users import User
 
@@ -85,7 +86,7 @@ def track(
             audit_append(
                 conn, user.username, "location.read", f"device:{device_id}", details, at=api.now()
             )
-    fixes = api.pipeline.log.track(api.db, device_id, t0, t1)
+    fixes = EventLog().track(api.db, device_id, t0, t1)
     return {
         "device_id": device_id,
         "persons": [{"id": p.id, "role": p.role.value} for p in people],
@@ -110,11 +111,10 @@ def track(
 def live_positions(api: Api, user: User) -> list[dict[str, Any]]:
     """Every active order's respondent in the user's districts, from the engine."""
     out = []
-    for order_id, m in list(api.pipeline.engine.monitors.items()):
-        terms = m.terms
+    for order_id, live in api.service.live_orders().items():
+        terms = live.terms
         if terms.status is not OrderStatus.ACTIVE or not in_scope(user, terms.district):
             continue
-        r = m.respondent
         ref = api.orders.get(order_id)
         out.append(
             {
@@ -122,11 +122,11 @@ def live_positions(api: Api, user: User) -> list[dict[str, Any]]:
                 "order_number": None if ref is None else ref.number,
                 "district": terms.district,
                 "respondent_id": terms.respondent.person_id,
-                "state": api.pipeline.engine.status(order_id),
-                "t": iso(r.t) if r.known else None,
-                "lat": r.lat if r.known else None,
-                "lon": r.lon if r.known else None,
-                "acc": r.acc if r.known else None,
+                "state": live.state,
+                "t": None if live.t is None else iso(live.t),
+                "lat": live.lat,
+                "lon": live.lon,
+                "acc": live.acc,
             }
         )
     return out
