@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint serve bench clean
+.PHONY: demo test system-deps lint serve bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Korgoo needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -23,8 +23,14 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint
+# The tests start private PostgreSQL and Mosquitto instances; the packages they
+# run from (and Chromium) come from the distribution, installed when missing.
+# pytest's exit 5 (no test ran) fails the target like any other failure.
+test: system-deps lint
 	$(BIN)/pytest -q
+
+system-deps:
+	PYTHON=$(PYTHON) scripts/ensure-system-deps
 
 bench: $(BIN)/.installed
 	$(BIN)/korgoo bench engine

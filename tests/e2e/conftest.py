@@ -1,7 +1,8 @@
 """Browser tests: Playwright drives Debian's Chromium against a live monitoring centre.
 
-Playwright never downloads a browser here: it launches /usr/bin/chromium, and a
-machine without it fails these tests (CI installs it with apt-get).
+Playwright never downloads a browser here: it launches Debian's /usr/bin/chromium
+(or KORGOO_TEST_CHROMIUM), and a machine without it fails these tests
+(scripts/ensure-system-deps, run by `make test`, installs it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from playwright.sync_api import (
 
 from .centre import OPERATOR, PASSWORD, Centre
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("KORGOO_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -43,8 +44,8 @@ ARTEFACTS = REPO / "test-artifacts" / "e2e"
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
-            f"Debian's Chromium is not installed at {CHROMIUM}; the browser tests need it: "
-            "run `apt-get install chromium` (.ci/run does this when it is missing)",
+            f"Chromium is not installed at {CHROMIUM}; the browser tests need it: "
+            "run scripts/ensure-system-deps (`make test` does)",
             pytrace=False,
         )
     os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"

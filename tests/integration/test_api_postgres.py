@@ -3,7 +3,6 @@ the migration creates the tables; login, lockout and sessions work there too."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -24,18 +23,16 @@ from korgoo.store.users import session_user
 
 pytestmark = pytest.mark.services
 
-ADMIN_URL = os.environ.get("KORGOO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(pg_admin_url: str) -> Iterator[str]:
     name = f"korgoo_test_api_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     try:
-        yield str(sa.make_url(ADMIN_URL).set(database=name).render_as_string(False))
+        yield str(sa.make_url(pg_admin_url).set(database=name).render_as_string(False))
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

@@ -34,6 +34,7 @@ from korgoo.store.alerts import list_alerts
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import enrol_device
 from korgoo.store.events import EventLog
+from tests.services import Broker
 
 from .helpers_devices import (
     GT06_SOS,
@@ -60,7 +61,7 @@ MQTT_APP = "app-mqtt-1"
 VICTIM_APP = "victim-app-1"
 SECRET = "s3cret-e2e"
 ORDER = "order-e2e"
-SETTINGS = Settings(batch_wait_ms=1.0, idle_timeout_s=10.0, mqtt_host="127.0.0.1")
+SETTINGS = Settings(batch_wait_ms=1.0, idle_timeout_s=10.0)
 AWAIT_S = 5.0
 
 
@@ -266,12 +267,15 @@ def mqtt_ids() -> Iterator[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def mqtt_gateway(stack: Stack, prefix: str, gateway_id: str) -> AsyncIterator[None]:
+async def mqtt_gateway(
+    stack: Stack, broker: Broker, prefix: str, gateway_id: str
+) -> AsyncIterator[None]:
     stop, subscribed = asyncio.Event(), asyncio.Event()
+    settings = SETTINGS.model_copy(update={"mqtt_host": broker.host, "mqtt_port": broker.port})
     task = asyncio.create_task(
         run_mqtt(
             stack.pipeline,
-            SETTINGS,
+            settings,
             stop,
             client_id=gateway_id,
             prefix=prefix,
@@ -288,7 +292,7 @@ async def mqtt_gateway(stack: Stack, prefix: str, gateway_id: str) -> AsyncItera
 
 @pytest.mark.services
 async def test_mqtt_stored_before_results_and_acknowledged_once(
-    stack: Stack, mqtt_ids: tuple[str, str]
+    stack: Stack, mqtt_broker: Broker, mqtt_ids: tuple[str, str]
 ) -> None:
     prefix, gateway_id = mqtt_ids
     now = time.time()
@@ -300,9 +304,9 @@ async def test_mqtt_stored_before_results_and_acknowledged_once(
         ],
     }
     try:
-        async with aiomqtt.Client("127.0.0.1", 1883, identifier=f"dev-{uuid.uuid4().hex}") as dev:
+        async with aiomqtt.Client(*mqtt_broker, identifier=f"dev-{uuid.uuid4().hex}") as dev:
             await dev.subscribe(f"{prefix}/{MQTT_APP}/results", qos=1)
-            async with mqtt_gateway(stack, prefix, gateway_id):
+            async with mqtt_gateway(stack, mqtt_broker, prefix, gateway_id):
                 topic = f"{prefix}/{MQTT_APP}/events"
                 await dev.publish(topic, msgspec.json.encode(payload), qos=1)
                 async with asyncio.timeout(AWAIT_S):
@@ -318,12 +322,12 @@ async def test_mqtt_stored_before_results_and_acknowledged_once(
             ]
             # The gateway acknowledged (PUBACK) the publish: a new gateway on the same
             # persistent session gets no redelivery, so no second results message.
-            async with mqtt_gateway(stack, prefix, gateway_id):
+            async with mqtt_gateway(stack, mqtt_broker, prefix, gateway_id):
                 with pytest.raises(TimeoutError):
                     async with asyncio.timeout(0.5):
                         await anext(dev.messages)
     finally:
-        async with aiomqtt.Client("127.0.0.1", 1883, identifier=gateway_id, clean_session=True):
+        async with aiomqtt.Client(*mqtt_broker, identifier=gateway_id, clean_session=True):
             pass
     assert await stack.until_rule("panic") == [f"{ORDER}-respondent"]
     with stack.db.connect() as conn:

@@ -1,4 +1,4 @@
-"""MQTT gateway against the real Mosquitto at 127.0.0.1:1883.
+"""MQTT gateway against a real Mosquitto (the session's broker, tests/conftest.py).
 
 Every test uses its own topic prefix and client ids, so parallel runs do not clash,
 and removes the gateway's persistent session afterwards.
@@ -21,19 +21,21 @@ from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways.mqtt import device_of, run_mqtt
 from korgoo.settings import Settings
 from tests.integration.recording_ingest import RecordingIngest
+from tests.services import Broker
 
 pytestmark = pytest.mark.services
 
 APP = "app-9"
 SECRET = "s3cret-9"
 NOW = 1787400000.0
-SETTINGS = Settings(mqtt_host="127.0.0.1", mqtt_port=1883)
 
 
 class Bench:
     """A unique prefix and gateway id per test, and a device client to publish with."""
 
-    def __init__(self) -> None:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.settings = Settings(mqtt_host=broker.host, mqtt_port=broker.port)
         run = uuid.uuid4().hex[:12]
         self.prefix = f"korgoo-test/{run}/devices"
         self.gateway_id = f"korgoo-gw-{run}"
@@ -45,7 +47,7 @@ class Bench:
         task = asyncio.create_task(
             run_mqtt(
                 ingest,
-                SETTINGS,
+                self.settings,
                 stop,
                 client_id=self.gateway_id,
                 prefix=self.prefix,
@@ -63,7 +65,7 @@ class Bench:
 
     @asynccontextmanager
     async def device(self) -> AsyncIterator[Callable[[Any], Any]]:
-        async with aiomqtt.Client("127.0.0.1", 1883, identifier=f"dev-{uuid.uuid4().hex}") as c:
+        async with aiomqtt.Client(*self.broker, identifier=f"dev-{uuid.uuid4().hex}") as c:
             await c.subscribe(f"{self.prefix}/{APP}/results", qos=1)
             reader = asyncio.create_task(self._read(c))
 
@@ -85,15 +87,13 @@ class Bench:
         return [(r["id"], r["status"]) for r in body["results"]]
 
     async def forget_session(self) -> None:
-        async with aiomqtt.Client(
-            "127.0.0.1", 1883, identifier=self.gateway_id, clean_session=True
-        ):
+        async with aiomqtt.Client(*self.broker, identifier=self.gateway_id, clean_session=True):
             pass
 
 
 @pytest.fixture
-async def bench() -> AsyncIterator[Bench]:
-    made = Bench()
+async def bench(mqtt_broker: Broker) -> AsyncIterator[Bench]:
+    made = Bench(mqtt_broker)
     yield made
     await made.forget_session()
 

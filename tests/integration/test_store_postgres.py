@@ -8,7 +8,6 @@ tables cannot be emptied between tests. Every database is dropped afterwards.
 from __future__ import annotations
 
 import importlib.util
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from korgoo.store.db import migrate, open_engine
 
 pytestmark = pytest.mark.services
 
-ADMIN_URL = os.environ.get("KORGOO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 RUN = uuid.uuid4().hex[:12]
 
 
@@ -35,46 +33,46 @@ def _unit(name: str) -> ModuleType:
     return module
 
 
-def _url(database: str) -> str:
-    return str(sa.make_url(ADMIN_URL).set(database=database).render_as_string(False))
+def _url(admin_url: str, database: str) -> str:
+    return str(sa.make_url(admin_url).set(database=database).render_as_string(False))
 
 
-def _admin(sql: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+def _admin(admin_url: str, sql: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
-def template_db() -> Iterator[str]:
+def template_db(pg_admin_url: str) -> Iterator[str]:
     name = f"korgoo_test_{RUN}_tpl"
-    _admin(f"CREATE DATABASE {name}")
+    _admin(pg_admin_url, f"CREATE DATABASE {name}")
     try:
-        migrate(_url(name))
+        migrate(_url(pg_admin_url, name))
         yield name
     finally:
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _admin(pg_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
-def empty_url() -> Iterator[str]:
+def empty_url(pg_admin_url: str) -> Iterator[str]:
     name = f"korgoo_test_{RUN}_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE DATABASE {name}")
+    _admin(pg_admin_url, f"CREATE DATABASE {name}")
     try:
-        yield _url(name)
+        yield _url(pg_admin_url, name)
     finally:
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _admin(pg_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
-def engine(template_db: str) -> Iterator[sa.Engine]:
+def engine(pg_admin_url: str, template_db: str) -> Iterator[sa.Engine]:
     name = f"korgoo_test_{RUN}_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE DATABASE {name} TEMPLATE {template_db}")
-    eng = open_engine(_url(name))
+    _admin(pg_admin_url, f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    eng = open_engine(_url(pg_admin_url, name))
     try:
         yield eng
     finally:
         eng.dispose()
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _admin(pg_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 class TestMigrationPostgres(_unit("test_store_db").MigrationContract):  # type: ignore[misc]

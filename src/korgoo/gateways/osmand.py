@@ -3,7 +3,7 @@
 One HTTP request in, normalised events out; the receive time and the server's zone
 are passed in, so the same request always decodes the same way.
 
-Accepted forms (see shared/conformance/README.md, section A):
+Accepted forms (see tests/conformance/data/README.md, section A):
 * parameters in the URL query (any method, any path), or in an
   x-www-form-urlencoded body when the query is empty;
 * the transistorsoft background-geolocation object `{"location": {...}, "device_id"}`
