@@ -61,6 +61,13 @@ def queue_order(alert: Alert) -> tuple[int, float, str]:
     return priority_rank(alert.priority), alert.opened_at, alert.alert_key
 
 
+class BookState(NamedTuple):
+    live: dict[str, Alert]
+    route: dict[str, str]
+    closed: dict[str, _Closed]
+    changed: dict[str, Alert]
+
+
 class AlertBook:
     def __init__(
         self,
@@ -94,6 +101,17 @@ class AlertBook:
 
     def get(self, alert_key: str) -> Alert | None:
         return self._live.get(alert_key)
+
+    def checkpoint(self) -> BookState:
+        """The book's state now, to put back if what follows cannot be stored.
+        Alerts are replaced, never changed in place, so shallow copies suffice."""
+        return BookState(
+            dict(self._live), dict(self._route), dict(self._closed), dict(self._changed)
+        )
+
+    def restore(self, state: BookState) -> None:
+        self._live, self._route = dict(state.live), dict(state.route)
+        self._closed, self._changed = dict(state.closed), dict(state.changed)
 
     def live(self) -> dict[str, Alert]:
         """A copy of the live alerts by key."""

@@ -29,7 +29,7 @@ import msgspec
 import sqlalchemy as sa
 import structlog
 
-from korgoo.alerts.book import AlertBook
+from korgoo.alerts.book import AlertBook, BookState
 from korgoo.alerts.machine import ENGINE, POLICY, SLA
 from korgoo.alerts.model import Alert, Transition
 from korgoo.domain.decisions import Decision, DecisionKind
@@ -54,6 +54,21 @@ log = structlog.get_logger("korgoo.pipeline")
 
 Clock = Callable[[], float]
 SYSTEM_ACTORS = frozenset({ENGINE, SLA, POLICY})
+
+
+@dataclass
+class _Unstored:
+    """An evaluation whose decisions, transitions and alerts the store refused.
+
+    While one is held the pipeline acknowledges nothing, evaluates nothing and
+    takes no operator action: decisions reach the store in event order with no
+    gap, so recovery after a restart (which re-applies the decisions of every
+    event after the last stored one) can never skip them.
+    """
+
+    effects: Effects
+    decisions: list[tuple[int, Decision]]
+    changed: dict[str, Alert]
 
 
 @dataclass
@@ -96,6 +111,8 @@ class Pipeline:
         self._ticker: asyncio.Task[None] | None = None
         self._ready = False
         self._last_seq = 0
+        self._unstored: _Unstored | None = None
+        self._retrying: asyncio.Task[None] | None = None
         self.fixes_processed = 0
 
     # -- life cycle ------------------------------------------------------------
@@ -238,6 +255,13 @@ class Pipeline:
             await self._process(loop, batch)
 
     async def _process(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
+        if self._unstored is not None and not await self._store_unstored(loop):
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(
+                        StoreUnavailable("decisions of earlier messages are not stored yet")
+                    )
+            return
         try:
             outcomes, accepted = await loop.run_in_executor(self._writer, self._commit, batch)
         except Exception as exc:  # the store could not commit: acknowledge nothing
@@ -258,6 +282,11 @@ class Pipeline:
         if accepted:
             try:
                 effects = await loop.run_in_executor(self._writer, self._evaluate, accepted)
+            except StoreUnavailable as exc:
+                metrics.STORE_FAILURES.inc()
+                log.error("decisions_not_stored", error=str(exc), first_seq=accepted[0][0])
+                self._retry_later()
+                return
             except Exception as exc:
                 # The events are stored and acknowledged; a restart replays them.
                 # Say so loudly rather than let the writer die.
@@ -268,6 +297,38 @@ class Pipeline:
 
     def _probe(self) -> bool:
         return reachable(self.db)
+
+    async def _store_unstored(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Try again to store the held evaluation; publish it once stored."""
+        effects = await loop.run_in_executor(self._writer, self._write_unstored)
+        if effects is None:
+            return self._unstored is None
+        self.bus.publish(effects)
+        return True
+
+    def _write_unstored(self) -> Effects | None:
+        held = self._unstored
+        if held is None:
+            return None
+        try:
+            self._write(held.effects, held.decisions, held.changed)
+        except Exception as exc:
+            log.warning("decisions_still_not_stored", error=str(exc))
+            return None
+        self._unstored = None
+        self._ready = True
+        log.info("decisions_stored_after_failure", decisions=len(held.decisions))
+        return held.effects
+
+    def _retry_later(self) -> None:
+        if self._retrying is None or self._retrying.done():
+            self._retrying = asyncio.create_task(self._retry_loop(), name="korgoo-retry-store")
+
+    async def _retry_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._unstored is not None:
+            await asyncio.sleep(0.5)
+            await self._store_unstored(loop)
 
     def _commit(self, batch: list[_Pending]) -> tuple[list[list[Outcome]], list[tuple[int, Event]]]:
         started = time.perf_counter()
@@ -333,6 +394,8 @@ class Pipeline:
 
     def tick(self) -> Effects:
         """Advance the clock: silence timers, order ends, check-ins, SLA escalations."""
+        if self._unstored is not None:
+            return Effects()  # timers fire at their due time once evaluation resumes
         now = self.clock()
         decisions = [(self._last_seq, d) for d in self._engine.apply(Tick(at=now))]
         effects = self._persist(decisions)
@@ -357,8 +420,10 @@ class Pipeline:
             await asyncio.sleep(every)
             try:
                 effects = await loop.run_in_executor(self._writer, self.tick)
-            except sa.exc.SQLAlchemyError as exc:
+            except (sa.exc.SQLAlchemyError, StoreUnavailable) as exc:
                 log.error("tick_failed", error=str(exc))
+                if self._unstored is not None:
+                    self._retry_later()
                 continue
             if effects.decisions or effects.transitions:
                 self.bus.publish(effects)
@@ -379,10 +444,35 @@ class Pipeline:
         metrics.DECISIONS.inc(len(kept))
         return effects
 
-    def _store_effects(self, effects: Effects, decisions: list[tuple[int, Decision]]) -> None:
+    def _store_effects(
+        self,
+        effects: Effects,
+        decisions: list[tuple[int, Decision]],
+        *,
+        undo: BookState | None = None,
+    ) -> None:
+        """Store what an evaluation or action changed, in one transaction.
+
+        If the store refuses, an operator action is undone (`undo`: the book as it
+        was) so nothing has happened; an evaluation, whose events are already
+        stored and acknowledged, is held and stored before anything else.
+        """
         changed = self._book.take_changed()
         if not (decisions or effects.transitions or changed):
             return
+        try:
+            self._write(effects, decisions, changed)
+        except Exception as exc:
+            if undo is not None:
+                self._book.restore(undo)
+            else:
+                self._unstored = _Unstored(effects, decisions, changed)
+                self._ready = False
+            raise StoreUnavailable(f"the store refused the decisions: {exc}") from exc
+
+    def _write(
+        self, effects: Effects, decisions: list[tuple[int, Decision]], changed: dict[str, Alert]
+    ) -> None:
         with self.db.begin() as conn:
             append_decisions(conn, decisions)
             append_transitions(conn, effects.transitions)
@@ -461,8 +551,11 @@ class Pipeline:
         the engine's decisions) and store what it changed before returning."""
 
         def run() -> Effects:
+            if self._unstored is not None:
+                raise StoreUnavailable("the store is refusing writes; nothing was changed")
+            before = self._book.checkpoint()
             effects = Effects(transitions=action(self._book))
-            self._store_effects(effects, [])
+            self._store_effects(effects, [], undo=before)
             return effects
 
         effects = await asyncio.get_running_loop().run_in_executor(self._writer, run)
