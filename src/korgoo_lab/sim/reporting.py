@@ -205,7 +205,12 @@ def play(plan: DevicePlan, traj: Trajectory, faults: Faults, rng: random.Random)
     sos = sorted(plan.sos_at)
     strap: tuple[float, float] | None = None
     warned: set[float] = set()
-    low_at: float | None = None
+    # The true moment the level reaches 20 %; the device reports it with its next message.
+    low_at = (
+        None
+        if plan.battery_death_at is None
+        else plan.battery_death_at + 0.2 * plan.battery_hours * 3600.0
+    )
     dead_at: float | None = None
     announced: set[float] = set()
     t = start + rng.uniform(0.0, 60.0)
@@ -222,7 +227,6 @@ def play(plan: DevicePlan, traj: Trajectory, faults: Faults, rng: random.Random)
         for limit in (20.0, 10.0):
             if lv <= limit and limit not in warned:
                 warned.add(limit)
-                low_at = t if low_at is None else low_at
                 signal(t, SignalKind.LOW_BATTERY, lv)
         if lv <= 0.0:
             dead_at = t
