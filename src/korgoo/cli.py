@@ -181,6 +181,37 @@ def bench_engine(
         render(result, console)
 
 
+@bench_app.command("alerts")
+def bench_alerts(
+    orders: Annotated[int, typer.Option(help="Orders in the corpus.")] = 200,
+    days: Annotated[float, typer.Option(help="Days simulated.")] = 2.0,
+    seed: Annotated[int, typer.Option(help="Corpus seed.")] = 1,
+    multipath: Annotated[
+        float, typer.Option(help="Share of GNSS fixes displaced by multipath.")
+    ] = 0.01,
+    hard: Annotated[bool, typer.Option("--hard", help="Multipath at 4 %.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
+) -> None:
+    """Alert quality of the engine and a per-fix baseline against ground truth."""
+    from rich.progress import Progress
+
+    from korgoo_lab.benchmarks.alerts import HARD_MULTIPATH, render, run_alerts_bench, to_json
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("orders", total=orders)
+        result = run_alerts_bench(
+            orders,
+            days,
+            seed,
+            HARD_MULTIPATH if hard else multipath,
+            advance=lambda k: bar.advance(task, k),
+        )
+    if json:
+        sys.stdout.buffer.write(to_json(result) + b"\n")
+    else:
+        render(result, console)
+
+
 @bench_app.command("gateways")
 def bench_gateways(
     seconds: Annotated[float, typer.Option(help="Steady window per protocol, seconds.")] = 20.0,

@@ -54,12 +54,18 @@ class Routine(msgspec.Struct, frozen=True):
 
 
 class Excursion(msgspec.Struct, frozen=True, tag="excursion"):
-    """At `at`, go to `target`, stay `dwell_s`, go home and stay home until midnight."""
+    """At `at`, go to `target`, stay `dwell_s`, go home and stay home until midnight.
+
+    `via` (local metres, see `city.to_xy`) is a straight run the trip takes on its
+    way, such as a drive through a zone; `env` is where the stay at the target is.
+    """
 
     at: float
     target: Place
     dwell_s: float
     mode: str = "car"
+    via: tuple[tuple[float, float], ...] = ()
+    env: Environment = Environment.OUTDOOR
 
 
 class StrapRemoval(msgspec.Struct, frozen=True, tag="strap_removal"):
@@ -178,9 +184,17 @@ def _move_position(seg: Move, t: float) -> Whereabouts:
 
 
 def _move(
-    t0: float, a: tuple[float, float], b: tuple[float, float], mode: str, rng: random.Random
+    t0: float,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    mode: str,
+    rng: random.Random,
+    via: tuple[tuple[float, float], ...] = (),
 ) -> Move:
-    path = grid_path(a, b, rng)
+    if via:
+        path = (*grid_path(a, via[0], rng), *via[1:], *grid_path(via[-1], b, rng)[1:])
+    else:
+        path = grid_path(a, b, rng)
     if len(path) < 2:
         path = (a, a)
     cum = [0.0]
@@ -277,8 +291,8 @@ def _with_excursion(
             kept.append(_cut(seg, exc.at, here))
     home_xy = to_xy(home.lat, home.lon)
     target_xy = to_xy(exc.target.lat, exc.target.lon)
-    go = _move(exc.at, (here.x, here.y), target_xy, exc.mode, rng)
-    stay = Stay(go.t1, go.t1 + exc.dwell_s, *target_xy, Environment.OUTDOOR, exc.target.name)
+    go = _move(exc.at, (here.x, here.y), target_xy, exc.mode, rng, exc.via)
+    stay = Stay(go.t1, go.t1 + exc.dwell_s, *target_xy, exc.env, exc.target.name)
     back = _move(stay.t1, target_xy, home_xy, exc.mode, rng)
     resume = local_midnight(back.t1) + DAY_S
     kept += [go, stay, back, Stay(back.t1, resume, *home_xy, home.env, home.name)]

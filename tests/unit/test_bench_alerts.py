@@ -1,0 +1,182 @@
+"""The alert-quality evaluation: truth labelling, the baseline, matching, determinism."""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+
+from korgoo.domain.events import Event, Fix, OrderChange
+from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, OrderTerms, Party
+from korgoo_lab.benchmarks.alerts import Alert, baseline_alerts, match, run_alerts_bench
+from korgoo_lab.sim.city import Place, to_latlon
+from korgoo_lab.sim.corpus import CORPUS_START, build_order
+from korgoo_lab.sim.population import circle_zone
+from korgoo_lab.sim.reporting import Faults
+from korgoo_lab.sim.truth import Incident, Reports, Trajectory, Zone, zone_incidents
+
+N = 3600
+T0 = CORPUS_START
+ZONE = Zone("z", 0.0, 0.0, radius=250.0)
+
+
+def track(x: np.ndarray) -> Trajectory:
+    n = x.size
+    return Trajectory(T0, x, np.zeros(n), np.zeros(n), np.full(n, np.nan), np.zeros(n, np.int8))
+
+
+def reports(times: list[float], acc: float, clean: bool = True, delay: float = 2.0) -> Reports:
+    t = np.asarray(times, dtype=float)
+    return Reports(t, t + delay, np.full(t.size, acc), np.full(t.size, clean))
+
+
+def every_minute() -> list[float]:
+    return [T0 + s for s in range(0, N, 60)]
+
+
+def test_a_ten_minute_breach_with_good_fixes_must_alert() -> None:
+    x = np.full(N, 2000.0)
+    x[1200:1800] = 0.0  # ten minutes at the zone's centre
+    found = zone_incidents(
+        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 10.0), 120
+    )
+    must = [i for i in found if i.must]
+    assert len(must) == 1
+    assert (must[0].start, must[0].end, must[0].late) == (T0 + 1200, T0 + 1800, False)
+
+
+def test_the_same_breach_seen_only_in_a_buffered_upload_is_late() -> None:
+    x = np.full(N, 2000.0)
+    x[1200:1800] = 0.0
+    rep = reports(every_minute(), 10.0, delay=900.0)
+    found = zone_incidents("o", ZONE, track(x), np.ones(N, bool), rep, 120)
+    assert [i.late for i in found if i.must] == [True]
+
+
+def test_a_drive_by_between_fixes_is_tolerated() -> None:
+    x = np.full(N, 2000.0)
+    x[1205:1225] = 0.0  # 20 s inside, between the fixes at 1200 s and 1260 s
+    found = zone_incidents(
+        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 10.0), 120
+    )
+    assert found and not any(i.must for i in found)
+
+
+def test_a_displaced_fix_is_no_breach_and_no_evidence() -> None:
+    # The true position never enters: a 300 m multipath jump (speed 0) is no breach.
+    x = np.full(N, 500.0)
+    rep = reports(every_minute(), 10.0, clean=False)
+    assert zone_incidents("o", ZONE, track(x), np.ones(N, bool), rep, 120) == []
+
+
+def test_a_breach_shown_only_by_coarse_fixes_is_tolerated() -> None:
+    x = np.full(N, 2000.0)
+    x[600:3000] = 200.0  # inside by 50 m, fixes of 40 m accuracy
+    found = zone_incidents(
+        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 40.0), 120
+    )
+    assert found and not any(i.must for i in found)
+
+
+def terms(min_m: float = 500.0) -> OrderTerms:
+    lat, lon = to_latlon(0.0, 0.0)
+    home = Place("home", "home", lat, lon)
+    return OrderTerms(
+        order_id="o",
+        version=1,
+        kind=OrderKind.COURT,
+        status=OrderStatus.ACTIVE,
+        starts_at=T0 - 86400,
+        ends_at=T0 + 86400,
+        district="Oktyabrsky",
+        respondent=Party("r", "respondent", (("rd", DeviceKind.BRACELET),)),
+        protected=(Party("p", "protected", (("pd", DeviceKind.VICTIM_APP),)),),
+        min_distance_m=min_m,
+        zones=(circle_zone("z", "home", "exclusion", home, 250.0),),
+    )
+
+
+def fix(device: str, t: float, x: float, acc: float) -> Fix:
+    lat, lon = to_latlon(x, 0.0)
+    return Fix(device_id=device, t=T0 + t, at=T0 + t + 1, lat=lat, lon=lon, acc=acc)
+
+
+def rules(events: list[Event]) -> list[str]:
+    return [a.rule for a in baseline_alerts(events)]
+
+
+def test_the_baseline_counts_a_fix_inside_only_when_its_whole_circle_is() -> None:
+    start: list[Event] = [OrderChange(T0, terms(min_m=100.0))]
+    assert rules([*start, fix("rd", 10, 200.0, 60.0)]) == []  # circle pokes out
+    assert rules([*start, fix("rd", 10, 200.0, 40.0)]) == ["zone.exclusion"]
+
+
+def test_the_baseline_breach_needs_both_radii_inside_the_minimum() -> None:
+    start: list[Event] = [OrderChange(T0, terms()), fix("pd", 0, 0.0, 50.0)]
+    assert rules([*start, fix("rd", 10, 420.0, 40.0)]) == []  # 420 + 40 + 50 > 500
+    assert rules([*start, fix("rd", 10, 400.0, 40.0)]) == ["proximity.breach"]
+
+
+def test_the_baseline_pages_once_per_episode() -> None:
+    events: list[Event] = [OrderChange(T0, terms()), fix("pd", 0, 0.0, 20.0)]
+    events += [fix("rd", 10 + 30 * k, 300.0, 10.0) for k in range(10)]
+    assert rules(events).count("proximity.breach") == 1
+
+
+def alert(t: float, rule: str = "zone.exclusion", late: bool = False) -> Alert:
+    return Alert("o", rule, T0 + t + 5, T0 + t, late)
+
+
+def test_a_false_alert_is_counted_once_and_a_second_on_an_incident_is_a_repeat() -> None:
+    incidents = [Incident("o", "zone.exclusion", T0 + 1000, T0 + 1600, True)]
+    out = match([alert(1100), alert(1400), alert(9000)], incidents)
+    assert list(out.first) == [0]
+    assert len(out.repeats) == 1
+    assert len(out.false) == 1
+    assert out.first[0].at == T0 + 1105
+
+
+def test_an_alert_of_another_family_does_not_match() -> None:
+    incidents = [Incident("o", "zone.exclusion", T0 + 1000, T0 + 1600, True)]
+    out = match([alert(1100, rule="proximity.breach")], incidents)
+    assert out.first == {} and len(out.false) == 1
+
+
+def test_a_late_incident_is_found_only_with_the_late_flag() -> None:
+    incidents = [Incident("o", "zone.exclusion", T0 + 1000, T0 + 1600, True, late=True)]
+    assert match([alert(1100)], incidents).late_found == set()
+    assert match([alert(1100, late=True)], incidents).late_found == {0}
+
+
+def test_a_tolerated_window_makes_an_alert_neither_false_nor_a_detection() -> None:
+    incidents = [Incident("o", "zone.exclusion", T0 + 1000, T0 + 1600, False)]
+    out = match([alert(1100)], incidents)
+    assert out.first == {} and out.false == []
+
+
+def test_the_same_seed_gives_the_same_corpus() -> None:
+    def digest(seed: int) -> bytes:
+        case = build_order(3, "home_approach", 0.2, seed, Faults())
+        return msgspec.json.encode([case.events, case.incidents])
+
+    assert digest(7) == digest(7)
+    assert digest(7) != digest(8)
+
+
+def test_a_tiny_run_reports_both_systems() -> None:
+    result = run_alerts_bench(orders=5, days=0.2, seed=1)
+    for system in ("engine", "baseline"):
+        row = result[system]
+        for key in (
+            "recall",
+            "false_per_person_day",
+            "median_delay_s",
+            "p95_delay_s",
+            "late_found",
+            "late_total",
+            "person_days",
+            "per_rule",
+            "per_scenario",
+        ):
+            assert key in row
+        assert row["person_days"] == result["person_days"] > 0.9
+    assert len(result["corpus_digest"]) == 16
