@@ -12,10 +12,11 @@ import math
 
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.rules import CATALOGUE, Rule
 from korgoo.domain.schedule import schedule_active
 from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms, ZoneSpec
 from korgoo.engine.episode import Episode, Step, force_clear, observe
-from korgoo.engine.params import RULES, RuleParams
+from korgoo.engine.params import RuleParams
 from korgoo.engine.track import Track
 from korgoo.geo import CompiledZone, Containment, classify_within, distance_m, stale_radius_m
 
@@ -100,7 +101,7 @@ class OrderMonitor:
         kept = {spec.zone_id for spec in terms.zones}
         for zid in old_zone_ids:
             if zid not in kept:
-                for rule in ("zone.exclusion", "zone.inclusion"):
+                for rule in (Rule.ZONE_EXCLUSION, Rule.ZONE_INCLUSION):
                     self._force_clear(rule, zid, now, "zone_removed", out)
         devices: dict[str, DeviceState] = {}
         for party in (terms.respondent, *terms.protected):
@@ -128,7 +129,7 @@ class OrderMonitor:
         for key, ep in self.episodes.items():
             if ep.open:
                 rule, subject = key.split("|", 1)
-                self._force_clear(rule, subject, now, reason, out)
+                self._force_clear(Rule(rule), subject, now, reason, out)
 
     # -- fixes ---------------------------------------------------------------
 
@@ -218,11 +219,11 @@ class OrderMonitor:
         )
         if step != Step.NONE:
             self._episode_step(
-                "proximity.breach", pid, ep, step, cb, now, t, dmin, evidence, out, was_paging
+                Rule.PROXIMITY_BREACH, pid, ep, step, cb, now, t, dmin, evidence, out, was_paging
             )
         breach_paging = ep.open and ep.confidence in PAGING
         if breach_paging:
-            self._force_clear("proximity.approach", pid, now, "superseded_by_breach", out)
+            self._force_clear(Rule.PROXIMITY_APPROACH, pid, now, "superseded_by_breach", out)
         cw = classify_within(d, rr, rv, dwarn)
         wep = self._ep(w_key)
         wstep = observe(
@@ -238,7 +239,7 @@ class OrderMonitor:
         if wstep == Step.OPENED:
             self._emit(
                 DecisionKind.OPENED,
-                "proximity.prealert",
+                Rule.PROXIMITY_PREALERT,
                 pid,
                 wep,
                 now,
@@ -254,7 +255,7 @@ class OrderMonitor:
         elif wstep == Step.CLEARED:
             self._emit(
                 DecisionKind.CLEARED,
-                "proximity.prealert",
+                Rule.PROXIMITY_PREALERT,
                 pid,
                 wep,
                 now,
@@ -297,7 +298,7 @@ class OrderMonitor:
         if step == Step.OPENED:
             self._emit(
                 DecisionKind.OPENED,
-                "proximity.approach",
+                Rule.PROXIMITY_APPROACH,
                 pid,
                 ep,
                 now,
@@ -311,7 +312,14 @@ class OrderMonitor:
             self._warn(pid, "approach", now, out)
         elif step == Step.CLEARED:
             self._emit(
-                DecisionKind.CLEARED, "proximity.approach", pid, ep, now, t, out, evidence=evidence
+                DecisionKind.CLEARED,
+                Rule.PROXIMITY_APPROACH,
+                pid,
+                ep,
+                now,
+                t,
+                out,
+                evidence=evidence,
             )
             self._all_clear(pid, now, out)
 
@@ -321,7 +329,7 @@ class OrderMonitor:
         tz = self.terms.timezone
         for spec, z in self.zones:
             exclusion = z.kind == "exclusion"
-            rule = "zone.exclusion" if exclusion else "zone.inclusion"
+            rule = Rule.ZONE_EXCLUSION if exclusion else Rule.ZONE_INCLUSION
             key = rule + "|" + z.zone_id
             ep = self.episodes.get(key)
             idle = ep is None or (not ep.open and ep.pending is None)
@@ -376,7 +384,7 @@ class OrderMonitor:
                 level, _ = zone_level(z, exclusion, fix.lat, fix.lon, fix.acc, 0.0)
                 if level in PAGING:
                     sd = z.signed_distance_m(fix.lat, fix.lon)
-                    rule = "zone.exclusion" if exclusion else "zone.inclusion"
+                    rule = Rule.ZONE_EXCLUSION if exclusion else Rule.ZONE_INCLUSION
                     evidence: dict[str, object] = {
                         "zone_id": z.zone_id,
                         "zone_name": spec.name,
@@ -417,7 +425,7 @@ class OrderMonitor:
         mine = [fix.t, fix.lat, fix.lon, fix.acc]
         theirs = [ot, olat, olon, oacc]
         self._late_episode(
-            "proximity.breach",
+            Rule.PROXIMITY_BREACH,
             pid,
             fix.t,
             level,
@@ -434,7 +442,7 @@ class OrderMonitor:
 
     def _late_episode(
         self,
-        rule: str,
+        rule: Rule,
         subject: str,
         t: float,
         level: Confidence | None,
@@ -496,7 +504,7 @@ class OrderMonitor:
                 ep.next_number()
                 self._emit(
                     DecisionKind.OPENED,
-                    "device.strap",
+                    Rule.DEVICE_STRAP,
                     dev.device_id,
                     ep,
                     now,
@@ -508,7 +516,7 @@ class OrderMonitor:
                     {"signal": kind.value},
                 )
         elif kind is SignalKind.STRAP_CLOSED:
-            self._force_clear("device.strap", dev.device_id, now, "strap_closed", out)
+            self._force_clear(Rule.DEVICE_STRAP, dev.device_id, now, "strap_closed", out)
         elif kind is SignalKind.SOS:
             if t - dev.sos_last > self.params.repeat_window_s:
                 prio = Priority.P2 if dev.respondent else Priority.P1
@@ -516,7 +524,7 @@ class OrderMonitor:
                 evidence: dict[str, object] = {"signal": "sos", "person_id": dev.person_id}
                 if track.known:
                     evidence["last_fix"] = [track.t, track.lat, track.lon, track.acc]
-                self._instant("panic", dev.person_id, now, t, prio, evidence, out)
+                self._instant(Rule.PANIC, dev.person_id, now, t, prio, evidence, out)
             dev.sos_last = t
         elif kind is SignalKind.LOW_BATTERY:
             level = sig.value if sig.value is not None else self.params.battery_low_pct
@@ -528,21 +536,23 @@ class OrderMonitor:
             self._charging(dev, now, out)
         elif kind is SignalKind.POWER_OFF or kind is SignalKind.POWER_CUT:
             dev.power_kind = kind.value
-            self._device_alarm("device.power_off", dev, now, t, out, {"signal": kind.value})
+            self._device_alarm(Rule.DEVICE_POWER_OFF, dev, now, t, out, {"signal": kind.value})
         elif kind is SignalKind.MOCK_LOCATION:
             self._mock(dev, t, now, out)
         elif kind is SignalKind.PERMISSION_REVOKED or kind is SignalKind.APP_HIDDEN:
-            self._device_alarm("device.monitoring_lost", dev, now, t, out, {"signal": kind.value})
+            self._device_alarm(
+                Rule.DEVICE_MONITORING_LOST, dev, now, t, out, {"signal": kind.value}
+            )
         elif kind is SignalKind.CHECK_IN and dev.respondent:
             if self.checkin_due >= 0.0 and t <= self.checkin_due:
                 self.checkin_due = -1.0
             self._force_clear(
-                "checkin.missed", self.terms.respondent.person_id, now, "checked_in", out
+                Rule.CHECKIN_MISSED, self.terms.respondent.person_id, now, "checked_in", out
             )
 
     def _device_alarm(
         self,
-        rule: str,
+        rule: Rule,
         dev: DeviceState,
         now: float,
         t: float,
@@ -586,7 +596,7 @@ class OrderMonitor:
             ep.next_number()
             self._emit(
                 DecisionKind.OPENED,
-                "checkin.missed",
+                Rule.CHECKIN_MISSED,
                 subject,
                 ep,
                 now,
@@ -614,7 +624,7 @@ class OrderMonitor:
         if power is not None and power.open and dev.power_kind == SignalKind.POWER_OFF.value:
             return  # a device that said it is switching off: that alert already stands
         evidence: dict[str, object] = {"last_contact": dev.last_contact, "kind": dev.kind.value}
-        opened = self._device_alarm("device.no_signal", dev, due, due, out, evidence)
+        opened = self._device_alarm(Rule.DEVICE_NO_SIGNAL, dev, due, due, out, evidence)
         if opened and not dev.respondent:
             self._warn(dev.person_id, "technical_no_signal", due, out)
 
@@ -623,19 +633,19 @@ class OrderMonitor:
     def _contact(self, dev: DeviceState, now: float, out: list[Decision]) -> None:
         dev.alarmed = False
         did = dev.device_id
-        self._force_clear("device.no_signal", did, now, "contact", out)
-        self._force_clear("device.monitoring_lost", did, now, "contact", out)
+        self._force_clear(Rule.DEVICE_NO_SIGNAL, did, now, "contact", out)
+        self._force_clear(Rule.DEVICE_MONITORING_LOST, did, now, "contact", out)
         if dev.power_kind == SignalKind.POWER_OFF.value:
             dev.power_kind = ""
-            self._force_clear("device.power_off", did, now, "contact", out)
+            self._force_clear(Rule.DEVICE_POWER_OFF, did, now, "contact", out)
 
     def _charging(self, dev: DeviceState, now: float, out: list[Decision]) -> None:
         did = dev.device_id
-        self._force_clear("battery.low", did, now, "charging", out)
-        self._force_clear("battery.critical", did, now, "charging", out)
+        self._force_clear(Rule.BATTERY_LOW, did, now, "charging", out)
+        self._force_clear(Rule.BATTERY_CRITICAL, did, now, "charging", out)
         if dev.power_kind == SignalKind.POWER_CUT.value:
             dev.power_kind = ""
-            self._force_clear("device.power_off", did, now, "power_restored", out)
+            self._force_clear(Rule.DEVICE_POWER_OFF, did, now, "power_restored", out)
 
     def _battery(
         self, dev: DeviceState, level: float, t: float, now: float, out: list[Decision]
@@ -643,8 +653,8 @@ class OrderMonitor:
         p = self.params
         did = dev.device_id
         for rule, limit, prio in (
-            ("battery.low", p.battery_low_pct, Priority.P3),
-            ("battery.critical", p.battery_critical_pct, Priority.P2),
+            (Rule.BATTERY_LOW, p.battery_low_pct, Priority.P3),
+            (Rule.BATTERY_CRITICAL, p.battery_critical_pct, Priority.P2),
         ):
             key = rule + "|" + did
             ep = self.episodes.get(key)
@@ -667,7 +677,7 @@ class OrderMonitor:
                         dev.respondent,
                         {"battery_pct": level},
                     )
-                    if not dev.respondent and rule == "battery.low":
+                    if not dev.respondent and rule == Rule.BATTERY_LOW:
                         self._warn(dev.person_id, "technical_battery_low", now, out)
             elif ep is not None and ep.open and level >= limit + p.battery_hysteresis_pct:
                 self._force_clear(rule, did, now, "battery_recovered", out)
@@ -675,7 +685,7 @@ class OrderMonitor:
     def _mock(self, dev: DeviceState, t: float, now: float, out: list[Decision]) -> None:
         if t - dev.mock_last > self.params.repeat_window_s and dev.respondent:
             self._instant(
-                "device.mock_location",
+                Rule.DEVICE_MOCK_LOCATION,
                 dev.device_id,
                 now,
                 t,
@@ -719,7 +729,7 @@ class OrderMonitor:
     def _emit(
         self,
         kind: DecisionKind,
-        rule: str,
+        rule: Rule,
         subject: str,
         ep: Episode,
         now: float,
@@ -740,7 +750,7 @@ class OrderMonitor:
                 at=now,
                 order_id=self.order_id,
                 rule=rule,
-                rule_version=RULES[rule],
+                rule_version=CATALOGUE[rule].version,
                 params_rev=self.params.revision,
                 alert_key=self._key(rule, subject, number or ep.number),
                 late=late,
@@ -756,7 +766,7 @@ class OrderMonitor:
 
     def _instant(
         self,
-        rule: str,
+        rule: Rule,
         subject: str,
         now: float,
         t: float,
@@ -784,7 +794,7 @@ class OrderMonitor:
         self._emit(DecisionKind.CLEARED, rule, subject, ep, now, t, out, message="instant")
 
     def _force_clear(
-        self, rule: str, subject: str, now: float, reason: str, out: list[Decision]
+        self, rule: Rule, subject: str, now: float, reason: str, out: list[Decision]
     ) -> None:
         ep = self.episodes.get(rule + "|" + subject)
         if ep is None or not force_clear(ep):
@@ -794,13 +804,13 @@ class OrderMonitor:
             self._all_clear(subject, now, out)
         elif rule.startswith("zone."):
             self._instruct_clear(now, out)
-            if rule == "zone.exclusion":
+            if rule == Rule.ZONE_EXCLUSION:
                 for pid in self.protected:
                     self._all_clear(pid, now, out)
 
     def _episode_step(
         self,
-        rule: str,
+        rule: Rule,
         subject: str,
         ep: Episode,
         step: int,
@@ -828,22 +838,22 @@ class OrderMonitor:
         elif step == Step.CLEARED:
             self._emit(DecisionKind.CLEARED, rule, subject, ep, now, t, out, evidence=evidence)
             self._instruct_clear(now, out)
-            if rule == "proximity.breach":
+            if rule == Rule.PROXIMITY_BREACH:
                 self._all_clear(subject, now, out)
-            elif rule == "zone.exclusion":
+            elif rule == Rule.ZONE_EXCLUSION:
                 for pid in self.protected:
                     self._all_clear(pid, now, out)
             return
         if paging and not was_paging:
             self._instruct(
-                "leave_now" if rule == "proximity.breach" else "leave_zone",
-                "" if rule == "proximity.breach" else subject,
+                "leave_now" if rule == Rule.PROXIMITY_BREACH else "leave_zone",
+                "" if rule == Rule.PROXIMITY_BREACH else subject,
                 now,
                 out,
             )
-            if rule == "proximity.breach":
+            if rule == Rule.PROXIMITY_BREACH:
                 self._warn(subject, "alert", now, out)
-            elif rule == "zone.exclusion":
+            elif rule == Rule.ZONE_EXCLUSION:
                 for pid in self.protected:
                     self._warn(pid, "alert", now, out)
 
@@ -916,11 +926,11 @@ class OrderMonitor:
             if not ep.open:
                 continue
             rule = key.split("|", 1)[0]
-            if rule in ("proximity.breach", "zone.exclusion", "zone.inclusion"):
+            if rule in (Rule.PROXIMITY_BREACH, Rule.ZONE_EXCLUSION, Rule.ZONE_INCLUSION):
                 return "breach"
-            if rule in ("proximity.prealert", "proximity.approach"):
+            if rule in (Rule.PROXIMITY_PREALERT, Rule.PROXIMITY_APPROACH):
                 label = "prealert"
-            elif rule == "device.no_signal" and label == "compliant":
+            elif rule == Rule.DEVICE_NO_SIGNAL and label == "compliant":
                 label = "no_signal"
             elif rule.startswith("battery.") and label == "compliant":
                 label = "low_battery"
@@ -936,7 +946,7 @@ def _idle(episodes: dict[str, Episode], *keys: str) -> bool:
 
 
 def _priority(rule: str) -> Priority:
-    if rule == "proximity.breach":
+    if rule == Rule.PROXIMITY_BREACH:
         return Priority.P1
     return Priority.P2
 
