@@ -26,14 +26,21 @@ from typing import Any, NamedTuple
 
 import structlog
 
-from korgoo.alerts.book import AlertBook, episode_key
+from korgoo.alerts.book import AlertBook
 from korgoo.alerts.machine import AlertError
 from korgoo.alerts.model import Transition
 from korgoo.apps import records
 from korgoo.apps import respondent_view as rv
 from korgoo.apps.push import Gone, Pusher, PushFailed
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
-from korgoo.domain.rules import BATTERY_RULES, PROXIMITY_RULES, ZONE_RULES, Rule
+from korgoo.domain.rules import (
+    BATTERY_RULES,
+    PROXIMITY_RULES,
+    ZONE_RULES,
+    AlertKey,
+    Rule,
+    episode_key,
+)
 from korgoo.domain.terms import DeviceKind
 from korgoo.runtime.pipeline import Effects, Pipeline
 from korgoo.store.orders import terms_at
@@ -423,7 +430,7 @@ def _unconfirmed(m: records.AppMessage, at: float, *, cleared: bool = False) -> 
             at=at,
             order_id=m.order_id,
             rule=Rule.DELIVERY_UNCONFIRMED,
-            alert_key=f"{m.order_id}:{Rule.DELIVERY_UNCONFIRMED}:{m.id}",
+            alert_key=str(AlertKey(m.order_id, Rule.DELIVERY_UNCONFIRMED, m.id)),
             subject=m.person_id,
             occurred_at=at,
             message="receipt_late",
@@ -434,7 +441,7 @@ def _unconfirmed(m: records.AppMessage, at: float, *, cleared: bool = False) -> 
         order_id=m.order_id,
         rule=Rule.DELIVERY_UNCONFIRMED,
         rule_version=1,
-        alert_key=f"{m.order_id}:{Rule.DELIVERY_UNCONFIRMED}:{m.id}",
+        alert_key=str(AlertKey(m.order_id, Rule.DELIVERY_UNCONFIRMED, m.id)),
         subject=m.person_id,
         priority=Priority.P2,
         confidence=Confidence.CERTAIN,

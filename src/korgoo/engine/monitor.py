@@ -12,7 +12,15 @@ import math
 
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import Fix, Signal, SignalKind
-from korgoo.domain.rules import CATALOGUE, Rule
+from korgoo.domain.rules import (
+    BATTERY_RULES,
+    CATALOGUE,
+    PROXIMITY_RULES,
+    ZONE_RULES,
+    AlertKey,
+    EpisodeKey,
+    Rule,
+)
 from korgoo.domain.schedule import schedule_active
 from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms, ZoneSpec
 from korgoo.engine.episode import Episode, Step, force_clear, observe
@@ -21,6 +29,8 @@ from korgoo.engine.track import Track
 from korgoo.geo import CompiledZone, Containment, classify_within, distance_m, stale_radius_m
 
 PAGING = (Confidence.CERTAIN, Confidence.PROBABLE)
+# The episode keys of proximity breach, prealert and approach for one protected person.
+PartyKeys = tuple[EpisodeKey, EpisodeKey, EpisodeKey]
 
 
 class DeviceState:
@@ -81,7 +91,7 @@ class OrderMonitor:
         self.respondent = Track()
         self.protected: dict[str, Track] = {}
         self.devices: dict[str, DeviceState] = {}
-        self.episodes: dict[str, Episode] = {}
+        self.episodes: dict[EpisodeKey, Episode] = {}
         self.warned: dict[str, bool] | None = None  # made when first warned
         self.instructed = False
         self.zones: list[tuple[ZoneSpec, CompiledZone]] = []
@@ -89,7 +99,7 @@ class OrderMonitor:
         self.active = False
         self.starts_at = self.ends_at = 0.0
         self.far_m = 0.0
-        self.pkeys: dict[str, tuple[str, str, str]] | None = None  # made when first near
+        self.pkeys: dict[str, PartyKeys] | None = None  # made when first near
         self.set_terms(terms, now, [])
 
     # -- order terms ---------------------------------------------------------
@@ -128,8 +138,7 @@ class OrderMonitor:
     def close_all(self, now: float, reason: str, out: list[Decision]) -> None:
         for key, ep in self.episodes.items():
             if ep.open:
-                rule, subject = key.split("|", 1)
-                self._force_clear(Rule(rule), subject, now, reason, out)
+                self._force_clear(key.rule, key.subject, now, reason, out)
 
     # -- fixes ---------------------------------------------------------------
 
@@ -293,7 +302,7 @@ class OrderMonitor:
             if closing >= p.approach_min_closing_mps and (d - dmin) / closing <= p.approach_ttb_s:
                 level = Confidence.PROBABLE
                 evidence = evidence | {"time_to_breach_s": round((d - dmin) / closing, 1)}
-        ep = self._ep("proximity.approach|" + pid)
+        ep = self._ep(EpisodeKey(Rule.PROXIMITY_APPROACH, pid))
         step = observe(ep, level, level is None, t, 2, p.probable_seconds, p.clear_seconds)
         if step == Step.OPENED:
             self._emit(
@@ -330,7 +339,7 @@ class OrderMonitor:
         for spec, z in self.zones:
             exclusion = z.kind == "exclusion"
             rule = Rule.ZONE_EXCLUSION if exclusion else Rule.ZONE_INCLUSION
-            key = rule + "|" + z.zone_id
+            key = EpisodeKey(rule, z.zone_id)
             ep = self.episodes.get(key)
             idle = ep is None or (not ep.open and ep.pending is None)
             if exclusion and idle and z.far_outside(lat, lon, acc + p.clear_margin_m):
@@ -450,7 +459,7 @@ class OrderMonitor:
         out: list[Decision],
         evidence: dict[str, object],
     ) -> None:
-        ep = self._ep(rule + "|" + subject)
+        ep = self._ep(EpisodeKey(rule, subject))
         gap = self.params.late_episode_gap_s
         if ep.late_last_t >= 0.0 and abs(t - ep.late_last_t) <= gap:
             ep.late_last_t = max(ep.late_last_t, t)
@@ -497,7 +506,7 @@ class OrderMonitor:
                 self._contact(dev, now, out)
         if kind is SignalKind.STRAP_OPEN or kind is SignalKind.TAMPER:
             prio = Priority.P1 if self._near_victim() else Priority.P2
-            ep = self._ep("device.strap|" + dev.device_id)
+            ep = self._ep(EpisodeKey(Rule.DEVICE_STRAP, dev.device_id))
             if not ep.open:
                 ep.open = True
                 ep.confidence = Confidence.CERTAIN
@@ -560,7 +569,7 @@ class OrderMonitor:
         evidence: dict[str, object],
     ) -> bool:
         """A device condition that the device's next contact clears; True if it opened."""
-        ep = self._ep(rule + "|" + dev.device_id)
+        ep = self._ep(EpisodeKey(rule, dev.device_id))
         if ep.open:
             return False
         ep.open = True
@@ -590,7 +599,7 @@ class OrderMonitor:
             return
         self.checkin_due = -1.0
         subject = self.terms.respondent.person_id
-        ep = self._ep("checkin.missed|" + subject)
+        ep = self._ep(EpisodeKey(Rule.CHECKIN_MISSED, subject))
         if not ep.open:
             ep.open = True
             ep.next_number()
@@ -620,7 +629,7 @@ class OrderMonitor:
         """Called by the engine when a device's silence timer runs out at `due`."""
         if not self.terms.active_at(due) or (not dev.respondent and not dev.sharing):
             return
-        power = self.episodes.get("device.power_off|" + dev.device_id)
+        power = self.episodes.get(EpisodeKey(Rule.DEVICE_POWER_OFF, dev.device_id))
         if power is not None and power.open and dev.power_kind == SignalKind.POWER_OFF.value:
             return  # a device that said it is switching off: that alert already stands
         evidence: dict[str, object] = {"last_contact": dev.last_contact, "kind": dev.kind.value}
@@ -656,7 +665,7 @@ class OrderMonitor:
             (Rule.BATTERY_LOW, p.battery_low_pct, Priority.P3),
             (Rule.BATTERY_CRITICAL, p.battery_critical_pct, Priority.P2),
         ):
-            key = rule + "|" + did
+            key = EpisodeKey(rule, did)
             ep = self.episodes.get(key)
             if level <= limit:
                 if ep is None:
@@ -707,24 +716,21 @@ class OrderMonitor:
 
     # -- decisions ------------------------------------------------------------
 
-    def _party_keys(self, pid: str) -> tuple[str, str, str]:
+    def _party_keys(self, pid: str) -> PartyKeys:
         if self.pkeys is None:
             self.pkeys = {}
         keys = self.pkeys[pid] = (
-            "proximity.breach|" + pid,
-            "proximity.prealert|" + pid,
-            "proximity.approach|" + pid,
+            EpisodeKey(Rule.PROXIMITY_BREACH, pid),
+            EpisodeKey(Rule.PROXIMITY_PREALERT, pid),
+            EpisodeKey(Rule.PROXIMITY_APPROACH, pid),
         )
         return keys
 
-    def _ep(self, key: str) -> Episode:
+    def _ep(self, key: EpisodeKey) -> Episode:
         ep = self.episodes.get(key)
         if ep is None:
             ep = self.episodes[key] = Episode()
         return ep
-
-    def _key(self, rule: str, subject: str, number: int) -> str:
-        return f"{self.order_id}:{rule}:{subject}:{number}"
 
     def _emit(
         self,
@@ -752,7 +758,7 @@ class OrderMonitor:
                 rule=rule,
                 rule_version=CATALOGUE[rule].version,
                 params_rev=self.params.revision,
-                alert_key=self._key(rule, subject, number or ep.number),
+                alert_key=str(AlertKey(self.order_id, rule, subject, number or ep.number)),
                 late=late,
                 subject=subject,
                 priority=priority,
@@ -776,7 +782,7 @@ class OrderMonitor:
     ) -> None:
         """An alarm that is over as soon as it happens: raised, and at once
         returned to normal (it still needs an operator)."""
-        ep = self._ep(rule + "|" + subject)
+        ep = self._ep(EpisodeKey(rule, subject))
         ep.next_number()
         self._emit(
             DecisionKind.OPENED,
@@ -796,13 +802,13 @@ class OrderMonitor:
     def _force_clear(
         self, rule: Rule, subject: str, now: float, reason: str, out: list[Decision]
     ) -> None:
-        ep = self.episodes.get(rule + "|" + subject)
+        ep = self.episodes.get(EpisodeKey(rule, subject))
         if ep is None or not force_clear(ep):
             return
         self._emit(DecisionKind.CLEARED, rule, subject, ep, now, now, out, message=reason)
-        if rule.startswith("proximity.") and subject in self.protected:
+        if rule in PROXIMITY_RULES and subject in self.protected:
             self._all_clear(subject, now, out)
-        elif rule.startswith("zone."):
+        elif rule in ZONE_RULES:
             self._instruct_clear(now, out)
             if rule == Rule.ZONE_EXCLUSION:
                 for pid in self.protected:
@@ -875,12 +881,12 @@ class OrderMonitor:
     def _all_clear(self, pid: str, now: float, out: list[Decision]) -> None:
         if not self.warned or not self.warned.get(pid):
             return
-        for rule in ("proximity.breach|", "proximity.prealert|", "proximity.approach|"):
-            ep = self.episodes.get(rule + pid)
+        for rule in PROXIMITY_RULES:
+            ep = self.episodes.get(EpisodeKey(rule, pid))
             if ep is not None and ep.open:
                 return
         for key, ep in self.episodes.items():
-            if key.startswith("zone.exclusion|") and ep.open:
+            if key.rule is Rule.ZONE_EXCLUSION and ep.open:
                 return
         self.warned[pid] = False
         out.append(
@@ -913,7 +919,7 @@ class OrderMonitor:
         if not self.instructed:
             return
         for key, ep in self.episodes.items():
-            if ep.open and (key.startswith("proximity.breach|") or key.startswith("zone.")):
+            if ep.open and (key.rule is Rule.PROXIMITY_BREACH or key.rule in ZONE_RULES):
                 return
         self.instructed = False
         self._instruct("clear", "", now, out)
@@ -925,19 +931,19 @@ class OrderMonitor:
         for key, ep in eps.items():
             if not ep.open:
                 continue
-            rule = key.split("|", 1)[0]
+            rule = key.rule
             if rule in (Rule.PROXIMITY_BREACH, Rule.ZONE_EXCLUSION, Rule.ZONE_INCLUSION):
                 return "breach"
             if rule in (Rule.PROXIMITY_PREALERT, Rule.PROXIMITY_APPROACH):
                 label = "prealert"
             elif rule == Rule.DEVICE_NO_SIGNAL and label == "compliant":
                 label = "no_signal"
-            elif rule.startswith("battery.") and label == "compliant":
+            elif rule in BATTERY_RULES and label == "compliant":
                 label = "low_battery"
         return label
 
 
-def _idle(episodes: dict[str, Episode], *keys: str) -> bool:
+def _idle(episodes: dict[EpisodeKey, Episode], *keys: EpisodeKey) -> bool:
     for key in keys:
         ep = episodes.get(key)
         if ep is not None and (ep.open or ep.pending is not None):
