@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02  # type: ignore[import-untyped]
 
 from korgoo.alerts.model import TransitionKind
-from korgoo.apps.notifier import UNCONFIRMED_RULE
 from korgoo.domain.decisions import Priority
+from korgoo.domain.rules import Rule
 from korgoo.store import app_records as records
 
 from ..unit.engine.conftest import T0
@@ -80,7 +80,7 @@ async def test_a_missing_receipt_raises_delivery_unconfirmed(w: World) -> None:
         (warning,) = await messages_to(w, victim, "alert")
         w.clock.t = warning.created_at + 59
         await apps.notifier.check_receipts()
-        unconfirmed = f"order-okt:{UNCONFIRMED_RULE}:{warning.id}"
+        unconfirmed = f"order-okt:{Rule.DELIVERY_UNCONFIRMED}:{warning.id}"
         assert w.pipeline.alert(unconfirmed) is None  # not yet
         w.clock.t = warning.created_at + 61
         await apps.notifier.check_receipts()
@@ -99,7 +99,9 @@ async def test_a_missing_receipt_raises_delivery_unconfirmed(w: World) -> None:
             ]
         assert len(notes) == 1 and "not confirmed" in notes[0]["details"]["text"]
         await apps.notifier.check_receipts()  # raised once
-        assert len([a for a in w.pipeline.open_alerts() if a.rule == UNCONFIRMED_RULE]) == 1
+        assert (
+            len([a for a in w.pipeline.open_alerts() if a.rule == Rule.DELIVERY_UNCONFIRMED]) == 1
+        )
         # A late receipt: the condition is over, the operator still closes the alert.
         r = await c.post("/app/api/v1/receipts", json={"id": warning.id}, headers=victim.auth)
         assert r.status_code == 200

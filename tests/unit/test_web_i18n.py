@@ -10,9 +10,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 from korgoo.alerts.model import Outcome, TransitionKind
-from korgoo.apps.notifier import UNCONFIRMED_RULE
 from korgoo.domain.jurisdictions import JURISDICTIONS
-from korgoo.engine.params import RULES
+from korgoo.domain.rules import Rule
 from korgoo.web.i18n import (
     LANGUAGES,
     LOCALE_DIR,
@@ -68,8 +67,8 @@ def test_unknown_language_falls_back_to_russian() -> None:
 def test_labels_cover_every_code_the_api_sends() -> None:
     for lang in LANGUAGES:
         labels = script_labels(lang)
-        # The engine's rules, and the one alert the notifier raises itself.
-        assert set(labels["rules"]) == set(RULES) | {UNCONFIRMED_RULE}
+        # Every rule of the catalogue.
+        assert set(labels["rules"]) == set(Rule)
         assert set(labels["outcomes"]) == {o.value for o in Outcome}
         assert set(labels["transitions"]) == {k.value for k in TransitionKind}
         assert set(labels["districts"]) == {j.code for j in JURISDICTIONS}

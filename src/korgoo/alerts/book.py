@@ -32,8 +32,7 @@ from korgoo.alerts.policy import (
     priority_rank,
 )
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
-
-REOPEN_SEP = "/reopened-"
+from korgoo.domain.rules import episode_key, reopen_count, reopened_key
 
 _ROUTED = frozenset({DecisionKind.OPENED, DecisionKind.UPDATED, DecisionKind.CLEARED})
 
@@ -44,16 +43,6 @@ class _Closed(NamedTuple):
     priority: Priority
     confidence: Confidence | None
     reopened: int  # how many times the episode has been reopened
-
-
-def episode_key(alert_key: str) -> str:
-    """The engine's episode key an alert belongs to (a reopened alert has a suffix)."""
-    return alert_key.partition(REOPEN_SEP)[0]
-
-
-def _reopen_count(alert_key: str) -> int:
-    suffix = alert_key.partition(REOPEN_SEP)[2]
-    return int(suffix) if suffix.isdigit() else 0
 
 
 def queue_order(alert: Alert) -> tuple[int, float, str]:
@@ -91,7 +80,7 @@ class AlertBook:
             key = episode_key(alert.alert_key)
             if alert.resolved:
                 known = self._closed.get(key)
-                n = max(_reopen_count(alert.alert_key), known.reopened if known else 0)
+                n = max(reopen_count(alert.alert_key), known.reopened if known else 0)
                 at = alert.resolved_at if alert.resolved_at is not None else alert.opened_at
                 self._closed[key] = _Closed(at, False, alert.priority, alert.confidence, n)
             else:
@@ -169,7 +158,7 @@ class AlertBook:
         return out + self._raise(decision, key, closed.reopened + 1)
 
     def _raise(self, decision: Decision, key: str, reopening: int) -> list[Transition]:
-        alert_key = f"{key}{REOPEN_SEP}{reopening}" if reopening else key
+        alert_key = reopened_key(key, reopening)
         opened = msgspec.structs.replace(decision, kind=DecisionKind.OPENED, alert_key=alert_key)
         priority = opened.priority or default_priority(opened.rule)
         alert, transitions = machine.raise_alert(opened, self._policy_for(priority))
@@ -198,7 +187,7 @@ class AlertBook:
         del self._live[after.alert_key]
         self._route.pop(key, None)
         at = after.resolved_at if after.resolved_at is not None else after.opened_at
-        n = _reopen_count(after.alert_key)
+        n = reopen_count(after.alert_key)
         self._closed[key] = _Closed(at, before.active, after.priority, after.confidence, n)
 
     def _act(

@@ -17,6 +17,7 @@ import msgspec
 
 from korgoo.alerts.model import Alert, EscalationPolicy, EscalationStep
 from korgoo.domain.decisions import Confidence, Priority
+from korgoo.domain.rules import CATALOGUE
 
 
 class PolicyError(ValueError):
@@ -36,22 +37,7 @@ CONFIDENCE_ORDER: tuple[Confidence, ...] = (
 _CONFIDENCE_RANK = {c: i for i, c in enumerate(CONFIDENCE_ORDER)}
 
 DEFAULT_PRIORITY: Mapping[str, Priority] = MappingProxyType(
-    {
-        "proximity.breach": Priority.P1,
-        "proximity.approach": Priority.P2,
-        "proximity.prealert": Priority.P3,
-        "zone.exclusion": Priority.P2,
-        "zone.inclusion": Priority.P2,
-        "device.strap": Priority.P2,
-        "panic": Priority.P1,
-        "battery.low": Priority.P3,
-        "battery.critical": Priority.P2,
-        "device.power_off": Priority.P2,
-        "device.no_signal": Priority.P2,
-        "device.mock_location": Priority.P2,
-        "device.monitoring_lost": Priority.P2,
-        "checkin.missed": Priority.P3,
-    }
+    {rule.value: spec.priority for rule, spec in CATALOGUE.items()}
 )
 
 # A rule missing from the table still raises an alert: an operator must see it.

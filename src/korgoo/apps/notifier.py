@@ -27,12 +27,20 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 import structlog
 
-from korgoo.alerts.book import AlertBook, episode_key
+from korgoo.alerts.book import AlertBook
 from korgoo.alerts.machine import AlertError
 from korgoo.alerts.model import Transition
 from korgoo.apps import respondent_view as rv
 from korgoo.apps.push import Gone, Pusher, PushFailed
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
+from korgoo.domain.rules import (
+    BATTERY_RULES,
+    PROXIMITY_RULES,
+    ZONE_RULES,
+    AlertKey,
+    Rule,
+    episode_key,
+)
 from korgoo.domain.terms import DeviceKind
 from korgoo.service.effects import Effects
 from korgoo.service.port import Monitoring
@@ -42,7 +50,6 @@ from korgoo.store.orders import terms_at
 log = structlog.get_logger("korgoo.apps")
 Action = Callable[[AlertBook], list[Transition]]
 
-UNCONFIRMED_RULE = "delivery.unconfirmed"
 RECEIPT_ACTOR = "app"
 DELIVERY_ACTOR = "delivery"
 # Warning codes -> the level the victim app shows.
@@ -53,17 +60,18 @@ LEVELS = {
     "all_clear": "all_clear",
 }
 MONITORED_LEVELS = frozenset({"prealert", "alert"})
-# Message code -> rules whose episode may have caused it, most likely first.
-_CAUSES: dict[str, tuple[str, ...]] = {
-    "prealert": ("proximity.prealert", "proximity.approach"),
-    "approach": ("proximity.approach", "proximity.prealert"),
-    "alert": ("proximity.breach", "zone.exclusion"),
-    "all_clear": ("proximity.", "zone.exclusion"),
-    "technical_no_signal": ("device.no_signal",),
-    "technical_battery_low": ("battery.",),
-    "leave_now": ("proximity.breach",),
-    "leave_zone": ("zone.",),
-    "clear": ("proximity.breach", "zone."),
+# Message code -> rules whose episode may have caused it.
+_PROXIMITY_OR_EXCLUSION = PROXIMITY_RULES | {Rule.ZONE_EXCLUSION}
+_CAUSES: dict[str, frozenset[Rule]] = {
+    "prealert": frozenset({Rule.PROXIMITY_PREALERT, Rule.PROXIMITY_APPROACH}),
+    "approach": frozenset({Rule.PROXIMITY_APPROACH, Rule.PROXIMITY_PREALERT}),
+    "alert": frozenset({Rule.PROXIMITY_BREACH, Rule.ZONE_EXCLUSION}),
+    "all_clear": _PROXIMITY_OR_EXCLUSION,
+    "technical_no_signal": frozenset({Rule.DEVICE_NO_SIGNAL}),
+    "technical_battery_low": BATTERY_RULES,
+    "leave_now": frozenset({Rule.PROXIMITY_BREACH}),
+    "leave_zone": ZONE_RULES,
+    "clear": ZONE_RULES | {Rule.PROXIMITY_BREACH},
 }
 STAGE_OF_EVENT = {"warning": "victim_warned", "instruction": "respondent_instructed"}
 _STAGED_CODES = frozenset({"prealert", "approach", "alert", "leave_now", "leave_zone"})
@@ -130,9 +138,9 @@ def cause(decisions: Sequence[Decision], index: int, code: str) -> str | None:
     """The episode key of the alert decision that caused the message at `index`:
     the nearest earlier decision of the same order from a rule that sends this code."""
     message = decisions[index]
-    prefixes = _CAUSES.get(code, ())
+    rules = _CAUSES.get(code, frozenset())
     for d in reversed(decisions[:index]):
-        if d.order_id == message.order_id and d.alert_key and d.rule.startswith(prefixes):
+        if d.order_id == message.order_id and d.alert_key and d.rule in rules:
             return d.alert_key
     return None
 
@@ -256,7 +264,7 @@ class Notifier:
                     instruction = rv.instruction(d, records.new_id(), names)
                     if instruction is not None:
                         out.append((device, "instruction", instruction, key, False))
-        elif d.kind is DecisionKind.OPENED and d.rule == "panic":
+        elif d.kind is DecisionKind.OPENED and d.rule == Rule.PANIC:
             key = live.get(d.alert_key, d.alert_key)
             for device in records.devices_of(self.db, d.subject, DeviceKind.VICTIM_APP):
                 payload = {"id": records.new_id(), "at": rv.iso(d.at)}
@@ -408,7 +416,7 @@ def _noting(alert_key: str, at: float, text: str) -> Action:
 
 def _for_apps(d: Decision) -> bool:
     return d.kind in (DecisionKind.WARN, DecisionKind.INSTRUCT) or (
-        d.kind is DecisionKind.OPENED and d.rule == "panic"
+        d.kind is DecisionKind.OPENED and d.rule == Rule.PANIC
     )
 
 
@@ -419,8 +427,8 @@ def _unconfirmed(m: records.AppMessage, at: float, *, cleared: bool = False) -> 
             kind=DecisionKind.CLEARED,
             at=at,
             order_id=m.order_id,
-            rule=UNCONFIRMED_RULE,
-            alert_key=f"{m.order_id}:{UNCONFIRMED_RULE}:{m.id}",
+            rule=Rule.DELIVERY_UNCONFIRMED,
+            alert_key=str(AlertKey(m.order_id, Rule.DELIVERY_UNCONFIRMED, m.id)),
             subject=m.person_id,
             occurred_at=at,
             message="receipt_late",
@@ -429,9 +437,9 @@ def _unconfirmed(m: records.AppMessage, at: float, *, cleared: bool = False) -> 
         kind=DecisionKind.OPENED,
         at=at,
         order_id=m.order_id,
-        rule=UNCONFIRMED_RULE,
+        rule=Rule.DELIVERY_UNCONFIRMED,
         rule_version=1,
-        alert_key=f"{m.order_id}:{UNCONFIRMED_RULE}:{m.id}",
+        alert_key=str(AlertKey(m.order_id, Rule.DELIVERY_UNCONFIRMED, m.id)),
         subject=m.person_id,
         priority=Priority.P2,
         confidence=Confidence.CERTAIN,

@@ -5,6 +5,6 @@ decisions, byte for byte.
 """
 
 from korgoo.engine.engine import Engine
-from korgoo.engine.params import DEFAULT_PARAMS, RULES, RuleParams
+from korgoo.engine.params import DEFAULT_PARAMS, RuleParams
 
-__all__ = ["DEFAULT_PARAMS", "RULES", "Engine", "RuleParams"]
+__all__ = ["DEFAULT_PARAMS", "Engine", "RuleParams"]

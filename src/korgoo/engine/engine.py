@@ -153,7 +153,7 @@ class Engine:
                 if m.terms.ends_at == due:
                     m.close_all(due, "order_ended", out)
             elif kind == _CHECKIN:
-                m.checkin_deadline(due, due, out)
+                m.checkin_deadline(due, out)
             else:
                 dev = m.devices.get(device_id)
                 if dev is None:

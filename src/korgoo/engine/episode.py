@@ -131,6 +131,17 @@ def _open(ep: Episode, level: Confidence | None, t: float) -> None:
     ep.pending_n = 0
 
 
+def force_open(ep: Episode) -> bool:
+    """Open a closed episode on certain evidence (a signal, a deadline). True if it
+    was closed."""
+    if ep.open:
+        return False
+    ep.open = True
+    ep.confidence = Confidence.CERTAIN
+    ep.number += 1
+    return True
+
+
 def force_clear(ep: Episode) -> bool:
     """Close an open episode (order ended, zone removed). True if it was open."""
     if not ep.open:

@@ -1,30 +1,30 @@
-"""The monitor of one order: its parties' positions, devices and episodes.
+"""The monitor of one order: its parties' positions, devices and episodes, and
+the routing of fixes, signals and timers to the rules (`korgoo.engine.rules`).
 
 All methods take the engine time `now` and append decisions to `out`; nothing
-here reads a clock or does I/O. Messages to the respondent (INSTRUCT) carry a
-message code and at most a static zone's id: never the protected person's
-position, a distance or a bearing.
+here reads a clock or does I/O.
 """
 
 from __future__ import annotations
 
-import math
-
-from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
+from korgoo.domain.decisions import Decision
 from korgoo.domain.events import Fix, Signal, SignalKind
-from korgoo.domain.schedule import schedule_active
-from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms, ZoneSpec
-from korgoo.engine.episode import Episode, Step, force_clear, observe
-from korgoo.engine.params import RULES, RuleParams
+from korgoo.domain.rules import BATTERY_RULES, EpisodeKey, Rule
+from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms
+from korgoo.engine.episode import Episode
+from korgoo.engine.params import RuleParams
+from korgoo.engine.rules import checkins, device, proximity, zones
+from korgoo.engine.rules.common import close
 from korgoo.engine.track import Track
-from korgoo.geo import CompiledZone, Containment, classify_within, distance_m, stale_radius_m
 
-PAGING = (Confidence.CERTAIN, Confidence.PROBABLE)
+_BREACH_RULES = frozenset({Rule.PROXIMITY_BREACH, Rule.ZONE_EXCLUSION, Rule.ZONE_INCLUSION})
+_PREALERT_RULES = frozenset({Rule.PROXIMITY_PREALERT, Rule.PROXIMITY_APPROACH})
 
 
 class DeviceState:
     __slots__ = (
         "alarmed",
+        "battery_keys",
         "device_id",
         "kind",
         "last_contact",
@@ -51,6 +51,7 @@ class DeviceState:
         self.mock_last = -1e18
         self.timer_pending = False
         self.alarmed = False  # a contact-cleared episode may be open
+        self.battery_keys: tuple[EpisodeKey, EpisodeKey] | None = None  # made when first reported
 
 
 class OrderMonitor:
@@ -80,28 +81,33 @@ class OrderMonitor:
         self.respondent = Track()
         self.protected: dict[str, Track] = {}
         self.devices: dict[str, DeviceState] = {}
-        self.episodes: dict[str, Episode] = {}
+        self.episodes: dict[EpisodeKey, Episode] = {}
         self.warned: dict[str, bool] | None = None  # made when first warned
         self.instructed = False
-        self.zones: list[tuple[ZoneSpec, CompiledZone]] = []
+        self.zones: list[zones.Zone] = []
         self.checkin_due = -1.0
         self.active = False
         self.starts_at = self.ends_at = 0.0
         self.far_m = 0.0
-        self.pkeys: dict[str, tuple[str, str, str]] | None = None  # made when first near
+        self.pkeys: dict[str, proximity.PartyKeys] | None = None  # made when first near
         self.set_terms(terms, now, [])
+
+    def ep(self, key: EpisodeKey) -> Episode:
+        ep = self.episodes.get(key)
+        if ep is None:
+            ep = self.episodes[key] = Episode()
+        return ep
 
     # -- order terms ---------------------------------------------------------
 
     def set_terms(self, terms: OrderTerms, now: float, out: list[Decision]) -> None:
-        old_zone_ids = [spec.zone_id for spec, _ in self.zones]
+        old_zone_ids = [z.spec.zone_id for z in self.zones]
         self.terms = terms
-        self.zones = [(spec, CompiledZone(spec)) for spec in terms.zones]
+        self.zones = [zones.compile_zone(spec) for spec in terms.zones]
         kept = {spec.zone_id for spec in terms.zones}
         for zid in old_zone_ids:
             if zid not in kept:
-                for rule in ("zone.exclusion", "zone.inclusion"):
-                    self._force_clear(rule, zid, now, "zone_removed", out)
+                zones.removed(self, zid, now, out)
         devices: dict[str, DeviceState] = {}
         for party in (terms.respondent, *terms.protected):
             is_resp = party.role == "respondent"
@@ -127,8 +133,7 @@ class OrderMonitor:
     def close_all(self, now: float, reason: str, out: list[Decision]) -> None:
         for key, ep in self.episodes.items():
             if ep.open:
-                rule, subject = key.split("|", 1)
-                self._force_clear(rule, subject, now, reason, out)
+                close(self, out, key, now, reason)
 
     # -- fixes ---------------------------------------------------------------
 
@@ -140,219 +145,36 @@ class OrderMonitor:
         late = t < dev.last_t or fix.at - t > self.params.late_after_s
         dev.last_contact = now
         if dev.alarmed:
-            self._contact(dev, now, out)
+            device.contact(self, dev, now, out)
         if late:
             self._late_fix(dev, fix, now, out)
             return dev
         dev.last_t = t
         if fix.charging:
-            self._charging(dev, now, out)
+            device.charging(self, dev, now, out)
         if fix.battery is not None:
-            self._battery(dev, fix.battery, t, now, out)
+            device.battery(self, dev, fix.battery, t, now, out)
         if fix.mock:
-            self._mock(dev, t, now, out)
+            device.mock(self, dev, t, now, out)
             return dev  # a mocked position is no evidence either way
         if dev.respondent:
             track = self.respondent
             track.update(t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
             for pid, ptrack in self.protected.items():
                 if ptrack.t >= 0.0:
-                    self._proximity(pid, track, ptrack, fix.speed, fix.heading, now, out)
+                    proximity.on_position(
+                        self, pid, track, ptrack, fix.speed, fix.heading, now, out
+                    )
             if self.zones:
-                self._zones(fix, now, out)
+                zones.on_position(self, fix, now, out)
         elif dev.sharing:
             ptrack = self.protected[dev.person_id]
             ptrack.update(t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
             if self.respondent.t >= 0.0:
-                self._proximity(dev.person_id, self.respondent, ptrack, None, None, now, out)
+                proximity.on_position(
+                    self, dev.person_id, self.respondent, ptrack, None, None, now, out
+                )
         return dev
-
-    def _proximity(
-        self,
-        pid: str,
-        r: Track,
-        v: Track,
-        speed: float | None,
-        heading: float | None,
-        now: float,
-        out: list[Decision],
-    ) -> None:
-        p = self.params
-        dt = r.t - v.t
-        if abs(dt) > p.max_counterpart_age_s:
-            return  # no evidence of where the other party is now
-        # The older of the two fixes is widened by its age.
-        rr = r.acc if dt >= 0 else stale_radius_m(r.acc, -dt, p.stale_speed_mps)
-        rv = v.acc if dt <= 0 else stale_radius_m(v.acc, dt, p.stale_speed_mps)
-        d = distance_m(r.lat, r.lon, v.lat, v.lon)
-        lower = d - rr - rv
-        pkeys = self.pkeys
-        keys = None if pkeys is None else pkeys.get(pid)
-        if lower > self.far_m and (keys is None or _idle(self.episodes, *keys)):
-            return  # far away and nothing open or pending: the common case
-        if keys is None:
-            keys = self._party_keys(pid)
-        b_key, w_key, _ = keys
-        terms = self.terms
-        dmin, dwarn = terms.min_distance_m, terms.warning_distance_m
-        t = max(r.t, v.t)
-        evidence = {
-            "distance_m": round(d, 1),
-            "respondent_radius_m": round(rr, 1),
-            "protected_radius_m": round(rv, 1),
-            "respondent_fix": [r.t, r.lat, r.lon, r.acc],
-            "protected_fix": [v.t, v.lat, v.lon, v.acc],
-            "counterpart_age_s": round(abs(dt), 1),
-        }
-        cb = classify_within(d, rr, rv, dmin)
-        ep = self._ep(b_key)
-        was_paging = ep.open and ep.confidence in PAGING
-        step = observe(
-            ep,
-            cb,
-            lower > dmin + p.clear_margin_m,
-            t,
-            p.probable_fixes,
-            p.probable_seconds,
-            p.clear_seconds,
-        )
-        if step != Step.NONE:
-            self._episode_step(
-                "proximity.breach", pid, ep, step, cb, now, t, dmin, evidence, out, was_paging
-            )
-        breach_paging = ep.open and ep.confidence in PAGING
-        if breach_paging:
-            self._force_clear("proximity.approach", pid, now, "superseded_by_breach", out)
-        cw = classify_within(d, rr, rv, dwarn)
-        wep = self._ep(w_key)
-        wstep = observe(
-            wep,
-            cw,
-            lower > dwarn + p.clear_margin_m,
-            t,
-            p.probable_fixes,
-            p.probable_seconds,
-            p.clear_seconds,
-            min_level=Confidence.PROBABLE,
-        )
-        if wstep == Step.OPENED:
-            self._emit(
-                DecisionKind.OPENED,
-                "proximity.prealert",
-                pid,
-                wep,
-                now,
-                t,
-                out,
-                Priority.P3,
-                wep.confidence,
-                True,
-                evidence | {"limit_m": dwarn},
-            )
-            if not breach_paging:
-                self._warn(pid, "prealert", now, out)
-        elif wstep == Step.CLEARED:
-            self._emit(
-                DecisionKind.CLEARED,
-                "proximity.prealert",
-                pid,
-                wep,
-                now,
-                t,
-                out,
-                evidence=evidence | {"limit_m": dwarn},
-            )
-            self._all_clear(pid, now, out)
-        if speed is not None and heading is not None and not breach_paging:
-            self._approach(pid, r, v, d, speed, heading, now, t, evidence, out)
-
-    def _approach(
-        self,
-        pid: str,
-        r: Track,
-        v: Track,
-        d: float,
-        speed: float,
-        heading: float,
-        now: float,
-        t: float,
-        evidence: dict[str, object],
-        out: list[Decision],
-    ) -> None:
-        # Closing speed from the reported velocity, not from differences of
-        # noisy positions: a device standing still under 80 m jitter reports
-        # a speed near zero, so jitter never looks like an approach.
-        p = self.params
-        dmin = self.terms.min_distance_m
-        level: Confidence | None = None
-        if speed >= p.approach_min_closing_mps and dmin < d <= p.approach_range_m:
-            coslat = math.cos(math.radians(r.lat))
-            bearing = math.atan2((v.lon - r.lon) * coslat, v.lat - r.lat)
-            closing = speed * math.cos(math.radians(heading) - bearing)
-            if closing >= p.approach_min_closing_mps and (d - dmin) / closing <= p.approach_ttb_s:
-                level = Confidence.PROBABLE
-                evidence = evidence | {"time_to_breach_s": round((d - dmin) / closing, 1)}
-        ep = self._ep("proximity.approach|" + pid)
-        step = observe(ep, level, level is None, t, 2, p.probable_seconds, p.clear_seconds)
-        if step == Step.OPENED:
-            self._emit(
-                DecisionKind.OPENED,
-                "proximity.approach",
-                pid,
-                ep,
-                now,
-                t,
-                out,
-                Priority.P2,
-                level,
-                True,
-                evidence,
-            )
-            self._warn(pid, "approach", now, out)
-        elif step == Step.CLEARED:
-            self._emit(
-                DecisionKind.CLEARED, "proximity.approach", pid, ep, now, t, out, evidence=evidence
-            )
-            self._all_clear(pid, now, out)
-
-    def _zones(self, fix: Fix, now: float, out: list[Decision]) -> None:
-        p = self.params
-        lat, lon, acc, t = fix.lat, fix.lon, fix.acc, fix.t
-        tz = self.terms.timezone
-        for spec, z in self.zones:
-            exclusion = z.kind == "exclusion"
-            rule = "zone.exclusion" if exclusion else "zone.inclusion"
-            key = rule + "|" + z.zone_id
-            ep = self.episodes.get(key)
-            idle = ep is None or (not ep.open and ep.pending is None)
-            if exclusion and idle and z.far_outside(lat, lon, acc + p.clear_margin_m):
-                continue
-            if spec.schedule and not schedule_active(spec.schedule, t, tz):
-                if ep is not None and ep.open:
-                    self._force_clear(rule, z.zone_id, now, "schedule_ended", out)
-                elif ep is not None:
-                    ep.pending = None
-                    ep.pending_n = 0
-                continue
-            level, clear = zone_level(z, exclusion, lat, lon, acc, p.clear_margin_m)
-            ep = self._ep(key)
-            was_paging = ep.open and ep.confidence in PAGING
-            step = observe(
-                ep, level, clear, t, p.probable_fixes, p.probable_seconds, p.clear_seconds
-            )
-            if step == Step.NONE:
-                continue
-            evidence: dict[str, object] = {
-                "zone_id": z.zone_id,
-                "zone_name": spec.name,
-                "signed_distance_m": round(z.signed_distance_m(lat, lon), 1),
-                "respondent_fix": [t, lat, lon, acc],
-            }
-            self._episode_step(
-                rule, z.zone_id, ep, step, level, now, t, 0.0, evidence, out, was_paging
-            )
-
-    # -- the record of late fixes ----------------------------------------------
 
     def _late_fix(self, dev: DeviceState, fix: Fix, now: float, out: list[Decision]) -> None:
         """Evaluate a buffered or out-of-order fix for the record only.
@@ -365,107 +187,13 @@ class OrderMonitor:
         if dev.respondent:
             self.respondent.remember(fix.t, fix.lat, fix.lon, fix.acc)
             for pid, ptrack in self.protected.items():
-                self._late_proximity(pid, fix, fix.acc, ptrack, now, out, respondent_fix=True)
-            tz = self.terms.timezone
-            for spec, z in self.zones:
-                exclusion = z.kind == "exclusion"
-                if exclusion and z.far_outside(fix.lat, fix.lon, fix.acc):
-                    continue
-                if spec.schedule and not schedule_active(spec.schedule, fix.t, tz):
-                    continue
-                level, _ = zone_level(z, exclusion, fix.lat, fix.lon, fix.acc, 0.0)
-                if level in PAGING:
-                    sd = z.signed_distance_m(fix.lat, fix.lon)
-                    rule = "zone.exclusion" if exclusion else "zone.inclusion"
-                    evidence: dict[str, object] = {
-                        "zone_id": z.zone_id,
-                        "zone_name": spec.name,
-                        "signed_distance_m": round(sd, 1),
-                        "respondent_fix": [fix.t, fix.lat, fix.lon, fix.acc],
-                    }
-                    self._late_episode(rule, z.zone_id, fix.t, level, now, out, evidence)
+                proximity.late_fix(self, pid, fix, ptrack, now, out, respondent_fix=True)
+            zones.late_fix(self, fix, now, out)
         else:
             ptrack = self.protected[dev.person_id]
             ptrack.remember(fix.t, fix.lat, fix.lon, fix.acc)
-            self._late_proximity(
-                dev.person_id, fix, fix.acc, self.respondent, now, out, respondent_fix=False
-            )
-
-    def _late_proximity(
-        self,
-        pid: str,
-        fix: Fix,
-        acc: float,
-        other: Track,
-        now: float,
-        out: list[Decision],
-        respondent_fix: bool,
-    ) -> None:
-        near = other.nearest(fix.t)
-        if near is None:
-            return
-        ot, olat, olon, oacc = near
-        age = abs(fix.t - ot)
-        p = self.params
-        if age > p.max_counterpart_age_s:
-            return
-        rad = stale_radius_m(oacc, age, p.stale_speed_mps)
-        d = distance_m(fix.lat, fix.lon, olat, olon)
-        level = classify_within(d, acc, rad, self.terms.min_distance_m)
-        if level not in PAGING:
-            return
-        mine = [fix.t, fix.lat, fix.lon, fix.acc]
-        theirs = [ot, olat, olon, oacc]
-        self._late_episode(
-            "proximity.breach",
-            pid,
-            fix.t,
-            level,
-            now,
-            out,
-            {
-                "distance_m": round(d, 1),
-                "respondent_fix": mine if respondent_fix else theirs,
-                "protected_fix": theirs if respondent_fix else mine,
-                "counterpart_age_s": round(age, 1),
-                "limit_m": self.terms.min_distance_m,
-            },
-        )
-
-    def _late_episode(
-        self,
-        rule: str,
-        subject: str,
-        t: float,
-        level: Confidence | None,
-        now: float,
-        out: list[Decision],
-        evidence: dict[str, object],
-    ) -> None:
-        ep = self._ep(rule + "|" + subject)
-        gap = self.params.late_episode_gap_s
-        if ep.late_last_t >= 0.0 and abs(t - ep.late_last_t) <= gap:
-            ep.late_last_t = max(ep.late_last_t, t)
-            return  # the same past episode, already on record
-        ep.late_last_t = t
-        ep.late_number = ep.next_number()
-        for kind in (DecisionKind.OPENED, DecisionKind.CLEARED):
-            opened = kind is DecisionKind.OPENED
-            self._emit(
-                kind,
-                rule,
-                subject,
-                ep,
-                now,
-                t,
-                out,
-                Priority.P2,
-                level,
-                opened,
-                evidence,
-                "" if opened else "late_record",
-                late=True,
-                number=ep.late_number,
+            proximity.late_fix(
+                self, dev.person_id, fix, self.respondent, now, out, respondent_fix=False
             )
 
     # -- signals ---------------------------------------------------------------
@@ -486,485 +214,61 @@ class OrderMonitor:
         if kind is not SignalKind.POWER_OFF:
             dev.last_contact = now
             if dev.alarmed:
-                self._contact(dev, now, out)
+                device.contact(self, dev, now, out)
         if kind is SignalKind.STRAP_OPEN or kind is SignalKind.TAMPER:
-            prio = Priority.P1 if self._near_victim() else Priority.P2
-            ep = self._ep("device.strap|" + dev.device_id)
-            if not ep.open:
-                ep.open = True
-                ep.confidence = Confidence.CERTAIN
-                ep.next_number()
-                self._emit(
-                    DecisionKind.OPENED,
-                    "device.strap",
-                    dev.device_id,
-                    ep,
-                    now,
-                    t,
-                    out,
-                    prio,
-                    Confidence.CERTAIN,
-                    True,
-                    {"signal": kind.value},
-                )
+            device.strap_opened(self, dev, kind, t, now, out)
         elif kind is SignalKind.STRAP_CLOSED:
-            self._force_clear("device.strap", dev.device_id, now, "strap_closed", out)
+            close(self, out, EpisodeKey(Rule.DEVICE_STRAP, dev.device_id), now, "strap_closed")
         elif kind is SignalKind.SOS:
-            if t - dev.sos_last > self.params.repeat_window_s:
-                prio = Priority.P2 if dev.respondent else Priority.P1
-                track = self.respondent if dev.respondent else self.protected[dev.person_id]
-                evidence: dict[str, object] = {"signal": "sos", "person_id": dev.person_id}
-                if track.known:
-                    evidence["last_fix"] = [track.t, track.lat, track.lon, track.acc]
-                self._instant("panic", dev.person_id, now, t, prio, evidence, out)
-            dev.sos_last = t
+            device.panic(self, dev, t, now, out)
         elif kind is SignalKind.LOW_BATTERY:
             level = sig.value if sig.value is not None else self.params.battery_low_pct
-            self._battery(dev, level, t, now, out)
+            device.battery(self, dev, level, t, now, out)
         elif kind is SignalKind.HEARTBEAT:
             if sig.value is not None:
-                self._battery(dev, sig.value, t, now, out)
+                device.battery(self, dev, sig.value, t, now, out)
         elif kind is SignalKind.CHARGING:
-            self._charging(dev, now, out)
+            device.charging(self, dev, now, out)
         elif kind is SignalKind.POWER_OFF or kind is SignalKind.POWER_CUT:
             dev.power_kind = kind.value
-            self._device_alarm("device.power_off", dev, now, t, out, {"signal": kind.value})
+            device.alarm(self, Rule.DEVICE_POWER_OFF, dev, now, t, out, {"signal": kind.value})
         elif kind is SignalKind.MOCK_LOCATION:
-            self._mock(dev, t, now, out)
+            device.mock(self, dev, t, now, out)
         elif kind is SignalKind.PERMISSION_REVOKED or kind is SignalKind.APP_HIDDEN:
-            self._device_alarm("device.monitoring_lost", dev, now, t, out, {"signal": kind.value})
+            evidence: dict[str, object] = {"signal": kind.value}
+            device.alarm(self, Rule.DEVICE_MONITORING_LOST, dev, now, t, out, evidence)
         elif kind is SignalKind.CHECK_IN and dev.respondent:
-            if self.checkin_due >= 0.0 and t <= self.checkin_due:
-                self.checkin_due = -1.0
-            self._force_clear(
-                "checkin.missed", self.terms.respondent.person_id, now, "checked_in", out
-            )
+            checkins.checked_in(self, t, now, out)
 
-    def _device_alarm(
-        self,
-        rule: str,
-        dev: DeviceState,
-        now: float,
-        t: float,
-        out: list[Decision],
-        evidence: dict[str, object],
-    ) -> bool:
-        """A device condition that the device's next contact clears; True if it opened."""
-        ep = self._ep(rule + "|" + dev.device_id)
-        if ep.open:
-            return False
-        ep.open = True
-        ep.next_number()
-        dev.alarmed = True
-        prio = Priority.P2 if dev.respondent else Priority.P4
-        self._emit(
-            DecisionKind.OPENED,
-            rule,
-            dev.device_id,
-            ep,
-            now,
-            t,
-            out,
-            prio,
-            Confidence.CERTAIN,
-            dev.respondent,
-            evidence,
-        )
-        return True
+    # -- timers ----------------------------------------------------------------
 
     def checkin_requested(self, due: float) -> None:
-        self.checkin_due = due
+        checkins.requested(self, due)
 
-    def checkin_deadline(self, due: float, now: float, out: list[Decision]) -> None:
-        if self.checkin_due != due or not self.terms.active_at(due):
-            return
-        self.checkin_due = -1.0
-        subject = self.terms.respondent.person_id
-        ep = self._ep("checkin.missed|" + subject)
-        if not ep.open:
-            ep.open = True
-            ep.next_number()
-            self._emit(
-                DecisionKind.OPENED,
-                "checkin.missed",
-                subject,
-                ep,
-                now,
-                due,
-                out,
-                Priority.P3,
-                Confidence.CERTAIN,
-                True,
-                {"due": due},
-            )
+    def checkin_deadline(self, due: float, out: list[Decision]) -> None:
+        checkins.deadline(self, due, out)
 
     def no_signal_due(self, dev: DeviceState) -> float:
-        p = self.params
-        if dev.kind is DeviceKind.BRACELET:
-            return dev.last_contact + p.no_signal_bracelet_s
-        if dev.kind is DeviceKind.RESPONDENT_APP:
-            return dev.last_contact + p.no_signal_respondent_app_s
-        return dev.last_contact + p.no_signal_victim_app_s
+        return device.no_signal_due(self, dev)
 
     def no_signal(self, dev: DeviceState, due: float, out: list[Decision]) -> None:
-        """Called by the engine when a device's silence timer runs out at `due`."""
-        if not self.terms.active_at(due) or (not dev.respondent and not dev.sharing):
-            return
-        power = self.episodes.get("device.power_off|" + dev.device_id)
-        if power is not None and power.open and dev.power_kind == SignalKind.POWER_OFF.value:
-            return  # a device that said it is switching off: that alert already stands
-        evidence: dict[str, object] = {"last_contact": dev.last_contact, "kind": dev.kind.value}
-        opened = self._device_alarm("device.no_signal", dev, due, due, out, evidence)
-        if opened and not dev.respondent:
-            self._warn(dev.person_id, "technical_no_signal", due, out)
+        device.no_signal(self, dev, due, out)
 
-    # -- device helpers -------------------------------------------------------
-
-    def _contact(self, dev: DeviceState, now: float, out: list[Decision]) -> None:
-        dev.alarmed = False
-        did = dev.device_id
-        self._force_clear("device.no_signal", did, now, "contact", out)
-        self._force_clear("device.monitoring_lost", did, now, "contact", out)
-        if dev.power_kind == SignalKind.POWER_OFF.value:
-            dev.power_kind = ""
-            self._force_clear("device.power_off", did, now, "contact", out)
-
-    def _charging(self, dev: DeviceState, now: float, out: list[Decision]) -> None:
-        did = dev.device_id
-        self._force_clear("battery.low", did, now, "charging", out)
-        self._force_clear("battery.critical", did, now, "charging", out)
-        if dev.power_kind == SignalKind.POWER_CUT.value:
-            dev.power_kind = ""
-            self._force_clear("device.power_off", did, now, "power_restored", out)
-
-    def _battery(
-        self, dev: DeviceState, level: float, t: float, now: float, out: list[Decision]
-    ) -> None:
-        p = self.params
-        did = dev.device_id
-        for rule, limit, prio in (
-            ("battery.low", p.battery_low_pct, Priority.P3),
-            ("battery.critical", p.battery_critical_pct, Priority.P2),
-        ):
-            key = rule + "|" + did
-            ep = self.episodes.get(key)
-            if level <= limit:
-                if ep is None:
-                    ep = self._ep(key)
-                if not ep.open:
-                    ep.open = True
-                    ep.next_number()
-                    self._emit(
-                        DecisionKind.OPENED,
-                        rule,
-                        did,
-                        ep,
-                        now,
-                        t,
-                        out,
-                        prio if dev.respondent else Priority.P4,
-                        Confidence.CERTAIN,
-                        dev.respondent,
-                        {"battery_pct": level},
-                    )
-                    if not dev.respondent and rule == "battery.low":
-                        self._warn(dev.person_id, "technical_battery_low", now, out)
-            elif ep is not None and ep.open and level >= limit + p.battery_hysteresis_pct:
-                self._force_clear(rule, did, now, "battery_recovered", out)
-
-    def _mock(self, dev: DeviceState, t: float, now: float, out: list[Decision]) -> None:
-        if t - dev.mock_last > self.params.repeat_window_s and dev.respondent:
-            self._instant(
-                "device.mock_location",
-                dev.device_id,
-                now,
-                t,
-                Priority.P2,
-                {"signal": "mock_location"},
-                out,
-            )
-        dev.mock_last = t
-
-    def _near_victim(self) -> bool:
-        r = self.respondent
-        if not r.known:
-            return False
-        limit = self.terms.warning_distance_m
-        for v in self.protected.values():
-            if v.known and distance_m(r.lat, r.lon, v.lat, v.lon) - r.acc - v.acc <= limit:
-                return True
-        return False
-
-    # -- decisions ------------------------------------------------------------
-
-    def _party_keys(self, pid: str) -> tuple[str, str, str]:
-        if self.pkeys is None:
-            self.pkeys = {}
-        keys = self.pkeys[pid] = (
-            "proximity.breach|" + pid,
-            "proximity.prealert|" + pid,
-            "proximity.approach|" + pid,
-        )
-        return keys
-
-    def _ep(self, key: str) -> Episode:
-        ep = self.episodes.get(key)
-        if ep is None:
-            ep = self.episodes[key] = Episode()
-        return ep
-
-    def _key(self, rule: str, subject: str, number: int) -> str:
-        return f"{self.order_id}:{rule}:{subject}:{number}"
-
-    def _emit(
-        self,
-        kind: DecisionKind,
-        rule: str,
-        subject: str,
-        ep: Episode,
-        now: float,
-        t: float,
-        out: list[Decision],
-        priority: Priority | None = None,
-        confidence: Confidence | None = None,
-        pages: bool = False,
-        evidence: dict[str, object] | None = None,
-        message: str = "",
-        *,
-        late: bool = False,
-        number: int = 0,
-    ) -> None:
-        out.append(
-            Decision(
-                kind=kind,
-                at=now,
-                order_id=self.order_id,
-                rule=rule,
-                rule_version=RULES[rule],
-                params_rev=self.params.revision,
-                alert_key=self._key(rule, subject, number or ep.number),
-                late=late,
-                subject=subject,
-                priority=priority,
-                confidence=confidence,
-                pages=pages,
-                occurred_at=t,
-                message=message,
-                evidence=evidence or {},
-            )
-        )
-
-    def _instant(
-        self,
-        rule: str,
-        subject: str,
-        now: float,
-        t: float,
-        prio: Priority,
-        evidence: dict[str, object],
-        out: list[Decision],
-    ) -> None:
-        """An alarm that is over as soon as it happens: raised, and at once
-        returned to normal (it still needs an operator)."""
-        ep = self._ep(rule + "|" + subject)
-        ep.next_number()
-        self._emit(
-            DecisionKind.OPENED,
-            rule,
-            subject,
-            ep,
-            now,
-            t,
-            out,
-            prio,
-            Confidence.CERTAIN,
-            True,
-            evidence,
-        )
-        self._emit(DecisionKind.CLEARED, rule, subject, ep, now, t, out, message="instant")
-
-    def _force_clear(
-        self, rule: str, subject: str, now: float, reason: str, out: list[Decision]
-    ) -> None:
-        ep = self.episodes.get(rule + "|" + subject)
-        if ep is None or not force_clear(ep):
-            return
-        self._emit(DecisionKind.CLEARED, rule, subject, ep, now, now, out, message=reason)
-        if rule.startswith("proximity.") and subject in self.protected:
-            self._all_clear(subject, now, out)
-        elif rule.startswith("zone."):
-            self._instruct_clear(now, out)
-            if rule == "zone.exclusion":
-                for pid in self.protected:
-                    self._all_clear(pid, now, out)
-
-    def _episode_step(
-        self,
-        rule: str,
-        subject: str,
-        ep: Episode,
-        step: int,
-        level: Confidence | None,
-        now: float,
-        t: float,
-        limit: float,
-        evidence: dict[str, object],
-        out: list[Decision],
-        was_paging: bool,
-    ) -> None:
-        if limit:
-            evidence = evidence | {"limit_m": limit}
-        conf = ep.confidence
-        paging = conf in PAGING
-        prio = _priority(rule) if paging else Priority.P4
-        if step == Step.OPENED:
-            self._emit(
-                DecisionKind.OPENED, rule, subject, ep, now, t, out, prio, conf, paging, evidence
-            )
-        elif step == Step.RAISED:
-            self._emit(
-                DecisionKind.UPDATED, rule, subject, ep, now, t, out, prio, conf, paging, evidence
-            )
-        elif step == Step.CLEARED:
-            self._emit(DecisionKind.CLEARED, rule, subject, ep, now, t, out, evidence=evidence)
-            self._instruct_clear(now, out)
-            if rule == "proximity.breach":
-                self._all_clear(subject, now, out)
-            elif rule == "zone.exclusion":
-                for pid in self.protected:
-                    self._all_clear(pid, now, out)
-            return
-        if paging and not was_paging:
-            self._instruct(
-                "leave_now" if rule == "proximity.breach" else "leave_zone",
-                "" if rule == "proximity.breach" else subject,
-                now,
-                out,
-            )
-            if rule == "proximity.breach":
-                self._warn(subject, "alert", now, out)
-            elif rule == "zone.exclusion":
-                for pid in self.protected:
-                    self._warn(pid, "alert", now, out)
-
-    def _warn(self, pid: str, message: str, now: float, out: list[Decision]) -> None:
-        if not message.startswith("technical"):
-            if self.warned is None:
-                self.warned = {}
-            self.warned[pid] = True
-        out.append(
-            Decision(
-                kind=DecisionKind.WARN,
-                at=now,
-                order_id=self.order_id,
-                message=message,
-                recipient=pid,
-            )
-        )
-
-    def _all_clear(self, pid: str, now: float, out: list[Decision]) -> None:
-        if not self.warned or not self.warned.get(pid):
-            return
-        for rule in ("proximity.breach|", "proximity.prealert|", "proximity.approach|"):
-            ep = self.episodes.get(rule + pid)
-            if ep is not None and ep.open:
-                return
-        for key, ep in self.episodes.items():
-            if key.startswith("zone.exclusion|") and ep.open:
-                return
-        self.warned[pid] = False
-        out.append(
-            Decision(
-                kind=DecisionKind.WARN,
-                at=now,
-                order_id=self.order_id,
-                message="all_clear",
-                recipient=pid,
-            )
-        )
-
-    def _instruct(self, message: str, subject: str, now: float, out: list[Decision]) -> None:
-        # Only a message code and, for a static zone, the zone's id: nothing from
-        # which the protected person's position could be worked out.
-        if message != "clear":
-            self.instructed = True
-        out.append(
-            Decision(
-                kind=DecisionKind.INSTRUCT,
-                at=now,
-                order_id=self.order_id,
-                message=message,
-                subject=subject,
-                recipient=self.terms.respondent.person_id,
-            )
-        )
-
-    def _instruct_clear(self, now: float, out: list[Decision]) -> None:
-        if not self.instructed:
-            return
-        for key, ep in self.episodes.items():
-            if ep.open and (key.startswith("proximity.breach|") or key.startswith("zone.")):
-                return
-        self.instructed = False
-        self._instruct("clear", "", now, out)
+    # -- views -----------------------------------------------------------------
 
     def state_label(self) -> str:
         """Compliance state for the live map."""
-        eps = self.episodes
         label = "compliant"
-        for key, ep in eps.items():
+        for key, ep in self.episodes.items():
             if not ep.open:
                 continue
-            rule = key.split("|", 1)[0]
-            if rule in ("proximity.breach", "zone.exclusion", "zone.inclusion"):
+            rule = key.rule
+            if rule in _BREACH_RULES:
                 return "breach"
-            if rule in ("proximity.prealert", "proximity.approach"):
+            if rule in _PREALERT_RULES:
                 label = "prealert"
-            elif rule == "device.no_signal" and label == "compliant":
+            elif rule is Rule.DEVICE_NO_SIGNAL and label == "compliant":
                 label = "no_signal"
-            elif rule.startswith("battery.") and label == "compliant":
+            elif rule in BATTERY_RULES and label == "compliant":
                 label = "low_battery"
         return label
-
-
-def _idle(episodes: dict[str, Episode], *keys: str) -> bool:
-    for key in keys:
-        ep = episodes.get(key)
-        if ep is not None and (ep.open or ep.pending is not None):
-            return False
-    return True
-
-
-def _priority(rule: str) -> Priority:
-    if rule == "proximity.breach":
-        return Priority.P1
-    return Priority.P2
-
-
-def zone_level(
-    z: CompiledZone, exclusion: bool, lat: float, lon: float, acc: float, margin: float
-) -> tuple[Confidence | None, bool]:
-    """How surely a fix breaches a zone, and whether it clearly complies.
-
-    Exclusion: inside is a breach, clear when the centre is outside by the margin.
-    Inclusion (curfew): outside is a breach, clear when the centre is inside.
-    An uncertain fix is probable when its centre is on the breaching side, else
-    possible. The exact (slower, for polygons) signed distance is computed only
-    when containment alone cannot tell.
-    """
-    c = z.classify(lat, lon, acc)
-    if exclusion:
-        if c is Containment.INSIDE:
-            return Confidence.CERTAIN, False
-        if c is Containment.OUTSIDE and acc >= margin:
-            return None, True
-        sd = z.signed_distance_m(lat, lon)
-        if c is Containment.OUTSIDE:
-            return None, sd > margin
-        return (Confidence.PROBABLE if sd <= 0.0 else Confidence.POSSIBLE), sd > margin
-    if c is Containment.OUTSIDE:
-        return Confidence.CERTAIN, False
-    if c is Containment.INSIDE:
-        return None, True
-    sd = z.signed_distance_m(lat, lon)
-    return (Confidence.PROBABLE if sd > 0.0 else Confidence.POSSIBLE), sd < 0.0

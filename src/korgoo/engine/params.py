@@ -1,27 +1,11 @@
-"""Rule identities, versions and the parameter revision recorded on every decision."""
+"""The rules' thresholds and the parameter revision recorded on every decision.
+
+Rule identities and versions are in `korgoo.domain.rules`.
+"""
 
 from __future__ import annotations
 
 import msgspec
-
-# Rule id -> version. Bump a version when a rule's logic changes, so every
-# decision can be traced to the logic that made it.
-RULES: dict[str, int] = {
-    "proximity.breach": 1,
-    "proximity.prealert": 1,
-    "proximity.approach": 1,
-    "zone.exclusion": 1,
-    "zone.inclusion": 1,
-    "device.strap": 1,
-    "panic": 1,
-    "battery.low": 1,
-    "battery.critical": 1,
-    "device.power_off": 1,
-    "device.no_signal": 1,
-    "device.mock_location": 1,
-    "device.monitoring_lost": 1,
-    "checkin.missed": 1,
-}
 
 
 class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):

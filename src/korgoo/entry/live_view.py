@@ -14,27 +14,12 @@ from rich.text import Text
 
 from korgoo.alerts.model import Alert, Transition
 from korgoo.domain.decisions import DecisionKind
+from korgoo.domain.rules import CATALOGUE, AlertKey
 from korgoo.service.effects import Effects
 from korgoo.service.pipeline import Pipeline
 
 BISHKEK = ZoneInfo("Asia/Bishkek")
 PRIORITY_STYLE = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", "P4": "dim"}
-RULE_LABEL = {
-    "proximity.breach": "Too close to the protected person",
-    "proximity.prealert": "Within the warning distance",
-    "proximity.approach": "Approaching the protected person",
-    "zone.exclusion": "Entered an exclusion zone",
-    "zone.inclusion": "Left the curfew zone",
-    "device.strap": "Strap opened / tamper",
-    "panic": "Panic button",
-    "battery.low": "Battery low",
-    "battery.critical": "Battery critical",
-    "device.power_off": "Device switched off",
-    "device.no_signal": "No signal",
-    "device.mock_location": "Fake location",
-    "device.monitoring_lost": "Monitoring permission lost",
-    "checkin.missed": "Identity check-in missed",
-}
 
 
 def local(t: float) -> str:
@@ -62,12 +47,12 @@ class LiveView:
             self.recent.appendleft(self._line(t))
 
     def _line(self, t: Transition) -> Text:
-        order, rule = _parts(t.alert_key)
+        order, label = _parts(t.alert_key)
         style = PRIORITY_STYLE.get(t.priority.value if t.priority else "", "")
         line = Text(f"{local(t.at)} ", style="cyan")
         line.append(f"{t.kind.value:<19}", style="bold" if t.kind.value == "raised" else "")
         line.append(f" {t.priority.value if t.priority else '  '} ", style=style)
-        line.append(f"{RULE_LABEL.get(rule, rule)} · {order}")
+        line.append(f"{label} · {order}")
         return line
 
     def render(self, now: float) -> Group:
@@ -111,13 +96,13 @@ class LiveView:
             table.add_column(col)
         alerts: list[Alert] = list(self.pipeline.open_alerts())
         for a in alerts[:14]:
-            order, rule = _parts(a.alert_key)
+            order, label = _parts(a.alert_key)
             state = ("ACTIVE" if a.active else "returned to normal") + (
                 ", acked" if a.acked else ", unacknowledged"
             )
             table.add_row(
                 Text(a.priority.value, style=PRIORITY_STYLE[a.priority.value]),
-                RULE_LABEL.get(rule, rule) + (" (late)" if a.late else ""),
+                label + (" (late)" if a.late else ""),
                 order,
                 f"{int((now - a.opened_at) // 60)} min",
                 state,
@@ -129,5 +114,9 @@ class LiveView:
 
 
 def _parts(alert_key: str) -> tuple[str, str]:
-    parts = alert_key.split(":")
-    return (parts[0], parts[1]) if len(parts) > 1 else (alert_key, "")
+    """The order and the rule's label of an alert."""
+    try:
+        key = AlertKey.parse(alert_key)
+    except ValueError:
+        return alert_key, ""
+    return key.order_id, CATALOGUE[key.rule].label

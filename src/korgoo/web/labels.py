@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.domain.rules import CATALOGUE
 from korgoo.web.i18n import gettext
 
 
@@ -17,23 +18,7 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
     return message
 
 
-RULES: Final = {
-    "proximity.breach": N_("Too close to the protected person"),
-    "proximity.prealert": N_("Within the warning distance"),
-    "proximity.approach": N_("Approaching the protected person"),
-    "zone.exclusion": N_("Entered an exclusion zone"),
-    "zone.inclusion": N_("Left the curfew zone"),
-    "device.strap": N_("Strap opened or tampered with"),
-    "panic": N_("Panic button"),
-    "battery.low": N_("Battery low"),
-    "battery.critical": N_("Battery critical"),
-    "device.power_off": N_("Device switched off"),
-    "device.no_signal": N_("No signal"),
-    "device.mock_location": N_("Fake location"),
-    "device.monitoring_lost": N_("Monitoring permission lost"),
-    "checkin.missed": N_("Identity check-in missed"),
-    "delivery.unconfirmed": N_("Warning not confirmed by the protected person's phone"),
-}
+RULES: Final = {rule.value: spec.label for rule, spec in CATALOGUE.items()}
 
 ROLES: Final = {
     "operator": N_("Operator"),

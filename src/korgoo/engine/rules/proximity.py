@@ -1,0 +1,266 @@
+"""Proximity: breach of the minimum distance, the warning distance (prealert),
+an approach at speed, and breaches revealed by late fixes.
+
+The two parties' fixes are compared with the older one widened by its age; a
+far-away pair with nothing open or pending costs one distance and two lookups.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
+from korgoo.domain.events import Fix
+from korgoo.domain.rules import EpisodeKey, Rule
+from korgoo.engine.episode import Episode, Step, observe
+from korgoo.engine.rules.common import (
+    PAGING,
+    all_clear,
+    close,
+    emit,
+    late_episode,
+    paging_step,
+    warn,
+)
+from korgoo.engine.track import Track
+from korgoo.geo import classify_within, distance_m, stale_radius_m
+
+if TYPE_CHECKING:
+    from korgoo.engine.monitor import OrderMonitor
+
+# The episode keys of breach, prealert and approach for one protected person.
+PartyKeys = tuple[EpisodeKey, EpisodeKey, EpisodeKey]
+
+
+def party_keys(pid: str) -> PartyKeys:
+    return (
+        EpisodeKey(Rule.PROXIMITY_BREACH, pid),
+        EpisodeKey(Rule.PROXIMITY_PREALERT, pid),
+        EpisodeKey(Rule.PROXIMITY_APPROACH, pid),
+    )
+
+
+def on_position(
+    m: OrderMonitor,
+    pid: str,
+    r: Track,
+    v: Track,
+    speed: float | None,
+    heading: float | None,
+    now: float,
+    out: list[Decision],
+) -> None:
+    """A new position of the respondent `r` or the protected person `v`."""
+    p = m.params
+    dt = r.t - v.t
+    if abs(dt) > p.max_counterpart_age_s:
+        return  # no evidence of where the other party is now
+    # The older of the two fixes is widened by its age.
+    rr = r.acc if dt >= 0 else stale_radius_m(r.acc, -dt, p.stale_speed_mps)
+    rv = v.acc if dt <= 0 else stale_radius_m(v.acc, dt, p.stale_speed_mps)
+    d = distance_m(r.lat, r.lon, v.lat, v.lon)
+    lower = d - rr - rv
+    pkeys = m.pkeys
+    keys = None if pkeys is None else pkeys.get(pid)
+    if lower > m.far_m and (keys is None or _idle(m.episodes, keys)):
+        return  # far away and nothing open or pending: the common case
+    if keys is None:
+        if pkeys is None:
+            pkeys = m.pkeys = {}
+        keys = pkeys[pid] = party_keys(pid)
+    b_key, w_key, a_key = keys
+    terms = m.terms
+    dmin, dwarn = terms.min_distance_m, terms.warning_distance_m
+    t = max(r.t, v.t)
+    evidence = {
+        "distance_m": round(d, 1),
+        "respondent_radius_m": round(rr, 1),
+        "protected_radius_m": round(rv, 1),
+        "respondent_fix": [r.t, r.lat, r.lon, r.acc],
+        "protected_fix": [v.t, v.lat, v.lon, v.acc],
+        "counterpart_age_s": round(abs(dt), 1),
+    }
+    cb = classify_within(d, rr, rv, dmin)
+    ep = m.ep(b_key)
+    was_paging = ep.open and ep.confidence in PAGING
+    step = observe(
+        ep,
+        cb,
+        lower > dmin + p.clear_margin_m,
+        t,
+        p.probable_fixes,
+        p.probable_seconds,
+        p.clear_seconds,
+    )
+    if step != Step.NONE:
+        paging_step(
+            m,
+            out,
+            b_key,
+            ep,
+            step,
+            now=now,
+            t=t,
+            evidence=evidence | {"limit_m": dmin} if dmin else evidence,
+            was_paging=was_paging,
+        )
+    breach_paging = ep.open and ep.confidence in PAGING
+    if breach_paging:
+        close(m, out, a_key, now, "superseded_by_breach")
+    cw = classify_within(d, rr, rv, dwarn)
+    wep = m.ep(w_key)
+    wstep = observe(
+        wep,
+        cw,
+        lower > dwarn + p.clear_margin_m,
+        t,
+        p.probable_fixes,
+        p.probable_seconds,
+        p.clear_seconds,
+        min_level=Confidence.PROBABLE,
+    )
+    if wstep == Step.OPENED:
+        emit(
+            m,
+            out,
+            DecisionKind.OPENED,
+            w_key,
+            wep.number,
+            at=now,
+            occurred_at=t,
+            priority=Priority.P3,
+            confidence=wep.confidence,
+            pages=True,
+            evidence=evidence | {"limit_m": dwarn},
+        )
+        if not breach_paging:
+            warn(m, out, pid, "prealert", now)
+    elif wstep == Step.CLEARED:
+        emit(
+            m,
+            out,
+            DecisionKind.CLEARED,
+            w_key,
+            wep.number,
+            at=now,
+            occurred_at=t,
+            evidence=evidence | {"limit_m": dwarn},
+        )
+        all_clear(m, out, pid, now)
+    if speed is not None and heading is not None and not breach_paging:
+        _approach(m, a_key, r, v, d, speed, heading, now, t, evidence, out)
+
+
+def _approach(
+    m: OrderMonitor,
+    key: EpisodeKey,
+    r: Track,
+    v: Track,
+    d: float,
+    speed: float,
+    heading: float,
+    now: float,
+    t: float,
+    evidence: dict[str, object],
+    out: list[Decision],
+) -> None:
+    # Closing speed from the reported velocity, not from differences of
+    # noisy positions: a device standing still under 80 m jitter reports
+    # a speed near zero, so jitter never looks like an approach.
+    p = m.params
+    dmin = m.terms.min_distance_m
+    level: Confidence | None = None
+    if speed >= p.approach_min_closing_mps and dmin < d <= p.approach_range_m:
+        coslat = math.cos(math.radians(r.lat))
+        bearing = math.atan2((v.lon - r.lon) * coslat, v.lat - r.lat)
+        closing = speed * math.cos(math.radians(heading) - bearing)
+        if closing >= p.approach_min_closing_mps and (d - dmin) / closing <= p.approach_ttb_s:
+            level = Confidence.PROBABLE
+            evidence = evidence | {"time_to_breach_s": round((d - dmin) / closing, 1)}
+    ep = m.ep(key)
+    step = observe(ep, level, level is None, t, 2, p.probable_seconds, p.clear_seconds)
+    pid = key.subject
+    if step == Step.OPENED:
+        emit(
+            m,
+            out,
+            DecisionKind.OPENED,
+            key,
+            ep.number,
+            at=now,
+            occurred_at=t,
+            priority=Priority.P2,
+            confidence=level,
+            pages=True,
+            evidence=evidence,
+        )
+        warn(m, out, pid, "approach", now)
+    elif step == Step.CLEARED:
+        emit(m, out, DecisionKind.CLEARED, key, ep.number, at=now, occurred_at=t, evidence=evidence)
+        all_clear(m, out, pid, now)
+
+
+def late_fix(
+    m: OrderMonitor,
+    pid: str,
+    fix: Fix,
+    other: Track,
+    now: float,
+    out: list[Decision],
+    *,
+    respondent_fix: bool,
+) -> None:
+    """A late fix of either party against the other's track at that time: a
+    breach it shows is put on record as a late episode."""
+    near = other.nearest(fix.t)
+    if near is None:
+        return
+    ot, olat, olon, oacc = near
+    age = abs(fix.t - ot)
+    p = m.params
+    if age > p.max_counterpart_age_s:
+        return
+    rad = stale_radius_m(oacc, age, p.stale_speed_mps)
+    d = distance_m(fix.lat, fix.lon, olat, olon)
+    level = classify_within(d, fix.acc, rad, m.terms.min_distance_m)
+    if level not in PAGING:
+        return
+    mine = [fix.t, fix.lat, fix.lon, fix.acc]
+    theirs = [ot, olat, olon, oacc]
+    late_episode(
+        m,
+        out,
+        EpisodeKey(Rule.PROXIMITY_BREACH, pid),
+        now=now,
+        t=fix.t,
+        level=level,
+        evidence={
+            "distance_m": round(d, 1),
+            "respondent_fix": mine if respondent_fix else theirs,
+            "protected_fix": theirs if respondent_fix else mine,
+            "counterpart_age_s": round(age, 1),
+            "limit_m": m.terms.min_distance_m,
+        },
+    )
+
+
+def near_victim(m: OrderMonitor) -> bool:
+    """Whether the respondent's last position is within the warning distance of a
+    protected person's."""
+    r = m.respondent
+    if not r.known:
+        return False
+    limit = m.terms.warning_distance_m
+    for v in m.protected.values():
+        if v.known and distance_m(r.lat, r.lon, v.lat, v.lon) - r.acc - v.acc <= limit:
+            return True
+    return False
+
+
+def _idle(episodes: dict[EpisodeKey, Episode], keys: PartyKeys) -> bool:
+    for key in keys:
+        ep = episodes.get(key)
+        if ep is not None and (ep.open or ep.pending is not None):
+            return False
+    return True
