@@ -40,7 +40,7 @@ import msgspec
 import paho.mqtt.client as paho
 
 from korgoo.domain.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
-from korgoo.gateways import native
+from korgoo.gateways import json_input, native
 from korgoo.gateways.metrics import (
     ACK_SECONDS,
     ACKED,
@@ -101,8 +101,8 @@ def parse_payload(payload: bytes, device_id: str) -> Parsed:
         return Parsed(device_id, "", [], f"payload larger than {native.MAX_BATCH_BYTES} bytes")
     try:
         envelope = _envelope_decoder.decode(payload)
-    except msgspec.DecodeError as error:
-        return Parsed(device_id, "", [], f"not a message or batch: {error}")
+    except json_input.UNREADABLE as error:
+        return Parsed(device_id, "", [], f"not a message or batch: {json_input.problem(error)}")
     raws = envelope.messages if envelope.messages is not None else [msgspec.Raw(payload)]
     return Parsed(device_id, envelope.secret, raws)
 
