@@ -10,10 +10,11 @@ order of the frames and a device cannot pile up unacknowledged data. If the
 store cannot commit, nothing is acknowledged and the connection is closed, so
 the device resends.
 
-A connection that sends garbage, an oversized frame, a malformed frame or an
-unknown identity is closed with a logged reason once the good frames before it
-are handled; other connections and the server go on. One sweep per server closes
-connections idle for `idle_timeout_s` (half-open sockets, dead devices).
+A connection that sends garbage, an oversized frame, a malformed frame, a frame
+the decoder fails on, or an unknown identity is closed with a logged reason once
+the good frames before it are stored and acknowledged; other connections and the
+server go on. One sweep per server closes connections idle for
+`idle_timeout_s` (half-open sockets, dead devices).
 """
 
 from __future__ import annotations
@@ -347,7 +348,11 @@ class _Connection(asyncio.Protocol):
         that closes the connection (malformed, or an identity not enrolled)."""
         shared = self.shared
         for raw in frames:
-            claimed = self.codec.ident(raw)
+            try:
+                claimed = self.codec.ident(raw)
+            except Exception:
+                self._undecodable(raw, batch)
+                return
             if claimed is not None and claimed != self.ident:
                 device = shared.ingest.lookup_device(claimed)
                 if device is None:
@@ -355,7 +360,11 @@ class _Connection(asyncio.Protocol):
                     return
                 self.ident, self.device = claimed, device
                 self.log = self.log.bind(device=device.device_id)
-            decoded = self.codec.decode(raw, self.device, at)
+            try:
+                decoded = self.codec.decode(raw, self.device, at)
+            except Exception:
+                self._undecodable(raw, batch)
+                return
             if not decoded.crc_ok:
                 self._count_crc_error(decoded.kind)
             if decoded.malformed:
@@ -374,6 +383,13 @@ class _Connection(asyncio.Protocol):
                 )
             if decoded.reply:
                 batch.replies.append(decoded.reply)
+
+    def _undecodable(self, raw: bytes, batch: _Batch) -> None:
+        """A frame the decoder failed on (a bug, not the device's fault alone): the
+        frames before it are still stored and acknowledged, then the connection closes."""
+        self.shared.reject("decoder_error")
+        self.log.exception("frame_undecodable", device=self.ident, frame=raw[:64].hex())
+        batch.close = True
 
     def stored(self, batch: _Batch, outcomes: list[Outcome]) -> None:
         """The batch's messages are committed (`outcomes` in their order)."""
