@@ -266,3 +266,28 @@ async def test_a_trickled_request_head_is_cut_off(ingest: RecordingIngest) -> No
     finally:
         server.should_exit = True
         await task
+
+
+# --- unknown-device floods ------------------------------------------------------------------
+
+
+async def test_an_unknown_device_flood_is_refused_but_recorded_only_up_to_the_cap(
+    osmand: httpx.AsyncClient, ingest: RecordingIngest
+) -> None:
+    for i in [*range(110), *range(5)]:
+        response = await osmand.get(f"/?id=fake-{i}&lat=42.8&lon=74.6")
+        assert response.status_code == 400 and response.text == "unknown device"
+    recorded = [ident for _, ident, _, _ in ingest.unknown]
+    assert recorded == [f"fake-{i}" for i in range(100)]  # once each, 100 per minute
+
+
+async def test_unknown_watch_connections_are_recorded_once_per_ident(
+    ingest: RecordingIngest, watch_port: int
+) -> None:
+    for _ in range(3):
+        reader, writer = await asyncio.open_connection("127.0.0.1", watch_port)
+        writer.write(b"[3G*0000000001*0009*LK,0,0,53]")
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 2) == b""  # closed, nothing acknowledged
+        writer.close()
+    assert [ident for _, ident, _, _ in ingest.unknown] == ["0000000001"]

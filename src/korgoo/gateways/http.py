@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from korgoo.domain.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
 from korgoo.gateways import native
+from korgoo.gateways.admission import UnknownGate
 from korgoo.gateways.metrics import ACK_SECONDS, ACKED, DECODED, MESSAGES, REJECTED
 from korgoo.gateways.osmand import DecodeError, decode, message_key
 from korgoo.settings import Settings
@@ -41,6 +42,7 @@ def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> 
     decoded_total = DECODED.labels(_OSMAND)
     acked = ACKED.labels(_OSMAND)
     ack_seconds = ACK_SECONDS.labels(_OSMAND)
+    unknown_gate = UnknownGate()
 
     async def receive_report(scope: Scope, receive: Receive) -> tuple[int, bytes, _Headers]:
         received_at = clock()
@@ -70,7 +72,7 @@ def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> 
             if ingest.lookup_device(device_id) is None:
                 REJECTED.labels(_OSMAND, "unknown_device").inc()
                 errors.append("unknown device")
-                if device_id not in unknown:
+                if device_id not in unknown and unknown_gate.admit(device_id):
                     unknown.add(device_id)
                     raw = f"{scope['method']} {scope['path']}?{query}\n".encode() + body
                     await ingest.unknown_device(_OSMAND, device_id, _client(scope), raw)

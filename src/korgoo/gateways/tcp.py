@@ -39,6 +39,7 @@ from korgoo.domain.ingest import (
     StoreUnavailable,
     Verdict,
 )
+from korgoo.gateways.admission import UnknownGate
 from korgoo.gateways.metrics import (
     ACK_SECONDS,
     ACKED,
@@ -196,6 +197,7 @@ class _Shared:
         self.crc_errors = CRC_ERRORS.labels(protocol)
         self.open = CONNECTIONS.labels(protocol)
         self._rejected: dict[str, Counter] = {}
+        self.unknown_gate = UnknownGate()
 
     def reject(self, reason: str, n: int = 1) -> None:
         counter = self._rejected.get(reason)
@@ -412,12 +414,16 @@ class _Connection(asyncio.Protocol):
         self.close()
 
     async def _unknown(self, batch: _Batch) -> None:
-        """Record the frame of an identity not enrolled, acknowledge what came
-        before it on this connection, and close."""
+        """Record the frame of an identity not enrolled (unless the gate says this
+        sender was recorded enough), acknowledge what came before it on this
+        connection, and close."""
         assert batch.unknown is not None
         ident, raw = batch.unknown
         try:
-            await self.shared.ingest.unknown_device(self.shared.protocol, ident, self.remote, raw)
+            if self.shared.unknown_gate.admit(ident):
+                await self.shared.ingest.unknown_device(
+                    self.shared.protocol, ident, self.remote, raw
+                )
         finally:
             self._done_waiting()
         self.shared.reject("unknown_device")

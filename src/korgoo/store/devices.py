@@ -29,6 +29,7 @@ from korgoo.store.dialect import greatest, insert
 from korgoo.store.schema import device_assignments, devices, events, persons, unknown_devices
 
 SAMPLE_BYTES = 256  # how much of an unknown device's message is kept for operators
+MAX_UNKNOWN_ROWS = 1000  # unknown senders kept; the least recently seen go first
 
 
 def secret_digest(device_id: str, secret: str) -> str:
@@ -180,8 +181,12 @@ def record_unknown_device(
     remote: str,
     raw: bytes,
     at: float | None = None,
-) -> None:
-    """Count a message from a device that is not enrolled, keeping a sample of the last one."""
+    keep: int = MAX_UNKNOWN_ROWS,
+) -> int:
+    """Count a message from a device that is not enrolled, keeping a sample of the
+    last one. The table keeps at most `keep` senders: beyond that the least
+    recently seen are deleted (a flood of made-up identities must not grow it
+    without bound); returns how many were."""
     at = time.time() if at is None else at
     sample = raw[:SAMPLE_BYTES].hex()
     stmt = insert(conn, unknown_devices).values(
@@ -204,6 +209,15 @@ def record_unknown_device(
             },
         )
     )
+    newest = (
+        sa.select(unknown_devices.c.last_seen)
+        .order_by(unknown_devices.c.last_seen.desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    pruned = conn.execute(sa.delete(unknown_devices).where(unknown_devices.c.last_seen < newest))
+    return pruned.rowcount
 
 
 def list_unknown_devices(engine: sa.Engine, limit: int = 200) -> list[UnknownDevice]:
