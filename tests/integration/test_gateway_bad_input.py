@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import DeviceInfo
+from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import watch
 from korgoo.gateways.http import INGEST_PATH, native_router, osmand_app
 from korgoo.gateways.http_head import head_timeout_protocol
@@ -55,7 +56,9 @@ def metric(name: str, **labels: str) -> float:
 
 @pytest.fixture
 def ingest() -> RecordingIngest:
-    return RecordingIngest({APP: SECRET}, {PHONE: DeviceInfo(PHONE, "bracelet")})
+    return RecordingIngest(
+        {APP: SECRET}, {PHONE: DeviceInfo(PHONE, DeviceKind.BRACELET, protocol="osmand")}
+    )
 
 
 async def _serve(app: ASGIApp, **config: object) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
@@ -162,7 +165,7 @@ async def test_native_hostile_message_is_rejected_by_name_beside_a_good_one(
 
 @pytest.fixture
 async def watch_port(ingest: RecordingIngest) -> AsyncIterator[int]:
-    ingest.devices[WATCH_ID] = DeviceInfo(WATCH_ID, "bracelet")
+    ingest.devices[WATCH_ID] = DeviceInfo(WATCH_ID, DeviceKind.BRACELET, protocol="watch")
     server = await watch.serve_watch(ingest, "127.0.0.1", 0, settings=SETTINGS)
     yield server.sockets[0].getsockname()[1]
     server.close()
@@ -202,7 +205,7 @@ class _FailingCodec(watch.WatchCodec):
 async def test_a_decoder_failure_acks_the_frames_before_it_then_closes(
     ingest: RecordingIngest,
 ) -> None:
-    ingest.devices[WATCH_ID] = DeviceInfo(WATCH_ID, "bracelet")
+    ingest.devices[WATCH_ID] = DeviceInfo(WATCH_ID, DeviceKind.BRACELET, protocol="watch")
     server = await serve_framed(
         ingest,
         "127.0.0.1",

@@ -224,8 +224,8 @@ class RegistryContract:
             enrol_device(conn, "w1", DeviceKind.BRACELET, tz_offset_min=360, secret="s3cret")
             enrol_device(conn, "a1", DeviceKind.RESPONDENT_APP)
         assert load_devices(engine) == {
-            "w1": DeviceInfo("w1", "bracelet", 360),
-            "a1": DeviceInfo("a1", "respondent_app", 0),
+            "w1": DeviceInfo("w1", DeviceKind.BRACELET, 360),
+            "a1": DeviceInfo("a1", DeviceKind.RESPONDENT_APP, 0),
         }
         assert device_secret_ok(engine, "w1", "s3cret")
         assert not device_secret_ok(engine, "w1", "guess")

@@ -230,7 +230,7 @@ async def enrol(pipeline: Pipeline, code: str, install_id: str | None) -> Enroll
     the person's orders with the new device, before answering the app."""
     at = pipeline.clock()
     done = await asyncio.to_thread(redeem, pipeline.db, code, install_id, at)
-    pipeline.device_enrolled(DeviceInfo(done.device_id, done.kind))
+    pipeline.device_enrolled(DeviceInfo(done.device_id, DeviceKind(done.kind)))
     for old in done.replaced:
         pipeline.forget_secret(old)
     for terms in await asyncio.to_thread(terms_naming, pipeline.db, done.person_id):

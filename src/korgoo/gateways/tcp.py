@@ -11,10 +11,11 @@ store cannot commit, nothing is acknowledged and the connection is closed, so
 the device resends.
 
 A connection that sends garbage, an oversized frame, a malformed frame, a frame
-the decoder fails on, or an unknown identity is closed with a logged reason once
-the good frames before it are stored and acknowledged; other connections and the
-server go on. One sweep per server closes connections idle for
-`idle_timeout_s` (half-open sockets, dead devices).
+the decoder fails on, an unknown identity or one not allowed on this protocol
+(see admission.refusal) is closed with a logged reason once the good frames
+before it are stored and acknowledged; other connections and the server go on.
+One sweep per server closes connections idle for `idle_timeout_s` (half-open
+sockets, dead devices).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from korgoo.domain.ingest import (
     StoreUnavailable,
     Verdict,
 )
-from korgoo.gateways.admission import UnknownGate
+from korgoo.gateways.admission import UnknownGate, refusal
 from korgoo.gateways.metrics import (
     ACK_SECONDS,
     ACKED,
@@ -359,6 +360,12 @@ class _Connection(asyncio.Protocol):
                 device = shared.ingest.lookup_device(claimed)
                 if device is None:
                     batch.unknown = (claimed, raw)
+                    return
+                refused = refusal(device, shared.protocol)
+                if refused:
+                    shared.reject(refused)
+                    self.log.warning("device_refused", reason=refused, ident=claimed)
+                    batch.close = True
                     return
                 self.ident, self.device = claimed, device
                 self.log = self.log.bind(device=device.device_id)

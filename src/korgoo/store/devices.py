@@ -53,6 +53,7 @@ class DeviceRecord(msgspec.Struct, frozen=True):
     tz_offset_min: int
     enrolled_at: float
     has_secret: bool
+    protocol: str | None
     person_id: str | None
     person_role: str | None
     district: str | None
@@ -83,8 +84,11 @@ def enrol_device(
     model: str = "",
     tz_offset_min: int = 0,
     secret: str | None = None,
+    protocol: str | None = None,
     at: float | None = None,
 ) -> None:
+    """`protocol`: the one protocol a bracelet is accepted on (watch, gt06, osmand);
+    apps have none, they authenticate with `secret`."""
     conn.execute(
         sa.insert(devices).values(
             id=device_id,
@@ -93,16 +97,17 @@ def enrol_device(
             tz_offset_min=tz_offset_min,
             secret_hash=None if secret is None else secret_digest(device_id, secret),
             enrolled_at=time.time() if at is None else at,
+            protocol=protocol,
         )
     )
 
 
 def load_devices(engine: sa.Engine) -> dict[str, DeviceInfo]:
     """Every enrolled device by identity, for the gateways' in-memory lookup."""
-    query = sa.select(devices.c.id, devices.c.kind, devices.c.tz_offset_min)
+    query = sa.select(devices.c.id, devices.c.kind, devices.c.tz_offset_min, devices.c.protocol)
     with engine.connect() as conn:
         return {
-            r.id: DeviceInfo(device_id=r.id, kind=r.kind, tz_offset_min=r.tz_offset_min)
+            r.id: DeviceInfo(r.id, DeviceKind(r.kind), r.tz_offset_min, r.protocol)
             for r in conn.execute(query)
         }
 
@@ -252,6 +257,7 @@ def list_devices(
             devices.c.tz_offset_min,
             devices.c.enrolled_at,
             devices.c.secret_hash.is_not(None).label("has_secret"),
+            devices.c.protocol,
             a.c.person_id,
             persons.c.role.label("person_role"),
             persons.c.district,
