@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     idle_timeout_s: float = 300.0
     max_frame_bytes: int = 4096
     max_http_body_bytes: int = 16384
+    http_head_timeout_s: float = 10.0  # a request head not complete by then: connection closed
 
     batch_max: int = 2000  # messages per commit
     batch_wait_ms: float = 5.0  # longest a message waits for its batch to fill

@@ -7,11 +7,12 @@ import asyncio
 from collections.abc import Sequence
 
 from korgoo.domain.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
+from korgoo.domain.terms import DeviceKind
 
 
 class RecordingIngest:
-    """`secrets`: app devices by id with their secret; `devices`: other enrolled
-    devices by protocol identity (IMEI, watch id)."""
+    """`secrets`: app devices (respondent apps) by id with their secret; `devices`:
+    other enrolled devices by protocol identity (IMEI, watch id)."""
 
     def __init__(
         self, secrets: dict[str, str] | None = None, devices: dict[str, DeviceInfo] | None = None
@@ -44,7 +45,9 @@ class RecordingIngest:
     def lookup_device(self, device_id: str) -> DeviceInfo | None:
         if device_id in self.devices:
             return self.devices[device_id]
-        return DeviceInfo(device_id, "phone_app") if device_id in self.secrets else None
+        return (
+            DeviceInfo(device_id, DeviceKind.RESPONDENT_APP) if device_id in self.secrets else None
+        )
 
     def authenticate(self, device_id: str, secret: str) -> bool:
         return device_id in self.secrets and self.secrets[device_id] == secret

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
 
 from ..unit.engine.conftest import HOME, T0, north_of
@@ -27,8 +28,19 @@ async def test_enrol_list_and_secret_shown_once(w: World) -> None:
     assert w.pipeline.lookup_device("app-9") is not None
     assert w.pipeline.authenticate("app-9", secret)
     assert "secret" not in (await admin.get("/api/v1/devices/app-9")).json()
+    # A bracelet is enrolled with the one protocol it speaks; an app with none.
     r = await admin.post("/api/v1/devices", json={"device_id": "bracelet-9", "kind": "bracelet"})
+    assert r.status_code == 422 and "protocol" in r.json()["detail"]
+    app_with_protocol = {"device_id": "app-10", "kind": "victim_app", "protocol": "osmand"}
+    r = await admin.post("/api/v1/devices", json=app_with_protocol)
+    assert r.status_code == 422 and "secret" in r.json()["detail"]
+    bracelet = {"device_id": "bracelet-9", "kind": "bracelet", "protocol": "gt06"}
+    r = await admin.post("/api/v1/devices", json=bracelet)
     assert r.status_code == 201 and r.json()["secret"] is None
+    assert r.json()["protocol"] == "gt06"
+    assert w.pipeline.lookup_device("bracelet-9") == DeviceInfo(
+        "bracelet-9", DeviceKind.BRACELET, protocol="gt06"
+    )
     dup = await admin.post("/api/v1/devices", json={"device_id": "app-9", "kind": "victim_app"})
     assert dup.status_code == 409 and "already enrolled" in dup.json()["detail"]
     r = await admin.post("/api/v1/devices", json={"device_id": "x", "kind": "watch"})
@@ -73,13 +85,15 @@ async def test_unknown_device_enrolled_from_the_list(w: World) -> None:
     )
     assert r.status_code == 201, r.text
     assert r.json()["id"] == "3G*8800000015" and r.json()["tz_offset_min"] == 360
+    assert r.json()["protocol"] == "watch"  # the protocol it was heard on
     assert w.pipeline.lookup_device("3G*8800000015") is not None
     assert (await sup.get("/api/v1/devices/unknown")).json() == []
 
 
 async def test_assignment_changes_what_the_engine_monitors(w: World) -> None:
     sup = await w.login("supervisor")
-    await sup.post("/api/v1/devices", json={"device_id": "spare", "kind": "bracelet"})
+    spare = {"device_id": "spare", "kind": "bracelet", "protocol": "watch"}
+    assert (await sup.post("/api/v1/devices", json=spare)).status_code == 201
     w.clock.t = T0 + 50
     r = await sup.post("/api/v1/devices/spare/assignment", json={"person_id": "resp-okt"})
     assert r.status_code == 200, r.text

@@ -65,7 +65,8 @@ class Server:
         with self.db.begin() as conn:
             for t in terms:
                 for device_id, kind in t.respondent.devices:
-                    enrol_device(conn, device_id, kind)
+                    protocol = "watch" if kind is DeviceKind.BRACELET else None
+                    enrol_device(conn, device_id, kind, protocol=protocol)
             EventLog().append(
                 conn,
                 [(OrderChange(at=at, terms=t), f"order:{t.order_id}:{t.version}") for t in terms],

@@ -32,7 +32,7 @@ from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts
 from korgoo.store.db import migrate, open_engine
-from korgoo.store.devices import enrol_device
+from korgoo.store.devices import enrol_device, list_unknown_devices
 from korgoo.store.events import EventLog
 from tests.services import Broker
 
@@ -56,6 +56,7 @@ from .helpers_devices import (
 WATCH_ID = "4700222306"
 IMEI = "359710049512345"
 PHONE = "861234567890123"
+WATCH_15 = "358899052151499"  # a watch whose id looks like an IMEI
 NATIVE_APP = "app-native-1"
 MQTT_APP = "app-mqtt-1"
 VICTIM_APP = "victim-app-1"
@@ -107,9 +108,11 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     migrate(url)
     db = open_engine(url)
     with db.begin() as conn:
-        enrol_device(conn, WATCH_ID, DeviceKind.BRACELET)
-        enrol_device(conn, IMEI, DeviceKind.BRACELET)
-        enrol_device(conn, PHONE, DeviceKind.RESPONDENT_APP)
+        enrol_device(conn, WATCH_ID, DeviceKind.BRACELET, protocol="watch")
+        enrol_device(conn, WATCH_15, DeviceKind.BRACELET, protocol="watch")
+        enrol_device(conn, IMEI, DeviceKind.BRACELET, protocol="gt06")
+        # A phone running an OsmAnd client carries no secret: enrolled as a tracker.
+        enrol_device(conn, PHONE, DeviceKind.BRACELET, protocol="osmand")
         enrol_device(conn, NATIVE_APP, DeviceKind.RESPONDENT_APP, secret=SECRET)
         enrol_device(conn, MQTT_APP, DeviceKind.RESPONDENT_APP, secret=SECRET)
         enrol_device(conn, VICTIM_APP, DeviceKind.VICTIM_APP, secret=SECRET)
@@ -119,7 +122,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     respondent = [
         (WATCH_ID, DeviceKind.BRACELET),
         (IMEI, DeviceKind.BRACELET),
-        (PHONE, DeviceKind.RESPONDENT_APP),
+        (PHONE, DeviceKind.BRACELET),
         (NATIVE_APP, DeviceKind.RESPONDENT_APP),
         (MQTT_APP, DeviceKind.RESPONDENT_APP),
     ]
@@ -335,3 +338,81 @@ async def test_mqtt_stored_before_results_and_acknowledged_once(
             sa.text("SELECT count(*) FROM events WHERE device_id = :d"), {"d": MQTT_APP}
         )
     assert stored == 2
+
+
+# --- who may speak where ----------------------------------------------------------------------
+
+
+async def test_an_app_id_on_osmand_is_refused_and_nothing_stored(stack: Stack) -> None:
+    query = {"id": VICTIM_APP, "lat": 42.87, "lon": 74.59, "timestamp": int(time.time() - 5)}
+    async with http_server(osmand_app(stack.pipeline, SETTINGS)) as client:
+        response = await client.get("/", params=query)
+    assert response.status_code == 400
+    assert response.text == "app devices send over the native API with their secret"
+    assert stack.events(VICTIM_APP) == []
+    assert list_unknown_devices(stack.db) == []  # known, only not allowed there
+
+
+async def test_a_watch_id_over_gt06_or_osmand_is_refused(stack: Stack) -> None:
+    async with tcp_server(stack, serve_gt06) as (reader, writer):
+        writer.write(gt06_login(WATCH_15, serial=1) + gt06_gps(time.time() - 5, *HOME, serial=2))
+        assert await asyncio.wait_for(reader.read(), AWAIT_S) == b""  # closed, nothing acked
+    query = {"id": WATCH_ID, "lat": 42.87, "lon": 74.59}
+    async with http_server(osmand_app(stack.pipeline, SETTINGS)) as client:
+        response = await client.get("/", params=query)
+    assert response.status_code == 400
+    assert response.text == "device is enrolled for another protocol"
+    assert stack.events(WATCH_15) == stack.events(WATCH_ID) == []
+    assert list_unknown_devices(stack.db) == []
+
+
+async def test_an_app_on_native_needs_its_own_secret(stack: Stack) -> None:
+    batch = {"messages": [{"id": 1, "type": "signal", "t": time.time() - 5, "kind": "sos"}]}
+    api = FastAPI()
+    api.include_router(native_router(stack.pipeline))
+    async with http_server(api) as client:
+        for headers in (
+            {},
+            {"Authorization": f"Device {VICTIM_APP}:guess"},
+            {"Authorization": f"Device {VICTIM_APP}:"},
+            {"Authorization": f"Device {WATCH_ID}:{SECRET}"},
+        ):
+            response = await client.post(INGEST_PATH, json=batch, headers=headers)
+            assert response.status_code == 401
+        assert stack.events(VICTIM_APP) == []
+        auth = {"Authorization": f"Device {VICTIM_APP}:{SECRET}"}
+        response = await client.post(INGEST_PATH, json=batch, headers=auth)
+    assert response.status_code == 200
+    assert response.json()["results"] == [{"id": 1, "status": "accepted"}]
+    assert stack.signal_kinds(VICTIM_APP) == [SignalKind.SOS]
+
+
+@pytest.mark.services
+async def test_an_app_on_mqtt_needs_its_own_secret(
+    stack: Stack, mqtt_broker: Broker, mqtt_ids: tuple[str, str]
+) -> None:
+    prefix, gateway_id = mqtt_ids
+    message = {"id": "s-1", "type": "signal", "t": time.time() - 5, "kind": "sos"}
+    try:
+        async with aiomqtt.Client(*mqtt_broker, identifier=f"dev-{uuid.uuid4().hex}") as dev:
+            await dev.subscribe(f"{prefix}/{VICTIM_APP}/results", qos=1)
+            async with mqtt_gateway(stack, mqtt_broker, prefix, gateway_id):
+                topic = f"{prefix}/{VICTIM_APP}/events"
+                answers = []
+                for secret in ("", "guess", SECRET):
+                    payload = msgspec.json.encode(message | {"secret": secret})
+                    await dev.publish(topic, payload, qos=1)
+                    async with asyncio.timeout(AWAIT_S):
+                        result = await anext(dev.messages)
+                    assert isinstance(result.payload, bytes)
+                    (answer,) = msgspec.json.decode(result.payload)["results"]
+                    answers.append((answer["status"], answer.get("reason", "")))
+    finally:
+        async with aiomqtt.Client(*mqtt_broker, identifier=gateway_id, clean_session=True):
+            pass
+    assert answers == [
+        ("rejected", "unauthorized"),
+        ("rejected", "unauthorized"),
+        ("accepted", ""),
+    ]
+    assert stack.signal_kinds(VICTIM_APP) == [SignalKind.SOS]

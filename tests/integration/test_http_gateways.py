@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.ingest import DeviceInfo
+from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import native
 from korgoo.gateways.http import INGEST_PATH, native_router, osmand_app
 from korgoo.settings import Settings
@@ -53,7 +55,11 @@ async def serve() -> AsyncIterator[Serve]:
 
 @pytest.fixture
 def ingest() -> RecordingIngest:
-    return RecordingIngest({PHONE: "", "535341": "", APP: SECRET})
+    trackers = {
+        ident: DeviceInfo(ident, DeviceKind.BRACELET, protocol="osmand")
+        for ident in (PHONE, "535341")
+    }
+    return RecordingIngest({APP: SECRET}, trackers)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import DeviceInfo, Message, Outcome
+from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import gt06, watch
 from korgoo.gateways.crc import crc16_x25
 from korgoo.settings import Settings
@@ -56,8 +57,13 @@ class FakeIngest(RecordingIngest):
     """Records every submit; can be told the store is down, or to hold a submit
     until the test releases it. Knows the given watch ids and IMEIs."""
 
-    def __init__(self, devices: Sequence[str]) -> None:
-        super().__init__(devices={i: DeviceInfo(f"dev-{i}", "bracelet") for i in devices})
+    def __init__(self, devices: Sequence[tuple[str, str]]) -> None:
+        super().__init__(
+            devices={
+                ident: DeviceInfo(f"dev-{ident}", DeviceKind.BRACELET, protocol=protocol)
+                for ident, protocol in devices
+            }
+        )
 
 
 SETTINGS = Settings(idle_timeout_s=0.5, max_frame_bytes=1024)
@@ -65,7 +71,7 @@ SETTINGS = Settings(idle_timeout_s=0.5, max_frame_bytes=1024)
 
 @pytest.fixture
 def ingest() -> FakeIngest:
-    return FakeIngest([WATCH_ID, IMEI])
+    return FakeIngest([(WATCH_ID, "watch"), (IMEI, "gt06")])
 
 
 @pytest.fixture
@@ -305,7 +311,7 @@ async def test_many_concurrent_connections(ingest: FakeIngest, watch_port: int) 
 
 async def test_reads_submitted_together_are_answered_each_on_its_own_connection() -> None:
     idents = [f"90318533{i:02d}" for i in range(40)]
-    ingest = FakeIngest(idents)
+    ingest = FakeIngest([(ident, "watch") for ident in idents])
     server = await watch.serve_watch(ingest, "127.0.0.1", 0, settings=SETTINGS)
     port = server.sockets[0].getsockname()[1]
     connections = [await connect(port) for _ in idents]
@@ -349,7 +355,7 @@ class BrokenIngest(FakeIngest):
 
 
 async def test_failing_submit_closes_unacknowledged_and_server_goes_on() -> None:
-    ingest = BrokenIngest([WATCH_ID])
+    ingest = BrokenIngest([(WATCH_ID, "watch")])
     server = await watch.serve_watch(ingest, "127.0.0.1", 0, settings=SETTINGS)
     port = server.sockets[0].getsockname()[1]
     for _ in range(2):  # the second connection is served (and closed) the same way

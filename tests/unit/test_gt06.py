@@ -10,13 +10,14 @@ import pytest
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import DeviceInfo
+from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import gt06
 from korgoo.gateways.crc import crc16_x25
 from korgoo.gateways.tcp import Decoded
 from tests.conformance import vectors
 
 VECTORS = vectors("gt06")
-DEVICE = DeviceInfo("bracelet-2", "bracelet")
+DEVICE = DeviceInfo("bracelet-2", DeviceKind.BRACELET)
 AT = float(calendar.timegm((2027, 1, 1, 0, 0, 0)))  # after every vector's device time
 
 TRACCAR_ALARMS = {
@@ -294,7 +295,7 @@ def test_login_time_zone_applies_to_later_frames() -> None:
     (fix,) = fixes(codec.decode(build(0x12, gps_block()), DEVICE, AT))
     assert fix.t == calendar.timegm((2026, 3, 1, 10, 20, 30)) + 240 * 60
     # A zone set on the device record wins over the login word.
-    local = DeviceInfo("bracelet-2", "bracelet", tz_offset_min=360)
+    local = DeviceInfo("bracelet-2", DeviceKind.BRACELET, tz_offset_min=360)
     (fix,) = fixes(codec.decode(build(0x12, gps_block()), local, AT))
     assert fix.t == calendar.timegm((2026, 3, 1, 10, 20, 30)) - 360 * 60
 

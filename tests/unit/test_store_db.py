@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from korgoo.alerts.model import Transition, TransitionKind
 from korgoo.domain.decisions import Decision, DecisionKind
-from korgoo.domain.events import Tick
+from korgoo.domain.events import Signal, SignalKind, Tick
 from korgoo.domain.jurisdictions import BISHKEK, JURISDICTIONS, within
 from korgoo.domain.terms import OrderKind
 from korgoo.store.alerts import append_transitions
@@ -153,3 +154,36 @@ def test_bishkek_districts_are_within_bishkek() -> None:
     assert all(within(j.code, BISHKEK) for j in districts)
     assert not within("KG-GO", BISHKEK)
     assert len([j for j in JURISDICTIONS if j.level == "region"]) == 7
+
+
+def test_migration_0004_gives_existing_bracelets_the_protocol_they_spoke(empty_url: str) -> None:
+    eng = open_engine(empty_url)
+    with eng.begin() as conn:
+        command.upgrade(alembic_config(conn), "0003")
+        for device_id, kind in (
+            ("w", "bracelet"),
+            ("g", "bracelet"),
+            ("q", "bracelet"),
+            ("a", "respondent_app"),
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO devices (id, kind, model, tz_offset_min, enrolled_at)"
+                    " VALUES (:id, :kind, '', 0, 0)"
+                ),
+                {"id": device_id, "kind": kind},
+            )
+        log = EventLog()
+        log.append(
+            conn,
+            [
+                (Signal("g", 1.0, 1.0, SignalKind.HEARTBEAT, source="watch"), "k1"),
+                (Signal("w", 2.0, 2.0, SignalKind.HEARTBEAT, source="watch"), "k2"),
+                (Signal("g", 3.0, 3.0, SignalKind.HEARTBEAT, source="gt06"), "k3"),
+                (Signal("a", 3.0, 3.0, SignalKind.HEARTBEAT, source="native"), "k4"),
+            ],
+        )
+        command.upgrade(alembic_config(conn), "head")
+        rows = {r.id: r.protocol for r in conn.execute(sa.text("SELECT id, protocol FROM devices"))}
+    # The newest event decides; never heard from (q) and apps (a): none.
+    assert rows == {"w": "watch", "g": "gt06", "q": None, "a": None}

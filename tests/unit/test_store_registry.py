@@ -224,8 +224,8 @@ class RegistryContract:
             enrol_device(conn, "w1", DeviceKind.BRACELET, tz_offset_min=360, secret="s3cret")
             enrol_device(conn, "a1", DeviceKind.RESPONDENT_APP)
         assert load_devices(engine) == {
-            "w1": DeviceInfo("w1", "bracelet", 360),
-            "a1": DeviceInfo("a1", "respondent_app", 0),
+            "w1": DeviceInfo("w1", DeviceKind.BRACELET, 360),
+            "a1": DeviceInfo("a1", DeviceKind.RESPONDENT_APP, 0),
         }
         assert device_secret_ok(engine, "w1", "s3cret")
         assert not device_secret_ok(engine, "w1", "guess")
@@ -258,6 +258,24 @@ class RegistryContract:
         with engine.begin() as conn:
             enrol_device(conn, "3567", DeviceKind.BRACELET)
         assert [u.ident for u in list_unknown_devices(engine)] == ["99"]
+
+    def test_unknown_devices_table_keeps_the_most_recently_seen(self, engine: sa.Engine) -> None:
+        with engine.begin() as conn:
+            pruned = [
+                record_unknown_device(conn, "osmand", f"fake-{i}", remote="r", raw=b"", at=T0 + i)
+                for i in range(8)
+            ]
+            # A sender seen again is fresh again, and is kept over older ones.
+            pruned.append(
+                record_unknown_device(conn, "osmand", "fake-0", remote="r", raw=b"", at=T0 + 9)
+            )
+            pruned.append(
+                record_unknown_device(
+                    conn, "osmand", "new", remote="r", raw=b"", at=T0 + 10, keep=3
+                )
+            )
+        assert pruned == [0] * 9 + [6]
+        assert [u.ident for u in list_unknown_devices(engine)] == ["new", "fake-0", "fake-7"]
 
 
 class TestRegistrySqlite(RegistryContract):

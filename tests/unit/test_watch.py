@@ -12,12 +12,13 @@ import pytest
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import DeviceInfo
+from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import watch
 from korgoo.gateways.tcp import Decoded
 from tests.conformance import vectors
 
 VECTORS = vectors("watch")
-DEVICE = DeviceInfo("bracelet-1", "bracelet")
+DEVICE = DeviceInfo("bracelet-1", DeviceKind.BRACELET)
 AT = float(calendar.timegm((2027, 1, 1, 0, 0, 0)))  # after every vector's device time
 
 # The status word as the vendor documents it, written out independently of the
@@ -263,7 +264,7 @@ def test_alarm_without_mapped_bit_is_flagged_general_and_replied() -> None:
 
 
 def test_device_time_zone_is_applied() -> None:
-    local = DeviceInfo("bracelet-1", "bracelet", tz_offset_min=360)  # Asia/Bishkek, UTC+6
+    local = DeviceInfo("bracelet-1", DeviceKind.BRACELET, tz_offset_min=360)  # Asia/Bishkek, UTC+6
     (fix,) = fixes(watch.decode(device_frame(position("00000000")), local, AT))
     assert fix.t == calendar.timegm((2022, 3, 22, 5, 51, 5)) - 360 * 60
 

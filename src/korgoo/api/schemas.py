@@ -121,6 +121,8 @@ class DeviceIn(BaseModel):
     kind: DeviceKind
     model: str = Field(default="", max_length=100)
     tz_offset_min: int = Field(default=0, ge=-720, le=840)
+    # A bracelet's one protocol (watch, gt06, osmand); apps have none.
+    protocol: str | None = None
 
 
 class EnrolUnknownIn(BaseModel):

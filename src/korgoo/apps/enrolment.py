@@ -200,7 +200,7 @@ async def enrol(service: Monitoring, db: sa.Engine, code: str, install_id: str |
     the person's orders with the new device, before answering the app."""
     at = service.clock()
     done = await asyncio.to_thread(redeem, db, code, install_id, at)
-    service.device_enrolled(DeviceInfo(done.device_id, done.kind))
+    service.device_enrolled(DeviceInfo(done.device_id, DeviceKind(done.kind)))
     for old in done.replaced:
         service.forget_secret(old)
     for terms in await asyncio.to_thread(terms_naming, db, done.person_id):

@@ -14,6 +14,7 @@ from typing import Protocol
 import msgspec
 
 from korgoo.domain.events import Event
+from korgoo.domain.terms import DeviceKind
 
 
 class Verdict(StrEnum):
@@ -42,8 +43,11 @@ class Message(msgspec.Struct, frozen=True, omit_defaults=True):
 
 class DeviceInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     device_id: str
-    kind: str  # DeviceKind value
+    kind: DeviceKind
     tz_offset_min: int = 0  # for devices that send local time (watches)
+    # The one protocol a bracelet is accepted on (watch, gt06, osmand), fixed at
+    # enrolment; None for apps, which prove themselves with their secret instead.
+    protocol: str | None = None
 
 
 class StoreUnavailable(Exception):  # noqa: N818 (the name says what the gateway must tell)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.domain.terms import DeviceKind
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order
@@ -35,7 +36,11 @@ def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "dem
                 at=at,
             )
         for device in pop.devices:
-            enrol_device(conn, device.device_id, device.kind, model=device.model, at=at)
+            # The pilot's bracelets speak the Watch protocol; apps use their secret.
+            protocol = "watch" if device.kind is DeviceKind.BRACELET else None
+            enrol_device(
+                conn, device.device_id, device.kind, model=device.model, protocol=protocol, at=at
+            )
         for a in pop.assignments:
             assign_device(conn, a.device_id, a.person_id, actor=actor, at=min(at, a.starts_at))
         for rec in pop.order_records:

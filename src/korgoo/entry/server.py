@@ -13,6 +13,7 @@ from korgoo.entry.app import create_app
 from korgoo.entry.embedded_http import EmbeddedServer
 from korgoo.gateways.gt06 import serve_gt06
 from korgoo.gateways.http import osmand_app
+from korgoo.gateways.http_head import head_timeout_protocol
 from korgoo.gateways.mqtt import run_mqtt
 from korgoo.gateways.watch import serve_watch
 from korgoo.service.health import Health
@@ -63,7 +64,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     uvicorns: list[EmbeddedServer] = []
     api = EmbeddedServer(
         uvicorn.Config(
-            create_app(pipeline, health), host=host, port=settings.http_port, log_level="warning"
+            create_app(pipeline, health),
+            host=host,
+            port=settings.http_port,
+            log_level="warning",
+            http=head_timeout_protocol(settings.http_head_timeout_s, "native"),
         )
     )
     uvicorns.append(api)
@@ -79,6 +84,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
                     access_log=False,
                     lifespan="off",
                     backlog=4096,
+                    http=head_timeout_protocol(settings.http_head_timeout_s, "osmand"),
                 )
             )
         )

@@ -18,6 +18,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from korgoo.domain.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
 from korgoo.gateways import native
+from korgoo.gateways.admission import (
+    APP_NEEDS_SECRET,
+    PROTOCOL_NOT_SET,
+    WRONG_PROTOCOL,
+    UnknownGate,
+    refusal,
+)
 from korgoo.gateways.metrics import ACK_SECONDS, ACKED, DECODED, MESSAGES, REJECTED
 from korgoo.gateways.osmand import DecodeError, decode, message_key
 from korgoo.settings import Settings
@@ -27,6 +34,11 @@ INGEST_PATH = "/api/v1/ingest"
 _OSMAND = "osmand"
 _NATIVE = "native"
 _METHODS = ("GET", "POST", "PUT")
+_REFUSED = {
+    APP_NEEDS_SECRET: "app devices send over the native API with their secret",
+    WRONG_PROTOCOL: "device is enrolled for another protocol",
+    PROTOCOL_NOT_SET: "device has no protocol enrolled",
+}
 
 Clock = Callable[[], float]
 
@@ -41,6 +53,7 @@ def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> 
     decoded_total = DECODED.labels(_OSMAND)
     acked = ACKED.labels(_OSMAND)
     ack_seconds = ACK_SECONDS.labels(_OSMAND)
+    unknown_gate = UnknownGate()
 
     async def receive_report(scope: Scope, receive: Receive) -> tuple[int, bytes, _Headers]:
         received_at = clock()
@@ -67,13 +80,20 @@ def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> 
                 errors.append(report.reason)
                 continue
             device_id = report[0].device_id
-            if ingest.lookup_device(device_id) is None:
+            device = ingest.lookup_device(device_id)
+            if device is None:
                 REJECTED.labels(_OSMAND, "unknown_device").inc()
                 errors.append("unknown device")
-                if device_id not in unknown:
+                if device_id not in unknown and unknown_gate.admit(device_id):
                     unknown.add(device_id)
                     raw = f"{scope['method']} {scope['path']}?{query}\n".encode() + body
                     await ingest.unknown_device(_OSMAND, device_id, _client(scope), raw)
+                continue
+            refused = refusal(device, _OSMAND)
+            if refused:
+                # Known, so not an unknown sender: just not allowed to speak here.
+                REJECTED.labels(_OSMAND, refused).inc()
+                errors.append(_REFUSED[refused])
                 continue
             messages.extend(Message(event, message_key(event)) for event in report)
         if messages:
@@ -212,12 +232,16 @@ def native_router(ingest: Ingest, clock: Clock = time.time) -> APIRouter:
 
 
 def _authenticated_device(ingest: Ingest, authorization: str) -> str | None:
-    """`Authorization: Device <device_id>:<secret>` -> the device id, if the secret is right."""
+    """`Authorization: Device <device_id>:<secret>` -> the device id, if the secret
+    is right and the device may send here (an app; see admission.refusal)."""
     scheme, _, credentials = authorization.strip().partition(" ")
     device_id, colon, secret = credentials.strip().partition(":")
     if scheme.lower() != "device" or not colon or not device_id or not secret:
         return None
-    return device_id if ingest.authenticate(device_id, secret) else None
+    if not ingest.authenticate(device_id, secret):
+        return None
+    device = ingest.lookup_device(device_id)
+    return device_id if device is not None and not refusal(device, _NATIVE) else None
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

@@ -40,7 +40,8 @@ import msgspec
 import paho.mqtt.client as paho
 
 from korgoo.domain.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
-from korgoo.gateways import native
+from korgoo.gateways import json_input, native
+from korgoo.gateways.admission import refusal
 from korgoo.gateways.metrics import (
     ACK_SECONDS,
     ACKED,
@@ -101,8 +102,8 @@ def parse_payload(payload: bytes, device_id: str) -> Parsed:
         return Parsed(device_id, "", [], f"payload larger than {native.MAX_BATCH_BYTES} bytes")
     try:
         envelope = _envelope_decoder.decode(payload)
-    except msgspec.DecodeError as error:
-        return Parsed(device_id, "", [], f"not a message or batch: {error}")
+    except json_input.UNREADABLE as error:
+        return Parsed(device_id, "", [], f"not a message or batch: {json_input.problem(error)}")
     raws = envelope.messages if envelope.messages is not None else [msgspec.Raw(payload)]
     return Parsed(device_id, envelope.secret, raws)
 
@@ -123,7 +124,14 @@ def validate(parsed: Parsed, authorized: bool, received_at: float) -> Received:
 def check_secrets(ingest: Ingest, claims: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (device, secret) pairs that authenticate; blocking (argon2 on a first
     check), so it runs in a worker thread, once per batch."""
-    return {claim for claim in claims if claim[1] and ingest.authenticate(*claim)}
+    return {claim for claim in claims if claim[1] and _allowed(ingest, *claim)}
+
+
+def _allowed(ingest: Ingest, device_id: str, secret: str) -> bool:
+    device = ingest.lookup_device(device_id)
+    if device is None or refusal(device, PROTOCOL):
+        return False
+    return ingest.authenticate(device_id, secret)
 
 
 def device_of(topic: str, prefix: str) -> str | None:

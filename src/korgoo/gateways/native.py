@@ -17,6 +17,7 @@ from msgspec import Meta
 
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import Message, Outcome, Verdict
+from korgoo.gateways import json_input
 
 MAX_BATCH = 500  # messages per request / MQTT payload
 MAX_BATCH_BYTES = 512 * 1024  # room for a full batch of fixes with long ids
@@ -112,8 +113,8 @@ def split_batch(body: bytes) -> list[msgspec.Raw]:
         raise BatchError(f"body larger than {MAX_BATCH_BYTES} bytes", too_large=True)
     try:
         raws = _envelope_decoder.decode(body).messages
-    except msgspec.DecodeError as error:
-        raise BatchError(f"not a message batch: {error}") from None
+    except json_input.UNREADABLE as error:
+        raise BatchError(f"not a message batch: {json_input.problem(error)}") from None
     if len(raws) > MAX_BATCH:
         raise BatchError(f"more than {MAX_BATCH} messages in one batch", too_large=True)
     return raws
@@ -127,8 +128,8 @@ def decode_message(raw: bytes, device_id: str, received_at: float, source: str) 
     """Validate one message; never raises for bad input."""
     try:
         native = _message_decoder.decode(raw)
-    except msgspec.DecodeError as error:
-        return Item(client_id(raw), None, str(error))
+    except json_input.UNREADABLE as error:
+        return Item(client_id(raw), None, json_input.problem(error))
     t = native.t.timestamp() if isinstance(native.t, datetime) else native.t
     if t < EARLIEST_DEVICE_TIME or t > received_at + MAX_AHEAD_S:
         return Item(native.id, None, "implausible device time")
@@ -189,5 +190,5 @@ def client_id(raw: bytes) -> ClientId | None:
     """The client message id of a message that may not be valid otherwise."""
     try:
         return _id_decoder.decode(raw).id
-    except msgspec.DecodeError:
+    except json_input.UNREADABLE:
         return None

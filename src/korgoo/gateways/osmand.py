@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.gateways import json_input
 
 SOURCE = "osmand"
 DEFAULT_TZ = "Asia/Bishkek"
@@ -163,8 +164,8 @@ def _number(raw: object, name: str) -> float | None:
         raise DecodeError(f"{name} is not a number")
     try:
         value = float(raw)
-    except ValueError:
-        raise DecodeError(f"{name} is not a number: {raw!r}") from None
+    except (ValueError, OverflowError):  # OverflowError: a JSON integer of 400 digits
+        raise DecodeError(f"{name} is not a number: {str(raw)[:40]!r}") from None
     if not math.isfinite(value):
         raise DecodeError(f"{name} is not a finite number")
     return value
@@ -205,7 +206,9 @@ def _device_time(raw: object, received_at: float, zone: ZoneInfo) -> float:
     if isinstance(raw, bool):
         raise DecodeError("timestamp is not a time")
     if isinstance(raw, int | float):
-        t = float(raw) if raw < _UNIX_SECONDS_BELOW else raw / 1000.0
+        number = _number(raw, "timestamp")
+        assert number is not None
+        t = number if number < _UNIX_SECONDS_BELOW else number / 1000.0
     else:
         t = parse_time(str(raw), zone)
     if t < EARLIEST_DEVICE_TIME or t > received_at + MAX_AHEAD_S:
@@ -343,8 +346,8 @@ def _decode_location(
 def _decode_json(body: bytes, received_at: float, zone: ZoneInfo) -> list[Report]:
     try:
         document = msgspec.json.decode(body)
-    except msgspec.DecodeError as error:
-        return [DecodeError(f"invalid JSON: {error}")]
+    except json_input.UNREADABLE as error:
+        return [DecodeError(f"invalid JSON: {json_input.problem(error)}")]
     if isinstance(document, list):
         if not document:
             return [DecodeError("empty JSON array")]

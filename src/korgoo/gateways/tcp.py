@@ -10,10 +10,12 @@ order of the frames and a device cannot pile up unacknowledged data. If the
 store cannot commit, nothing is acknowledged and the connection is closed, so
 the device resends.
 
-A connection that sends garbage, an oversized frame, a malformed frame or an
-unknown identity is closed with a logged reason once the good frames before it
-are handled; other connections and the server go on. One sweep per server closes
-connections idle for `idle_timeout_s` (half-open sockets, dead devices).
+A connection that sends garbage, an oversized frame, a malformed frame, a frame
+the decoder fails on, an unknown identity or one not allowed on this protocol
+(see admission.refusal) is closed with a logged reason once the good frames
+before it are stored and acknowledged; other connections and the server go on.
+One sweep per server closes connections idle for `idle_timeout_s` (half-open
+sockets, dead devices).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from korgoo.domain.ingest import (
     StoreUnavailable,
     Verdict,
 )
+from korgoo.gateways.admission import UnknownGate, refusal
 from korgoo.gateways.metrics import (
     ACK_SECONDS,
     ACKED,
@@ -195,6 +198,7 @@ class _Shared:
         self.crc_errors = CRC_ERRORS.labels(protocol)
         self.open = CONNECTIONS.labels(protocol)
         self._rejected: dict[str, Counter] = {}
+        self.unknown_gate = UnknownGate()
 
     def reject(self, reason: str, n: int = 1) -> None:
         counter = self._rejected.get(reason)
@@ -347,15 +351,29 @@ class _Connection(asyncio.Protocol):
         that closes the connection (malformed, or an identity not enrolled)."""
         shared = self.shared
         for raw in frames:
-            claimed = self.codec.ident(raw)
+            try:
+                claimed = self.codec.ident(raw)
+            except Exception:
+                self._undecodable(raw, batch)
+                return
             if claimed is not None and claimed != self.ident:
                 device = shared.ingest.lookup_device(claimed)
                 if device is None:
                     batch.unknown = (claimed, raw)
                     return
+                refused = refusal(device, shared.protocol)
+                if refused:
+                    shared.reject(refused)
+                    self.log.warning("device_refused", reason=refused, ident=claimed)
+                    batch.close = True
+                    return
                 self.ident, self.device = claimed, device
                 self.log = self.log.bind(device=device.device_id)
-            decoded = self.codec.decode(raw, self.device, at)
+            try:
+                decoded = self.codec.decode(raw, self.device, at)
+            except Exception:
+                self._undecodable(raw, batch)
+                return
             if not decoded.crc_ok:
                 self._count_crc_error(decoded.kind)
             if decoded.malformed:
@@ -374,6 +392,13 @@ class _Connection(asyncio.Protocol):
                 )
             if decoded.reply:
                 batch.replies.append(decoded.reply)
+
+    def _undecodable(self, raw: bytes, batch: _Batch) -> None:
+        """A frame the decoder failed on (a bug, not the device's fault alone): the
+        frames before it are still stored and acknowledged, then the connection closes."""
+        self.shared.reject("decoder_error")
+        self.log.exception("frame_undecodable", device=self.ident, frame=raw[:64].hex())
+        batch.close = True
 
     def stored(self, batch: _Batch, outcomes: list[Outcome]) -> None:
         """The batch's messages are committed (`outcomes` in their order)."""
@@ -396,12 +421,16 @@ class _Connection(asyncio.Protocol):
         self.close()
 
     async def _unknown(self, batch: _Batch) -> None:
-        """Record the frame of an identity not enrolled, acknowledge what came
-        before it on this connection, and close."""
+        """Record the frame of an identity not enrolled (unless the gate says this
+        sender was recorded enough), acknowledge what came before it on this
+        connection, and close."""
         assert batch.unknown is not None
         ident, raw = batch.unknown
         try:
-            await self.shared.ingest.unknown_device(self.shared.protocol, ident, self.remote, raw)
+            if self.shared.unknown_gate.admit(ident):
+                await self.shared.ingest.unknown_device(
+                    self.shared.protocol, ident, self.remote, raw
+                )
         finally:
             self._done_waiting()
         self.shared.reject("unknown_device")

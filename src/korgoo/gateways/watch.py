@@ -359,7 +359,9 @@ def _device_time(fields: list[str], tz_offset_min: int) -> float | None:
     if len(fields) < 2:
         return None
     date, clock = fields[0], fields[1]
-    if len(date) != 6 or len(clock) != 6 or not (date + clock).isdigit():
+    digits = date + clock
+    # isascii too: "²" passes isdigit() and int() refuses it.
+    if len(date) != 6 or len(clock) != 6 or not (digits.isascii() and digits.isdigit()):
         return None
     midnight = _midnight(date)
     hour, minute, second = int(clock[0:2]), int(clock[2:4]), int(clock[4:6])

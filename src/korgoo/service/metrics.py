@@ -8,6 +8,10 @@ REJECTED = Counter("korgoo_ingest_rejected_total", "Messages refused, by reason"
 UNKNOWN = Counter(
     "korgoo_ingest_unknown_device_total", "Messages from devices not enrolled", ["protocol"]
 )
+UNKNOWN_PRUNED = Counter(
+    "korgoo_ingest_unknown_device_pruned_total",
+    "Unknown senders deleted from the table to keep it bounded (least recently seen first)",
+)
 STORE_FAILURES = Counter("korgoo_ingest_store_failures_total", "Batches the store could not commit")
 EVALUATION_FAILURES = Counter(
     "korgoo_engine_evaluation_failures_total", "Stored batches the engine failed to evaluate"

@@ -188,11 +188,12 @@ class Pipeline:
         log.warning("unknown_device", protocol=protocol, ident=ident, remote=remote)
         at = self.clock()
 
-        def write() -> None:
+        def write() -> int:
             with self.db.begin() as conn:
-                record_unknown_device(conn, protocol, ident, remote=remote, raw=raw, at=at)
+                return record_unknown_device(conn, protocol, ident, remote=remote, raw=raw, at=at)
 
-        await asyncio.get_running_loop().run_in_executor(self._writer, write)
+        pruned = await asyncio.get_running_loop().run_in_executor(self._writer, write)
+        metrics.UNKNOWN_PRUNED.inc(pruned)
 
     async def submit(self, messages: Sequence[Message]) -> list[Outcome]:
         if not self._ready:

@@ -29,6 +29,7 @@ from korgoo.store.dialect import greatest, insert
 from korgoo.store.schema import device_assignments, devices, events, persons, unknown_devices
 
 SAMPLE_BYTES = 256  # how much of an unknown device's message is kept for operators
+MAX_UNKNOWN_ROWS = 1000  # unknown senders kept; the least recently seen go first
 
 
 def secret_digest(device_id: str, secret: str) -> str:
@@ -52,6 +53,7 @@ class DeviceRecord(msgspec.Struct, frozen=True):
     tz_offset_min: int
     enrolled_at: float
     has_secret: bool
+    protocol: str | None
     person_id: str | None
     person_role: str | None
     district: str | None
@@ -82,8 +84,11 @@ def enrol_device(
     model: str = "",
     tz_offset_min: int = 0,
     secret: str | None = None,
+    protocol: str | None = None,
     at: float | None = None,
 ) -> None:
+    """`protocol`: the one protocol a bracelet is accepted on (watch, gt06, osmand);
+    apps have none, they authenticate with `secret`."""
     conn.execute(
         sa.insert(devices).values(
             id=device_id,
@@ -92,16 +97,17 @@ def enrol_device(
             tz_offset_min=tz_offset_min,
             secret_hash=None if secret is None else secret_digest(device_id, secret),
             enrolled_at=time.time() if at is None else at,
+            protocol=protocol,
         )
     )
 
 
 def load_devices(engine: sa.Engine) -> dict[str, DeviceInfo]:
     """Every enrolled device by identity, for the gateways' in-memory lookup."""
-    query = sa.select(devices.c.id, devices.c.kind, devices.c.tz_offset_min)
+    query = sa.select(devices.c.id, devices.c.kind, devices.c.tz_offset_min, devices.c.protocol)
     with engine.connect() as conn:
         return {
-            r.id: DeviceInfo(device_id=r.id, kind=r.kind, tz_offset_min=r.tz_offset_min)
+            r.id: DeviceInfo(r.id, DeviceKind(r.kind), r.tz_offset_min, r.protocol)
             for r in conn.execute(query)
         }
 
@@ -180,8 +186,12 @@ def record_unknown_device(
     remote: str,
     raw: bytes,
     at: float | None = None,
-) -> None:
-    """Count a message from a device that is not enrolled, keeping a sample of the last one."""
+    keep: int = MAX_UNKNOWN_ROWS,
+) -> int:
+    """Count a message from a device that is not enrolled, keeping a sample of the
+    last one. The table keeps at most `keep` senders: beyond that the least
+    recently seen are deleted (a flood of made-up identities must not grow it
+    without bound); returns how many were."""
     at = time.time() if at is None else at
     sample = raw[:SAMPLE_BYTES].hex()
     stmt = insert(conn, unknown_devices).values(
@@ -204,6 +214,15 @@ def record_unknown_device(
             },
         )
     )
+    newest = (
+        sa.select(unknown_devices.c.last_seen)
+        .order_by(unknown_devices.c.last_seen.desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    pruned = conn.execute(sa.delete(unknown_devices).where(unknown_devices.c.last_seen < newest))
+    return pruned.rowcount
 
 
 def list_unknown_devices(engine: sa.Engine, limit: int = 200) -> list[UnknownDevice]:
@@ -238,6 +257,7 @@ def list_devices(
             devices.c.tz_offset_min,
             devices.c.enrolled_at,
             devices.c.secret_hash.is_not(None).label("has_secret"),
+            devices.c.protocol,
             a.c.person_id,
             persons.c.role.label("person_role"),
             persons.c.district,

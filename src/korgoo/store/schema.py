@@ -183,6 +183,7 @@ devices = sa.Table(
     sa.Column("tz_offset_min", sa.Integer(), nullable=False),
     sa.Column("secret_hash", sa.String(200)),
     sa.Column("enrolled_at", Time, nullable=False),
+    sa.Column("protocol", sa.String(16)),  # a bracelet's one protocol; NULL for apps
 )
 
 device_assignments = sa.Table(

@@ -189,11 +189,12 @@ def prepare_database(path: Path, load: Load, orders: int) -> None:
     members: list[list[tuple[str, DeviceKind]]] = [[] for _ in range(orders)]
     with db.begin() as conn:
         for i in range(load.watch_connections):
-            enrol_device(conn, watch_id(i), DeviceKind.BRACELET, at=at)
+            enrol_device(conn, watch_id(i), DeviceKind.BRACELET, protocol="watch", at=at)
             members[i % orders].append((watch_id(i), DeviceKind.BRACELET))
         for i in range(load.http_connections):
-            enrol_device(conn, phone_id(i), DeviceKind.RESPONDENT_APP, at=at)
-            members[i % orders].append((phone_id(i), DeviceKind.RESPONDENT_APP))
+            # OsmAnd carries no secret: only identity devices (trackers) may use it.
+            enrol_device(conn, phone_id(i), DeviceKind.BRACELET, protocol="osmand", at=at)
+            members[i % orders].append((phone_id(i), DeviceKind.BRACELET))
         for i in range(load.mqtt_devices):
             enrol_device(conn, app_id(i), DeviceKind.RESPONDENT_APP, secret=MQTT_SECRET, at=at)
             members[i % orders].append((app_id(i), DeviceKind.RESPONDENT_APP))

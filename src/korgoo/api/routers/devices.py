@@ -21,6 +21,7 @@ from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, iso
 from korgoo.api.views import assignment_json, unknown_device_json
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
+from korgoo.gateways.admission import IDENTITY_PROTOCOLS
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import (
     Contact,
@@ -51,6 +52,7 @@ def device_json(d: DeviceRecord, contact: Contact | None) -> dict[str, Any]:
         "tz_offset_min": d.tz_offset_min,
         "enrolled_at": iso(d.enrolled_at),
         "has_secret": d.has_secret,
+        "protocol": d.protocol,
         "person_id": d.person_id,
         "person_role": d.person_role,
         "district": d.district,
@@ -88,7 +90,28 @@ def devices(user: Reader, api: ApiDep) -> list[dict[str, Any]]:
     return [device_json(d, contacts.get(d.id)) for d in found]
 
 
-def _enrol(api: Api, user: User, body: EnrolUnknownIn, device_id: str, source: str) -> str | None:
+def _protocol(kind: DeviceKind, protocol: str | None) -> str | None:
+    """A bracelet's protocol must be named and known; an app must have none."""
+    if kind in _APP_KINDS:
+        if protocol is not None:
+            raise HTTPException(422, "An app authenticates with its secret: give no protocol.")
+        return None
+    if protocol not in IDENTITY_PROTOCOLS:
+        raise HTTPException(
+            422, f"A bracelet needs its protocol: one of {list(IDENTITY_PROTOCOLS)}."
+        )
+    return protocol
+
+
+def _enrol(
+    api: Api,
+    user: User,
+    body: EnrolUnknownIn,
+    device_id: str,
+    source: str,
+    protocol: str | None,
+) -> str | None:
+    protocol = _protocol(body.kind, protocol)
     secret = secrets.token_urlsafe(24) if body.kind in _APP_KINDS else None
     at = api.now()
     try:
@@ -100,16 +123,17 @@ def _enrol(api: Api, user: User, body: EnrolUnknownIn, device_id: str, source: s
                 model=body.model,
                 tz_offset_min=body.tz_offset_min,
                 secret=secret,
+                protocol=protocol,
                 at=at,
             )
-            details = {"kind": body.kind.value, "source": source}
+            details = {"kind": body.kind.value, "source": source, "protocol": protocol}
             audit_append(
                 conn, user.username, "device.enrolled", f"device:{device_id}", details, at=at
             )
     except sa.exc.IntegrityError:
         raise HTTPException(409, f"Device {device_id} is already enrolled.") from None
     # The gateways accept it from now on, without a restart.
-    api.service.device_enrolled(DeviceInfo(device_id, body.kind.value, body.tz_offset_min))
+    api.service.device_enrolled(DeviceInfo(device_id, body.kind, body.tz_offset_min, protocol))
     return secret
 
 
@@ -124,7 +148,7 @@ def _enrolled(api: Api, user: User, device_id: str, secret: str | None) -> dict[
 def enrol(body: DeviceIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """Enrol a device. A phone app gets a secret, returned here once."""
     spec = EnrolUnknownIn(kind=body.kind, model=body.model, tz_offset_min=body.tz_offset_min)
-    secret = _enrol(api, user, spec, body.device_id, "manual")
+    secret = _enrol(api, user, spec, body.device_id, "manual", body.protocol)
     return _enrolled(api, user, body.device_id, secret)
 
 
@@ -140,7 +164,8 @@ def enrol_unknown(
 ) -> dict[str, Any]:
     if not any(u.protocol == protocol and u.ident == ident for u in list_unknown_devices(api.db)):
         raise not_found(f"Unknown {protocol} device {ident}")
-    secret = _enrol(api, user, body, ident, f"unknown:{protocol}")
+    # The protocol it was heard on is the one it speaks.
+    secret = _enrol(api, user, body, ident, f"unknown:{protocol}", protocol)
     return _enrolled(api, user, ident, secret)
 
 
