@@ -134,17 +134,8 @@ async def messages(request: Request, device: DeviceDep, apps: AppsDep) -> Respon
         raws = native.split_batch(body)
     except native.BatchError as error:
         return JSONResponse({"detail": error.reason}, 413 if error.too_large else 400)
+    # A bare check_in is refused here too: the photo (POST /checkins/{id}) is the check-in.
     items = native.decode_batch(raws, device.device_id, received_at, "app")
-    if _is_respondent(device):
-        # A respondent's check-in is the photo (POST /checkins/{id}), never a bare signal.
-        items = [
-            native.Item(item.client_id, None, "send the check-in photo instead")
-            if item.message is not None
-            and isinstance(item.message.event, Signal)
-            and item.message.event.kind is SignalKind.CHECK_IN
-            else item
-            for item in items
-        ]
     queued = [item.message for item in items if item.message is not None]
     try:
         outcomes = await pipeline.submit(queued) if queued else []
