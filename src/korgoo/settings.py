@@ -39,8 +39,8 @@ class Settings(BaseSettings):
     # Console
     tile_url: str = ""  # e.g. a local tile server; empty: plain background
     session_hours: float = 12.0
-    login_max_failures: int = 5
-    login_lockout_minutes: float = 15.0
+    login_free_failures: int = 3  # failed logins per user and address before any wait
+    login_max_wait_s: float = 300.0  # the back-off doubles from 1 s up to this
     secure_cookies: bool = False  # set True behind TLS
 
     # Apps (respondent app, victim app)
