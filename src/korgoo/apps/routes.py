@@ -29,6 +29,7 @@ from korgoo.apps.checkins import (
     submit_photo,
 )
 from korgoo.apps.notifier import frame_for
+from korgoo.apps.push import endpoint_refusal
 from korgoo.apps.service import Apps
 from korgoo.domain.events import Signal, SignalKind
 from korgoo.domain.ingest import StoreUnavailable
@@ -254,7 +255,7 @@ class PushKeys(BaseModel):
 
 
 class PushSubscriptionIn(BaseModel):
-    endpoint: str = Field(min_length=1, max_length=1000, pattern=r"^https?://")
+    endpoint: str = Field(min_length=1, max_length=1000)  # see push.endpoint_refusal
     keys: PushKeys
 
 
@@ -269,6 +270,9 @@ async def push_key(device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
 async def push_subscription(
     body: PushSubscriptionIn, device: DeviceDep, apps: AppsDep
 ) -> dict[str, Any]:
+    refusal = endpoint_refusal(body.endpoint)
+    if refusal is not None:
+        raise HTTPException(400, f"'endpoint': {refusal}.")
     sub = records.Subscription(body.endpoint, body.keys.p256dh, body.keys.auth)
     db, at = apps.pipeline.db, apps.pipeline.clock()
     await asyncio.to_thread(records.save_subscription, db, device.device_id, sub, at)
