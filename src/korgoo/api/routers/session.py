@@ -90,7 +90,9 @@ def change_language(body: SessionPatch, session: SessionDep, api: ApiDep) -> dic
 def log_out(session: SessionDep, api: ApiDep, response: Response) -> Response:
     delete_session(api.db, session.token_hash)
     _audit(api, session.user.username, "session.logout", api.auth_clock())
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="strict", secure=api.settings.secure_cookies
+    )
     response.status_code = 204
     return response
 
