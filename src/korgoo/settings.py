@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     police_phone: str = "102"
     checkins_dir: str = "var/checkins"  # identity check-in photos
 
+    # Audit log anchors, outside the database (see korgoo.store.audit)
+    audit_key_file: str = "var/audit.key"  # HMAC key of the chain; made on first use
+    audit_signing_key_file: str = "var/audit-signing.key"  # Ed25519 key of checkpoints
+    audit_checkpoints_file: str = "var/audit-checkpoints.jsonl"  # append-only
+    audit_checkpoint_every_s: float = 86400.0  # `korgoo serve` writes one this often
+
     @property
     def secure_cookies(self) -> bool:
         """Cookies only over TLS when the centre is reached over https."""

@@ -14,6 +14,7 @@ from korgoo.gateways.gt06 import serve_gt06
 from korgoo.gateways.http import osmand_app
 from korgoo.gateways.mqtt import run_mqtt
 from korgoo.gateways.watch import serve_watch
+from korgoo.runtime.checkpoints import checkpoint_periodically
 from korgoo.runtime.embedded_http import EmbeddedServer
 from korgoo.runtime.health import Health
 from korgoo.runtime.pipeline import Pipeline
@@ -101,6 +102,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     else:
         health.set("mqtt", "disabled")
 
+    tasks.append(asyncio.create_task(checkpoint_periodically(pipeline.db, settings, stop)))
     log.info("serving", api=settings.http_port, gateways=health.gateways)
     await stop.wait()
     for server in uvicorns:
