@@ -137,19 +137,44 @@ def replay(
 def audit_verify(
     database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
 ) -> None:
-    """Check every link of the audit log's hash chain."""
+    """Check every link of the audit log's keyed chain, and the chain against the
+    signed checkpoints (KORGOO_AUDIT_KEY_FILE, KORGOO_AUDIT_CHECKPOINTS_FILE)."""
+    from korgoo.store.audit import audit_keys
     from korgoo.store.audit import audit_verify as verify
     from korgoo.store.db import open_engine
 
-    result = verify(open_engine(database_url or get_settings().database_url))
+    settings = get_settings()
+    result = verify(open_engine(database_url or settings.database_url), audit_keys(settings))
     if result.ok:
         console.print(f"[green]audit log intact: {result.checked} entries verified[/green]")
         return
+    where = "" if result.first_bad_id is None else f" at entry {result.first_bad_id}"
     console.print(
-        f"[red]audit log broken at entry {result.first_bad_id}: {result.reason} "
-        f"({result.checked} entries checked)[/red]"
+        f"[red]audit log broken{where}: {result.reason} ({result.checked} entries checked)[/red]"
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Verify the audit log, then sign its head into the checkpoints file
+    (`korgoo serve` does this daily)."""
+    from korgoo.store.audit import AuditBrokenError, audit_keys
+    from korgoo.store.audit import audit_checkpoint as checkpoint
+    from korgoo.store.db import open_engine
+
+    settings = get_settings()
+    keys = audit_keys(settings)
+    try:
+        done = checkpoint(open_engine(database_url or settings.database_url), keys)
+    except AuditBrokenError as broken:
+        console.print(f"[red]{broken}; no checkpoint written[/red]")
+        raise typer.Exit(1) from None
+    console.print(
+        f"checkpoint: entry {done.seq}, head {done.head}, in {keys.checkpoints}", highlight=False
+    )
 
 
 @bench_app.command("engine")

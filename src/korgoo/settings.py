@@ -40,18 +40,30 @@ class Settings(BaseSettings):
     # Console
     tile_url: str = ""  # e.g. a local tile server; empty: plain background
     session_hours: float = 12.0
-    login_max_failures: int = 5
-    login_lockout_minutes: float = 15.0
-    secure_cookies: bool = False  # set True behind TLS
+    login_free_failures: int = 3  # failed logins per user and address before any wait
+    login_max_wait_s: float = 300.0  # the back-off doubles from 1 s up to this
+    api_docs: bool = False  # /docs, /redoc and /openapi.json; the demo turns them on
 
     # Apps (respondent app, victim app)
-    public_url: str = "http://127.0.0.1:8000"  # what the enrolment QR code points at
+    # What the enrolment QR code points at; https makes the session cookie Secure.
+    public_url: str = "http://127.0.0.1:8000"
     receipt_timeout_s: float = 60.0  # a warning without a receipt by then is an alert
     vapid_private_key: str = ""  # Web Push; empty: generated and stored on first run
     vapid_subject: str = "mailto:centre@korgoo.invalid"
     centre_phone: str = "+996 312 000 000"
     police_phone: str = "102"
     checkins_dir: str = "var/checkins"  # identity check-in photos
+
+    # Audit log anchors, outside the database (see korgoo.store.audit)
+    audit_key_file: str = "var/audit.key"  # HMAC key of the chain; made on first use
+    audit_signing_key_file: str = "var/audit-signing.key"  # Ed25519 key of checkpoints
+    audit_checkpoints_file: str = "var/audit-checkpoints.jsonl"  # append-only
+    audit_checkpoint_every_s: float = 86400.0  # `korgoo serve` writes one this often
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over TLS when the centre is reached over https."""
+        return self.public_url.lower().startswith("https://")
 
 
 @lru_cache(maxsize=1)

@@ -36,6 +36,7 @@ from ..unit.engine.conftest import HOME, T0, east_of, home_zone
 
 OKT, LEN = "KG-GB-OKT", "KG-GB-LEN"
 VICTIM_POS = east_of(HOME, 3000)  # the protected person, away from home
+TOTP_STEP_S = 30
 
 
 class Clock:
@@ -59,12 +60,16 @@ class World:
     app: object
     users: dict[str, NewUser] = field(default_factory=dict)
 
-    def client(self) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=self.app)  # type: ignore[arg-type]
+    def client(self, source: str = "127.0.0.1") -> httpx.AsyncClient:
+        """A client whose requests come from the address `source`."""
+        transport = httpx.ASGITransport(app=self.app, client=(source, 50000))  # type: ignore[arg-type]
         return httpx.AsyncClient(transport=transport, base_url="http://korgoo.test")
 
     def totp(self, username: str) -> str:
+        """The code of the next time step: each code logs in once, so a person
+        who signs in again waits for a new one (here: the clock moves on 30 s)."""
         secret = self.users[username].totp_secret
+        self.auth_clock.t += TOTP_STEP_S
         return "" if secret is None else pyotp.TOTP(secret).at(int(self.auth_clock()))
 
     async def login(

@@ -36,26 +36,30 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def test_login_lockout_and_sessions_on_postgresql(pg_url: str) -> None:
+def test_login_back_off_and_sessions_on_postgresql(pg_url: str) -> None:
     migrate(pg_url)
     migrate(pg_url)  # a second run changes nothing
     db = open_engine(pg_url)
     try:
         new = add_user(db, "op", role="operator", districts=["KG-GB-OKT"], now=1000.0)
         assert new.user.districts == ("KG-GB-OKT",)
-        settings = Settings(login_max_failures=3)
+        settings = Settings(login_free_failures=2)
         code = pyotp.TOTP(new.totp_secret or "").at(1000)
-        session = login(db, settings, "op", new.password, code, now=1000.0)
+        session = login(db, settings, "op", new.password, code, now=1000.0, source="a")
         found = session_user(db, token_hash(session.token), now=1001.0)
         assert found is not None and found[0].username == "op" and found[1] == session.csrf
         assert session_user(db, token_hash(session.token), now=session.expires_at + 1) is None
-        for _ in range(2):
-            with pytest.raises(LoginError) as wrong:
-                login(db, settings, "op", "wrong", code, now=1002.0)
-            assert wrong.value.status == 401
-        with pytest.raises(LoginError) as locked:
-            login(db, settings, "op", "wrong", code, now=1003.0)
-        assert locked.value.status == 423
+        with pytest.raises(LoginError) as replayed:
+            login(db, settings, "op", new.password, code, now=1001.0, source="a")
+        assert replayed.value.status == 401
+        with pytest.raises(LoginError) as wrong:
+            login(db, settings, "op", "wrong", code, now=1002.0, source="a")
+        assert wrong.value.status == 401
+        with pytest.raises(LoginError) as throttled:
+            login(db, settings, "op", "wrong", code, now=1002.5, source="a")
+        assert throttled.value.status == 429 and throttled.value.retry_after == 1
+        later = pyotp.TOTP(new.totp_secret or "").at(1030)
+        assert login(db, settings, "op", new.password, later, now=1030.0, source="b")
     finally:
         db.dispose()
 

@@ -8,7 +8,7 @@ import pyotp
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from korgoo.api.auth import WRONG_LOGIN, token_hash
+from korgoo.api.auth import THROTTLED, WRONG_LOGIN, token_hash
 from korgoo.cli import app as cli
 from korgoo.store.db import open_engine
 
@@ -59,27 +59,81 @@ async def test_wrong_user_password_or_code_get_the_same_answer(w: World) -> None
     assert (await attempt(w, "admin", w.users["admin"].password))[0] == 200
 
 
-async def test_lockout_after_repeated_failures_then_unlock(w: World) -> None:
-    good = w.users["operator"].password
-    for _ in range(w.pipeline.settings.login_max_failures - 1):
-        assert (await attempt(w, "operator", "wrong"))[0] == 401
-    status, message = await attempt(w, "operator", "wrong")
-    assert status == 423 and "locked" in message and "administrator" in message
-    # Even the right password is refused while locked.
-    status, message = await attempt(w, "operator", good, w.totp("operator"))
-    assert status == 423 and "Try again after" in message
-    # After the lockout time the right credentials work again.
-    w.auth_clock.t += w.pipeline.settings.login_lockout_minutes * 60 + 1
-    assert (await attempt(w, "operator", good, w.totp("operator")))[0] == 200
+async def test_a_code_logs_in_once_and_no_older_code_after_it(w: World) -> None:
+    good, secret = w.users["operator"].password, w.users["operator"].totp_secret or ""
+    now = int(w.auth_clock())
+    code, previous = pyotp.TOTP(secret).at(now), pyotp.TOTP(secret).at(now - 30)
+    assert (await attempt(w, "operator", good, code))[0] == 200
+    # The same code again, and the previous step's code (still inside the window), fail.
+    assert await attempt(w, "operator", good, code) == (401, WRONG_LOGIN)
+    assert await attempt(w, "operator", good, previous) == (401, WRONG_LOGIN)
+    w.auth_clock.t += 30
+    assert (await attempt(w, "operator", good, pyotp.TOTP(secret).at(now + 30)))[0] == 200
+    with w.pipeline.db.connect() as conn:
+        step = conn.scalar(sa.text("SELECT totp_last_step FROM users WHERE username='operator'"))
+    assert step == (now + 30) // 30
 
-    # An administrator can lift a lockout at once.
-    for _ in range(w.pipeline.settings.login_max_failures):
-        await attempt(w, "operator", "wrong")
-    assert (await attempt(w, "operator", good, w.totp("operator")))[0] == 423
+
+async def failures(w: World, username: str, source: str, n: int) -> list[tuple[int, str]]:
+    c = w.client(source)
+    out = []
+    for _ in range(n):
+        r = await c.post(
+            "/api/v1/session", json={"username": username, "password": "wrong", "totp": ""}
+        )
+        out.append((r.status_code, r.headers.get("retry-after", "")))
+    return out
+
+
+async def test_failures_slow_down_their_source_not_the_operator_elsewhere(w: World) -> None:
+    flood = "203.0.113.7"
+    # Three free tries, then a wait that doubles with every further failure.
+    assert await failures(w, "operator", flood, 4) == [
+        (401, ""), (401, ""), (401, ""), (429, "1")]  # fmt: skip
+    w.auth_clock.t += 1
+    assert await failures(w, "operator", flood, 2) == [(401, ""), (429, "2")]
+    w.auth_clock.t += 2
+    assert await failures(w, "operator", flood, 1) == [(401, "")]
+    status, message = await attempt(w, "operator", "wrong")  # from another address
+    assert (status, message) == (401, WRONG_LOGIN)
+    # The operator at the console signs in from there while the flood goes on.
+    assert (await w.login("operator")).headers["X-CSRF-Token"]
+    # The back-off doubles up to about five minutes, never an open-ended lockout.
+    for _ in range(12):
+        w.auth_clock.t += 400
+        await failures(w, "operator", flood, 1)
+    assert await failures(w, "operator", flood, 1) == [(429, "300")]
+    # The right credentials from the flooding address wait too, then work.
+    w.auth_clock.t += 300
+    c = await w.login("operator", w.client(flood))
+    assert (await c.get("/api/v1/session")).status_code == 200
+    # An administrator can lift the back-off at once.
+    await failures(w, "supervisor", flood, 4)
     admin = await w.login("admin")
-    assert (await admin.post("/api/v1/users/operator/unlock")).status_code == 200
-    assert (await attempt(w, "operator", good, w.totp("operator")))[0] == 200
+    assert (await admin.post("/api/v1/users/supervisor/unlock")).status_code == 200
+    await w.login("supervisor", w.client(flood))
     assert (await admin.post("/api/v1/users/nobody/unlock")).status_code == 404
+
+
+async def test_unknown_names_are_answered_and_slowed_down_alike(w: World) -> None:
+    known = await failures(w, "operator", "198.51.100.1", 5)
+    unknown = await failures(w, "nobody", "198.51.100.1", 5)
+    assert known == unknown == [(401, ""), (401, ""), (401, ""), (429, "1"), (429, "1")]
+    r = await w.client("198.51.100.1").post(
+        "/api/v1/session", json={"username": "nobody", "password": "x", "totp": ""}
+    )
+    assert r.status_code == 429 and r.json()["detail"] == THROTTLED
+
+
+async def test_failed_logins_and_throttling_are_audited(w: World) -> None:
+    await failures(w, "nobody", "192.0.2.9", 4)
+    admin = await w.login("admin")
+    entries = (await admin.get("/api/v1/audit", params={"subject": "user:nobody"})).json()
+    actions = [(e["action"], e["details"]) for e in reversed(entries)]
+    assert [a for a, _ in actions] == ["session.login_failed"] * 3 + ["session.throttled"]
+    # The third failure starts the wait; the refused fourth try writes nothing more.
+    assert actions[2][1] == {"source": "192.0.2.9", "failures": 3}
+    assert actions[3][1] == {"source": "192.0.2.9", "failures": 3, "wait_s": 1.0}
 
 
 async def test_logout_expiry_language_and_csrf(w: World) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import http_ece  # type: ignore[import-untyped]
 import httpx
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02  # type: ignore[import-untyped]
@@ -152,10 +153,25 @@ class PushService:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
 
+FCM = "https://fcm.googleapis.com"
+
+
 @pytest.fixture(name="push_service")
-def push_service_fixture() -> Iterator[PushService]:
+def push_service_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[PushService]:
+    """The push service here stands in for FCM: requests to FCM's address are
+    routed to it (the network's part, below everything Korgoo does)."""
     service = PushService()
     service.thread.start()
+    send = requests.adapters.HTTPAdapter.send
+
+    def rerouted(
+        adapter: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kw: Any
+    ) -> requests.Response:
+        if request.url and request.url.startswith(FCM + "/"):
+            request.url = service.url + request.url.removeprefix(FCM)
+        return send(adapter, request, **kw)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", rerouted)
     try:
         yield service
     finally:
@@ -181,7 +197,7 @@ async def test_without_a_stream_the_warning_goes_by_web_push(
         server_key = (await c.get("/app/api/v1/push-subscription", headers=victim.auth)).json()
         assert server_key["subscribed"] is False
         body = {
-            "endpoint": f"{push_service.url}/push/victim-1",
+            "endpoint": f"{FCM}/fcm/send/victim-1",
             "keys": {"p256dh": b64url(public), "auth": b64url(auth_secret)},
         }
         r = await c.post("/app/api/v1/push-subscription", json=body, headers=victim.auth)
@@ -197,7 +213,7 @@ async def test_without_a_stream_the_warning_goes_by_web_push(
     assert apps.notifier.pusher is not None
     decoded = []
     for method, path, headers, payload in push_service.requests:
-        assert (method, path) == ("POST", "/push/victim-1")
+        assert (method, path) == ("POST", "/fcm/send/victim-1")
         assert int(headers["ttl"]) > 0
         assert headers["content-encoding"] == "aes128gcm"
         scheme, _, params = headers["authorization"].partition(" ")
@@ -211,3 +227,70 @@ async def test_without_a_stream_the_warning_goes_by_web_push(
     assert {"event": "warning", "data": warning.payload} in decoded
     sent = records.message(w.pipeline.db, warning.id)
     assert sent is not None and sent.channel == "push"
+
+
+def subscription_body(endpoint: str) -> dict[str, Any]:
+    public = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return {"endpoint": endpoint, "keys": {"p256dh": b64url(public), "auth": b64url(b"a" * 16)}}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "reason"),
+    [
+        ("http://127.0.0.1:5999/push/x", "https"),
+        ("https://127.0.0.1/push/x", "not a known push service"),
+        ("http://fcm.googleapis.com/fcm/send/x", "https"),
+        ("https://fcm.googleapis.com.example.net/fcm/send/x", "not a known push service"),
+        ("https://evil.example/x#.push.apple.com", "not a known push service"),
+        ("https://fcm.googleapis.com@127.0.0.1/fcm/send/x", "user name"),
+        ("https://fcm.googleapis.com:8443/fcm/send/x", "port"),
+        ("https://push.apple.com/x", "not a known push service"),
+    ],
+)
+async def test_a_subscription_must_name_a_known_push_service(
+    w: World, endpoint: str, reason: str
+) -> None:
+    victim = await enrol(w, "order-okt", "prot-okt", "victim_app")
+    async with running(w), w.client() as c:
+        body = subscription_body(endpoint)
+        r = await c.post("/app/api/v1/push-subscription", json=body, headers=victim.auth)
+        assert r.status_code == 400 and reason in r.json()["detail"]
+        got = await c.get("/app/api/v1/push-subscription", headers=victim.auth)
+        assert got.json()["subscribed"] is False
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.googleapis.com/fcm/send/abc:def",
+        "https://updates.push.services.mozilla.com/wpush/v2/gAAAA",
+        "https://web.push.apple.com/QGuQ",
+        "https://wns2-db5p.notify.windows.com/w/?token=BQYAAA",
+    ],
+)
+async def test_the_known_push_services_are_accepted(w: World, endpoint: str) -> None:
+    victim = await enrol(w, "order-okt", "prot-okt", "victim_app")
+    async with running(w), w.client() as c:
+        body = subscription_body(endpoint)
+        r = await c.post("/app/api/v1/push-subscription", json=body, headers=victim.auth)
+        assert r.status_code == 201, r.text
+
+
+async def test_a_stored_endpoint_elsewhere_is_never_posted_to(
+    w: World, push_service: PushService
+) -> None:
+    # A subscription stored before endpoints were checked, naming a local server.
+    victim = await enrol(w, "order-okt", "prot-okt", "victim_app")
+    body = subscription_body(f"{push_service.url}/internal")
+    sub = records.Subscription(body["endpoint"], body["keys"]["p256dh"], body["keys"]["auth"])
+    records.save_subscription(w.pipeline.db, victim.device_id, sub, T0)
+    async with running(w) as apps:
+        await proximity_breach(w)
+        (warning,) = await messages_to(w, victim, "alert")
+        assert await apps.notifier.deliver(warning) is None
+    assert push_service.requests == []
+    assert records.subscription(w.pipeline.db, victim.device_id) is None  # dropped

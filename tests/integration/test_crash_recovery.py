@@ -10,6 +10,7 @@ engine, rebuilt by replay, continues an episode opened before the kill.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -53,6 +54,7 @@ class Server:
     def __init__(self, tmp_path: Path) -> None:
         self.url = f"sqlite:///{tmp_path / 'korgoo.db'}"
         self.log_path = tmp_path / "server.log"
+        self.audit_dir = tmp_path / "audit"
         self.watch_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         migrate(self.url)
@@ -82,6 +84,9 @@ class Server:
             "KORGOO_MQTT_ENABLED": "false",
             "KORGOO_BATCH_WAIT_MS": "2",
             "KORGOO_TEST_COMMIT_DELAY_S": str(commit_delay_s),
+            "KORGOO_AUDIT_KEY_FILE": str(self.audit_dir / "audit.key"),
+            "KORGOO_AUDIT_SIGNING_KEY_FILE": str(self.audit_dir / "signing.key"),
+            "KORGOO_AUDIT_CHECKPOINTS_FILE": str(self.audit_dir / "checkpoints.jsonl"),
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -255,3 +260,6 @@ async def test_restart_rebuilds_open_zone_episode_by_replay(server: Server) -> N
             sa.text("SELECT kind FROM decisions WHERE rule = 'zone.exclusion' ORDER BY id")
         ).scalars()
         assert list(kinds) == ["opened", "cleared"]
+    # Each start of `korgoo serve` anchored the audit log with a signed checkpoint.
+    lines = (server.audit_dir / "checkpoints.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["signature"] for line in lines)

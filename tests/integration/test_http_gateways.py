@@ -230,6 +230,18 @@ async def test_native_batch_rejects_bad_message_alone_and_retry_is_idempotent(
     assert len(ingest.stored) == 2
 
 
+async def test_native_refuses_a_bare_check_in(
+    api: httpx.AsyncClient, ingest: RecordingIngest
+) -> None:
+    check_in = {"id": "c1", "type": "signal", "t": NOW - 5, "kind": "check_in"}
+    response = await api.post(INGEST_PATH, json={"messages": [check_in]}, headers=_auth())
+    assert response.status_code == 200
+    assert response.json()["results"] == [
+        {"id": "c1", "status": "rejected", "reason": native.CHECK_IN_REFUSED}
+    ]
+    assert ingest.submits == []
+
+
 async def test_native_store_unavailable_is_503(
     api: httpx.AsyncClient, ingest: RecordingIngest
 ) -> None:

@@ -138,6 +138,14 @@ async def test_batch_and_single_message_results(bench: Bench, ingest: RecordingI
     assert isinstance(events[1], Signal) and events[1].kind is SignalKind.SOS
 
 
+async def test_bare_check_in_is_refused(bench: Bench, ingest: RecordingIngest) -> None:
+    check_in = {"id": "c", "type": "signal", "t": NOW - 5, "kind": "check_in"}
+    async with bench.gateway(ingest), bench.device() as publish:
+        await publish({"secret": SECRET, "messages": [check_in, _sos("s")]})
+        assert await bench.next_results() == [("c", "rejected"), ("s", "accepted")]
+    assert [getattr(e, "kind", None) for e in ingest.events()] == [SignalKind.SOS]
+
+
 async def test_wrong_secret_is_refused(bench: Bench, ingest: RecordingIngest) -> None:
     async with bench.gateway(ingest), bench.device() as publish:
         await publish({"secret": "guess", "messages": [_fix(1), _fix(2)]})

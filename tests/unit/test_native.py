@@ -79,13 +79,20 @@ def test_results_follow_input_order() -> None:
     items = _decode(
         {"id": 1, "type": "signal", "t": RECEIVED, "kind": "sos"},
         {"id": 2, "type": "signal", "t": RECEIVED, "kind": "bogus"},
-        {"id": 3, "type": "signal", "t": RECEIVED, "kind": "check_in"},
+        {"id": 3, "type": "signal", "t": RECEIVED, "kind": "heartbeat"},
     )
     answers = native.results(items, [Outcome(Verdict.ACCEPTED, seq=9), Outcome(Verdict.DUPLICATE)])
     decoded = msgspec.json.decode(native.encode_results(answers))
     assert [r["id"] for r in decoded["results"]] == [1, 2, 3]
     assert [r["status"] for r in decoded["results"]] == ["accepted", "rejected", "duplicate"]
     assert "reason" not in decoded["results"][0] and decoded["results"][1]["reason"]
+
+
+def test_check_in_signal_is_refused() -> None:
+    # Only the check-in route, with the photo, produces a check-in.
+    (item,) = _decode({"id": 4, "type": "signal", "t": RECEIVED, "kind": "check_in"})
+    assert item.message is None and item.client_id == 4
+    assert item.reason == native.CHECK_IN_REFUSED
 
 
 def test_schema_describes_the_batch() -> None:

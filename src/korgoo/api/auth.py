@@ -1,9 +1,20 @@
-"""Logging in: password (argon2), TOTP second factor, lockout, session tokens.
+"""Logging in: password (argon2), TOTP second factor, back-off, session tokens.
 
 A wrong user name, a wrong password and a wrong code all get the same answer,
-so the login form does not tell which user names exist; only a locked account
-says that it is locked (and until when), because the person must know to wait
-or to call an administrator.
+in the same time (an unknown name is checked against a dummy argon2 hash), so
+the login form does not tell which user names exist.
+
+A TOTP code logs in once: the time step it belongs to is kept on the user, and a
+code of that step or an earlier one is refused, so a code seen over a shoulder
+or replayed from a proxy log is worthless once used.
+
+No lockout an attacker could use to keep an operator out: failed logins slow
+down their (user name, source address) only. After `login_free_failures` in a
+row the address waits 1 s, then 2 s, 4 s, ... up to `login_max_wait_s` before
+its next try counts (429 with Retry-After); a sign-in from another address is
+not affected, a success clears the count, and a day without failures forgets
+it. Unknown names are counted and slowed down exactly like known ones. Every
+failure and every start of a wait goes on the audit log.
 
 The session token (32 random bytes) goes to the browser in an HttpOnly,
 SameSite=Strict cookie; the store keeps its sha256. Each session has its own
@@ -13,9 +24,10 @@ CSRF token that every state-changing request must echo in `X-CSRF-Token`.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import math
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Final
 
 import msgspec
@@ -25,27 +37,33 @@ import sqlalchemy as sa
 from korgoo.api.permissions import CREATABLE_ROLES, TOTP_ROLES
 from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.settings import Settings
+from korgoo.store.audit import audit_append
 from korgoo.store.users import (
     User,
+    clear_login_failures,
     create_session,
     create_user,
     credentials,
+    login_failure_count,
     password_matches,
     record_login_failure,
-    record_login_success,
+    use_totp_step,
 )
 
 COOKIE: Final = "korgoo_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
 MIN_PASSWORD: Final = 10
 WRONG_LOGIN: Final = "Wrong user name, password or code. Check them and try again."
+THROTTLED: Final = "Too many failed sign-ins from here. Wait a moment, then try again."
+FORGET_FAILURES_S: Final = 86400.0
 
 
 class LoginError(Exception):
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after
 
 
 class UserExistsError(ValueError):
@@ -75,49 +93,73 @@ def needs_totp(role: str) -> bool:
     return role in {r.value for r in TOTP_ROLES}
 
 
-def _locked_message(until: float) -> str:
-    when = datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC")
-    return (
-        f"This account is locked after repeated failed logins. Try again after {when}, "
-        "or ask an administrator to unlock it."
-    )
+def backoff_s(failures: int, settings: Settings) -> float:
+    """How long an address waits after `failures` failed logins in a row."""
+    extra = failures - settings.login_free_failures
+    return 0.0 if extra < 0 else min(2.0**extra, settings.login_max_wait_s)
+
+
+def _totp_step(secret: str, code: str, now: float) -> int | None:
+    """The time step (the previous, current or next: clocks drift) whose code this is."""
+    totp = pyotp.TOTP(secret)
+    current = int(now) // totp.interval
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _audit(
+    db: sa.Engine, action: str, username: str, details: dict[str, object], at: float
+) -> None:
+    with db.begin() as conn:
+        audit_append(conn, "anonymous", action, f"user:{username}", details, at=at)
 
 
 def login(
-    db: sa.Engine, settings: Settings, username: str, password: str, totp: str, *, now: float
+    db: sa.Engine,
+    settings: Settings,
+    username: str,
+    password: str,
+    totp: str,
+    *,
+    now: float,
+    source: str,
 ) -> NewSession:
-    """Check the credentials and open a session, or raise LoginError (401 or 423)."""
+    """Check the credentials from address `source` and open a session, or raise
+    LoginError (401 wrong, 429 wait `retry_after` seconds first)."""
+    failures, last_at = login_failure_count(db, username, source)
+    wait = last_at + backoff_s(failures, settings) - now
+    if wait > 0:
+        # Refused before any check, known name or not; not audited again (the
+        # failure that started the wait was), so a flood writes nothing.
+        raise LoginError(THROTTLED, 429, retry_after=math.ceil(wait))
     found = credentials(db, username)
-    if found is not None and found.user.locked_until is not None and found.user.locked_until > now:
-        raise LoginError(_locked_message(found.user.locked_until), 423)
     ok = password_matches(None if found is None else found.password_hash, password)
-    if found is None:
-        raise LoginError(WRONG_LOGIN, 401)
-    user = found.user
-    if ok and (found.totp_secret is not None or needs_totp(user.role)):
+    if found is not None and ok and (found.totp_secret is not None or needs_totp(found.user.role)):
         # A role that needs TOTP but has no secret cannot log in at all.
-        ok = found.totp_secret is not None and pyotp.TOTP(found.totp_secret).verify(
-            totp.strip(), for_time=int(now), valid_window=1
+        step = (
+            None if found.totp_secret is None else _totp_step(found.totp_secret, totp.strip(), now)
         )
-    if not ok or user.disabled:
-        until = record_login_failure(
-            db,
-            username,
-            at=now,
-            max_failures=settings.login_max_failures,
-            lockout_s=settings.login_lockout_minutes * 60.0,
+        ok = step is not None and use_totp_step(db, username, step)
+    if found is None or not ok or found.user.disabled:
+        failures = record_login_failure(
+            db, username, source, at=now, forget_before=now - FORGET_FAILURES_S
         )
-        if until is not None:
-            raise LoginError(_locked_message(until), 423)
+        details: dict[str, object] = {"source": source, "failures": failures}
+        _audit(db, "session.login_failed", username, details, now)
+        if backoff_s(failures, settings) > 0:
+            details["wait_s"] = backoff_s(failures, settings)
+            _audit(db, "session.throttled", username, details, now)
         raise LoginError(WRONG_LOGIN, 401)
-    record_login_success(db, username)
+    clear_login_failures(db, username, source)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     expires_at = now + settings.session_hours * 3600.0
     create_session(
         db, username, token_hash=token_hash(token), csrf=csrf, at=now, expires_at=expires_at
     )
-    return NewSession(user, token, csrf, expires_at)
+    return NewSession(found.user, token, csrf, expires_at)
 
 
 def creatable(role: str) -> bool:

@@ -72,9 +72,9 @@ def zone_from_json(raw: object) -> ZoneSpec:
 
 
 class LoginIn(BaseModel):
-    username: str
-    password: str
-    totp: str = ""
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)  # argon2 of a huge body would be a cheap attack
+    totp: str = Field(default="", max_length=16)
 
 
 class SessionPatch(BaseModel):

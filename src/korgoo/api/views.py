@@ -30,7 +30,6 @@ def user_json(user: User) -> dict[str, Any]:
         "districts": list(user.districts),
         "language": user.language,
         "permissions": sorted(c.value for c in capabilities(user)),
-        "locked_until": iso(user.locked_until),
         "totp": user.has_totp,
     }
 

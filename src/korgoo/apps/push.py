@@ -2,6 +2,11 @@
 RFC 8292 VAPID). The VAPID key comes from KORGOO_VAPID_PRIVATE_KEY, or is
 generated on first run and stored in the database so every process of the
 centre signs with the same key the apps subscribed with.
+
+An endpoint is a URL the phone hands over, so the server would POST wherever an
+app credential tells it to. Only `https` URLs of the browsers' push services are
+taken (`endpoint_refusal`): when the subscription is registered (400 with the
+reason) and again right before each send (a stored one that fails is dropped).
 """
 
 from __future__ import annotations
@@ -9,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +29,30 @@ from korgoo.store import app_records as records
 KEY_NAME = "vapid_private_pem"
 TTL_S = 3600  # a push service keeps an undelivered message this long
 TIMEOUT_S = 10.0
+# The push services of Chrome/Android (FCM), Firefox, Safari and Edge.
+PUSH_HOSTS: Final = frozenset({"fcm.googleapis.com", "updates.push.services.mozilla.com"})
+PUSH_DOMAINS: Final = (".push.services.mozilla.com", ".push.apple.com", ".notify.windows.com")
+
+
+def endpoint_refusal(endpoint: str) -> str | None:
+    """Why a Web Push endpoint is not taken, or None if it is a known push service's."""
+    if any(c.isspace() or c == "\\" for c in endpoint):
+        return "the endpoint is not a plain URL"
+    try:
+        url = urlsplit(endpoint)
+        port = url.port
+    except ValueError:
+        return "the endpoint is not a URL"
+    if url.scheme != "https":
+        return "the endpoint must be an https URL"
+    if url.username is not None or url.password is not None:
+        return "the endpoint may not carry a user name or password"
+    if port not in (None, 443):
+        return "the endpoint may not name a port"
+    host = (url.hostname or "").lower()
+    if host not in PUSH_HOSTS and not host.endswith(PUSH_DOMAINS):
+        return f"{host or 'the endpoint'} is not a known push service"
+    return None
 
 
 class Gone(Exception):  # noqa: N818 (says what happened to the subscription)
@@ -54,6 +84,9 @@ class Pusher:
         return await asyncio.to_thread(self._send, sub, body)
 
     def _send(self, sub: records.Subscription, body: str) -> int:
+        refusal = endpoint_refusal(sub.endpoint)
+        if refusal is not None:
+            raise Gone(refusal)  # never sent; the subscription cannot work
         try:
             response = webpush(
                 sub.info(),

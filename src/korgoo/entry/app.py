@@ -1,5 +1,6 @@
-"""The main HTTP application (FastAPI): health, Prometheus metrics, native ingest,
-and the console's JSON API under /api/v1 (OpenAPI at /docs).
+"""The main HTTP application (FastAPI): health, Prometheus metrics, native ingest
+(unless KORGOO_NATIVE_ENABLED=false), and the console's JSON API under /api/v1
+(OpenAPI at /docs only with KORGOO_API_DOCS=true).
 
 Every error is `{"detail": "<message a person understands>"}`, including the
 validation errors FastAPI raises for malformed requests.
@@ -58,15 +59,20 @@ def create_app(
         finally:
             await apps.stop()
 
+    docs = settings.api_docs  # a map of every route is for development, not production
     app = FastAPI(
         title="Korgoo",
         version=__version__,
         description="Electronic monitoring of protective orders.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.api = Api(pipeline, pipeline.db, settings, auth_clock)
     app.state.apps = apps
-    app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
+    if settings.native_enabled:
+        app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
     for module in (session, persons, orders, devices, alerts, tracks, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

@@ -134,7 +134,7 @@ async def run_demo(
     create_demo_users(db, now)
 
     clock = SimClock(start)
-    settings = Settings(database_url=url, batch_wait_ms=0.5, http_port=port)
+    settings = Settings(database_url=url, batch_wait_ms=0.5, http_port=port, api_docs=True)
     pipeline = Pipeline(db, settings, clock=clock)
     await pipeline.start(tick_every=None)
     view = LiveView(pipeline, start, start + span)

@@ -10,6 +10,7 @@ import structlog
 import uvicorn
 
 from korgoo.entry.app import create_app
+from korgoo.entry.checkpoints import checkpoint_periodically
 from korgoo.entry.embedded_http import EmbeddedServer
 from korgoo.gateways.gt06 import serve_gt06
 from korgoo.gateways.http import osmand_app
@@ -107,6 +108,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     else:
         health.set("mqtt", "disabled")
 
+    tasks.append(asyncio.create_task(checkpoint_periodically(pipeline.db, settings, stop)))
     log.info("serving", api=settings.http_port, gateways=health.gateways)
     await stop.wait()
     for server in uvicorns:

@@ -4,6 +4,8 @@ A batch is `{"messages": [ {"id", "type": "fix" | "signal", "t", ...}, ... ]}`.
 Each message carries a client message id; device id + client id is the message
 key, so a retried batch is stored once. Messages are validated one by one: a bad
 message is rejected with the validator's reason and never takes its neighbours down.
+A `check_in` signal is always refused: only the photo through the apps' check-in
+route counts as a check-in.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ MAX_BATCH = 500  # messages per request / MQTT payload
 MAX_BATCH_BYTES = 512 * 1024  # room for a full batch of fixes with long ids
 EARLIEST_DEVICE_TIME = 946684800.0  # 2000-01-01T00:00:00Z
 MAX_AHEAD_S = 25 * 3600.0
+# A check-in proves who holds the phone only with its photo: the app's check-in
+# route makes that signal itself, and a bare one from a device is refused.
+CHECK_IN_REFUSED = "check_in is not accepted here: send the check-in photo"
 
 ClientId = Annotated[str, Meta(min_length=1, max_length=128)] | int
 DeviceTime = Annotated[
@@ -133,6 +138,8 @@ def decode_message(raw: bytes, device_id: str, received_at: float, source: str) 
     t = native.t.timestamp() if isinstance(native.t, datetime) else native.t
     if t < EARLIEST_DEVICE_TIME or t > received_at + MAX_AHEAD_S:
         return Item(native.id, None, "implausible device time")
+    if isinstance(native, NativeSignal) and native.kind is SignalKind.CHECK_IN:
+        return Item(native.id, None, CHECK_IN_REFUSED)
     event: Fix | Signal
     if isinstance(native, NativeFix):
         event = Fix(

@@ -243,10 +243,20 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=False),  # argon2id
     sa.Column("totp_secret", sa.String(64)),  # base32; required for operators and supervisors
     sa.Column("language", sa.String(8), nullable=False),
-    sa.Column("failed_logins", sa.Integer(), nullable=False),
-    sa.Column("locked_until", Time),
     sa.Column("disabled", sa.Boolean(), nullable=False),
     sa.Column("created_at", Time, nullable=False),
+    sa.Column("totp_last_step", sa.BigInteger()),  # the last TOTP time step used to log in
+)
+
+# Failed logins per (user name as typed, source address): the back-off's state.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("last_at", Time, nullable=False),
+    sa.Index(None, "last_at"),
 )
 
 sessions = sa.Table(

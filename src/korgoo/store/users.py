@@ -2,8 +2,9 @@
 
 Passwords are stored as argon2id hashes. A session's cookie token is never
 stored: only its sha256, so a copy of the database does not log anyone in.
-Lockout state (failed logins in a row, locked until) lives on the user row so
-that every process of a deployment sees the same count.
+The last TOTP time step used to log in lives on the user row, and failed logins
+per (user name as typed, source address) in `login_failures`, so that every
+process of a deployment sees the same state.
 
 What a role may do is not decided here (see `korgoo.api.permissions`): the store
 keeps the role's name and the user's districts (jurisdiction codes; empty = all).
@@ -18,7 +19,7 @@ import argon2
 import msgspec
 import sqlalchemy as sa
 
-from korgoo.store.schema import sessions, users
+from korgoo.store.schema import login_failures, sessions, users
 
 LANGUAGES = ("ru", "ky", "en")
 
@@ -34,8 +35,6 @@ class User(msgspec.Struct, frozen=True):
     districts: tuple[str, ...]
     language: str
     created_at: float
-    failed_logins: int = 0
-    locked_until: float | None = None
     disabled: bool = False
     has_totp: bool = False
 
@@ -54,8 +53,6 @@ def _user(row: sa.Row[Any]) -> User:
         districts=tuple(row.districts or ()),
         language=row.language,
         created_at=row.created_at,
-        failed_logins=row.failed_logins,
-        locked_until=row.locked_until,
         disabled=row.disabled,
         has_totp=row.totp_secret is not None,
     )
@@ -83,8 +80,6 @@ def create_user(
         "password_hash": _hasher.hash(password),
         "totp_secret": totp_secret,
         "language": language,
-        "failed_logins": 0,
-        "locked_until": None,
         "disabled": False,
         "created_at": at,
     }
@@ -120,47 +115,75 @@ def password_matches(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-def record_login_failure(
-    engine: sa.Engine, username: str, *, at: float, max_failures: int, lockout_s: float
-) -> float | None:
-    """Count one failed login; lock the account after `max_failures` in a row.
-    Returns the time the account is locked until, or None if it is not locked."""
-    with engine.begin() as conn:
-        failed = conn.scalar(
-            sa.update(users)
-            .where(users.c.username == username)
-            .values(failed_logins=users.c.failed_logins + 1)
-            .returning(users.c.failed_logins)
-        )
-        if failed is None or failed < max_failures:
-            return None
-        until = at + lockout_s
-        conn.execute(
-            sa.update(users)
-            .where(users.c.username == username)
-            .values(failed_logins=0, locked_until=until)
-        )
-        return until
-
-
-def record_login_success(engine: sa.Engine, username: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(users)
-            .where(users.c.username == username)
-            .values(failed_logins=0, locked_until=None)
-        )
-
-
-def unlock_user(engine: sa.Engine, username: str) -> bool:
-    """Lift a lockout at once; False if there is no such user."""
+def use_totp_step(engine: sa.Engine, username: str, step: int) -> bool:
+    """Mark TOTP time step `step` used; False if it or a later one already was.
+    One conditional update, so two logins racing with one code cannot both win."""
     with engine.begin() as conn:
         result = conn.execute(
             sa.update(users)
             .where(users.c.username == username)
-            .values(failed_logins=0, locked_until=None)
+            .where(sa.or_(users.c.totp_last_step.is_(None), users.c.totp_last_step < step))
+            .values(totp_last_step=step)
         )
-    return result.rowcount > 0
+    return result.rowcount == 1
+
+
+def login_failure_count(engine: sa.Engine, username: str, source: str) -> tuple[int, float]:
+    """(failed logins in a row, time of the last) for this user name and address."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(login_failures.c.failures, login_failures.c.last_at).where(
+                login_failures.c.username == username, login_failures.c.source == source
+            )
+        ).first()
+    return (0, 0.0) if row is None else (row.failures, row.last_at)
+
+
+def record_login_failure(
+    engine: sa.Engine, username: str, source: str, *, at: float, forget_before: float
+) -> int:
+    """Count one failed login of this user name from this address; failures last
+    seen before `forget_before` start again from zero (and are cleared away).
+    Returns the failures in a row now."""
+    key = (login_failures.c.username == username, login_failures.c.source == source)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.delete(login_failures).where(login_failures.c.last_at < forget_before))
+            failed = conn.scalar(
+                sa.update(login_failures)
+                .where(*key)
+                .values(failures=login_failures.c.failures + 1, last_at=at)
+                .returning(login_failures.c.failures)
+            )
+            if failed is None:
+                values = {"username": username, "source": source, "failures": 1, "last_at": at}
+                conn.execute(sa.insert(login_failures).values(values))
+                failed = 1
+    except sa.exc.IntegrityError:
+        # A concurrent first failure inserted the row: count this one on it.
+        with engine.begin() as conn:
+            failed = conn.scalar(
+                sa.update(login_failures)
+                .where(*key)
+                .values(failures=login_failures.c.failures + 1, last_at=at)
+                .returning(login_failures.c.failures)
+            )
+    return int(failed or 1)
+
+
+def clear_login_failures(engine: sa.Engine, username: str, source: str | None = None) -> None:
+    """Forget the failed logins of a user name: from one address, or from all."""
+    query = sa.delete(login_failures).where(login_failures.c.username == username)
+    if source is not None:
+        query = query.where(login_failures.c.source == source)
+    with engine.begin() as conn:
+        conn.execute(query)
+
+
+def user_exists(engine: sa.Engine, username: str) -> bool:
+    with engine.connect() as conn:
+        found = conn.scalar(sa.select(users.c.username).where(users.c.username == username))
+    return found is not None
 
 
 def set_language(engine: sa.Engine, username: str, language: str) -> None:

@@ -137,9 +137,8 @@ MESSAGES: Final = {
     "no_alerts": N_("No open alerts."),
     "load_failed": N_("Could not load the data. Retrying…"),
     "login_failed": N_("Wrong user name, password or one-time code."),
-    "login_locked": N_(
-        "This account is locked after repeated failed sign-ins. Try again later or ask "
-        "an administrator to unlock it."
+    "login_throttled": N_(
+        "Too many failed sign-ins from this computer. Wait a moment, then try again."
     ),
     "resolve_active": N_(
         "The condition is still active. Act on it and wait until it returns to normal, "

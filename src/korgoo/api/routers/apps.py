@@ -28,6 +28,7 @@ from korgoo.apps.checkins import (
     submit_photo,
 )
 from korgoo.apps.notifier import frame_for
+from korgoo.apps.push import endpoint_refusal
 from korgoo.apps.service import Apps
 from korgoo.domain.events import Signal, SignalKind
 from korgoo.domain.ingest import StoreUnavailable
@@ -133,17 +134,8 @@ async def messages(request: Request, device: DeviceDep, apps: AppsDep) -> Respon
         raws = native.split_batch(body)
     except native.BatchError as error:
         return JSONResponse({"detail": error.reason}, 413 if error.too_large else 400)
+    # A bare check_in is refused here too: the photo (POST /checkins/{id}) is the check-in.
     items = native.decode_batch(raws, device.device_id, received_at, "app")
-    if _is_respondent(device):
-        # A respondent's check-in is the photo (POST /checkins/{id}), never a bare signal.
-        items = [
-            native.Item(item.client_id, None, "send the check-in photo instead")
-            if item.message is not None
-            and isinstance(item.message.event, Signal)
-            and item.message.event.kind is SignalKind.CHECK_IN
-            else item
-            for item in items
-        ]
     queued = [item.message for item in items if item.message is not None]
     try:
         outcomes = await service.submit(queued) if queued else []
@@ -262,7 +254,7 @@ class PushKeys(BaseModel):
 
 
 class PushSubscriptionIn(BaseModel):
-    endpoint: str = Field(min_length=1, max_length=1000, pattern=r"^https?://")
+    endpoint: str = Field(min_length=1, max_length=1000)  # see push.endpoint_refusal
     keys: PushKeys
 
 
@@ -277,6 +269,9 @@ async def push_key(device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
 async def push_subscription(
     body: PushSubscriptionIn, device: DeviceDep, apps: AppsDep
 ) -> dict[str, Any]:
+    refusal = endpoint_refusal(body.endpoint)
+    if refusal is not None:
+        raise HTTPException(400, f"'endpoint': {refusal}.")
     sub = records.Subscription(body.endpoint, body.keys.p256dh, body.keys.auth)
     db, at = apps.db, apps.service.clock()
     await asyncio.to_thread(records.save_subscription, db, device.device_id, sub, at)

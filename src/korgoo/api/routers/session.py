@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.auth import COOKIE, LoginError, UserExistsError, add_user, login
@@ -13,23 +13,43 @@ from korgoo.api.permissions import Capability
 from korgoo.api.schemas import LoginIn, SessionPatch, UserIn, iso
 from korgoo.api.views import user_json
 from korgoo.store.audit import audit_append
-from korgoo.store.users import User, delete_session, get_user, list_users, set_language, unlock_user
+from korgoo.store.users import (
+    User,
+    clear_login_failures,
+    delete_session,
+    get_user,
+    list_users,
+    set_language,
+    user_exists,
+)
 
 router = APIRouter(tags=["session"])
 Admin = Annotated[User, Depends(require(Capability.USERS_ADMIN))]
 
 
 @router.post("/session")
-async def log_in(body: LoginIn, api: ApiDep, response: Response) -> dict[str, Any]:
+async def log_in(
+    body: LoginIn, api: ApiDep, request: Request, response: Response
+) -> dict[str, Any]:
     """Log in with user name, password and (for operators and supervisors) the
-    current TOTP code. Sets the session cookie; returns the user and the CSRF token."""
+    current TOTP code. Sets the session cookie; returns the user and the CSRF token.
+    Repeated failures from one address make it wait (429 with Retry-After)."""
     now = api.auth_clock()
+    source = request.client.host if request.client else ""
     try:
         session = await run_in_threadpool(
-            login, api.db, api.settings, body.username, body.password, body.totp, now=now
+            login,
+            api.db,
+            api.settings,
+            body.username,
+            body.password,
+            body.totp,
+            now=now,
+            source=source,
         )
     except LoginError as e:
-        raise HTTPException(e.status, e.message) from None
+        headers = None if e.retry_after is None else {"Retry-After": str(e.retry_after)}
+        raise HTTPException(e.status, e.message, headers=headers) from None
     response.set_cookie(
         COOKIE,
         session.token,
@@ -70,7 +90,9 @@ def change_language(body: SessionPatch, session: SessionDep, api: ApiDep) -> dic
 def log_out(session: SessionDep, api: ApiDep, response: Response) -> Response:
     delete_session(api.db, session.token_hash)
     _audit(api, session.user.username, "session.logout", api.auth_clock())
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="strict", secure=api.settings.secure_cookies
+    )
     response.status_code = 204
     return response
 
@@ -110,9 +132,10 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
 
 @router.post("/users/{username}/unlock", tags=["users"])
 def unlock(username: str, admin: Admin, api: ApiDep) -> dict[str, Any]:
-    """Lift a lockout after failed logins."""
-    if not unlock_user(api.db, username):
+    """Lift the wait that failed logins put on this user's name, from every address."""
+    if not user_exists(api.db, username):
         raise not_found(f"User {username!r}")
+    clear_login_failures(api.db, username)
     with api.db.begin() as conn:
         audit_append(conn, admin.username, "user.unlocked", f"user:{username}")
     user = get_user(api.db, username)

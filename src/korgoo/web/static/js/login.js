@@ -27,7 +27,7 @@ form.addEventListener("submit", async (event) => {
     location.assign(nextPage());
   } catch (failure) {
     // The page's language, not the server's English, for the answers a person sees most.
-    const known = { 401: "login_failed", 423: "login_locked" }[failure.status];
+    const known = { 401: "login_failed", 429: "login_throttled" }[failure.status];
     error.textContent = known ? msg(known) : failure.message;
     document.getElementById("password").select();
   } finally {
