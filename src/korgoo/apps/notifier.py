@@ -176,7 +176,7 @@ class Notifier:
         self._queue = self.pipeline.bus.subscribe()
         self._tasks = [
             asyncio.create_task(self._follow(self._queue), name="korgoo-apps-notifier"),
-            asyncio.create_task(self._watch(), name="korgoo-apps-delivery"),
+            asyncio.create_task(self._watch(), name="korgoo-apps-revocations"),
         ]
 
     async def stop(self) -> None:
@@ -204,7 +204,7 @@ class Notifier:
             try:
                 await self.sweep_revocations()
             except Exception as exc:
-                log.error("delivery_check_failed", error=repr(exc))
+                log.error("revocation_sweep_failed", error=repr(exc))
 
     # -- decisions to messages ---------------------------------------------------------
 
