@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from korgoo.domain.events import CheckinDue, Event, Fix, OrderChange, Signal, SignalKind, Tick
+from korgoo.domain.events import (
+    CheckinDue,
+    DeliveryDue,
+    DeliveryReceipt,
+    Event,
+    Fix,
+    OrderChange,
+    Signal,
+    SignalKind,
+    Tick,
+)
 from korgoo.domain.terms import (
     DeviceKind,
     OrderKind,
@@ -75,6 +85,21 @@ def every_kind_of_event() -> list[Event]:
         CheckinDue(order_id="o1", at=T0 + 5, due=T0 + 905),
         Tick(at=T0 + 6),
         fix(7, mock=True),
+        DeliveryDue(
+            order_id="o1",
+            at=T0 + 8,
+            due=T0 + 68,
+            message_id="m1",
+            person_id="p1",
+            device_id="app-1",
+            level="alert",
+            code="alert",
+            created_at=T0 + 7.5,
+            sent_at=T0 + 7.6,
+            channel="stream",
+            cause="o1:proximity.breach:p1:1",
+        ),
+        DeliveryReceipt(order_id="o1", message_id="m1", at=T0 + 9),
     ]
 
 
@@ -170,6 +195,8 @@ class EventLogContract:
             ("checkin_due", None, "o1", T0 + 5, None),
             ("tick", None, None, T0 + 6, None),
             ("fix", "860000000000001", None, T0 + 7, pytest.approx(42.87 + 7e-5)),
+            ("delivery_due", "app-1", "o1", T0 + 8, None),
+            ("delivery_receipt", None, "o1", T0 + 9, None),
         ]
 
 

@@ -8,9 +8,11 @@ id, sent over the device's live stream (`Hub`) or, without one, by Web Push.
 Warnings and instructions are tied to the alert whose episode caused them (the
 engine emits them right after that episode's decision, in the same
 evaluation), so a receipt is recorded as a stage on that alert's timeline. A
-safety warning (prealert, alert) to a protected person without a receipt
-within `receipt_timeout_s` raises the P2 alert `delivery.unconfirmed` ("call
-the protected person") and a note on the causing alert.
+safety warning (prealert, alert) to a protected person and its receipt go into
+the event log (`DeliveryDue`, `DeliveryReceipt`): the engine raises the P2
+alert `delivery.unconfirmed` ("call the protected person") when no receipt
+came within `receipt_timeout_s`, and the notifier adds a note on the causing
+alert.
 
 Credentials of app devices whose enrolment no longer holds (unassigned, order
 ended) are revoked here too, so a connected app hears `revoked` at once.
@@ -32,12 +34,13 @@ from korgoo.alerts.machine import AlertError
 from korgoo.alerts.model import Transition
 from korgoo.apps import respondent_view as rv
 from korgoo.apps.push import Gone, Pusher, PushFailed
-from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
+from korgoo.domain.decisions import Decision, DecisionKind
+from korgoo.domain.events import DeliveryDue, DeliveryReceipt
+from korgoo.domain.ingest import Message
 from korgoo.domain.rules import (
     BATTERY_RULES,
     PROXIMITY_RULES,
     ZONE_RULES,
-    AlertKey,
     Rule,
     episode_key,
 )
@@ -164,7 +167,8 @@ class Notifier:
         self.check_every_s = check_every_s
         self._tasks: list[asyncio.Task[None]] = []
         self._queue: asyncio.Queue[Any] | None = None
-        self._checking = asyncio.Lock()  # one receipt check at a time: each raises once
+        # Orders a warning's DeliveryDue before its receipt's DeliveryReceipt in the log.
+        self._receipts = asyncio.Lock()
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -172,7 +176,7 @@ class Notifier:
         self._queue = self.service.subscribe()
         self._tasks = [
             asyncio.create_task(self._follow(self._queue), name="korgoo-apps-notifier"),
-            asyncio.create_task(self._watch(), name="korgoo-apps-delivery"),
+            asyncio.create_task(self._watch(), name="korgoo-apps-revocations"),
         ]
 
     async def stop(self) -> None:
@@ -198,20 +202,25 @@ class Notifier:
         while True:
             await asyncio.sleep(self.check_every_s)
             try:
-                await self.check_receipts()
                 await self.sweep_revocations()
             except Exception as exc:
-                log.error("delivery_check_failed", error=repr(exc))
+                log.error("revocation_sweep_failed", error=repr(exc))
 
     # -- decisions to messages ---------------------------------------------------------
 
     async def handle(self, effects: Effects) -> list[records.AppMessage]:
-        """Store and deliver the apps' messages for one evaluation; returns them."""
-        if not any(_for_apps(d) for d in effects.decisions):
-            return []
-        made = await asyncio.to_thread(self._store_messages, effects)
-        for m in made:
-            await self.deliver(m)
+        """Store and deliver the apps' messages for one evaluation, and note the
+        warnings found unconfirmed; returns the messages."""
+        made: list[records.AppMessage] = []
+        if any(_for_apps(d) for d in effects.decisions):
+            made = await asyncio.to_thread(self._store_messages, effects)
+            for m in made:
+                await self.deliver(m)
+                if m.monitored:
+                    await self._await_receipt(m)
+        for d in effects.decisions:
+            if d.kind is DecisionKind.OPENED and d.rule == Rule.DELIVERY_UNCONFIRMED:
+                await self._unconfirmed(d)
         return made
 
     def _store_messages(self, effects: Effects) -> list[records.AppMessage]:
@@ -337,41 +346,60 @@ class Notifier:
         if m is None or m.device_id != device_id:
             return None
         at = self.service.clock()
-        first = await asyncio.to_thread(records.record_receipt, self.db, message_id, at)
+        async with self._receipts:
+            first = await asyncio.to_thread(records.record_receipt, self.db, message_id, at)
+            if first and m.monitored:
+                receipt = DeliveryReceipt(order_id=m.order_id, message_id=m.id, at=at)
+                await self.service.submit([Message(event=receipt, msg_key=f"receipt:{m.id}")])
         if not first:
             return m
+        if m.monitored:
+            await self.service.settle()  # a late receipt has cleared delivery.unconfirmed
         stage = STAGE_OF_EVENT.get(m.event)
         code = str(m.payload.get("code", ""))
         if stage and m.alert_key and code in _STAGED_CODES:
             await self._act_softly(_staging(m.alert_key, stage, at))
-        if m.unconfirmed_at is not None:  # confirmed late: that alert's condition is over
-            await self._act_softly(_applying(_unconfirmed(m, at, cleared=True)))
         return m
 
-    async def check_receipts(self) -> list[str]:
-        """Raise delivery.unconfirmed for each monitored message past its timeout;
-        returns the alert keys raised."""
-        async with self._checking:
-            return await self._check_receipts()
+    async def _await_receipt(self, m: records.AppMessage) -> None:
+        """Put a sent safety warning into the event log, for the engine to raise
+        delivery.unconfirmed if no receipt comes by its due time."""
+        async with self._receipts:
+            sent = await asyncio.to_thread(records.message, self.db, m.id)
+            if sent is None or sent.receipt_at is not None:
+                return  # confirmed already: there is nothing to wait for
+            due = DeliveryDue(
+                order_id=sent.order_id,
+                at=self.service.clock(),
+                due=sent.created_at + self.receipt_timeout_s,
+                message_id=sent.id,
+                person_id=sent.person_id,
+                device_id=sent.device_id,
+                level=str(sent.payload.get("level", "")),
+                code=str(sent.payload.get("code", "")),
+                created_at=sent.created_at,
+                sent_at=sent.sent_at,
+                channel=sent.channel,
+                cause=sent.alert_key,
+            )
+            await self.service.submit([Message(event=due, msg_key=f"delivery:{sent.id}")])
 
-    async def _check_receipts(self) -> list[str]:
-        now = self.service.clock()
-        late = await asyncio.to_thread(records.overdue, self.db, now - self.receipt_timeout_s)
-        raised = []
-        for m in late:
-            decision = _unconfirmed(m, now)
-            await self.service.act(_applying(decision))
-            raised.append(decision.alert_key)
-            if m.alert_key:
-                note = (
-                    f"The {m.payload.get('level', '')} warning to the protected person was not "
-                    f"confirmed by her app within {self.receipt_timeout_s:.0f} s "
-                    f"(alert {decision.alert_key}): call her."
-                )
-                await self._act_softly(_noting(m.alert_key, now, note))
-            await asyncio.to_thread(records.mark_unconfirmed, self.db, m.id, now)
-            log.warning("warning_unconfirmed", message_id=m.id, order_id=m.order_id)
-        return raised
+    async def _unconfirmed(self, d: Decision) -> None:
+        """The engine found a warning unconfirmed: mark the message, and note it on
+        the alert that caused the warning."""
+        message_id = str(d.evidence.get("message_id", ""))
+        first = await asyncio.to_thread(records.mark_unconfirmed, self.db, message_id, d.at)
+        if not first:
+            return
+        cause = d.evidence.get("cause")
+        if cause:
+            note = (
+                f"The {d.evidence.get('level', '')} warning to the protected person was not "
+                f"confirmed by her app within {self.receipt_timeout_s:.0f} s "
+                f"(alert {d.alert_key}): call her."
+            )
+            await self._act_softly(_noting(str(cause), d.at, note))
+        log.warning("warning_unconfirmed", message_id=message_id, order_id=d.order_id)
 
     async def _act_softly(self, action: Action) -> None:
         """An alert action that may find the alert resolved meanwhile: then nothing to record."""
@@ -402,10 +430,6 @@ class Notifier:
         log.info("app_revoked", device_id=device_id, reason=reason)
 
 
-def _applying(d: Decision) -> Action:
-    return lambda book: book.apply(d)
-
-
 def _staging(alert_key: str, stage: str, at: float) -> Action:
     return lambda book: book.record_stage(alert_key, stage, at, RECEIPT_ACTOR)
 
@@ -417,43 +441,4 @@ def _noting(alert_key: str, at: float, text: str) -> Action:
 def _for_apps(d: Decision) -> bool:
     return d.kind in (DecisionKind.WARN, DecisionKind.INSTRUCT) or (
         d.kind is DecisionKind.OPENED and d.rule == Rule.PANIC
-    )
-
-
-def _unconfirmed(m: records.AppMessage, at: float, *, cleared: bool = False) -> Decision:
-    """The decision that raises (or, on a late receipt, clears) delivery.unconfirmed."""
-    if cleared:
-        return Decision(
-            kind=DecisionKind.CLEARED,
-            at=at,
-            order_id=m.order_id,
-            rule=Rule.DELIVERY_UNCONFIRMED,
-            alert_key=str(AlertKey(m.order_id, Rule.DELIVERY_UNCONFIRMED, m.id)),
-            subject=m.person_id,
-            occurred_at=at,
-            message="receipt_late",
-        )
-    return Decision(
-        kind=DecisionKind.OPENED,
-        at=at,
-        order_id=m.order_id,
-        rule=Rule.DELIVERY_UNCONFIRMED,
-        rule_version=1,
-        alert_key=str(AlertKey(m.order_id, Rule.DELIVERY_UNCONFIRMED, m.id)),
-        subject=m.person_id,
-        priority=Priority.P2,
-        confidence=Confidence.CERTAIN,
-        pages=True,
-        occurred_at=m.created_at,
-        evidence={
-            "message_id": m.id,
-            "device_id": m.device_id,
-            "level": m.payload.get("level", ""),
-            "code": m.payload.get("code", ""),
-            "created_at": m.created_at,
-            "sent_at": m.sent_at,
-            "channel": m.channel,
-            "cause": m.alert_key,
-            "action": "call the protected person",
-        },
     )

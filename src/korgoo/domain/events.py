@@ -75,6 +75,36 @@ class CheckinDue(msgspec.Struct, frozen=True, tag="checkin_due"):
     due: float
 
 
+class DeliveryDue(msgspec.Struct, frozen=True, tag="delivery_due", omit_defaults=True):
+    """A safety warning went to a protected person's app; its receipt is due by `due`.
+
+    What the alert `delivery.unconfirmed` shows if no receipt comes: the stored
+    message, its level and code, when and how it was sent, and the alert that
+    caused it.
+    """
+
+    order_id: str
+    at: float
+    due: float
+    message_id: str
+    person_id: str
+    device_id: str
+    level: str
+    code: str
+    created_at: float
+    sent_at: float | None = None
+    channel: str | None = None
+    cause: str | None = None  # alert key of the alert that caused the warning
+
+
+class DeliveryReceipt(msgspec.Struct, frozen=True, tag="delivery_receipt"):
+    """The protected person's app confirmed it showed the warning `message_id`."""
+
+    order_id: str
+    message_id: str
+    at: float
+
+
 class OrderChange(msgspec.Struct, frozen=True, tag="order"):
     """A new version of an order's monitoring terms (or its end)."""
 
@@ -82,4 +112,4 @@ class OrderChange(msgspec.Struct, frozen=True, tag="order"):
     terms: OrderTerms
 
 
-Event = Fix | Signal | Tick | CheckinDue | OrderChange
+Event = Fix | Signal | Tick | CheckinDue | DeliveryDue | DeliveryReceipt | OrderChange

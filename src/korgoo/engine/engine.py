@@ -1,8 +1,8 @@
 """Routing of events to order monitors, and the engine's timers.
 
-Timers (device silence, order end, check-in deadlines) fire at their due time,
-before any event at or after it is applied. Ticks only advance the clock; so
-the decisions do not depend on how often ticks come, and a replay of the
+Timers (device silence, order end, check-in and receipt deadlines) fire at
+their due time, before any event at or after it is applied. Ticks only advance
+the clock; so the decisions do not depend on how often ticks come, and a replay of the
 stored log (which holds no ticks) gives the same decisions as the live run.
 """
 
@@ -12,16 +12,27 @@ import heapq
 from collections.abc import Iterable
 
 from korgoo.domain.decisions import Decision, DecisionKind
-from korgoo.domain.events import CheckinDue, Event, Fix, OrderChange, Signal, Tick
+from korgoo.domain.events import (
+    CheckinDue,
+    DeliveryDue,
+    DeliveryReceipt,
+    Event,
+    Fix,
+    OrderChange,
+    Signal,
+    Tick,
+)
 from korgoo.domain.terms import OrderStatus
 from korgoo.engine.monitor import OrderMonitor
 from korgoo.engine.params import DEFAULT_PARAMS, RuleParams
+from korgoo.engine.rules import delivery
 from korgoo.engine.validate import fix_problem, signal_problem
 
 # Timer kinds, in the order they fire when due at the same instant.
 _ORDER_END = 0
 _CHECKIN = 1
 _SILENCE = 2
+_DELIVERY = 3
 
 
 class Engine:
@@ -30,6 +41,7 @@ class Engine:
         self.now = 0.0
         self.monitors: dict[str, OrderMonitor] = {}
         self._by_device: dict[str, list[OrderMonitor]] = {}
+        # (due, kind, seq, order id, device id or message id)
         self._timers: list[tuple[float, int, int, str, str]] = []
         self._timer_seq = 0
         self.rejected: dict[str, int] = {}
@@ -53,6 +65,10 @@ class Engine:
             self._order(event, now, out)  # type: ignore[arg-type]
         elif cls is CheckinDue:
             self._checkin(event, out)  # type: ignore[arg-type]
+        elif cls is DeliveryDue:
+            self._delivery_due(event)  # type: ignore[arg-type]
+        elif cls is DeliveryReceipt:
+            self._delivery_receipt(event, now, out)  # type: ignore[arg-type]
         return out
 
     def apply_all(self, events: Iterable[Event]) -> list[Decision]:
@@ -126,6 +142,17 @@ class Engine:
             m.checkin_requested(ev.due)
             self._push(ev.due, _CHECKIN, ev.order_id, "")
 
+    def _delivery_due(self, ev: DeliveryDue) -> None:
+        m = self.monitors.get(ev.order_id)
+        if m is not None:
+            delivery.due(m, ev)
+            self._push(ev.due, _DELIVERY, ev.order_id, ev.message_id)
+
+    def _delivery_receipt(self, ev: DeliveryReceipt, now: float, out: list[Decision]) -> None:
+        m = self.monitors.get(ev.order_id)
+        if m is not None:
+            delivery.receipt(m, ev, now, out)
+
     def _reject(self, reason: str, device_id: str, now: float, out: list[Decision]) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
         out.append(Decision(kind=DecisionKind.REJECTED, at=now, subject=device_id, message=reason))
@@ -154,6 +181,8 @@ class Engine:
                     m.close_all(due, "order_ended", out)
             elif kind == _CHECKIN:
                 m.checkin_deadline(due, out)
+            elif kind == _DELIVERY:
+                delivery.deadline(m, device_id, due, out)
             else:
                 dev = m.devices.get(device_id)
                 if dev is None:

@@ -8,7 +8,7 @@ here reads a clock or does I/O.
 from __future__ import annotations
 
 from korgoo.domain.decisions import Decision
-from korgoo.domain.events import Fix, Signal, SignalKind
+from korgoo.domain.events import DeliveryDue, Fix, Signal, SignalKind
 from korgoo.domain.rules import BATTERY_RULES, EpisodeKey, Rule
 from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms
 from korgoo.engine.episode import Episode
@@ -58,6 +58,7 @@ class OrderMonitor:
     __slots__ = (
         "active",
         "checkin_due",
+        "deliveries",
         "devices",
         "ends_at",
         "episodes",
@@ -86,6 +87,8 @@ class OrderMonitor:
         self.instructed = False
         self.zones: list[zones.Zone] = []
         self.checkin_due = -1.0
+        # Warnings awaiting a receipt, by message id, and whether already unconfirmed.
+        self.deliveries: dict[str, tuple[DeliveryDue, bool]] | None = None
         self.active = False
         self.starts_at = self.ends_at = 0.0
         self.far_m = 0.0

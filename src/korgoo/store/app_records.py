@@ -231,29 +231,16 @@ def record_receipt(engine: sa.Engine, message_id: str, at: float) -> bool:
     return result.rowcount > 0
 
 
-def overdue(engine: sa.Engine, before: float) -> list[AppMessage]:
-    """Monitored messages created before `before` without a receipt and not yet
-    reported unconfirmed."""
-    m = app_messages
-    query = (
-        sa.select(m)
-        .where(
-            m.c.monitored.is_(True),
-            m.c.receipt_at.is_(None),
-            m.c.unconfirmed_at.is_(None),
-            m.c.created_at <= before,
-        )
-        .order_by(m.c.created_at)
-    )
-    with engine.connect() as conn:
-        return [msgspec.convert(r, AppMessage, from_attributes=True) for r in conn.execute(query)]
-
-
-def mark_unconfirmed(engine: sa.Engine, message_id: str, at: float) -> None:
+def mark_unconfirmed(engine: sa.Engine, message_id: str, at: float) -> bool:
+    """Record when delivery.unconfirmed was raised for a message; False if it was
+    recorded before."""
     with engine.begin() as conn:
-        conn.execute(
-            sa.update(app_messages).where(app_messages.c.id == message_id).values(unconfirmed_at=at)
+        result = conn.execute(
+            sa.update(app_messages)
+            .where(app_messages.c.id == message_id, app_messages.c.unconfirmed_at.is_(None))
+            .values(unconfirmed_at=at)
         )
+    return result.rowcount > 0
 
 
 # -- Web Push ------------------------------------------------------------------------

@@ -32,7 +32,16 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
-from korgoo.domain.events import CheckinDue, Event, Fix, OrderChange, Signal, Tick
+from korgoo.domain.events import (
+    CheckinDue,
+    DeliveryDue,
+    DeliveryReceipt,
+    Event,
+    Fix,
+    OrderChange,
+    Signal,
+    Tick,
+)
 from korgoo.store.schema import events
 
 _COLUMNS = ("kind", "device_id", "order_id", "t", "at", "lat", "lon", "acc", "msg_key", "body")
@@ -63,6 +72,19 @@ def _columns(event: Event) -> Row:
         return ("order", None, event.terms.order_id, event.at, event.at, None, None, None)
     if isinstance(event, CheckinDue):
         return ("checkin_due", None, event.order_id, event.at, event.at, None, None, None)
+    if isinstance(event, DeliveryDue):
+        return (
+            "delivery_due",
+            event.device_id,
+            event.order_id,
+            event.at,
+            event.at,
+            None,
+            None,
+            None,
+        )
+    if isinstance(event, DeliveryReceipt):
+        return ("delivery_receipt", None, event.order_id, event.at, event.at, None, None, None)
     if isinstance(event, Tick):
         return ("tick", None, None, event.at, event.at, None, None, None)
     raise TypeError(f"not an event: {type(event).__name__}")
