@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-import httpx
 import pyotp
 import uvicorn
 
 from korgoo.api.auth import add_user
-from korgoo.domain.events import Fix, Signal
+from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import Message, Verdict
 from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
 from korgoo.entry.app import create_app
@@ -176,12 +175,18 @@ class Centre:
     # -- devices ------------------------------------------------------------------
 
     def phone_reports(self, device: str, reports: Sequence[Report]) -> None:
-        """Each report as one OsmAnd request, as the phone app sends it; each must
-        be acknowledged (200), i.e. stored."""
-        with httpx.Client(base_url=self.osmand_url) as client:
-            for report in reports:
-                response = client.get("/", params={"id": device, "accuracy": 10, **report})
-                assert response.status_code == 200, response.text
+        """Each report as the phone app's events; app devices speak only the native
+        API with their secret (OsmAnd cannot carry one), which ends in this same
+        pipeline input. Each must be accepted, i.e. stored."""
+        now = time.time()
+        events: list[Fix | Signal] = []
+        for r in reports:
+            t = float(r["timestamp"])
+            if r.get("alarm") == "sos":
+                events.append(Signal(device, t, now, SignalKind.SOS, source="native"))
+            lat, lon, batt = float(r["lat"]), float(r["lon"]), float(r.get("batt", 80))
+            events.append(Fix(device, t, now, lat, lon, 10.0, battery=batt, source="native"))
+        self.engine_input(events)
 
     def engine_input(self, events: Sequence[Fix | Signal]) -> None:
         """Events straight into the engine's input (for devices that do not speak
