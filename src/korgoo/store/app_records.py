@@ -222,28 +222,26 @@ def mark_sent(engine: sa.Engine, message_id: str, channel: str, at: float) -> No
 
 def record_receipt(engine: sa.Engine, message_id: str, at: float) -> bool:
     """The first receipt counts; False for a repeated one."""
-    with engine.begin() as conn:
-        result = conn.execute(
-            sa.update(app_messages)
-            .where(app_messages.c.id == message_id, app_messages.c.receipt_at.is_(None))
-            .values(receipt_at=at)
-        )
-    return result.rowcount > 0
+    return _stamp_once(engine, message_id, app_messages.c.receipt_at, at)
 
 
 def mark_unconfirmed(engine: sa.Engine, message_id: str, at: float) -> bool:
     """Record when delivery.unconfirmed was raised for a message; False if it was
     recorded before."""
+    return _stamp_once(engine, message_id, app_messages.c.unconfirmed_at, at)
+
+
+def _stamp_once(
+    engine: sa.Engine, message_id: str, column: sa.Column[float | None], at: float
+) -> bool:
+    """Set a message's time column unless it is set already; True if this call set it."""
     with engine.begin() as conn:
         result = conn.execute(
             sa.update(app_messages)
-            .where(app_messages.c.id == message_id, app_messages.c.unconfirmed_at.is_(None))
-            .values(unconfirmed_at=at)
+            .where(app_messages.c.id == message_id, column.is_(None))
+            .values({column.name: at})
         )
     return result.rowcount > 0
-
-
-# -- Web Push ------------------------------------------------------------------------
 
 
 def save_subscription(engine: sa.Engine, device_id: str, sub: Subscription, at: float) -> None:

@@ -21,6 +21,7 @@ from korgoo.store.events import EventLog
 from korgoo.store.registry import Person, PersonRole, get_person
 from korgoo.store.users import User
 
+_LOG = EventLog()  # holds only its codecs: one for every request
 router = APIRouter(tags=["tracks"])
 Reader = Annotated[User, Depends(require(Capability.TRACKS_READ))]
 DEFAULT_SPAN_S = 3600.0
@@ -86,7 +87,7 @@ def track(
             audit_append(
                 conn, user.username, "location.read", f"device:{device_id}", details, at=api.now()
             )
-    fixes = EventLog().track(api.db, device_id, t0, t1)
+    fixes = _LOG.track(api.db, device_id, t0, t1)
     return {
         "device_id": device_id,
         "persons": [{"id": p.id, "role": p.role.value} for p in people],

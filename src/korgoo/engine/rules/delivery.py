@@ -28,6 +28,20 @@ def due(m: OrderMonitor, ev: DeliveryDue) -> None:
     m.deliveries[ev.message_id] = (ev, False)
 
 
+def _decision(kind: DecisionKind, ev: DeliveryDue, at: float, **fields: object) -> Decision:
+    """A decision about the warning `ev`: its alert key carries the message, not a number."""
+    return Decision(
+        kind=kind,
+        at=at,
+        order_id=ev.order_id,
+        rule=RULE,
+        rule_version=_VERSION,
+        alert_key=str(AlertKey(ev.order_id, RULE, ev.message_id)),
+        subject=ev.person_id,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
 def deadline(m: OrderMonitor, message_id: str, at: float, out: list[Decision]) -> None:
     """The due time of a warning passed: without a receipt, raise the alert."""
     deliveries = m.deliveries
@@ -37,14 +51,10 @@ def deadline(m: OrderMonitor, message_id: str, at: float, out: list[Decision]) -
     ev = pending[0]
     deliveries[message_id] = (ev, True)
     out.append(
-        Decision(
-            kind=DecisionKind.OPENED,
-            at=at,
-            order_id=ev.order_id,
-            rule=RULE,
-            rule_version=_VERSION,
-            alert_key=str(AlertKey(ev.order_id, RULE, ev.message_id)),
-            subject=ev.person_id,
+        _decision(
+            DecisionKind.OPENED,
+            ev,
+            at,
             priority=CATALOGUE[RULE].priority,
             confidence=Confidence.CERTAIN,
             pages=True,
@@ -70,17 +80,6 @@ def receipt(m: OrderMonitor, ev: DeliveryReceipt, now: float, out: list[Decision
     pending = None if m.deliveries is None else m.deliveries.pop(ev.message_id, None)
     if pending is None or not pending[1]:
         return
-    due_ev = pending[0]
     out.append(
-        Decision(
-            kind=DecisionKind.CLEARED,
-            at=now,
-            order_id=due_ev.order_id,
-            rule=RULE,
-            rule_version=_VERSION,
-            alert_key=str(AlertKey(due_ev.order_id, RULE, due_ev.message_id)),
-            subject=due_ev.person_id,
-            occurred_at=now,
-            message="receipt_late",
-        )
+        _decision(DecisionKind.CLEARED, pending[0], now, occurred_at=now, message="receipt_late")
     )
