@@ -297,6 +297,10 @@ async def test_many_concurrent_connections(ingest: FakeIngest, watch_port: int) 
     count = 500
     reply = f"[3G*{WATCH_ID}*0002*LK]".encode()
     connections = [await connect(watch_port) for _ in range(count)]
+    # The kernel completes a handshake before the server's loop accepts it.
+    async with asyncio.timeout(5.0):
+        while metric("korgoo_gateway_connections", protocol="watch") < count:
+            await asyncio.sleep(0.02)
     assert metric("korgoo_gateway_connections", protocol="watch") >= count
     started = time.monotonic()
     for _, writer in connections:
