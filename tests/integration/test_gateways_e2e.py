@@ -22,10 +22,11 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from korgoo.api.routers.ingest import INGEST_PATH, native_router
 from korgoo.domain.events import Event, Fix, Signal, SignalKind
 from korgoo.domain.terms import DeviceKind
 from korgoo.gateways.gt06 import serve_gt06
-from korgoo.gateways.http import INGEST_PATH, native_router, osmand_app
+from korgoo.gateways.http import osmand_app
 from korgoo.gateways.mqtt import run_mqtt
 from korgoo.gateways.watch import serve_watch
 from korgoo.service.pipeline import Pipeline

@@ -28,8 +28,8 @@ from korgoo.api.pages.apps import apps_router
 from korgoo.api.pages.console import pages_router, static_files
 from korgoo.api.routers import alerts, audit, devices, orders, persons, session, tracks
 from korgoo.api.routers.apps import app_router, operator_router
+from korgoo.api.routers.ingest import native_router
 from korgoo.apps.service import Apps
-from korgoo.gateways.http import native_router
 from korgoo.service.health import Health
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings

@@ -1,4 +1,4 @@
-"""HTTP gateways: the OsmAnd app (phones, port 5055) and the native JSON batch API.
+"""The OsmAnd HTTP gateway (phones, port 5055) and what the native API shares with it.
 
 Both answer only after `ingest.submit` returned, i.e. after the messages are
 committed. A store that cannot commit gives 503 with Retry-After, so the phone keeps
@@ -7,17 +7,13 @@ the messages and sends them again; the message keys make that resend harmless.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
 
-from fastapi import APIRouter
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from korgoo.domain.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
-from korgoo.gateways import native
 from korgoo.gateways.admission import (
     APP_NEEDS_SECRET,
     PROTOCOL_NOT_SET,
@@ -30,9 +26,7 @@ from korgoo.gateways.osmand import DecodeError, decode, message_key
 from korgoo.settings import Settings
 
 RETRY_AFTER_S = 5
-INGEST_PATH = "/api/v1/ingest"
 _OSMAND = "osmand"
-_NATIVE = "native"
 _METHODS = ("GET", "POST", "PUT")
 _REFUSED = {
     APP_NEEDS_SECRET: "app devices send over the native API with their secret",
@@ -103,7 +97,7 @@ def osmand_app(ingest: Ingest, settings: Settings, clock: Clock = time.time) -> 
             except StoreUnavailable:
                 REJECTED.labels(_OSMAND, "store_unavailable").inc()
                 return 503, b"store unavailable", _RETRY
-            errors.extend(_rejections(_OSMAND, outcomes))
+            errors.extend(count_rejections(_OSMAND, outcomes))
         if errors:
             # Good reports in the same request are stored; a resend of them is a duplicate.
             return 400, "; ".join(dict.fromkeys(errors)).encode(), _TEXT
@@ -175,98 +169,14 @@ def _client(scope: Scope) -> str:
     return f"{client[0]}:{client[1]}" if client else ""
 
 
-def native_router(ingest: Ingest, clock: Clock = time.time) -> APIRouter:
-    """POST /api/v1/ingest (a batch of native messages) and GET /api/v1/ingest/schema."""
-    router = APIRouter()
-    schema = native.schema()
-
-    @router.post(INGEST_PATH)
-    async def receive_batch(request: Request) -> Response:
-        received_at = clock()
-        MESSAGES.labels(_NATIVE).inc()
-        # A device's first secret check is argon2 (about half a second): off the loop.
-        authorization = request.headers.get("authorization", "")
-        device_id = await asyncio.to_thread(_authenticated_device, ingest, authorization)
-        if device_id is None:
-            REJECTED.labels(_NATIVE, "unauthorized").inc()
-            # Same answer whether the device exists or not.
-            return JSONResponse(
-                {"detail": "unauthorized"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Device"},
-            )
-        body = await _read_body(request, native.MAX_BATCH_BYTES)
-        try:
-            if body is None:
-                raise native.BatchError("body too large", too_large=True)
-            raws = native.split_batch(body)
-        except native.BatchError as error:
-            REJECTED.labels(_NATIVE, "too_large" if error.too_large else "malformed").inc()
-            return JSONResponse(
-                {"detail": error.reason}, status_code=413 if error.too_large else 400
-            )
-        items = native.decode_batch(raws, device_id, received_at, _NATIVE)
-        messages = [item.message for item in items if item.message is not None]
-        bad = len(items) - len(messages)
-        if bad:
-            REJECTED.labels(_NATIVE, "malformed").inc(bad)
-        outcomes: list[Outcome] = []
-        if messages:
-            DECODED.labels(_NATIVE).inc(len(messages))
-            try:
-                outcomes = await ingest.submit(messages)
-            except StoreUnavailable:
-                unavailable = JSONResponse({"detail": "store unavailable"}, status_code=503)
-                return _store_unavailable(_NATIVE, unavailable)
-            _rejections(_NATIVE, outcomes)
-        ACKED.labels(_NATIVE).inc()
-        ACK_SECONDS.labels(_NATIVE).observe(clock() - received_at)
-        answers = native.results(items, outcomes)
-        return Response(native.encode_results(answers), media_type="application/json")
-
-    @router.get(INGEST_PATH + "/schema")
-    async def batch_schema() -> JSONResponse:
-        return JSONResponse(schema)
-
-    return router
-
-
-def _authenticated_device(ingest: Ingest, authorization: str) -> str | None:
-    """`Authorization: Device <device_id>:<secret>` -> the device id, if the secret
-    is right and the device may send here (an app; see admission.refusal)."""
-    scheme, _, credentials = authorization.strip().partition(" ")
-    device_id, colon, secret = credentials.strip().partition(":")
-    if scheme.lower() != "device" or not colon or not device_id or not secret:
-        return None
-    if not ingest.authenticate(device_id, secret):
-        return None
-    device = ingest.lookup_device(device_id)
-    return device_id if device is not None and not refusal(device, _NATIVE) else None
-
-
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it is known to be larger than `limit`."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _rejections(protocol: str, outcomes: Sequence[Outcome]) -> list[str]:
+def count_rejections(protocol: str, outcomes: Sequence[Outcome]) -> list[str]:
     reasons = [o.reason or "rejected" for o in outcomes if o.verdict is Verdict.REJECTED]
     if reasons:
         REJECTED.labels(protocol, "store_rejected").inc(len(reasons))
     return reasons
 
 
-def _store_unavailable(protocol: str, response: Response) -> Response:
+def store_unavailable(protocol: str, response: Response) -> Response:
     REJECTED.labels(protocol, "store_unavailable").inc()
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
