@@ -10,7 +10,7 @@ resent (same message id, same device time) until it is acknowledged. After the
 last cycle the server runs until every message is acknowledged and is stopped
 cleanly.
 
-Some devices breach: a fifth of them enter their zone for 12 s in every 90 s of
+Some devices breach: a third of them enter their zone for 10 s in every 75 s of
 device time, breacher watches send a strap-removed alarm and breacher apps an SOS
 now and then, so zone, strap and panic alerts are raised and cleared throughout.
 
@@ -67,8 +67,8 @@ BACKENDS = ("sqlite", "postgresql")
 CENTRE = (42.8746, 74.5698)  # Bishkek
 M_PER_DEG_LAT = 111_045.0
 ZONE_RADIUS_M = 200.0
-BREACH_PERIOD_S = 90  # device time: inside the zone for BREACH_INSIDE_S of every period
-BREACH_INSIDE_S = 12
+BREACH_PERIOD_S = 75  # device time: inside the zone for BREACH_INSIDE_S of every period
+BREACH_INSIDE_S = 10
 ALARM_EVERY = 25  # a breacher's every 25th message is an alarm (strap / SOS)
 APP_SECRET = "durability-secret"
 WATCH_STRAP_REMOVED = 1 << 20  # status-word bit, see gateways/watch.py
@@ -202,7 +202,7 @@ def make_devices(counts: dict[str, int], run: str) -> list[Device]:
                 ident = f"87{i:013d}"
             else:
                 ident = f"durability-{run}-app-{i}"
-            devices.append(Device(ident, protocol, _home(i), breacher=k % 5 == 0))
+            devices.append(Device(ident, protocol, _home(i), breacher=k % 3 == 0))
     return devices
 
 
