@@ -2,7 +2,7 @@
 
 `KORGOO_TEST_PG` (a PostgreSQL admin URL) and `KORGOO_TEST_MQTT` (host:port) point
 the tests at existing servers; otherwise the session starts private ones
-(tests/services.py) the first time a test asks, and stops them at its end. Tests
+(korgoo_lab/services.py) the first time a test asks, and stops them at its end. Tests
 only ever create their own, uniquely named databases and topics on them.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services import Broker, ServiceError, private_mosquitto, private_postgres
+from korgoo_lab.services import Broker, ServiceError, private_mosquitto, private_postgres
 
 
 @pytest.fixture(scope="session")

@@ -286,6 +286,56 @@ def bench_gateways(
         render(result, console)
 
 
+@bench_app.command("durability")
+def bench_durability(
+    cycles: Annotated[int, typer.Option(help="kill -9 cycles per backend.")] = 20,
+    backend: Annotated[
+        list[str] | None, typer.Option(help="sqlite or postgresql (repeat; default both).")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL URL of a user who may create databases (else a private one)."
+        ),
+    ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(help="Mosquitto host:port, e.g. 127.0.0.1:1883 (else a private one)."),
+    ] = None,
+    watch_devices: Annotated[int, typer.Option(help="Watch bracelets (TCP).")] = 20,
+    osmand_devices: Annotated[int, typer.Option(help="OsmAnd trackers (HTTP).")] = 20,
+    mqtt_devices: Annotated[int, typer.Option(help="Respondent apps (MQTT).")] = 4,
+    seed: Annotated[int, typer.Option(help="Seed of the kill times.")] = 1,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
+) -> None:
+    """kill -9 `korgoo serve` under load again and again: acked, stored, lost, doubled."""
+    from rich.progress import Progress
+
+    from korgoo_lab.benchmarks.durability import BACKENDS, render, run_durability_bench, to_json
+
+    chosen = tuple(backend or BACKENDS)
+    unknown = set(chosen) - set(BACKENDS)
+    if unknown:
+        raise typer.BadParameter(f"unknown backend(s) {sorted(unknown)}; use {BACKENDS}")
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("kill -9 cycles", total=cycles * len(chosen))
+        result = run_durability_bench(
+            chosen,
+            cycles=cycles,
+            database_url=database_url,
+            mqtt=mqtt,
+            watch_devices=watch_devices,
+            osmand_devices=osmand_devices,
+            mqtt_devices=mqtt_devices,
+            seed=seed,
+            advance=lambda what: bar.update(task, advance=1, description=what),
+        )
+    if json:
+        sys.stdout.buffer.write(to_json(result) + b"\n")
+    else:
+        render(result, console)
+
+
 @app.command()
 def migrate(
     database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,

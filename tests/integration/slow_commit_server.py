@@ -2,8 +2,13 @@
 
 If KORGOO_TEST_COMMIT_DELAY_S is set, every event-log append sleeps that long
 after inserting its rows and before the pipeline commits them, so a test can
-kill the process while a batch is written but not committed. Only this runner
-reads the variable: production code has no test hook.
+kill the process while a batch is written but not committed.
+
+If KORGOO_TEST_HANG_DECISIONS is set (a file path), the first time the pipeline
+stores decisions (its events committed and acknowledged) it writes that file and
+hangs before the decisions' transaction, so a test can kill the process between
+"events committed" and "decisions committed". Only this runner reads the
+variables: production code has no test hook.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ import asyncio
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from korgoo.domain.decisions import Decision
 from korgoo.domain.events import Event
 from korgoo.entry.server import serve
+from korgoo.service import pipeline
 from korgoo.settings import Settings
 from korgoo.store.events import EventLog
 
@@ -34,10 +42,24 @@ def _slow_appends(delay_s: float) -> None:
     EventLog.append = slow_append  # type: ignore[method-assign]
 
 
+def _hang_decisions(marker: Path) -> None:
+    def hang(conn: sa.Connection, items: Sequence[tuple[int, Decision]]) -> int:
+        if items:
+            marker.write_text(",".join(str(seq) for seq, _ in items))
+            while True:  # until SIGKILL
+                time.sleep(1)
+        return 0
+
+    pipeline.append_decisions = hang  # type: ignore[assignment]
+
+
 def main() -> None:
     delay_s = float(os.environ.get("KORGOO_TEST_COMMIT_DELAY_S", "0"))
     if delay_s > 0:
         _slow_appends(delay_s)
+    hang_marker = os.environ.get("KORGOO_TEST_HANG_DECISIONS")
+    if hang_marker:
+        _hang_decisions(Path(hang_marker))
     asyncio.run(serve(Settings()))
 
 

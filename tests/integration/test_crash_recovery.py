@@ -49,10 +49,11 @@ FAR = north_of(HOME, 3000)
 
 
 class Server:
-    """One SQLite file and the `korgoo serve` processes run on it, one at a time."""
+    """One database (a SQLite file unless `url` is given) and the `korgoo serve`
+    processes run on it, one at a time."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.url = f"sqlite:///{tmp_path / 'korgoo.db'}"
+    def __init__(self, tmp_path: Path, url: str | None = None) -> None:
+        self.url = url or f"sqlite:///{tmp_path / 'korgoo.db'}"
         self.log_path = tmp_path / "server.log"
         self.audit_dir = tmp_path / "audit"
         self.watch_port = free_port()
@@ -74,7 +75,7 @@ class Server:
                 [(OrderChange(at=at, terms=t), f"order:{t.order_id}:{t.version}") for t in terms],
             )
 
-    async def start(self, commit_delay_s: float = 0.0) -> None:
+    async def start(self, commit_delay_s: float = 0.0, hang_decisions: Path | None = None) -> None:
         env = os.environ | {
             "KORGOO_DATABASE_URL": self.url,
             "KORGOO_WATCH_PORT": str(self.watch_port),
@@ -84,6 +85,7 @@ class Server:
             "KORGOO_MQTT_ENABLED": "false",
             "KORGOO_BATCH_WAIT_MS": "2",
             "KORGOO_TEST_COMMIT_DELAY_S": str(commit_delay_s),
+            "KORGOO_TEST_HANG_DECISIONS": str(hang_decisions or ""),
             "KORGOO_AUDIT_KEY_FILE": str(self.audit_dir / "audit.key"),
             "KORGOO_AUDIT_SIGNING_KEY_FILE": str(self.audit_dir / "signing.key"),
             "KORGOO_AUDIT_CHECKPOINTS_FILE": str(self.audit_dir / "checkpoints.jsonl"),

@@ -35,7 +35,7 @@ from korgoo.store.alerts import list_alerts
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import enrol_device, list_unknown_devices
 from korgoo.store.events import EventLog
-from tests.services import Broker
+from korgoo_lab.services import Broker
 
 from .helpers_devices import (
     GT06_SOS,

@@ -20,8 +20,8 @@ import pytest
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.gateways.mqtt import device_of, run_mqtt
 from korgoo.settings import Settings
+from korgoo_lab.services import Broker
 from tests.integration.recording_ingest import RecordingIngest
-from tests.services import Broker
 
 pytestmark = pytest.mark.services
 

@@ -17,6 +17,7 @@ from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts, transitions
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import enrol_device
+from korgoo.store.events import EventLog
 
 from ..unit.engine.conftest import HOME, T0, home_zone, make_terms, north_of
 
@@ -145,3 +146,36 @@ async def test_device_secret_is_checked_and_cached(db_url: str) -> None:
 
 def test_decision_kinds_are_complete() -> None:
     assert {k.value for k in DecisionKind} >= {"opened", "updated", "cleared"}
+
+
+async def test_recovery_does_not_store_a_timer_decision_again(db_url: str) -> None:
+    """Live, a timer's decision is stored when the clock fires it, under the last
+    evaluated event; a replay makes it when it applies the next event. If that
+    event was committed but its decisions were not (the process died), recovery
+    must not store the timer's decision a second time."""
+    clock = Clock(T0)
+    p = await started(db_url, clock)
+    try:
+        await p.order_changed(make_terms())
+        await p.submit([fix(T0 + 1, north_of(HOME, 3000))])
+        clock.t = T0 + 3600  # silent for an hour: the no-signal timer fires
+        effects = await p.advance()
+        assert "device.no_signal" in [d.rule for d in effects.decisions]
+    finally:
+        await p.stop()
+    db = open_engine(db_url)
+    back = Fix("bracelet-1", T0 + 3601, T0 + 3601, *north_of(HOME, 3000), 10.0, source="test")
+    with db.begin() as conn:  # committed; the process died before its decisions were stored
+        EventLog().append(conn, [(back, "back")])
+    p = await started(db_url, Clock(T0 + 3602))
+    await p.stop()
+    with db.connect() as conn:
+        stored = conn.execute(
+            sa.text("SELECT alert_key, kind, count(*) FROM decisions GROUP BY alert_key, kind")
+        ).all()
+    assert {n for *_, n in stored} == {1}  # no decision twice
+    bracelet = "order-1:device.no_signal:bracelet-1:1"
+    assert {(key, kind) for key, kind, _ in stored} >= {(bracelet, "opened"), (bracelet, "cleared")}
+    kinds = [t.kind.value for t in transitions(db, bracelet)]
+    assert kinds.count("raised") == 1 and kinds[-1] == "returned_to_normal"
+    db.dispose()

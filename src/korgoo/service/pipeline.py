@@ -46,7 +46,7 @@ from korgoo.settings import Settings
 from korgoo.store.alerts import append_transitions, load_open_alerts, save_alert
 from korgoo.store.audit import audit_append
 from korgoo.store.db import reachable
-from korgoo.store.decisions import append_decisions, last_decided_seq
+from korgoo.store.decisions import append_decisions, body_of, last_decided_seq, stored_at
 from korgoo.store.devices import device_secret_ok, load_devices, record_unknown_device
 from korgoo.store.events import EventLog
 
@@ -150,6 +150,11 @@ class Pipeline:
             if seq > done:
                 pending.extend((seq, d) for d in decisions)
             self._last_seq = seq
+        # A timer's decision is stored under the last event evaluated before the
+        # clock fired it, and a replay makes it with the next event: one already
+        # stored is not stored and applied again.
+        fired = stored_at(self.db, done) if pending else set()
+        pending = [(seq, d) for seq, d in pending if body_of(d) not in fired]
         if pending:
             self._persist(pending)
         self._index_devices()

@@ -57,6 +57,19 @@ def decisions_for(engine: sa.Engine, alert_key: str) -> list[tuple[int, Decision
         return [(seq, _decode(body)) for seq, body in conn.execute(query)]
 
 
+def stored_at(engine: sa.Engine, seq: int) -> set[bytes]:
+    """The bodies of the decisions stored under one causing seq."""
+    with engine.connect() as conn:
+        return set(
+            conn.execute(sa.select(decisions.c.body).where(decisions.c.seq == seq)).scalars()
+        )
+
+
+def body_of(decision: Decision) -> bytes:
+    """A decision as `stored_at` returns it."""
+    return _encode(decision)
+
+
 def last_decided_seq(engine: sa.Engine) -> int:
     """The highest event-log sequence number whose decisions are stored (0: none)."""
     with engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""Private PostgreSQL and Mosquitto instances for one test session.
+"""Private PostgreSQL and Mosquitto instances for a test session or a benchmark.
 
 Each runs from a fresh temporary folder on a free loopback port, so test runs never
 share a server with each other or with anything else on the machine. As root the
@@ -9,6 +9,7 @@ ends a server when the test process dies without tearing it down.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import pwd
@@ -24,12 +25,17 @@ from typing import IO, NamedTuple
 
 import psycopg
 
-from tests.net import free_port
-
 START_S = 30.0
 STOP_S = 10.0
 ATTEMPTS = 3  # a free port can be taken by someone else before the server binds it
 INSTALL_HINT = "run scripts/ensure-system-deps (`make test` does) to install it"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 class Broker(NamedTuple):
@@ -162,7 +168,7 @@ def private_postgres() -> Iterator[str]:
                     log,
                 )  # fmt: skip
                 try:
-                    if _wait_until(process, lambda url=url: _accepts(url)):
+                    if _wait_until(process, functools.partial(_accepts, url)):
                         yield url
                         return
                 finally:
@@ -198,7 +204,7 @@ def private_mosquitto() -> Iterator[Broker]:
             config.chmod(0o644)
             process = _start([str(binary), "-c", str(config)], log)
             try:
-                if _wait_until(process, lambda port=port: _listening(port)):
+                if _wait_until(process, functools.partial(_listening, port)):
                     yield Broker("127.0.0.1", port)
                     return
             finally:
