@@ -57,9 +57,7 @@ async def test_her_sos_status_follows_the_alert(w: World) -> None:
         await w.pipeline.act(delivered)
         told = (await hers.wait_for("status", count=2))[-1]
         assert told == {"about": answer["id"], "status": "police_notified"}
-        assert await status_of(c, victim) == [
-            {"about": answer["id"], "status": "police_notified"}
-        ]
+        assert await status_of(c, victim) == [{"about": answer["id"], "status": "police_notified"}]
 
 
 async def test_a_respondent_phone_has_no_alarm_status(w: World) -> None:

@@ -119,6 +119,14 @@ class Hub:
                 queue.put_nowait(Outgoing(event, data))
         return bool(streams)
 
+    def end_all(self) -> None:
+        """Close every stream (the server is stopping)."""
+        for streams in list(self._streams.values()):
+            for queue in list(streams):
+                if queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(None)
+
     def end(self, device_id: str, event: str, data: dict[str, Any]) -> None:
         """A last frame, then close the device's streams."""
         for queue in list(self._streams.get(device_id, set())):

@@ -1,6 +1,6 @@
 // The alert queue: open alerts by priority, state then age, live over SSE, keyboard driven.
 import {
-  alertHref, api, el, fmtDuration, fmtWhen, listOf, msg, PRIORITIES, prioBadge, slaText,
+  alertHref, api, el, fmtDuration, fmtWhen, lateTimes, listOf, msg, PRIORITIES, prioBadge, slaText,
   statusPills, t, toast, toMs,
 } from "./common.js";
 import { on, startShell } from "./shell.js";
@@ -47,6 +47,7 @@ function row(alert) {
       {},
       el("a", { href: alertHref(alert.alert_key), class: "rule-label", tabindex: "-1" }, t("rules", alert.rule)),
       alert.confidence ? el("div", { class: "sub" }, t("confidence", alert.confidence)) : null,
+      alert.late ? el("div", { class: "sub" }, lateTimes(alert)) : null,
     ),
     el("td", { class: "num" }, alert.order_number || alert.order_id),
     el("td", {}, alert.district ? t("districts", alert.district) : "—"),
