@@ -4,6 +4,7 @@ a delivery to the police was recorded (an operator's stage is not one)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from korgoo.alerts.book import AlertBook
 from korgoo.alerts.model import Transition
 
 from ..unit.engine.conftest import T0
-from .api_world import World, world_fixture
+from .api_world import World, proximity_breach, world_fixture
 from .test_apps_world import Phone, Stream, enrol, logged_in, send, served, signal
 
 __all__ = ["world_fixture"]
@@ -65,3 +66,28 @@ async def test_a_respondent_phone_has_no_alarm_status(w: World) -> None:
     async with served(w) as url, httpx.AsyncClient(base_url=url, timeout=10) as c:
         r = await c.get("/app/api/v1/status", headers=respondent.auth)
         assert r.status_code == 404
+
+
+async def test_her_breach_warning_says_the_centre_has_it_and_no_more(w: World) -> None:
+    victim = await enrol(w, "order-okt", "prot-okt", "victim_app")
+    async with (
+        served(w) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as c,
+        Stream(c, victim) as hers,
+    ):
+        key = await proximity_breach(w)
+
+        async def alarm() -> dict[str, Any]:
+            while True:
+                found = [f for f in hers.of("warning") if f["level"] == "alert"]
+                if found:
+                    return found[0]
+                await asyncio.sleep(0.02)
+
+        warning = await asyncio.wait_for(alarm(), 10)
+        assert await status_of(c, victim) == [{"about": warning["id"], "status": "received"}]
+        async with logged_in(w, "operator") as op:
+            r = await op.post(f"/api/v1/alerts/{key}/acknowledge")
+            assert r.status_code == 200, r.text
+        (told,) = await hers.wait_for("status")
+        assert told == {"about": warning["id"], "status": "handling"}
