@@ -172,7 +172,11 @@ def test_approach_warns_her_instructs_him_and_never_tells_him_where_she_is(
     expect(him.page.locator("#instruction")).to_be_hidden()
 
     walk_until(him, p.her_place, 60, lambda: warning.get_attribute("data-level") == "alert")
-    expect(her.page.locator("#warning-body")).to_contain_text("Полиция вызвана")
+    # Only what has happened: the centre has the alarm; no one has called the police.
+    expect(her.page.locator("#warning-body")).to_have_text("Немедленно идите в безопасное место.")
+    expect(her.page.locator("#warning-status")).to_have_text(
+        "Центр мониторинга получил сигнал тревоги."
+    )
     instruction = him.page.locator("#instruction")
     expect(instruction).to_be_visible(timeout=ALERT_WAIT_MS)
     expect(instruction).to_have_attribute("data-code", "leave_now")
@@ -255,12 +259,20 @@ def test_a_long_press_sends_an_sos_that_reaches_the_queue_as_p1(
     expect(row).to_have_attribute("data-priority", "P1")
     expect(page.locator("#panic-confirmed")).to_be_visible()
     expect(page.locator("#panic-confirmed")).to_have_text(
-        "Центр получил ваш SOS. Помощь направляется."
+        "Центр мониторинга получил сигнал тревоги."
     )
     assert reached_s < 2.0, reached_s
     alerts = phones.operator.alerts(p.case.order_id)
     panic = [a for a in alerts if a["rule"] == "panic"]
     assert [a["priority"] for a in panic] == ["P1"]
+    # An SOS is held active until an operator acknowledges it; then her phone says so.
+    assert panic[0]["active"] and not panic[0]["acked"]
+    expect(row.locator(".pill-active")).to_be_visible()
+    acked = phones.operator.client.post(f"/api/v1/alerts/{panic[0]['alert_key']}/acknowledge")
+    assert acked.status_code == 200, acked.text
+    expect(page.locator("#panic-confirmed")).to_have_text(
+        "Оператор занимается вашим сигналом тревоги."
+    )
 
 
 # -- offline: fixes queued with their device times, delivered later -----------------------

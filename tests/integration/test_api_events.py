@@ -110,3 +110,47 @@ async def test_alerts_and_positions_are_streamed_to_those_who_may_see_them(
         assert (await admin.get("/api/v1/events/stream")).status_code == 403
         await anonymous.aclose()
         await admin.aclose()
+
+
+async def test_logging_out_ends_the_stream_of_every_tab_at_once(w: World) -> None:
+    async with served(w) as base:
+        op = await w.login("operator", httpx.AsyncClient(base_url=base))
+        other_tab = httpx.AsyncClient(base_url=base, cookies=op.cookies)
+        async with (
+            op.stream("GET", "/api/v1/events/stream") as r,
+            other_tab.stream("GET", "/api/v1/events/stream") as r_other,
+        ):
+            assert r.status_code == 200 and r_other.status_code == 200
+            started = asyncio.get_running_loop().time()
+            out = await op.delete("/api/v1/session")
+            assert out.status_code == 204
+
+            async def drained(response: httpx.Response) -> None:
+                async for _ in response.aiter_lines():
+                    pass
+
+            # Both streams end well before a heartbeat or a session check would.
+            await asyncio.wait_for(asyncio.gather(drained(r), drained(r_other)), 3.0)
+            assert asyncio.get_running_loop().time() - started < 3.0
+        # The browser's reconnection is refused, which sends the page to the login.
+        assert (await other_tab.get("/api/v1/events/stream")).status_code == 401
+        await op.aclose()
+        await other_tab.aclose()
+
+
+async def test_a_stream_ends_when_its_session_expires(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sse, "SESSION_CHECK_S", 0.2)
+    async with served(w) as base:
+        op = await w.login("operator", httpx.AsyncClient(base_url=base))
+        async with op.stream("GET", "/api/v1/events/stream") as r:
+            assert r.status_code == 200
+            w.auth_clock.t += 365 * 86400.0  # past any session's lifetime
+
+            async def drained() -> None:
+                async for _ in r.aiter_lines():
+                    pass
+
+            await asyncio.wait_for(drained(), 3.0)
+        await op.aclose()

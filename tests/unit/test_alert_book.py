@@ -191,10 +191,71 @@ def test_queue_is_priority_then_age() -> None:
         "o4:zone.exclusion:z1:1",
         BATTERY,
     ]
-    # acknowledged or returned to normal, a P1 keeps its place: it is never lost
+    # acknowledged and returned to normal, a P1 goes below the active P1 but
+    # stays above every lower priority: it is never lost
     book.acknowledge(BREACH, "op1", T0 + 10)
     book.apply(decision(DecisionKind.CLEARED, BREACH, T0 + 11))
-    assert book.alerts()[0].alert_key == BREACH
+    assert [a.alert_key for a in book.alerts()][:3] == ["o5:panic:dev5:1", BREACH, STRAP]
+
+
+def test_queue_puts_active_then_unacknowledged_first_within_a_priority() -> None:
+    book = AlertBook()
+    keys = [f"o{i}:proximity.breach:pp{i}:1" for i in range(4)]
+    for i, key in enumerate(keys):  # keys[0] is the oldest
+        book.apply(decision(DecisionKind.OPENED, key, T0 + i))
+    book.apply(decision(DecisionKind.CLEARED, keys[0], T0 + 10))  # returned, unacknowledged
+    book.acknowledge(keys[1], "op1", T0 + 11)  # active, acknowledged
+    book.acknowledge(keys[2], "op1", T0 + 12)
+    book.apply(decision(DecisionKind.CLEARED, keys[2], T0 + 13))  # returned, acknowledged
+    assert [a.alert_key for a in book.alerts()] == [keys[3], keys[1], keys[0], keys[2]]
+    # within one class, the oldest first
+    book.apply(decision(DecisionKind.OPENED, "o9:proximity.breach:pp9:1", T0 + 20))
+    assert [a.alert_key for a in book.alerts()][:2] == [keys[3], "o9:proximity.breach:pp9:1"]
+
+
+def test_a_two_hour_old_p1_does_not_push_a_fresh_sos_down() -> None:
+    book = AlertBook()
+    old = "o1:proximity.breach:pp1:1"
+    sos = "o2:panic:pp2:1"
+    book.apply(decision(DecisionKind.OPENED, old, T0))
+    book.acknowledge(old, "op1", T0 + 60)
+    book.apply(decision(DecisionKind.OPENED, sos, T0 + 7200, rule="panic"))
+    book.apply(decision(DecisionKind.CLEARED, sos, T0 + 7200, rule="panic"))
+    (first, second) = book.alerts()
+    assert first.alert_key == sos and first.active
+    assert second.alert_key == old
+
+
+def test_an_instantaneous_alarm_stays_active_until_acknowledged() -> None:
+    book = AlertBook()
+    sos = "o2:panic:pp2:1"
+    book.apply(decision(DecisionKind.OPENED, sos, T0, rule="panic"))
+    cleared = book.apply(decision(DecisionKind.CLEARED, sos, T0, rule="panic"))
+    held = book.get(sos)
+    assert held is not None and held.active and held.returned_at == T0
+    assert [t.kind for t in cleared] == [TransitionKind.UPDATED]
+    assert cleared[0].details["condition_ended"] is True
+    acked = book.acknowledge(sos, "op1", T0 + 30)
+    assert [t.kind for t in acked] == [
+        TransitionKind.ACKNOWLEDGED,
+        TransitionKind.RETURNED_TO_NORMAL,
+    ]
+    after = book.get(sos)
+    assert after is not None and not after.active and after.returned_at == T0
+    # a breach is not latching: it returns to normal with its condition
+    book.apply(decision(DecisionKind.OPENED, BREACH, T0))
+    book.apply(decision(DecisionKind.CLEARED, BREACH, T0 + 5))
+    breach = book.get(BREACH)
+    assert breach is not None and not breach.active
+
+
+def test_a_held_alarm_may_be_resolved_as_a_confirmed_violation() -> None:
+    book = AlertBook()
+    strap = "o2:device.strap:dev9:1"
+    book.apply(decision(DecisionKind.OPENED, strap, T0, rule="device.strap"))
+    book.apply(decision(DecisionKind.CLEARED, strap, T0 + 3, rule="device.strap"))
+    book.resolve(strap, "op1", T0 + 40, Outcome.CONFIRMED_VIOLATION, "strap cut")
+    assert book.get(strap) is None
 
 
 def test_policy_is_frozen_when_the_alert_opens() -> None:

@@ -45,9 +45,17 @@ class _Closed(NamedTuple):
     reopened: int  # how many times the episode has been reopened
 
 
-def queue_order(alert: Alert) -> tuple[int, float, str]:
-    """Most urgent priority first, then oldest first."""
-    return priority_rank(alert.priority), alert.opened_at, alert.alert_key
+def queue_order(alert: Alert) -> tuple[int, bool, bool, float, str]:
+    """Most urgent priority first; within a priority, active before returned to
+    normal, then unacknowledged before acknowledged; then oldest first, because
+    the longest-waiting alert is the nearest to (or furthest past) its SLA."""
+    return (
+        priority_rank(alert.priority),
+        not alert.active,
+        alert.acked,
+        alert.opened_at,
+        alert.alert_key,
+    )
 
 
 class BookState(NamedTuple):
@@ -188,7 +196,8 @@ class AlertBook:
         self._route.pop(key, None)
         at = after.resolved_at if after.resolved_at is not None else after.opened_at
         n = reopen_count(after.alert_key)
-        self._closed[key] = _Closed(at, before.active, after.priority, after.confidence, n)
+        live = before.active and not machine.is_latched(before)
+        self._closed[key] = _Closed(at, live, after.priority, after.confidence, n)
 
     def _act(
         self, alert_key: str, at: float, action: Callable[[Alert], machine.Result]
@@ -220,6 +229,14 @@ class AlertBook:
 
     def record_stage(self, alert_key: str, stage: str, at: float, actor: str) -> list[Transition]:
         return self._act(alert_key, at, lambda a: machine.record_stage(a, stage, at, actor))
+
+    def record_police_delivery(
+        self, alert_key: str, at: float, actor: str, agency: str
+    ) -> list[Transition]:
+        """For the agencies' notifier, once the police confirmed a notification."""
+        return self._act(
+            alert_key, at, lambda a: machine.record_police_delivery(a, at, actor, agency)
+        )
 
     def resolve(
         self, alert_key: str, actor: str, at: float, outcome: Outcome | str, note: str

@@ -47,6 +47,7 @@ import msgspec
 from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition, TransitionKind
 from korgoo.alerts.policy import default_priority, due_escalations, priority_rank
 from korgoo.domain.decisions import Decision, DecisionKind
+from korgoo.domain.rules import LATCHING_RULES
 
 ENGINE: Final = "engine"
 SLA: Final = "sla"
@@ -56,6 +57,10 @@ _SYSTEM_ACTORS: Final = frozenset({ENGINE, SLA, POLICY})
 STAGES: Final = frozenset(
     {"victim_warned", "respondent_instructed", "police_notified", "police_on_scene"}
 )
+# Set only by a recorded delivery to the police (the agencies' notifier), never by
+# an operator's stage: the protected person is told "the police have been
+# notified" on this stage alone.
+POLICE_DELIVERED: Final = "police_notification_delivered"
 CALL_PARTIES: Final = frozenset({"respondent", "protected", "police", "probation", "other"})
 # Outcomes by which an operator judges a live condition itself false.
 FALSE_CONDITION_OUTCOMES: Final = frozenset(
@@ -92,6 +97,17 @@ def _transition(
         resolved=alert.resolved,
         priority=alert.priority,
         details=dict(details) if details else {},
+    )
+
+
+def is_latched(alert: Alert) -> bool:
+    """Held active until acknowledged although its condition has ended (the
+    instantaneous alarms of LATCHING_RULES; their episodes never come back)."""
+    return (
+        alert.rule in LATCHING_RULES
+        and alert.active
+        and not alert.acked
+        and alert.returned_at is not None
     )
 
 
@@ -275,8 +291,14 @@ def apply_clear(alert: Alert, decision: Decision, *, auto_close_acked_rtn: bool 
     if (decision.late and not alert.late) or not alert.active or is_stale(alert, decision):
         return alert, []
     alert, out = escalate_due(alert, decision.at)
-    alert = msgspec.structs.replace(alert, active=False, returned_at=decision.at)
     details: dict[str, object] = {"evidence": dict(decision.evidence)} if decision.evidence else {}
+    if alert.rule in LATCHING_RULES and not alert.acked:
+        # Held active until acknowledged; `returned_at` keeps when the condition ended.
+        alert = msgspec.structs.replace(alert, returned_at=decision.at)
+        details["condition_ended"] = True
+        out.append(_transition(alert, TransitionKind.UPDATED, decision.at, ENGINE, details))
+        return alert, out
+    alert = msgspec.structs.replace(alert, active=False, returned_at=decision.at)
     out.append(_transition(alert, TransitionKind.RETURNED_TO_NORMAL, decision.at, ENGINE, details))
     if auto_close_acked_rtn and alert.acked:
         alert = msgspec.structs.replace(
@@ -307,8 +329,13 @@ def acknowledge(alert: Alert, actor: str, at: float) -> Result:
             f"alert {alert.alert_key} was already acknowledged by {alert.acked_by}; nothing to do"
         )
     alert, out = escalate_due(alert, at)
+    latched = is_latched(alert)
     alert = msgspec.structs.replace(alert, acked=True, acked_at=at, acked_by=actor)
     out.append(_transition(alert, TransitionKind.ACKNOWLEDGED, at, actor))
+    if latched:
+        alert = msgspec.structs.replace(alert, active=False)
+        details = {"condition_ended_at": alert.returned_at}
+        out.append(_transition(alert, TransitionKind.RETURNED_TO_NORMAL, at, actor, details))
     return alert, out
 
 
@@ -349,6 +376,18 @@ def record_stage(alert: Alert, stage: str, at: float, actor: str) -> Result:
     return alert, out
 
 
+def record_police_delivery(alert: Alert, at: float, actor: str, agency: str) -> Result:
+    """A notification to the police was delivered (the agency confirmed receipt)."""
+    _check_time(at)
+    if not agency.strip():
+        raise AlertError("say which agency confirmed the notification")
+    if POLICE_DELIVERED in alert.stages:
+        return alert, []
+    alert = msgspec.structs.replace(alert, stages={**alert.stages, POLICE_DELIVERED: at})
+    details = {"stage": POLICE_DELIVERED, "agency": agency}
+    return alert, [_transition(alert, TransitionKind.STAGE, at, actor, details)]
+
+
 def resolve(alert: Alert, actor: str, at: float, outcome: Outcome | str, note: str) -> Result:
     """Close the alert with an outcome code and a note. See the module rules."""
     _check_operator(alert, actor, at)
@@ -360,7 +399,7 @@ def resolve(alert: Alert, actor: str, at: float, outcome: Outcome | str, note: s
         ) from None
     if not note.strip():
         raise AlertError("a note is required to resolve: say what was done and why")
-    was_active = alert.active
+    was_active = alert.active and not is_latched(alert)
     if was_active and code not in FALSE_CONDITION_OUTCOMES:
         raise AlertError(
             "the condition is still active: act on it and wait for it to return to "

@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request
 
 from korgoo.api.auth import COOKIE, CSRF_HEADER, token_hash
 from korgoo.api.permissions import Capability, can
+from korgoo.api.streams import Streams
 from korgoo.service.port import Monitoring
 from korgoo.settings import Settings
 from korgoo.store.orders import number_and_district
@@ -62,6 +63,7 @@ class Api:
     # demo may run in simulated time) stamps alert actions and order versions.
     auth_clock: Clock = time.time
     orders: OrderIndex = field(init=False)
+    streams: Streams = field(default_factory=Streams)
 
     def __post_init__(self) -> None:
         self.orders = OrderIndex(self.db)

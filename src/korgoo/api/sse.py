@@ -6,6 +6,8 @@
   couple of seconds, for users who may read tracks;
 - a comment line every 15 s so proxies keep the connection open.
 
+The stream ends with its session (see `stream_events`) and on shutdown.
+
 Each stream is one subscription to the pipeline's bus, dropped on disconnect.
 A console that fell behind (the bus drops the oldest items of a slow
 subscriber) reloads its state from the API.
@@ -22,18 +24,19 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from korgoo.api.deps import Api, ApiDep, require
+from korgoo.api.deps import Api, ApiDep, Session, SessionDep, require
 from korgoo.api.permissions import Capability, can
 from korgoo.api.routers.alerts import shown, visible
 from korgoo.api.routers.tracks import live_positions
 from korgoo.service.effects import Effects
-from korgoo.store.users import User
+from korgoo.store.users import User, session_user
 
 router = APIRouter(tags=["events"])
 Reader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
 HEARTBEAT_S = 15.0
 LIVE_EVERY_S = 2.0
 RETRY_MS = 3000  # how long a browser waits before reconnecting
+SESSION_CHECK_S = 5.0
 
 
 def frame(event: str, data: object) -> str:
@@ -44,8 +47,13 @@ def alert_frames(api: Api, user: User, effects: Effects) -> list[str]:
     return [frame("alert", shown(api, a)) for a in effects.alerts if visible(api, user, a)]
 
 
-async def stream_events(api: Api, user: User) -> AsyncIterator[str]:
+async def stream_events(api: Api, session: Session) -> AsyncIterator[str]:
+    """The stream ends when its session does: at once when logged out (or the
+    server shuts down), within SESSION_CHECK_S when it expires or the user is
+    disabled; the browser's reconnection then gets 401 and goes to the login."""
+    user = session.user
     queue = api.service.subscribe()
+    opened = api.streams.open(session.token_hash, queue)
     loop = asyncio.get_running_loop()
     with_live = can(user, Capability.TRACKS_READ)
     try:
@@ -56,12 +64,19 @@ async def stream_events(api: Api, user: User) -> AsyncIterator[str]:
                 seen[p["order_id"]] = (p["t"], p["state"])
         next_beat = loop.time() + HEARTBEAT_S
         next_live = loop.time() + LIVE_EVERY_S
+        next_check = loop.time() + SESSION_CHECK_S
         while True:
-            wait = min(next_beat, next_live if with_live else next_beat) - loop.time()
+            wait = min(next_beat, next_check, next_live if with_live else next_beat) - loop.time()
             try:
                 effects: Effects | None = await asyncio.wait_for(queue.get(), max(0.0, wait))
             except TimeoutError:
                 effects = None
+            if opened.ended:
+                return
+            if loop.time() >= next_check:
+                next_check = loop.time() + SESSION_CHECK_S
+                if not await run_in_threadpool(_still_live, api, session):
+                    return
             if effects is not None and effects.alerts:
                 for text in await run_in_threadpool(alert_frames, api, user, effects):
                     yield text
@@ -80,14 +95,19 @@ async def stream_events(api: Api, user: User) -> AsyncIterator[str]:
                 next_beat = now + HEARTBEAT_S
                 yield ": keepalive\n\n"
     finally:
+        api.streams.close(session.token_hash, opened)
         api.service.unsubscribe(queue)
 
 
+def _still_live(api: Api, session: Session) -> bool:
+    return session_user(api.db, session.token_hash, now=api.auth_clock()) is not None
+
+
 @router.get("/events/stream")
-async def events(user: Reader, api: ApiDep) -> StreamingResponse:
+async def events(_: Reader, session: SessionDep, api: ApiDep) -> StreamingResponse:
     """Live updates as server-sent events (see the module description)."""
     return StreamingResponse(
-        stream_events(api, user),
+        stream_events(api, session),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -30,9 +30,10 @@ import sqlalchemy as sa
 import structlog
 
 from korgoo.alerts.book import AlertBook
-from korgoo.alerts.machine import AlertError
-from korgoo.alerts.model import Transition
+from korgoo.alerts.machine import POLICE_DELIVERED, AlertError
+from korgoo.alerts.model import Transition, TransitionKind
 from korgoo.apps import respondent_view as rv
+from korgoo.apps import victim_view as vv
 from korgoo.apps.push import Gone, Pusher, PushFailed
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.events import DeliveryDue, DeliveryReceipt
@@ -117,6 +118,14 @@ class Hub:
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(Outgoing(event, data))
         return bool(streams)
+
+    def end_all(self) -> None:
+        """Close every stream (the server is stopping)."""
+        for streams in list(self._streams.values()):
+            for queue in list(streams):
+                if queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(None)
 
     def end(self, device_id: str, event: str, data: dict[str, Any]) -> None:
         """A last frame, then close the device's streams."""
@@ -221,7 +230,24 @@ class Notifier:
         for d in effects.decisions:
             if d.kind is DecisionKind.OPENED and d.rule == Rule.DELIVERY_UNCONFIRMED:
                 await self._unconfirmed(d)
+        await self._tell_status(effects)
         return made
+
+    async def _tell_status(self, effects: Effects) -> None:
+        """Her app hears when an alarm of hers was acknowledged or the police were
+        notified: a `status` frame about the message that stood for it."""
+        changed = {
+            t.alert_key
+            for t in effects.transitions
+            if t.kind is TransitionKind.ACKNOWLEDGED
+            or (t.kind is TransitionKind.STAGE and t.details.get("stage") == POLICE_DELIVERED)
+        }
+        alerts = {a.alert_key: a for a in effects.alerts if a.alert_key in changed}
+        for key, alert in alerts.items():
+            sent = await asyncio.to_thread(records.messages_of_alert, self.db, key)
+            for m in sent:
+                if vv.is_alarm(m):
+                    self.hub.send(m.device_id, "status", vv.status_frame(m.id, alert))
 
     def _store_messages(self, effects: Effects) -> list[records.AppMessage]:
         live = {episode_key(a.alert_key): a.alert_key for a in effects.alerts}

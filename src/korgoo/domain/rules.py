@@ -50,6 +50,13 @@ class RuleSpec(NamedTuple):
     params: tuple[str, ...]  # the `RuleParams` fields it reads
 
 
+# Instantaneous alarms: their condition is over as soon as it happens (a press, a
+# strap opened and closed, a faked fix), so the alert stays active until an
+# operator acknowledges it and only then returns to normal (a latching alarm).
+LATCHING_RULES: frozenset[str] = frozenset(
+    {Rule.PANIC, Rule.DEVICE_STRAP, Rule.DEVICE_MOCK_LOCATION}
+)
+
 _HYSTERESIS = ("probable_fixes", "probable_seconds", "clear_margin_m", "clear_seconds")
 _PROXIMITY = (*_HYSTERESIS, "max_counterpart_age_s", "stale_speed_mps", "late_episode_gap_s")
 _BATTERY = ("battery_low_pct", "battery_critical_pct", "battery_hysteresis_pct")

@@ -40,6 +40,12 @@ API_PREFIX = "/api/v1"
 log = structlog.get_logger("korgoo.api")
 
 
+def end_streams(app: FastAPI) -> None:
+    """End the console's and the phones' live streams (the server is stopping)."""
+    app.state.api.streams.end_all()
+    app.state.apps.hub.end_all()
+
+
 def create_app(
     pipeline: Pipeline,
     health: Health,

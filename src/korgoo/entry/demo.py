@@ -24,7 +24,7 @@ from rich.live import Live
 from korgoo.api.auth import add_user
 from korgoo.domain.events import Event, OrderChange, Tick
 from korgoo.domain.ingest import Message
-from korgoo.entry.app import create_app
+from korgoo.entry.app import create_app, end_streams
 from korgoo.entry.embedded_http import EmbeddedServer
 from korgoo.entry.live_view import LiveView
 from korgoo.entry.seed import load_population
@@ -148,7 +148,8 @@ async def run_demo(
     if serve_console:
         app = create_app(pipeline, Health(pipeline), settings)
         server = EmbeddedServer(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"),
+            on_shutdown=lambda: end_streams(app),
         )
         server_task = asyncio.create_task(server.serve())
 

@@ -9,7 +9,7 @@ import signal
 import structlog
 import uvicorn
 
-from korgoo.entry.app import create_app
+from korgoo.entry.app import create_app, end_streams
 from korgoo.entry.checkpoints import checkpoint_periodically
 from korgoo.entry.embedded_http import EmbeddedServer
 from korgoo.gateways.gt06 import serve_gt06
@@ -63,14 +63,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         health.set(name, "running")
 
     uvicorns: list[EmbeddedServer] = []
+    app = create_app(pipeline, health)
     api = EmbeddedServer(
         uvicorn.Config(
-            create_app(pipeline, health),
+            app,
             host=host,
             port=settings.http_port,
             log_level="warning",
             http=head_timeout_protocol(settings.http_head_timeout_s, "native"),
-        )
+        ),
+        on_shutdown=lambda: end_streams(app),
     )
     uvicorns.append(api)
     health.set("native", "running" if settings.native_enabled else "disabled")

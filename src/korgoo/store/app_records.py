@@ -202,6 +202,17 @@ def messages_of(engine: sa.Engine, device_id: str) -> list[AppMessage]:
         return [msgspec.convert(r, AppMessage, from_attributes=True) for r in conn.execute(query)]
 
 
+def messages_of_alert(engine: sa.Engine, alert_key: str) -> list[AppMessage]:
+    """The messages sent about one alert, oldest first."""
+    query = (
+        sa.select(app_messages)
+        .where(app_messages.c.alert_key == alert_key)
+        .order_by(app_messages.c.created_at, app_messages.c.id)
+    )
+    with engine.connect() as conn:
+        return [msgspec.convert(r, AppMessage, from_attributes=True) for r in conn.execute(query)]
+
+
 def last_unacknowledged(engine: sa.Engine, device_id: str) -> list[AppMessage]:
     """Of each kind of message the device got, the newest, if it has no receipt:
     what a reconnecting app is sent again."""

@@ -80,13 +80,16 @@ VICTIM_MESSAGES: Final = {
     "panic_queued": N_(
         "No connection. Your SOS will be sent as soon as possible. Call the police."
     ),
-    "panic_confirmed": N_("The centre received your SOS. Help is being sent."),
+    # What has happened to her alarm, and nothing more (see apps/victim_view.py).
+    "status_received": N_("The monitoring centre has received the alarm."),
+    "status_handling": N_("An operator is handling the alarm."),
+    "status_police_notified": N_("The police have been notified."),
     "prealert_title": N_("He may be nearby"),
     "prealert_body": N_(
         "The centre is watching. Stay where people are and keep your phone with you."
     ),
     "alert_title": N_("He is near"),
-    "alert_body": N_("Go to a safe place now. The police have been called."),
+    "alert_body": N_("Go to a safe place now."),
     "all_clear_title": N_("All clear"),
     "all_clear_body": N_("He has left the area. The centre keeps watching."),
     "technical_title": N_("Technical notice"),

@@ -20,6 +20,7 @@ from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, in_scope
 from korgoo.apps import enrolment
 from korgoo.apps import respondent_view as rv
+from korgoo.apps import victim_view as vv
 from korgoo.apps.checkins import (
     ANSWER_WITHIN_S,
     MAX_PHOTO_BYTES,
@@ -35,6 +36,7 @@ from korgoo.domain.ingest import StoreUnavailable
 from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import native
 from korgoo.store import app_records as records
+from korgoo.store.alerts import get_alert
 from korgoo.store.checkins import load
 from korgoo.store.orders import terms_at
 from korgoo.store.users import User
@@ -218,6 +220,23 @@ async def stream(device: DeviceDep, apps: AppsDep) -> StreamingResponse:
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@app_router.get("/status")
+async def alarm_status(device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
+    """The protected person's app: what has happened to her last SOS and her last
+    breach alarm, as `status` frames (what a reconnecting app needs)."""
+    if _is_respondent(device):
+        raise HTTPException(404, "There is no alarm status for this phone.")
+    sent = await asyncio.to_thread(records.messages_of, apps.db, device.device_id)
+    last = {m.event: m for m in sent if vv.is_alarm(m)}
+    frames = []
+    for m in sorted(last.values(), key=lambda m: m.created_at):
+        key = str(m.alert_key)
+        alert = apps.service.alert(key) or await asyncio.to_thread(get_alert, apps.db, key)
+        if alert is not None:
+            frames.append(vv.status_frame(m.id, alert))
+    return {"alarms": frames}
 
 
 class ReceiptIn(BaseModel):

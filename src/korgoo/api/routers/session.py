@@ -89,6 +89,7 @@ def change_language(body: SessionPatch, session: SessionDep, api: ApiDep) -> dic
 @router.delete("/session", status_code=204)
 def log_out(session: SessionDep, api: ApiDep, response: Response) -> Response:
     delete_session(api.db, session.token_hash)
+    api.streams.end(session.token_hash)
     _audit(api, session.user.username, "session.logout", api.auth_clock())
     response.delete_cookie(
         COOKIE, path="/", httponly=True, samesite="strict", secure=api.settings.secure_cookies

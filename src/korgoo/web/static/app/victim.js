@@ -83,7 +83,8 @@ async function setSharing(on, { tell = true } = {}) {
 
 // ---- Warnings: danger (pre-alert, alert, all clear) and technical notices
 
-let danger = null; // the last danger message: { level, code, id }
+let danger = null; // the last danger message: { level, code, id, status }
+let panicId = null; // the centre's answer to her last SOS
 // Technical notices; a paused sharing is shown by the sharing card itself.
 const notices = {
   battery_low: false,
@@ -112,11 +113,14 @@ function showWarning() {
     box.dataset.level = danger.level;
     $("warning-title").textContent = msg(`${danger.level}_title`);
     $("warning-body").textContent = msg(`${danger.level}_body`);
+    $("warning-status").hidden = !danger.status;
+    $("warning-status").textContent = danger.status ? msg(`status_${danger.status}`) : "";
     dismiss.hidden = danger.level === "alert";
     box.hidden = false;
     return;
   }
   const notice = activeNotice();
+  $("warning-status").hidden = true;
   box.dataset.level = notice ? "technical" : "";
   box.hidden = !notice;
   if (notice) {
@@ -137,7 +141,7 @@ function onWarning(data) {
     return;
   }
   if (!DANGER_SOUND[data.level]) return;
-  danger = { level: data.level, code: data.code, id: data.id };
+  danger = { level: data.level, code: data.code, id: data.id, status: null };
   clearInterval(repeat);
   repeat = null;
   stopVibration();
@@ -145,6 +149,29 @@ function onWarning(data) {
   signal(DANGER_SOUND[data.level]);
   if (data.level === "alert") {
     repeat = setInterval(() => signal("urgent"), ALERT_REPEAT_MS);
+    refreshStatus();
+  }
+}
+
+// ---- What has happened to her alarm: only what the centre's record shows
+
+function onStatus(data) {
+  if (data.about === panicId) {
+    $("panic-confirmed").textContent = msg(`status_${data.status}`);
+  }
+  if (danger && danger.id === data.about) {
+    danger.status = data.status;
+    showWarning();
+  }
+}
+
+async function refreshStatus() {
+  try {
+    const response = await call("/status");
+    if (!response.ok) return;
+    for (const frame of (await response.json()).alarms) onStatus(frame);
+  } catch {
+    // Offline: the stream's next status frame, or the next reconnect, tells her.
   }
 }
 
@@ -229,12 +256,15 @@ async function panic() {
   if (!silent) vibrate(200);
 }
 
-function onPanicReceived() {
+// Sent by the centre once her SOS is stored as an alert: received, nothing more yet.
+function onPanicReceived(data) {
+  panicId = data.id;
   $("panic-status").textContent = "";
   const confirmed = $("panic-confirmed");
-  confirmed.textContent = msg("panic_confirmed");
+  confirmed.textContent = msg("status_received");
   confirmed.hidden = false;
   if (!$("silent-mode").checked) signal("confirm");
+  refreshStatus();
 }
 
 function setupPanic() {
@@ -275,6 +305,7 @@ async function main() {
     if (on) {
       notices.connection = false;
       showWarning();
+      refreshStatus();
     } else {
       offlineTimer = setTimeout(() => {
         notices.connection = true;
@@ -300,7 +331,7 @@ async function main() {
   // Opt-in: off until she turns it on in this app; the centre is told so.
   const stored = await kvGet("sharing");
   await setSharing(Boolean(stored), { tell: stored === undefined || Boolean(me && me.sharing) !== Boolean(stored) });
-  startStream({ warning: onWarning, panic_received: onPanicReceived });
+  startStream({ warning: onWarning, panic_received: onPanicReceived, status: onStatus });
   setInterval(() => enqueue(signalMessage("heartbeat")), HEARTBEAT_S * 1000);
   registerWorker(me && me.vapid_public_key);
 }

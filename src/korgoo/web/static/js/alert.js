@@ -1,6 +1,6 @@
 // One alert: map with positions, zones and track; evidence; actions; timeline.
 import {
-  api, el, fixOf, L, fmtDateTime, fmtWhen, listOf, msg, PERMISSIONS, prioBadge, setupDialog, slaText,
+  api, el, fixOf, L, fmtDateTime, fmtWhen, lateTimes, listOf, msg, PERMISSIONS, prioBadge, setupDialog, slaText,
   statusPills, t, toast, toMs, trackFix,
 } from "./common.js";
 import { on, startShell } from "./shell.js";
@@ -35,7 +35,7 @@ function renderHead() {
     el("span", {}, `${msg("order")} `, orderLink),
     alert.district ? el("span", {}, t("districts", alert.district)) : null,
     el("span", {}, `${t("evidence", "confidence")}: `, el("b", {}, alert.confidence ? t("confidence", alert.confidence) : "—")),
-    el("span", {}, el("b", {}, fmtWhen(alert.opened_at))),
+    alert.late ? lateTimes(alert, fmtDateTime) : el("span", {}, el("b", {}, fmtWhen(alert.opened_at))),
     el("span", { class: `sla-countdown ${sla.cls}`, id: "alert-sla" }, sla.text),
   );
   const can = (perm) => PERMISSIONS.size === 0 || PERMISSIONS.has(perm);

@@ -164,7 +164,20 @@ export function prioBadge(priority) {
 }
 
 export function statusPills(alert) {
-  return alertStatus(alert).map(([code, text]) => el("span", { class: `pill pill-${code}` }, text));
+  const pills = alertStatus(alert).map(([code, text]) => el("span", { class: `pill pill-${code}` }, text));
+  if (alert.late) pills.push(el("span", { class: "pill pill-late", title: msg("late_help") }, msg("late")));
+  return pills;
+}
+
+// A late episode: when it happened and when the centre learnt of it.
+export function lateTimes(alert, format = fmtWhen) {
+  if (!alert.late) return null;
+  return el(
+    "span",
+    { class: "late-times", title: msg("late_help") },
+    `${msg("happened")} `, el("b", {}, format(alert.occurred_at)),
+    ` · ${msg("became_known")} `, el("b", {}, format(alert.opened_at)),
+  );
 }
 
 export function alertHref(key) {

@@ -1,6 +1,6 @@
-// The alert queue: open alerts by priority then age, live over SSE, keyboard driven.
+// The alert queue: open alerts by priority, state then age, live over SSE, keyboard driven.
 import {
-  alertHref, api, el, fmtDuration, fmtWhen, listOf, msg, PRIORITIES, prioBadge, slaText,
+  alertHref, api, el, fmtDuration, fmtWhen, lateTimes, listOf, msg, PRIORITIES, prioBadge, slaText,
   statusPills, t, toast, toMs,
 } from "./common.js";
 import { on, startShell } from "./shell.js";
@@ -21,10 +21,14 @@ function matches(alert) {
   return true;
 }
 
+// As the server's queue order (alerts/book.py queue_order): priority, active
+// before returned to normal, unacknowledged before acknowledged, oldest first.
 function order(a, b) {
   const byPriority = PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority);
   if (byPriority !== 0) return byPriority;
   if (statusSelect.value === "resolved") return toMs(b.resolved_at) - toMs(a.resolved_at);
+  if (a.active !== b.active) return a.active ? -1 : 1;
+  if (a.acked !== b.acked) return a.acked ? 1 : -1;
   return toMs(a.opened_at) - toMs(b.opened_at);
 }
 
@@ -43,6 +47,7 @@ function row(alert) {
       {},
       el("a", { href: alertHref(alert.alert_key), class: "rule-label", tabindex: "-1" }, t("rules", alert.rule)),
       alert.confidence ? el("div", { class: "sub" }, t("confidence", alert.confidence)) : null,
+      alert.late ? el("div", { class: "sub" }, lateTimes(alert)) : null,
     ),
     el("td", { class: "num" }, alert.order_number || alert.order_id),
     el("td", {}, alert.district ? t("districts", alert.district) : "—"),

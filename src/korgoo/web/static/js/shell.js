@@ -7,6 +7,7 @@ import { play, soundBlocked, unlockOnGesture } from "./sound.js";
 
 const MUTE_KEY = "korgoo.mute";
 const P1_REPEAT_MS = 4000;
+const RECONNECT_MS = 5000;
 const handlers = { alert: [], live: [] };
 const known = new Map(); // alert_key -> alert, every unresolved alert seen
 let stream = null;
@@ -127,10 +128,16 @@ function setLiveStatus(on) {
   badge.textContent = on ? msg("live_on") : msg("live_off");
 }
 
+// "Live" only while the stream is open; the browser retries a dropped stream by
+// itself, but gives up on a refused one (401 once the session ended, or the
+// server went away mid-answer): then ask whether the session still holds.
 function connect() {
   stream = new EventSource("/api/v1/events/stream", { withCredentials: true });
   stream.addEventListener("open", () => setLiveStatus(true));
-  stream.addEventListener("error", () => setLiveStatus(false));
+  stream.addEventListener("error", () => {
+    setLiveStatus(false);
+    if (stream.readyState === EventSource.CLOSED) recover();
+  });
   for (const type of Object.keys(handlers)) {
     stream.addEventListener(type, (event) => {
       const data = JSON.parse(event.data);
@@ -138,6 +145,15 @@ function connect() {
       for (const handler of handlers[type]) handler(data);
     });
   }
+}
+
+async function recover() {
+  try {
+    await api("/session"); // a 401 sends the page to the login
+  } catch (error) {
+    if (error.status === 401) return;
+  }
+  setTimeout(connect, RECONNECT_MS);
 }
 
 async function seed() {
