@@ -122,13 +122,9 @@ async def test_leaving_an_undisclosed_zone_is_leaving_the_area(w: World) -> None
 
 async def test_an_administrator_cannot_enrol_a_respondent_phone(w: World) -> None:
     async with logged_in(w, "admin") as admin:
-        for kind in ("respondent_app", "victim_app"):
+        for person, kind in (("resp-okt", "respondent_app"), ("prot-okt", "victim_app")):
             r = await admin.post(
-                "/api/v1/orders/order-okt/enrolments",
-                json={
-                    "person_id": "resp-okt" if kind == "respondent_app" else "prot-okt",
-                    "kind": kind,
-                },
+                "/api/v1/orders/order-okt/enrolments", json={"person_id": person, "kind": kind}
             )
             assert r.status_code == 403, r.text
 
