@@ -201,3 +201,15 @@ def test_frame_is_a_server_sent_event() -> None:
     text = rv.frame("checkin", rv.checkin("c1", T0))
     assert text.startswith("event: checkin\ndata: ") and text.endswith("\n\n")
     assert json.loads(text.split("data: ", 1)[1]) == {"id": "c1", "due_at": rv.iso(T0)}
+
+
+def test_a_message_resent_after_the_zone_was_hidden_names_no_zone() -> None:
+    stored = {"id": "m", "code": "leave_zone", "zone_name": "Home", "at": rv.iso(T0)}
+    assert rv.resent("instruction", stored, {"home": "Home"}) == stored
+    assert rv.resent("instruction", stored, {}) == {
+        "id": "m",
+        "code": "leave_area",
+        "at": rv.iso(T0),
+    }
+    checkin = rv.checkin("c1", T0)
+    assert rv.resent("checkin", checkin, {}) == checkin

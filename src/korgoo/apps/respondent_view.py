@@ -109,6 +109,17 @@ def instruction(
     return guard(out)
 
 
+def resent(event: str, payload: Mapping[str, Any], zone_names: Mapping[str, str]) -> dict[str, Any]:
+    """A stored message sent again (on reconnect) under today's disclosure: an
+    instruction naming a zone no longer disclosed becomes `leave_area`."""
+    out = dict(payload)
+    name = out.get("zone_name")
+    if event == "instruction" and name is not None and name not in zone_names.values():
+        del out["zone_name"]
+        out["code"] = LEAVE_AREA
+    return guard(out)
+
+
 def checkin(message_id: str, due_at: float) -> dict[str, Any]:
     return guard({"id": message_id, "due_at": iso(due_at)})
 
