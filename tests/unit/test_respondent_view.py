@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from korgoo.apps import respondent_view as rv
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.events import OrderChange
+from korgoo.domain.terms import ScheduleWindow
 from korgoo.engine import Engine
 
 from .engine.conftest import HOME, T0, east_of, home_zone, make_terms, rfix, vfix
@@ -96,7 +97,7 @@ def test_engine_evidence_never_reaches_the_instruction() -> None:
     assert leave_zone["zone_name"] == "Home"
 
 
-def test_a_subject_that_is_not_a_static_zone_is_dropped() -> None:
+def test_a_subject_that_is_not_a_disclosed_zone_is_leaving_the_area() -> None:
     d = Decision(
         kind=DecisionKind.INSTRUCT,
         at=T0,
@@ -107,7 +108,7 @@ def test_a_subject_that_is_not_a_static_zone_is_dropped() -> None:
         evidence={"lat": VICTIM[0], "lon": VICTIM[1], "distance_m": 42.0},
     )
     out = rv.instruction(d, "m1", {"home": "Home"})
-    assert out == {"id": "m1", "code": "leave_zone", "at": rv.iso(T0)}
+    assert out == {"id": "m1", "code": rv.LEAVE_AREA, "at": rv.iso(T0)}
 
 
 def test_warnings_and_unknown_codes_are_not_instructions() -> None:
@@ -117,8 +118,31 @@ def test_warnings_and_unknown_codes_are_not_instructions() -> None:
     assert rv.instruction(odd, "m", {}) is None
 
 
+def test_only_disclosed_zones_are_named_to_him() -> None:
+    hidden = home_zone()  # an exclusion zone: undisclosed by default
+    curfew = ScheduleWindow(days=(0, 1), start=22 * 60, end=6 * 60)
+    own = msgspec.structs.replace(
+        home_zone(schedule=(curfew,)), zone_id="his", name="His flat", kind="inclusion"
+    )
+    hidden_curfew = msgspec.structs.replace(own, zone_id="hc", name="Hostel", disclosed=False)
+    terms = make_terms(zones=(hidden, own, hidden_curfew))
+    assert rv.disclosed_zone_names(terms) == {"his": "His flat"}
+    out = rv.me(terms, "OKT-1", "+996 312 000 000")
+    assert [z["id"] for z in out["conditions"]["zones"]] == ["his"]
+    assert len(out["conditions"]["curfew"]) == 1  # the hidden zone's windows left out too
+    text = json.dumps(out)
+    assert hidden.name not in text and "Hostel" not in text and '"hc"' not in text
+    leave = Decision(
+        kind=DecisionKind.INSTRUCT, at=T0, message="leave_zone", subject="home", recipient="r"
+    )
+    names = rv.disclosed_zone_names(terms)
+    assert rv.instruction(leave, "m", names) == {"id": "m", "code": "leave_area", "at": rv.iso(T0)}
+    shown = msgspec.structs.replace(leave, subject="his")
+    assert rv.instruction(shown, "m", names)["zone_name"] == "His flat"  # type: ignore[index]
+
+
 def test_me_has_the_static_zones_and_no_live_position() -> None:
-    terms = make_terms(zones=(home_zone(),))
+    terms = make_terms(zones=(msgspec.structs.replace(home_zone(), disclosed=True),))
     out = rv.me(terms, "OKT-1", "+996 312 000 000")
     assert out["conditions"]["zones"][0]["name"] == home_zone().name
     assert out["conditions"]["zones"][0]["geometry"] == home_zone().geometry
@@ -177,3 +201,15 @@ def test_frame_is_a_server_sent_event() -> None:
     text = rv.frame("checkin", rv.checkin("c1", T0))
     assert text.startswith("event: checkin\ndata: ") and text.endswith("\n\n")
     assert json.loads(text.split("data: ", 1)[1]) == {"id": "c1", "due_at": rv.iso(T0)}
+
+
+def test_a_message_resent_after_the_zone_was_hidden_names_no_zone() -> None:
+    stored = {"id": "m", "code": "leave_zone", "zone_name": "Home", "at": rv.iso(T0)}
+    assert rv.resent("instruction", stored, {"home": "Home"}) == stored
+    assert rv.resent("instruction", stored, {}) == {
+        "id": "m",
+        "code": "leave_area",
+        "at": rv.iso(T0),
+    }
+    checkin = rv.checkin("c1", T0)
+    assert rv.resent("checkin", checkin, {}) == checkin

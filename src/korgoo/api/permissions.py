@@ -13,8 +13,9 @@ Decisions for the roles of now:
 - supervisor: everything an operator does, plus entering and varying orders,
   registering persons, enrolling and assigning devices, and reading the audit log.
 - administrator: users, devices and the audit log; does not see alerts or
-  anyone's location, and cannot act on alerts: technical staff are kept away
-  from case work.
+  anyone's location, cannot act on alerts, and cannot enrol a phone on an
+  order (that would give a credential that reads the case): technical staff
+  are kept away from case work.
 The agency roles are declared with the grants intended for them; they become
 creatable with the issue that brings them (`CREATABLE_ROLES`).
 """
@@ -73,9 +74,9 @@ _OPERATOR: Final = frozenset(
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     Role.OPERATOR: _OPERATOR,
     Role.SUPERVISOR: _OPERATOR | {C.ORDERS_WRITE, C.DEVICES_WRITE, C.PERSONS_WRITE, C.AUDIT_READ},
-    Role.ADMINISTRATOR: frozenset(
-        {C.USERS_ADMIN, C.DEVICES_READ, C.DEVICES_WRITE, C.DEVICES_ENROL, C.AUDIT_READ}
-    ),
+    # No DEVICES_ENROL: a phone enrolled on an order is a credential for the
+    # case (a respondent app reads his order's conditions), which is case work.
+    Role.ADMINISTRATOR: frozenset({C.USERS_ADMIN, C.DEVICES_READ, C.DEVICES_WRITE, C.AUDIT_READ}),
     # Intended grants of the agency roles (not creatable yet):
     # the police unit on duty takes alerts of its districts and sends officers.
     Role.POLICE_DUTY_OFFICER: frozenset(

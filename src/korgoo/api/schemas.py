@@ -52,6 +52,9 @@ def zone_from_json(raw: object) -> ZoneSpec:
     missing = [k for k in ("zone_id", "name", "kind", "geometry") if not raw.get(k)]
     if missing:
         raise ValueError(f"a zone needs {missing}")
+    disclosed = raw.get("disclosed")
+    if disclosed is not None and not isinstance(disclosed, bool):
+        raise ValueError(f"zone {raw.get('zone_id')!r}: 'disclosed' must be true, false or null")
     try:
         schedule = tuple(
             ScheduleWindow(days=tuple(w["days"]), start=int(w["start"]), end=int(w["end"]))
@@ -64,6 +67,7 @@ def zone_from_json(raw: object) -> ZoneSpec:
             geometry=dict(raw["geometry"]),
             radius_m=float(raw.get("radius_m") or 0.0),
             schedule=schedule,
+            disclosed=disclosed,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"zone {raw.get('zone_id')!r} is malformed: {e}") from None

@@ -1,7 +1,10 @@
 """Server-sent events for the console: `GET /api/v1/events/stream`.
 
 - `event: alert` with the alert's JSON each time an alert the user may see
-  changes (raised, updated, acknowledged, resolved, ...);
+  changes (raised, updated, acknowledged, resolved, ...). Its evidence holds
+  nothing her position can be derived from (her fix, the distance to her)
+  unless the user may read her location and opened the stream with a
+  `reason`, which is written to the audit log once per stream;
 - `event: live` with the respondents whose position or state changed, every
   couple of seconds, for users who may read tracks;
 - a comment line every 15 s so proxies keep the connection open.
@@ -26,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, Session, SessionDep, require
 from korgoo.api.permissions import Capability, can
-from korgoo.api.routers.alerts import shown, visible
+from korgoo.api.routers.alerts import location_read, shown, visible
 from korgoo.api.routers.tracks import live_positions
 from korgoo.service.effects import Effects
 from korgoo.store.users import User, session_user
@@ -43,11 +46,19 @@ def frame(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def alert_frames(api: Api, user: User, effects: Effects) -> list[str]:
-    return [frame("alert", shown(api, a)) for a in effects.alerts if visible(api, user, a)]
+def alert_frames(
+    api: Api, user: User, effects: Effects, *, protected_ok: bool = False
+) -> list[str]:
+    return [
+        frame("alert", shown(api, a, protected_ok=protected_ok))
+        for a in effects.alerts
+        if visible(api, user, a)
+    ]
 
 
-async def stream_events(api: Api, session: Session) -> AsyncIterator[str]:
+async def stream_events(
+    api: Api, session: Session, *, protected_ok: bool = False
+) -> AsyncIterator[str]:
     """The stream ends when its session does: at once when logged out (or the
     server shuts down), within SESSION_CHECK_S when it expires or the user is
     disabled; the browser's reconnection then gets 401 and goes to the login."""
@@ -78,7 +89,10 @@ async def stream_events(api: Api, session: Session) -> AsyncIterator[str]:
                 if not await run_in_threadpool(_still_live, api, session):
                     return
             if effects is not None and effects.alerts:
-                for text in await run_in_threadpool(alert_frames, api, user, effects):
+                texts = await run_in_threadpool(
+                    alert_frames, api, user, effects, protected_ok=protected_ok
+                )
+                for text in texts:
                     yield text
             now = loop.time()
             if with_live and now >= next_live:
@@ -104,10 +118,16 @@ def _still_live(api: Api, session: Session) -> bool:
 
 
 @router.get("/events/stream")
-async def events(_: Reader, session: SessionDep, api: ApiDep) -> StreamingResponse:
+async def events(
+    user: Reader, session: SessionDep, api: ApiDep, reason: str | None = None
+) -> StreamingResponse:
     """Live updates as server-sent events (see the module description)."""
+    details = {"what": "event stream", "districts": list(user.districts)}
+    protected_ok = await run_in_threadpool(
+        location_read, api, user, reason, "events:stream", details
+    )
     return StreamingResponse(
-        stream_events(api, session),
+        stream_events(api, session, protected_ok=protected_ok),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

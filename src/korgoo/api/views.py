@@ -18,8 +18,20 @@ from korgoo.store.orders import Order, OrderVersion
 from korgoo.store.registry import Person
 from korgoo.store.users import User
 
-# Evidence keys that hold the protected person's position.
-PROTECTED_POSITION_KEYS = frozenset({"protected_fix"})
+# Evidence keys from which the protected person's position can be derived: her
+# fix, and the distance to her (with his fix, a few such pairs locate her home),
+# her accuracy radius, the time to reach her, and any bearing to her.
+PROTECTED_POSITION_KEYS = frozenset(
+    {
+        "protected_fix",
+        "distance_m",
+        "protected_radius_m",
+        "counterpart_age_s",
+        "time_to_breach_s",
+        "bearing",
+        "bearing_deg",
+    }
+)
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -49,6 +61,7 @@ def zone_json(z: ZoneSpec) -> dict[str, Any]:
     out: dict[str, Any] = msgspec.to_builtins(z)
     out.setdefault("radius_m", 0.0)
     out.setdefault("schedule", [])
+    out["disclosed"] = z.disclosed_to_respondent
     return out
 
 
@@ -66,6 +79,7 @@ def zones_geojson(zones: Iterable[ZoneSpec]) -> dict[str, Any]:
                     "kind": z.kind,
                     "radius_m": z.radius_m,
                     "schedule": msgspec.to_builtins(z.schedule),
+                    "disclosed": z.disclosed_to_respondent,
                 },
             }
             for z in zones

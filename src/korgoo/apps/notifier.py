@@ -78,7 +78,9 @@ _CAUSES: dict[str, frozenset[Rule]] = {
     "clear": ZONE_RULES | {Rule.PROXIMITY_BREACH},
 }
 STAGE_OF_EVENT = {"warning": "victim_warned", "instruction": "respondent_instructed"}
-_STAGED_CODES = frozenset({"prealert", "approach", "alert", "leave_now", "leave_zone"})
+_STAGED_CODES = frozenset(
+    {"prealert", "approach", "alert", "leave_now", "leave_zone", rv.LEAVE_AREA}
+)
 
 
 def level_of(code: str) -> str:
@@ -307,8 +309,7 @@ class Notifier:
         return out
 
     def _zone_names(self, order_id: str, at: float) -> dict[str, str]:
-        terms = terms_at(self.db, order_id, at)
-        return {} if terms is None else {z.zone_id: z.name for z in terms.zones}
+        return rv.disclosed_zone_names(terms_at(self.db, order_id, at))
 
     # -- delivery ---------------------------------------------------------------------
 

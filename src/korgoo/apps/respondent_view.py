@@ -4,8 +4,15 @@ Nothing a respondent's app receives may contain the protected person's position,
 a distance to her, a direction, or anything from which they could be computed.
 So every answer and stream frame for a respondent device is built here, from
 whitelisted fields only: message codes, ids, times (ISO strings), the static
-zones of the order he was served (names and geometry), and his order's words.
-Decisions are read field by field; their evidence is never looked at.
+zones of the order he was served that the supervisor disclosed to him (names
+and geometry), and his order's words. Decisions are read field by field; their
+evidence is never looked at.
+
+An undisclosed zone (by default every exclusion zone: her home, her work) is
+never in any output, not its name, id, geometry, schedule, nor that it exists:
+leaving it is "leave_area", the same words wherever such a zone is. This holds
+whoever holds the phone's credential, so no one can read her places by
+enrolling a respondent app.
 
 `guard` walks any output a last time and refuses forbidden keys, so that a
 mistake elsewhere fails loudly instead of leaking.
@@ -23,6 +30,8 @@ from korgoo.domain.terms import OrderTerms, ScheduleWindow, ZoneSpec
 
 # The codes the engine may send a respondent (see engine.monitor._instruct).
 INSTRUCTION_CODES = frozenset({"leave_now", "leave_zone", "clear"})
+# What he is told instead of leave_zone when the zone is not disclosed to him.
+LEAVE_AREA = "leave_area"
 # Keys that never appear in respondent output, at any depth.
 FORBIDDEN_KEYS = frozenset(
     {
@@ -73,19 +82,41 @@ def guard(value: T, path: str = "") -> T:
     return value
 
 
+def disclosed_zone_names(terms: OrderTerms | None) -> dict[str, str]:
+    """Zone id -> name of the zones of `terms` he may be told of."""
+    if terms is None:
+        return {}
+    return {z.zone_id: z.name for z in terms.zones if z.disclosed_to_respondent}
+
+
 def instruction(
     decision: Decision, message_id: str, zone_names: Mapping[str, str]
 ) -> dict[str, Any] | None:
     """The `instruction` frame for an INSTRUCT decision; None for anything else.
 
-    Only the message code, the static zone's name (for leave_zone) and the time
-    are read; a subject that is not one of the order's static zones is dropped.
+    Only the message code, the disclosed zone's name (for leave_zone; see
+    `disclosed_zone_names`) and the time are read; leaving any other zone is
+    `leave_area`, with no name.
     """
     if decision.kind is not DecisionKind.INSTRUCT or decision.message not in INSTRUCTION_CODES:
         return None
     out: dict[str, Any] = {"id": message_id, "code": decision.message, "at": iso(decision.at)}
-    if decision.message == "leave_zone" and decision.subject in zone_names:
-        out["zone_name"] = zone_names[decision.subject]
+    if decision.message == "leave_zone":
+        if decision.subject in zone_names:
+            out["zone_name"] = zone_names[decision.subject]
+        else:
+            out["code"] = LEAVE_AREA
+    return guard(out)
+
+
+def resent(event: str, payload: Mapping[str, Any], zone_names: Mapping[str, str]) -> dict[str, Any]:
+    """A stored message sent again (on reconnect) under today's disclosure: an
+    instruction naming a zone no longer disclosed becomes `leave_area`."""
+    out = dict(payload)
+    name = out.get("zone_name")
+    if event == "instruction" and name is not None and name not in zone_names.values():
+        del out["zone_name"]
+        out["code"] = LEAVE_AREA
     return guard(out)
 
 
@@ -117,8 +148,10 @@ def _zone(z: ZoneSpec) -> dict[str, Any]:
 
 
 def me(terms: OrderTerms, order_number: str, centre_phone: str) -> dict[str, Any]:
-    """`GET /app/api/v1/me` for a respondent: his order's conditions in words."""
-    curfews = [_window(w) for z in terms.zones if z.kind == "inclusion" for w in z.schedule]
+    """`GET /app/api/v1/me` for a respondent: his order's conditions in words,
+    with the disclosed zones only."""
+    shown = [z for z in terms.zones if z.disclosed_to_respondent]
+    curfews = [_window(w) for z in shown if z.kind == "inclusion" for w in z.schedule]
     return guard(
         {
             "role": "respondent",
@@ -129,7 +162,7 @@ def me(terms: OrderTerms, order_number: str, centre_phone: str) -> dict[str, Any
             "conditions": {
                 # The minimum separation the court ordered, as the order states it.
                 "keep_away_m": terms.min_distance_m,
-                "zones": [_zone(z) for z in terms.zones],
+                "zones": [_zone(z) for z in shown],
                 "curfew": curfews,
                 "checkins_per_day": terms.checkins_per_day,
             },

@@ -47,6 +47,10 @@ class ZoneSpec(msgspec.Struct, frozen=True, omit_defaults=True):
 
     `geometry` is a GeoJSON geometry: a Point with `radius_m`, or a Polygon.
     An empty schedule means always in force.
+
+    `disclosed` is the supervisor's choice whether the respondent is shown the
+    zone (name, place, schedule); None takes the default of the zone's kind
+    (see `disclosed_to_respondent`).
     """
 
     zone_id: str
@@ -55,6 +59,18 @@ class ZoneSpec(msgspec.Struct, frozen=True, omit_defaults=True):
     geometry: dict[str, object]
     radius_m: float = 0.0
     schedule: tuple[ScheduleWindow, ...] = ()
+    disclosed: bool | None = None
+
+    @property
+    def disclosed_to_respondent(self) -> bool:
+        """Whether the respondent may learn of the zone at all. An exclusion zone
+        is by default a place of hers (her home, her work, her children's school,
+        where she may still be or may have left for a shelter), so it stays
+        undisclosed unless the supervisor chooses otherwise; an inclusion zone
+        (his curfew address) is his own place and must be known to be obeyed."""
+        if self.disclosed is not None:
+            return self.disclosed
+        return self.kind == "inclusion"
 
 
 class Party(msgspec.Struct, frozen=True):

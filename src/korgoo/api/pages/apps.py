@@ -50,6 +50,12 @@ RESPONDENT_MESSAGES: Final = {
     "leave_zone_title": N_("Leave this place now"),
     "leave_zone_body": N_("Your order forbids you to be here:"),
     "leave_zone_more": N_("Leave now and keep going until this screen says you are clear."),
+    # A zone he was not told of: no name, no hint of whose place it is.
+    "leave_area_title": N_("Leave this area now"),
+    "leave_area_body": N_(
+        "You must not be in this area. Leave now and keep going until this screen "
+        "says you are clear."
+    ),
     "clear": N_("You are clear. Keep away."),
     "keep_away": N_("Keep at least this far from the protected person:"),
     "metres": N_("m"),

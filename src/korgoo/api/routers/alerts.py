@@ -136,44 +136,67 @@ def find_alert(api: Api, user: User, key: str) -> Alert:
     return alert
 
 
+def location_read(
+    api: Api, user: User, reason: str | None, subject: str, details: dict[str, Any]
+) -> bool:
+    """Whether the protected person's position (and what it can be derived from)
+    may be shown: only to a user with `locations.protected.read` who gave a
+    reason. The read goes on the audit log, with `details` and the reason."""
+    why = (reason or "").strip()
+    if not why or not can(user, Capability.LOCATIONS_PROTECTED_READ):
+        return False
+    with api.db.begin() as conn:
+        audit_append(
+            conn,
+            user.username,
+            "location.read",
+            subject,
+            details | {"reason": why},
+            at=api.now(),
+        )
+    return True
+
+
+def _alert_read(api: Api, user: User, alert: Alert, reason: str | None, what: str) -> bool:
+    version = latest_version(api.db, alert.order_id)
+    details = {
+        "what": what,
+        "alert_key": alert.alert_key,
+        "order_id": alert.order_id,
+        "persons": [] if version is None else list(version.protected_ids),
+    }
+    return location_read(api, user, reason, f"alert:{alert.alert_key}", details)
+
+
 @router.get("/alerts/{key:path}/timeline")
-def timeline(key: str, user: Reader, api: ApiDep) -> list[dict[str, Any]]:
-    """The alert's transitions in the order they were stored (protected person's
-    positions left out; `GET /alerts/{key}?reason=` shows them)."""
+def timeline(
+    key: str, user: Reader, api: ApiDep, reason: str | None = None
+) -> list[dict[str, Any]]:
+    """The alert's transitions in the order they were stored. What the protected
+    person's position can be derived from (her fix, the distance to her) is
+    shown only to a user with `locations.protected.read` who gives a `reason`;
+    the read is written to the audit log."""
     alert = find_alert(api, user, key)
     respondent = respondent_of(api, alert.order_id)
+    history = transitions(api.db, key)
+    withheld = holds_protected_positions(alert, history, respondent_id=respondent)
+    protected_ok = withheld and _alert_read(api, user, alert, reason, "alert timeline")
     return [
-        transition_json(t, respondent_id=respondent, protected_ok=False)
-        for t in transitions(api.db, key)
+        transition_json(t, respondent_id=respondent, protected_ok=protected_ok) for t in history
     ]
 
 
 @router.get("/alerts/{key:path}")
 def alert(key: str, user: Reader, api: ApiDep, reason: str | None = None) -> dict[str, Any]:
     """The alert, its evidence and its timeline. The protected person's positions
-    are shown only to a user with `locations.protected.read` who gives a `reason`;
-    the read is written to the audit log."""
+    and what they can be derived from (the distance to her) are shown only to a
+    user with `locations.protected.read` who gives a `reason`; the read is
+    written to the audit log."""
     found = find_alert(api, user, key)
     respondent = respondent_of(api, found.order_id)
     history = transitions(api.db, key)
     withheld = holds_protected_positions(found, history, respondent_id=respondent)
-    protected_ok = bool(
-        withheld and reason and reason.strip() and can(user, Capability.LOCATIONS_PROTECTED_READ)
-    )
-    if protected_ok:
-        assert reason is not None
-        version = latest_version(api.db, found.order_id)
-        details = {
-            "what": "alert evidence",
-            "alert_key": key,
-            "order_id": found.order_id,
-            "persons": [] if version is None else list(version.protected_ids),
-            "reason": reason.strip(),
-        }
-        with api.db.begin() as conn:
-            audit_append(
-                conn, user.username, "location.read", f"alert:{key}", details, at=api.now()
-            )
+    protected_ok = withheld and _alert_read(api, user, found, reason, "alert evidence")
     out = shown(api, found, protected_ok=protected_ok)
     out["protected_location_withheld"] = withheld and not protected_ok
     out["timeline"] = [

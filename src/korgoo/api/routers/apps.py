@@ -193,10 +193,15 @@ async def _device_stream(apps: Apps, device: records.AppDevice) -> AsyncIterator
     try:
         yield f"retry: {RETRY_MS}\n\n"
         now = apps.service.clock()
+        names: dict[str, str] = {}
+        if _is_respondent(device):
+            terms = await asyncio.to_thread(terms_at, db, device.order_id, now)
+            names = rv.disclosed_zone_names(terms)
         for m in await asyncio.to_thread(records.last_unacknowledged, db, device.device_id):
             if m.event == "checkin" and now - m.created_at > ANSWER_WITHIN_S:
                 continue  # its time is over
-            yield frame_for(device.kind, m.event, m.payload)
+            payload = rv.resent(m.event, m.payload, names) if _is_respondent(device) else m.payload
+            yield frame_for(device.kind, m.event, payload)
             await asyncio.to_thread(records.mark_sent, db, m.id, "stream", now)
         while True:
             try:

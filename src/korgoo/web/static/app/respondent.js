@@ -204,11 +204,16 @@ function showInstruction(data) {
     return;
   }
   const zone = data.code === "leave_zone" && data.zone_name;
+  const area = data.code === "leave_area";
   box.dataset.code = data.code;
-  $("instruction-title").textContent = msg(zone ? "leave_zone_title" : "leave_now_title");
+  $("instruction-title").textContent = msg(
+    zone ? "leave_zone_title" : area ? "leave_area_title" : "leave_now_title",
+  );
   $("instruction-zone").hidden = !zone;
   $("instruction-zone").textContent = zone ? `${msg("leave_zone_body")} ${data.zone_name}` : "";
-  $("instruction-body").textContent = msg(zone ? "leave_zone_more" : "leave_now_body");
+  $("instruction-body").textContent = msg(
+    zone ? "leave_zone_more" : area ? "leave_area_body" : "leave_now_body",
+  );
   box.hidden = false;
   if (!repeat) {
     signal("urgent");

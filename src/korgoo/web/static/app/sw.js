@@ -85,7 +85,9 @@ const TEXT = {
       ? [L.clear, ""]
       : data.code === "leave_zone"
         ? [L.leave_zone_title, L.leave_zone_more]
-        : [L.leave_now_title, L.leave_now_body],
+        : data.code === "leave_area"
+          ? [L.leave_area_title, L.leave_area_body]
+          : [L.leave_now_title, L.leave_now_body],
   warning: (data, L) =>
     data.level === "technical"
       ? [L.technical_title, L.technical_system]

@@ -189,10 +189,17 @@ function select(index) {
   if (zone) {
     $("zone-name").value = zone.name;
     $("zone-kind").value = zone.kind;
+    $("zone-disclosed").value = String(disclosed(zone));
     $("zone-radius-field").hidden = zone.geometry.type !== "Point";
     $("zone-radius").value = Math.round(zone.radius_m || 0);
   }
   drawZones();
+}
+
+// Whether the respondent is shown the zone; unset, the default of its kind
+// (as ZoneSpec.disclosed_to_respondent): her places hidden, his curfew shown.
+function disclosed(zone) {
+  return typeof zone.disclosed === "boolean" ? zone.disclosed : zone.kind === "inclusion";
 }
 
 function newZoneId() {
@@ -260,8 +267,13 @@ $("zone-name").addEventListener("input", () => {
 });
 $("zone-kind").addEventListener("change", () => {
   zones[selected].kind = $("zone-kind").value;
+  $("zone-disclosed").value = String(disclosed(zones[selected]));
   setDirty(true);
   drawZones();
+});
+$("zone-disclosed").addEventListener("change", () => {
+  zones[selected].disclosed = $("zone-disclosed").value === "true";
+  setDirty(true);
 });
 $("zone-radius").addEventListener("input", () => {
   const radius = Number($("zone-radius").value);
