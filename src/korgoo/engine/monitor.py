@@ -15,7 +15,7 @@ from korgoo.engine import plausibility
 from korgoo.engine.episode import Episode
 from korgoo.engine.params import RuleParams
 from korgoo.engine.rules import checkins, device, proximity, zones
-from korgoo.engine.rules.common import INSTRUCT_HOLD_S, close, instruct_clear
+from korgoo.engine.rules.common import close, instruct_clear
 from korgoo.engine.track import Track
 
 _BREACH_RULES = frozenset({Rule.PROXIMITY_BREACH, Rule.ZONE_EXCLUSION, Rule.ZONE_INCLUSION})
@@ -71,6 +71,7 @@ class OrderMonitor:
         "far_m",
         "instructed",
         "instructed_at",
+        "leave_from",
         "order_id",
         "params",
         "pkeys",
@@ -94,6 +95,7 @@ class OrderMonitor:
         self.instructed = False
         self.instructed_at = 0.0
         self.clear_pending = False  # a clear waits for the hold after the last leave
+        self.leave_from: tuple[float, float] | None = None  # his position at leave_now
         self.zones: list[zones.Zone] = []
         self.checkin_due = -1.0
         # Warnings awaiting a receipt, by message id, and whether already unconfirmed.
@@ -197,7 +199,7 @@ class OrderMonitor:
                 proximity.on_position(
                     self, dev.person_id, self.respondent, ptrack, None, None, now, out
                 )
-        if self.clear_pending and now - self.instructed_at >= INSTRUCT_HOLD_S:
+        if self.clear_pending:
             instruct_clear(self, out, now)
         return dev
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.rules import CATALOGUE, PROXIMITY_RULES, ZONE_RULES, AlertKey, EpisodeKey, Rule
 from korgoo.engine.episode import Episode, Step, force_clear, force_open
+from korgoo.geo import distance_m
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
@@ -285,6 +286,9 @@ def instruct(m: OrderMonitor, out: list[Decision], message: str, subject: str, n
         m.instructed = True
         m.instructed_at = now
         m.clear_pending = False
+        r = m.respondent
+        if message == "leave_now" and r.known:
+            m.leave_from = (r.lat, r.lon)
     out.append(
         Decision(
             kind=DecisionKind.INSTRUCT,
@@ -307,9 +311,23 @@ def instruct_clear(m: OrderMonitor, out: list[Decision], now: float, *, hold: bo
         if ep.open and (key.rule is Rule.PROXIMITY_BREACH or key.rule in ZONE_RULES):
             m.clear_pending = False
             return
-    if hold and now - m.instructed_at < INSTRUCT_HOLD_S:
+    if hold and not _may_clear(m, now):
         m.clear_pending = True
         return
     m.instructed = False
     m.clear_pending = False
+    m.leave_from = None
     instruct(m, out, "clear", "", now)
+
+
+def _may_clear(m: OrderMonitor, now: float) -> bool:
+    """After a leave_now, clear only once he is twice the minimum distance (and
+    the margin) from where he was told to leave: then it follows from his own
+    path, not from where she is (she was within the distance of that place)."""
+    if now - m.instructed_at < INSTRUCT_HOLD_S:
+        return False
+    if m.leave_from is None:
+        return True
+    r = m.respondent
+    far = 2.0 * m.terms.min_distance_m + m.params.clear_margin_m
+    return r.known and distance_m(r.lat, r.lon, *m.leave_from) >= far
