@@ -159,3 +159,19 @@ def test_clear_follows_his_own_path_not_her_position() -> None:
     leave_t = a[0][1]
     clear_t = next(t for code, t in a if code == "clear")
     assert clear_t - leave_t >= 120.0
+
+
+def test_a_respondent_who_stays_put_is_cleared_after_the_release_time() -> None:
+    # She passes by his home and leaves; he never moves: clear still comes,
+    # after the release time, not when she left.
+    e = Engine()
+    e.apply(OrderChange(at=T0, terms=make_terms()))
+    his_home = north_of(HOME, 3000.0)
+    got: list[tuple[str, float]] = []
+    for i in range(40):
+        t = T0 + 60.0 + 60.0 * i
+        her = north_of(his_home, 200.0) if i < 3 else HOME
+        for fix in (vfix(t - 5, her), rfix(t, his_home, speed=0.0)):
+            got += [(d.message, d.at) for d in e.apply(fix) if d.kind is DecisionKind.INSTRUCT]
+    assert [code for code, _ in got] == ["leave_now", "clear"]
+    assert got[1][1] - got[0][1] >= 900.0

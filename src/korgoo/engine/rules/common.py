@@ -24,6 +24,9 @@ PAGING = (Confidence.CERTAIN, Confidence.PROBABLE)
 # A "clear" is held back this long after a "leave": each probe that finds her
 # costs whoever sends invented fixes this much time, and a P1 alert.
 INSTRUCT_HOLD_S = 120.0
+# ... and, if he stays near where he was told to leave, this long (a clear must
+# not wait for ever when she came near his home and left).
+INSTRUCT_RELEASE_S = 900.0
 
 
 def emit(
@@ -322,11 +325,12 @@ def instruct_clear(m: OrderMonitor, out: list[Decision], now: float, *, hold: bo
 
 def _may_clear(m: OrderMonitor, now: float) -> bool:
     """After a leave_now, clear only once he is twice the minimum distance (and
-    the margin) from where he was told to leave: then it follows from his own
-    path, not from where she is (she was within the distance of that place)."""
+    the margin) from where he was told to leave, or after the release time: then
+    it follows from his own path and the clock, not from where she is (she was
+    within the distance of that place)."""
     if now - m.instructed_at < INSTRUCT_HOLD_S:
         return False
-    if m.leave_from is None:
+    if m.leave_from is None or now - m.instructed_at >= INSTRUCT_RELEASE_S:
         return True
     r = m.respondent
     far = 2.0 * m.terms.min_distance_m + m.params.clear_margin_m
