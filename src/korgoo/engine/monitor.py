@@ -56,7 +56,7 @@ class DeviceState:
         self.alarmed = False  # a contact-cleared episode may be open
         self.battery_keys: tuple[EpisodeKey, EpisodeKey] | None = None  # made when first reported
         self.anchor: plausibility.Anchor | None = None  # last accepted fix
-        self.suspect_ts: list[float] = []  # device times of recent suspicious fixes
+        self.suspect_ts: tuple[float, ...] = ()  # device times of recent suspicious fixes
 
 
 class OrderMonitor:

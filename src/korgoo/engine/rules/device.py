@@ -127,8 +127,7 @@ def implausible(
     """A suspicious fix of the respondent's device: one impossible fix, or
     `SPOOF_COUNT` suspicious ones within `SPOOF_WINDOW_S`, open one episode."""
     t = fix.t
-    recent = [s for s in dev.suspect_ts if t - s <= plausibility.SPOOF_WINDOW_S]
-    recent.append(t)
+    recent = (*(s for s in dev.suspect_ts if t - s <= plausibility.SPOOF_WINDOW_S), t)
     dev.suspect_ts = recent[-plausibility.SPOOF_COUNT :]
     impossible = verdict.reason is plausibility.Reason.IMPOSSIBLE
     if not impossible and len(recent) < plausibility.SPOOF_COUNT:
@@ -154,7 +153,7 @@ def implausible(
 def plausible(m: OrderMonitor, dev: DeviceState, t: float, now: float, out: list[Decision]) -> None:
     """A plausible fix: a spoofing episode ends after a quiet period."""
     if dev.suspect_ts and t - dev.suspect_ts[-1] > plausibility.SPOOF_CLEAR_S:
-        dev.suspect_ts = []
+        dev.suspect_ts = ()
         close(m, out, EpisodeKey(Rule.DEVICE_SPOOF, dev.device_id), now, "plausible_track")
 
 
