@@ -35,9 +35,11 @@ def engine_decisions() -> list[Decision]:
         out += engine.apply(vfix(t, VICTIM))
         out += engine.apply(rfix(t + 1, east_of(VICTIM, -metres), speed=2.0, heading=90.0))
         t += 20
+    t += 120  # a drive a car can make: 3 km in two minutes
     for _ in range(6):  # then into the static home zone
         out += engine.apply(rfix(t, HOME))
         t += 20
+    t += 200
     for _ in range(8):  # and far away again
         out += engine.apply(rfix(t, east_of(HOME, -5000)))
         t += 20

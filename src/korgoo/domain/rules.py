@@ -37,6 +37,7 @@ class Rule(StrEnum):
     DEVICE_POWER_OFF = "device.power_off"
     DEVICE_NO_SIGNAL = "device.no_signal"
     DEVICE_MOCK_LOCATION = "device.mock_location"
+    DEVICE_SPOOF = "device.spoof"
     DEVICE_MONITORING_LOST = "device.monitoring_lost"
     CHECKIN_MISSED = "checkin.missed"
     DELIVERY_UNCONFIRMED = "delivery.unconfirmed"
@@ -68,21 +69,21 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
         for spec in (
             RuleSpec(
                 Rule.PROXIMITY_BREACH,
-                1,
+                2,
                 Priority.P1,
                 N_("Too close to the protected person"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_PREALERT,
-                1,
+                2,
                 Priority.P3,
                 N_("Within the warning distance"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_APPROACH,
-                1,
+                2,
                 Priority.P2,
                 N_("Approaching the protected person"),
                 (
@@ -95,14 +96,14 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
             ),
             RuleSpec(
                 Rule.ZONE_EXCLUSION,
-                1,
+                2,
                 Priority.P2,
                 N_("Entered an exclusion zone"),
                 (*_HYSTERESIS, "late_episode_gap_s"),
             ),
             RuleSpec(
                 Rule.ZONE_INCLUSION,
-                1,
+                2,
                 Priority.P2,
                 N_("Left the curfew zone"),
                 (*_HYSTERESIS, "late_episode_gap_s"),
@@ -119,6 +120,13 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
                 Priority.P2,
                 N_("Fake location"),
                 ("repeat_window_s",),
+            ),
+            RuleSpec(
+                Rule.DEVICE_SPOOF,
+                1,
+                Priority.P2,
+                N_("Impossible positions (spoofing)"),
+                (),
             ),
             RuleSpec(
                 Rule.DEVICE_MONITORING_LOST, 1, Priority.P2, N_("Monitoring permission lost"), ()

@@ -11,10 +11,11 @@ from korgoo.domain.decisions import Decision
 from korgoo.domain.events import DeliveryDue, Fix, Signal, SignalKind
 from korgoo.domain.rules import BATTERY_RULES, EpisodeKey, Rule
 from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms
+from korgoo.engine import plausibility
 from korgoo.engine.episode import Episode
 from korgoo.engine.params import RuleParams
 from korgoo.engine.rules import checkins, device, proximity, zones
-from korgoo.engine.rules.common import close
+from korgoo.engine.rules.common import close, instruct_clear
 from korgoo.engine.track import Track
 
 _BREACH_RULES = frozenset({Rule.PROXIMITY_BREACH, Rule.ZONE_EXCLUSION, Rule.ZONE_INCLUSION})
@@ -24,6 +25,7 @@ _PREALERT_RULES = frozenset({Rule.PROXIMITY_PREALERT, Rule.PROXIMITY_APPROACH})
 class DeviceState:
     __slots__ = (
         "alarmed",
+        "anchor",
         "battery_keys",
         "device_id",
         "kind",
@@ -35,6 +37,7 @@ class DeviceState:
         "respondent",
         "sharing",
         "sos_last",
+        "suspect_ts",
         "timer_pending",
     )
 
@@ -52,18 +55,23 @@ class DeviceState:
         self.timer_pending = False
         self.alarmed = False  # a contact-cleared episode may be open
         self.battery_keys: tuple[EpisodeKey, EpisodeKey] | None = None  # made when first reported
+        self.anchor: plausibility.Anchor | None = None  # last accepted fix
+        self.suspect_ts: tuple[float, ...] = ()  # device times of recent suspicious fixes
 
 
 class OrderMonitor:
     __slots__ = (
         "active",
         "checkin_due",
+        "clear_pending",
         "deliveries",
         "devices",
         "ends_at",
         "episodes",
         "far_m",
         "instructed",
+        "instructed_at",
+        "leave_from",
         "order_id",
         "params",
         "pkeys",
@@ -85,6 +93,9 @@ class OrderMonitor:
         self.episodes: dict[EpisodeKey, Episode] = {}
         self.warned: dict[str, bool] | None = None  # made when first warned
         self.instructed = False
+        self.instructed_at = 0.0
+        self.clear_pending = False  # a clear waits for the hold after the last leave
+        self.leave_from: tuple[float, float] | None = None  # his position at leave_now
         self.zones: list[zones.Zone] = []
         self.checkin_due = -1.0
         # Warnings awaiting a receipt, by message id, and whether already unconfirmed.
@@ -160,9 +171,20 @@ class OrderMonitor:
         if fix.mock:
             device.mock(self, dev, t, now, out)
             return dev  # a mocked position is no evidence either way
+        lat, lon, acc, speed = fix.lat, fix.lon, fix.acc, fix.speed
+        verdict = plausibility.check(dev.anchor, t, lat, lon, acc, speed)
+        if not verdict.evaluated:
+            # Not his position (nor hers): no rule sees it, so no instruction
+            # answers it. Only his device is suspected; the log keeps both.
+            if verdict.suspicious and dev.respondent:
+                device.implausible(self, dev, verdict, fix, now, out)
+            return dev
+        dev.anchor = plausibility.accept(dev.anchor, t, lat, lon, acc, speed)
+        if dev.suspect_ts:
+            device.plausible(self, dev, t, now, out)
         if dev.respondent:
             track = self.respondent
-            track.update(t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
+            track.update(t, fix.at, lat, lon, acc, speed)
             for pid, ptrack in self.protected.items():
                 if ptrack.t >= 0.0:
                     proximity.on_position(
@@ -172,11 +194,13 @@ class OrderMonitor:
                 zones.on_position(self, fix, now, out)
         elif dev.sharing:
             ptrack = self.protected[dev.person_id]
-            ptrack.update(t, fix.at, fix.lat, fix.lon, fix.acc, fix.speed)
+            ptrack.update(t, fix.at, lat, lon, acc, speed)
             if self.respondent.t >= 0.0:
                 proximity.on_position(
                     self, dev.person_id, self.respondent, ptrack, None, None, now, out
                 )
+        if self.clear_pending:
+            instruct_clear(self, out, now)
         return dev
 
     def _late_fix(self, dev: DeviceState, fix: Fix, now: float, out: list[Decision]) -> None:

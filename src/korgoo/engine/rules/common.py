@@ -2,7 +2,10 @@
 and the messages to the parties that follow from them.
 
 Messages to the respondent (INSTRUCT) carry a message code and at most a static
-zone's id: never the protected person's position, a distance or a bearing.
+zone's id: never the protected person's position, a distance or a bearing. They
+answer only fixes that passed the plausibility check (`engine.plausibility`),
+none is sent while his device is suspected of spoofing, and a "clear" follows a
+"leave" no sooner than `INSTRUCT_HOLD_S` (see docs/respondent-instructions.md).
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ from typing import TYPE_CHECKING
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.rules import CATALOGUE, PROXIMITY_RULES, ZONE_RULES, AlertKey, EpisodeKey, Rule
 from korgoo.engine.episode import Episode, Step, force_clear, force_open
+from korgoo.geo import distance_m
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
 
 PAGING = (Confidence.CERTAIN, Confidence.PROBABLE)
+# A "clear" is held back this long after a "leave": each probe that finds her
+# costs whoever sends invented fixes this much time, and a P1 alert.
+INSTRUCT_HOLD_S = 120.0
+# ... and, if he stays near where he was told to leave, this long (a clear must
+# not wait for ever when she came near his home and left).
+INSTRUCT_RELEASE_S = 900.0
 
 
 def emit(
@@ -133,7 +143,7 @@ def close(m: OrderMonitor, out: list[Decision], key: EpisodeKey, now: float, rea
     if rule in PROXIMITY_RULES and subject in m.protected:
         all_clear(m, out, subject, now)
     elif rule in ZONE_RULES:
-        instruct_clear(m, out, now)
+        instruct_clear(m, out, now, hold=False)
         if rule is Rule.ZONE_EXCLUSION:
             for pid in m.protected:
                 all_clear(m, out, pid, now)
@@ -259,11 +269,29 @@ def all_clear(m: OrderMonitor, out: list[Decision], pid: str, now: float) -> Non
     )
 
 
+def spoofing(m: OrderMonitor) -> bool:
+    """Whether a device of the respondent has an open spoofing episode."""
+    episodes = m.episodes
+    for dev in m.devices.values():
+        if dev.respondent and dev.suspect_ts:
+            ep = episodes.get(EpisodeKey(Rule.DEVICE_SPOOF, dev.device_id))
+            if ep is not None and ep.open:
+                return True
+    return False
+
+
 def instruct(m: OrderMonitor, out: list[Decision], message: str, subject: str, now: float) -> None:
     # Only a message code and, for a static zone, the zone's id: nothing from
     # which the protected person's position could be worked out.
     if message != "clear":
+        if spoofing(m):
+            return  # his positions are not to be trusted: the operator has the alerts
         m.instructed = True
+        m.instructed_at = now
+        m.clear_pending = False
+        r = m.respondent
+        if message == "leave_now" and r.known:
+            m.leave_from = (r.lat, r.lon)
     out.append(
         Decision(
             kind=DecisionKind.INSTRUCT,
@@ -276,11 +304,34 @@ def instruct(m: OrderMonitor, out: list[Decision], message: str, subject: str, n
     )
 
 
-def instruct_clear(m: OrderMonitor, out: list[Decision], now: float) -> None:
+def instruct_clear(m: OrderMonitor, out: list[Decision], now: float, *, hold: bool = True) -> None:
+    """Tell an instructed respondent he is clear, unless a breach stands; within
+    the hold the clear waits for the next fix after it (`hold=False` for reasons
+    that say nothing of her position: order ended, zone removed)."""
     if not m.instructed:
         return
     for key, ep in m.episodes.items():
         if ep.open and (key.rule is Rule.PROXIMITY_BREACH or key.rule in ZONE_RULES):
+            m.clear_pending = False
             return
+    if hold and not _may_clear(m, now):
+        m.clear_pending = True
+        return
     m.instructed = False
+    m.clear_pending = False
+    m.leave_from = None
     instruct(m, out, "clear", "", now)
+
+
+def _may_clear(m: OrderMonitor, now: float) -> bool:
+    """After a leave_now, clear only once he is twice the minimum distance (and
+    the margin) from where he was told to leave, or after the release time: then
+    it follows from his own path and the clock, not from where she is (she was
+    within the distance of that place)."""
+    if now - m.instructed_at < INSTRUCT_HOLD_S:
+        return False
+    if m.leave_from is None or now - m.instructed_at >= INSTRUCT_RELEASE_S:
+        return True
+    r = m.respondent
+    far = 2.0 * m.terms.min_distance_m + m.params.clear_margin_m
+    return r.known and distance_m(r.lat, r.lon, *m.leave_from) >= far

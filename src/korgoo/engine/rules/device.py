@@ -1,14 +1,15 @@
 """Devices: strap and tamper, panic, battery, power, silence (no signal), mocked
-locations and lost monitoring permissions."""
+locations, impossible positions (spoofing) and lost monitoring permissions."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from korgoo.domain.decisions import Decision, Priority
-from korgoo.domain.events import SignalKind
+from korgoo.domain.events import Fix, SignalKind
 from korgoo.domain.rules import EpisodeKey, Rule
 from korgoo.domain.terms import DeviceKind
+from korgoo.engine import plausibility
 from korgoo.engine.rules.common import close, instant, raise_certain, warn
 from korgoo.engine.rules.proximity import near_victim
 
@@ -113,6 +114,47 @@ def mock(m: OrderMonitor, dev: DeviceState, t: float, now: float, out: list[Deci
             evidence={"signal": "mock_location"},
         )
     dev.mock_last = t
+
+
+def implausible(
+    m: OrderMonitor,
+    dev: DeviceState,
+    verdict: plausibility.Verdict,
+    fix: Fix,
+    now: float,
+    out: list[Decision],
+) -> None:
+    """A suspicious fix of the respondent's device: one impossible fix, or
+    `SPOOF_COUNT` suspicious ones within `SPOOF_WINDOW_S`, open one episode."""
+    t = fix.t
+    recent = (*(s for s in dev.suspect_ts if t - s <= plausibility.SPOOF_WINDOW_S), t)
+    dev.suspect_ts = recent[-plausibility.SPOOF_COUNT :]
+    impossible = verdict.reason is plausibility.Reason.IMPOSSIBLE
+    if not impossible and len(recent) < plausibility.SPOOF_COUNT:
+        return
+    raise_certain(
+        m,
+        out,
+        EpisodeKey(Rule.DEVICE_SPOOF, dev.device_id),
+        at=now,
+        occurred_at=t,
+        priority=Priority.P2,
+        pages=True,
+        evidence={
+            "reason": verdict.reason.value,
+            "jump_m": round(verdict.jump_m, 1),
+            "implied_speed_mps": round(verdict.speed_mps, 1),
+            "respondent_fix": [t, fix.lat, fix.lon, fix.acc],
+            "suspicious_fixes": len(recent),
+        },
+    )
+
+
+def plausible(m: OrderMonitor, dev: DeviceState, t: float, now: float, out: list[Decision]) -> None:
+    """A plausible fix: a spoofing episode ends after a quiet period."""
+    if dev.suspect_ts and t - dev.suspect_ts[-1] > plausibility.SPOOF_CLEAR_S:
+        dev.suspect_ts = ()
+        close(m, out, EpisodeKey(Rule.DEVICE_SPOOF, dev.device_id), now, "plausible_track")
 
 
 def alarm(
