@@ -1,7 +1,7 @@
 """Hysteresis for conditions measured by uncertain positions.
 
-A certain breach opens at once; a probable one only after K fixes or T seconds
-of staying so (both), a possible one (shown, not paged) after 2K fixes and T seconds;
+A certain breach opens at once; a probable one only after K fixes and T seconds
+of staying so, a possible one (shown, not paged) after 2K fixes and T seconds;
 an open episode clears only after T seconds of being clearly outside by a
 margin. This is what keeps GPS jitter at a boundary
 from flooding operators, while a real approach is never held back.
