@@ -24,7 +24,7 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     # once on one tight moving fix (certain); an open episode clears below p_clear.
     p_possible: float = 0.2
     p_probable: float = 0.9
-    p_certain: float = 0.93
+    p_certain: float = 0.9
     p_certain_still: float = 0.995
     p_clear: float = 0.02
     # An open breach episode without supporting evidence (a non-cell fix at the
