@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -10,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from korgoo.domain.decisions import Confidence
 from korgoo.domain.terms import ScheduleWindow, ZoneSpec
 from korgoo.geo import (
     STALE_RADIUS_CAP_M,
     CompiledZone,
     Containment,
-    classify_within,
     distance_m,
+    prob_beyond,
+    prob_within,
     stale_radius_m,
     validate_zone,
 )
@@ -120,7 +121,7 @@ def test_distance_is_symmetric_and_zero_for_the_same_point() -> None:
     assert distance_m(42.87, 74.59, 42.88, 74.61) == distance_m(42.88, 74.61, 42.87, 74.59)
 
 
-# --- stale_radius_m and classify_within ---------------------------------------------------
+# --- stale_radius_m -------------------------------------------------------------------
 
 
 def test_stale_radius_grows_with_age_and_speed() -> None:
@@ -134,28 +135,6 @@ def test_stale_radius_does_not_shrink_for_a_fix_from_the_future() -> None:
 
 def test_stale_radius_is_capped() -> None:
     assert stale_radius_m(10.0, 86_400.0, 30.0) == STALE_RADIUS_CAP_M == 50_000.0
-
-
-@pytest.mark.parametrize(
-    ("d", "expected"),
-    [
-        (0.0, Confidence.CERTAIN),
-        (470.0, Confidence.CERTAIN),  # d + r1 + r2 == limit
-        (470.5, Confidence.PROBABLE),
-        (500.0, Confidence.PROBABLE),  # d == limit
-        (500.5, Confidence.POSSIBLE),
-        (530.0, Confidence.POSSIBLE),  # d - r1 - r2 == limit
-        (530.5, None),
-        (10_000.0, None),
-    ],
-)
-def test_classify_within_boundaries(d: float, expected: Confidence | None) -> None:
-    assert classify_within(d, 10.0, 20.0, 500.0) is expected
-
-
-def test_classify_within_exact_radii_collapse_to_certain_or_nothing() -> None:
-    assert classify_within(500.0, 0.0, 0.0, 500.0) is Confidence.CERTAIN
-    assert classify_within(500.1, 0.0, 0.0, 500.0) is None
 
 
 # --- circle zones ---------------------------------------------------------------------------
@@ -452,3 +431,32 @@ def test_fixes_away_from_the_boundary_need_no_exact_geometry(
     assert zone.classify(42.8724, 74.6008, 20.0) is Containment.INSIDE
     assert zone.classify(42.8760, 74.6008, 20.0) is Containment.OUTSIDE
     assert zone.classify(42.9500, 74.6008, 20.0) is Containment.OUTSIDE  # beyond the grid
+
+
+# --- breach probability -----------------------------------------------------------
+
+
+def test_prob_within_matches_monte_carlo() -> None:
+    rng = random.Random(3)
+    for d, s, limit in ((0.0, 50.0, 100.0), (390.0, 85.0, 500.0), (700.0, 85.0, 500.0)):
+        n = 40_000
+        hits = sum(math.hypot(d + rng.gauss(0.0, s), rng.gauss(0.0, s)) < limit for _ in range(n))
+        assert prob_within(d, s, limit) == pytest.approx(hits / n, abs=0.01)
+
+
+def test_prob_within_is_monotone_and_bounded() -> None:
+    ps = [prob_within(d, 60.0, 500.0) for d in range(0, 1200, 25)]
+    assert all(0.0 <= p <= 1.0 for p in ps)
+    assert all(a >= b for a, b in itertools.pairwise(ps))
+    assert ps[0] == 1.0 and ps[-1] == 0.0
+    # More uncertainty pulls a clear inside down and a clear outside up.
+    assert prob_within(300.0, 150.0, 500.0) < prob_within(300.0, 50.0, 500.0)
+    assert prob_within(700.0, 150.0, 500.0) > prob_within(700.0, 50.0, 500.0)
+    # The edge of the normal approximation agrees with the series.
+    assert prob_within(1000.0, 80.0, 1000.0) == pytest.approx(0.5, abs=0.02)
+
+
+def test_prob_beyond_is_the_normal_cdf() -> None:
+    assert prob_beyond(0.0, 10.0) == pytest.approx(0.5)
+    assert prob_beyond(15.0, 10.0) == pytest.approx(0.9332, abs=1e-3)
+    assert prob_beyond(-100.0, 10.0) == 0.0 and prob_beyond(100.0, 10.0) == 1.0

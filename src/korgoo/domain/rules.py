@@ -59,7 +59,26 @@ LATCHING_RULES: frozenset[str] = frozenset(
 )
 
 _HYSTERESIS = ("probable_fixes", "probable_seconds", "clear_margin_m", "clear_seconds")
-_PROXIMITY = (*_HYSTERESIS, "max_counterpart_age_s", "stale_speed_mps", "late_episode_gap_s")
+_CONFIDENCE = (
+    "sigma_divisor",
+    "drift_sigma_per_acc",
+    "cell_accuracy_m",
+    "p_possible",
+    "p_probable",
+    "p_certain",
+    "p_certain_still",
+    "p_clear",
+    "support_s",
+)
+_PROXIMITY = (
+    *_HYSTERESIS,
+    *_CONFIDENCE,
+    "still_report_s",
+    "still_gap_s",
+    "max_counterpart_age_s",
+    "stale_speed_mps",
+    "late_episode_gap_s",
+)
 _BATTERY = ("battery_low_pct", "battery_critical_pct", "battery_hysteresis_pct")
 _SILENCE = ("no_signal_bracelet_s", "no_signal_respondent_app_s", "no_signal_victim_app_s")
 
@@ -99,14 +118,14 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
                 2,
                 Priority.P2,
                 N_("Entered an exclusion zone"),
-                (*_HYSTERESIS, "late_episode_gap_s"),
+                (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),
             ),
             RuleSpec(
                 Rule.ZONE_INCLUSION,
                 2,
                 Priority.P2,
                 N_("Left the curfew zone"),
-                (*_HYSTERESIS, "late_episode_gap_s"),
+                (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),
             ),
             RuleSpec(Rule.DEVICE_STRAP, 1, Priority.P2, N_("Strap opened or tampered with"), ()),
             RuleSpec(Rule.PANIC, 1, Priority.P1, N_("Panic button"), ("repeat_window_s",)),

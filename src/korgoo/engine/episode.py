@@ -1,6 +1,6 @@
 """Hysteresis for conditions measured by uncertain positions.
 
-A certain breach opens at once; a probable one only after K fixes or T seconds
+A certain breach opens at once; a probable one only after K fixes and T seconds
 of staying so, a possible one (shown, not paged) after 2K fixes and T seconds;
 an open episode clears only after T seconds of being clearly outside by a
 margin. This is what keeps GPS jitter at a boundary
@@ -33,6 +33,7 @@ class Episode:
         "pending_n",
         "pending_since",
         "started_t",
+        "support_t",
     )
 
     def __init__(self) -> None:
@@ -44,6 +45,7 @@ class Episode:
         self.pending_since = 0.0
         self.clear_since = -1.0
         self.started_t = 0.0
+        self.support_t = -1.0  # last observation that supported the condition
         self.late_number = 0
         self.late_last_t = -1.0
 
@@ -98,7 +100,8 @@ def observe(
             # the time, which keeps jitter at the boundary from flapping.
             ready = ep.pending_n >= 2 * k_fixes and t - ep.pending_since >= t_open
         else:
-            ready = ep.pending_n >= k_fixes or t - ep.pending_since >= t_open
+            # Paged, so it needs sustained evidence: K fixes over T seconds.
+            ready = ep.pending_n >= k_fixes and t - ep.pending_since >= t_open
         if ready:
             _open(ep, ep.pending, t)
             return Step.OPENED

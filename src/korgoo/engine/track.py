@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from array import array
 
+from korgoo.geo import distance_m
+
 RING = 12  # entries kept
 SPACING_S = 90.0  # at most one ring entry per 90 s of device time: 18 minutes or more
 # The ring holds float32 (a quarter-metre at Bishkek's latitude is plenty for a
@@ -20,10 +22,30 @@ SPACING_S = 90.0  # at most one ring entry per 90 s of device time: 18 minutes o
 STILL_MPS = 0.5
 SMOOTHING = 0.15  # weight of a new fix in the average
 RESET_GAP_S = 600.0
+# Multipath: a device reporting it stands still whose position leaps this far
+# (and beyond a few radii) is not moving; up to JUMP_RUN such fixes in a row are
+# discounted and the estimate kept. More in a row are taken as a real move.
+JUMP_MIN_M = 100.0
+JUMP_RADII = 3.0
+JUMP_RUN = 3
 
 
 class Track:
-    __slots__ = ("acc", "at", "base", "head", "lat", "lon", "ring", "ring_t", "still", "t")
+    __slots__ = (
+        "acc",
+        "at",
+        "base",
+        "gap",
+        "head",
+        "jumped",
+        "lat",
+        "lon",
+        "ring",
+        "ring_t",
+        "speed",
+        "still",
+        "t",
+    )
 
     def __init__(self) -> None:
         self.t = -1.0  # device time of the live fix; < 0: none yet
@@ -36,6 +58,9 @@ class Track:
         self.ring_t = -1e18  # device time of the newest ring entry
         self.base = 0.0  # ring times are relative to this
         self.still = 0  # fixes averaged into the current estimate
+        self.speed = -1.0  # reported speed of the live fix; < 0: none (network, cell)
+        self.gap = 0.0  # device seconds since the fix before the live one
+        self.jumped = 0  # discounted fixes in a row (multipath) up to the live one
 
     @property
     def known(self) -> bool:
@@ -44,6 +69,21 @@ class Track:
     def update(
         self, t: float, at: float, lat: float, lon: float, acc: float, speed: float | None
     ) -> None:
+        if (
+            speed is not None
+            and speed < STILL_MPS
+            and self.still
+            and self.jumped < JUMP_RUN
+            and t - self.t < RESET_GAP_S
+        ):
+            d = distance_m(self.lat, self.lon, lat, lon)
+            if d > JUMP_MIN_M and d > JUMP_RADII * (acc + self.acc):
+                # The estimate stays; the device is reporting, so it is not stale.
+                self.jumped += 1
+                self.gap = t - self.t
+                self.t, self.at = t, at
+                return
+        self.jumped = 0
         if t - self.ring_t >= SPACING_S:
             self.remember(t, lat, lon, acc)
         if (
@@ -60,6 +100,8 @@ class Track:
             self.still += 1
         else:
             self.still = 1 if speed is not None and speed < STILL_MPS else 0
+        self.gap = t - self.t if self.t >= 0.0 else 0.0
+        self.speed = -1.0 if speed is None else speed
         self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:

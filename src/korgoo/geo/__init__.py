@@ -1,7 +1,12 @@
 """Geometry for the hot path: geodesic distance, accuracy-aware proximity and zones."""
 
 from korgoo.geo.distance import distance_m, metres_per_degree, wrap_lon
-from korgoo.geo.uncertainty import STALE_RADIUS_CAP_M, classify_within, stale_radius_m
+from korgoo.geo.uncertainty import (
+    STALE_RADIUS_CAP_M,
+    prob_beyond,
+    prob_within,
+    stale_radius_m,
+)
 from korgoo.geo.zone_shapes import validate_zone
 from korgoo.geo.zones import CompiledZone, Containment
 
@@ -9,9 +14,10 @@ __all__ = [
     "STALE_RADIUS_CAP_M",
     "CompiledZone",
     "Containment",
-    "classify_within",
     "distance_m",
     "metres_per_degree",
+    "prob_beyond",
+    "prob_within",
     "stale_radius_m",
     "validate_zone",
     "wrap_lon",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from korgoo.domain.decisions import Confidence
+import math
 
 STALE_RADIUS_CAP_M = 50_000.0
 
@@ -19,18 +19,62 @@ def stale_radius_m(acc_m: float, age_s: float, speed_mps: float) -> float:
     return r if r < STALE_RADIUS_CAP_M else STALE_RADIUS_CAP_M
 
 
-def classify_within(d_m: float, r1_m: float, r2_m: float, limit_m: float) -> Confidence | None:
-    """How sure it is that two parties are within `limit_m` of each other.
+# Beyond this many standard deviations a probability is taken as 0 or 1: the
+# cheap first test that settles nearly every pair without the series.
+_TAILS = 7.0
+_SQRT2 = math.sqrt(2.0)
 
-    `d_m` is the distance between the fix centres, `r1_m`/`r2_m` their accuracy
-    radii. CERTAIN: within even in the worst case; PROBABLE: the best estimate
-    is within; POSSIBLE: cannot be ruled out; None: clearly apart.
+
+def prob_within(d_m: float, sigma_m: float, limit_m: float) -> float:
+    """Probability that two parties are truly within `limit_m` of each other.
+
+    `d_m` is the distance between the estimates and `sigma_m` the per-axis
+    standard deviation of their difference (both parties' errors combined: a
+    2-D normal). That is the Rice distribution's CDF, 1 - Q1(d/s, limit/s),
+    summed as a Poisson mixture of chi-square CDFs; far tails short-cut.
     """
-    r = r1_m + r2_m
-    if d_m + r <= limit_m:
-        return Confidence.CERTAIN
-    if d_m <= limit_m:
-        return Confidence.PROBABLE
-    if d_m - r <= limit_m:
-        return Confidence.POSSIBLE
-    return None
+    if limit_m <= 0.0:
+        return 0.0
+    if sigma_m <= 0.0:
+        return 1.0 if d_m < limit_m else 0.0
+    if d_m - limit_m > _TAILS * sigma_m:
+        return 0.0
+    if limit_m - d_m > _TAILS * sigma_m:
+        return 1.0
+    a = d_m / sigma_m
+    b = limit_m / sigma_m
+    if a > 12.0 and b > 12.0:
+        # Far from the origin the circle's edge is nearly straight across the
+        # spread: the normal approximation of the Rice distribution is exact enough.
+        return 0.5 * math.erfc((d_m - limit_m) / (sigma_m * _SQRT2))
+    lam = 0.5 * a * a
+    x = 0.5 * b * b
+    # P = sum_n Pois(n; lam) * P(chi2_{2n+2} < 2x); the chi-square CDF is
+    # 1 - e^-x sum_{j<=n} x^j/j!, updated term by term.
+    pois = math.exp(-lam)
+    ex = math.exp(-x)
+    term = ex  # e^-x x^n / n!
+    cum = ex  # e^-x sum_{j<=n} x^j / j!
+    total = 0.0
+    n = 0
+    top = int(lam + 8.0 * math.sqrt(lam) + 10.0)
+    while n <= top:
+        total += pois * (1.0 - cum)
+        n += 1
+        pois *= lam / n
+        term *= x / n
+        cum += term
+    return min(1.0, max(0.0, total))
+
+
+def prob_beyond(depth_m: float, sigma_m: float) -> float:
+    """Probability that a position estimated `depth_m` past a straight line (negative:
+    short of it) is truly past it, with per-axis standard deviation `sigma_m`."""
+    if sigma_m <= 0.0:
+        return 1.0 if depth_m > 0.0 else 0.0
+    z = depth_m / sigma_m
+    if z > _TAILS:
+        return 1.0
+    if z < -_TAILS:
+        return 0.0
+    return 0.5 * math.erfc(-z / _SQRT2)

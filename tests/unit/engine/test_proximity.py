@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from korgoo.domain.decisions import Confidence, DecisionKind, Priority
+from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import OrderChange
 from korgoo.engine import Engine
 
@@ -55,7 +55,7 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # Evidence: distance at or under the minimum distance, both radii recorded.
     assert breach.evidence["distance_m"] <= 500.0  # type: ignore[operator]
     assert breach.evidence["limit_m"] == 500.0
-    assert breach.rule_version == 2 and breach.params_rev  # 2: implausible fixes not evaluated
+    assert breach.rule_version == 2 and breach.params_rev  # 2: plausibility + probability
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -67,12 +67,13 @@ def test_approach_breach_and_all_clear_in_order() -> None:
 
 def test_probable_breach_waits_for_k_fixes() -> None:
     e = started()
-    # Centres 480 m apart, radii 40 m each: probable (not certain) within 500 m.
-    pos = north_of(HOME, 480)
+    # Centres 400 m apart, network fixes of 40 m (drift sigma 40 m each): within
+    # 500 m with p ~ 0.96, probable but not certain; paged after K fixes and T seconds.
+    pos = north_of(HOME, 400)
     e.apply(vfix(T0 + 50, HOME, acc=40))
-    first = e.apply(rfix(T0 + 60, pos, acc=40))
+    first = e.apply(rfix(T0 + 60, pos, acc=40)) + e.apply(rfix(T0 + 70, pos, acc=40))
     assert "opened" not in kinds(first, "proximity.breach")
-    second = e.apply(rfix(T0 + 70, pos, acc=40))
+    second = e.apply(rfix(T0 + 90, pos, acc=40))
     opened = [d for d in second if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert len(opened) == 1 and opened[0].confidence is Confidence.PROBABLE
     assert opened[0].priority is Priority.P1
@@ -80,7 +81,7 @@ def test_probable_breach_waits_for_k_fixes() -> None:
 
 def test_possible_breach_is_shown_but_does_not_page() -> None:
     e = started()
-    pos = north_of(HOME, 560)  # 560 - 40 - 40 = 480 < 500: possible only
+    pos = north_of(HOME, 500)  # on the line, sigma 57 m: p ~ 0.47, possible only
     e.apply(vfix(T0 + 50, HOME, acc=40))
     out = e.apply(rfix(T0 + 60, pos, acc=40)) + e.apply(rfix(T0 + 70, pos, acc=40))
     assert kinds(out, "proximity.breach") == []  # possible needs 2K fixes and T seconds
@@ -125,14 +126,81 @@ def test_jitter_at_the_boundary_does_not_flap(seed: int) -> None:
 
 def test_stale_victim_fix_widens_uncertainty() -> None:
     e = started()
-    e.apply(vfix(T0 + 10, HOME, acc=10))
-    # 10 minutes later: her fix is 600 s old; 600 s at 1.5 m/s widens 10 m to 910 m.
-    pos = north_of(HOME, 450)
-    out = e.apply(rfix(T0 + 610, pos, acc=10)) + e.apply(rfix(T0 + 620, pos, acc=10))
+    e.apply(vfix(T0 + 10, HOME, acc=10, speed=1.4))
+    # 10 minutes later: she was walking, she may be anywhere within ~900 m now.
+    pos = north_of(HOME, 300)
+    out = [d for k in (610, 620, 630, 650) for d in e.apply(rfix(T0 + k, pos, acc=10))]
     opened = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
-    assert len(opened) == 1
-    assert opened[0].confidence is Confidence.PROBABLE  # not certain: she may have moved
-    assert opened[0].evidence["protected_radius_m"] >= 900.0  # type: ignore[operator]
+    assert len(opened) == 1 and not opened[0].pages  # possible only: shown, not paged
+    assert {"party": "protected", "reason": "stale"} in opened[0].evidence["discounted"]  # type: ignore[operator]
+
+
+def test_still_phone_fix_is_not_widened_within_its_schedule() -> None:
+    # A still phone reports every 5 minutes: a 4-minute-old fix is where she is,
+    # so a real approach to 300 m pages at once, without a "stale" discount.
+    e = started()
+    e.apply(vfix(T0 + 10, HOME, acc=15, speed=0.0))
+    out = e.apply(rfix(T0 + 250, north_of(HOME, 300), acc=8, speed=1.5, heading=180.0))
+    opened = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages
+    assert opened[0].confidence is Confidence.CERTAIN
+    assert "discounted" not in opened[0].evidence
+    # Beyond her schedule the same fix is discounted as stale and no longer certain.
+    e2 = started()
+    e2.apply(vfix(T0 + 10, HOME, acc=15, speed=0.0))
+    late = e2.apply(rfix(T0 + 850, north_of(HOME, 300), acc=8, speed=1.5, heading=180.0))
+    assert not [d for d in late if d.rule == "proximity.breach" and d.pages]
+
+
+def test_near_neighbours_drifting_indoors_never_page() -> None:
+    # 650 m apart under a 500 m order, both indoors on Wi-Fi, drifting by their
+    # accuracy: two hours of fixes, some pulled 150 m towards each other.
+    e = started()
+    out = []
+    for i in range(120):
+        pull = 150.0 if i % 10 < 3 else 0.0
+        out += e.apply(vfix(T0 + 60 * i, north_of(HOME, pull / 2), acc=60))
+        out += e.apply(rfix(T0 + 60 * i + 30, north_of(HOME, 650 - pull / 2), acc=60))
+    assert not [d for d in out if d.rule == "proximity.breach" and d.pages]
+
+
+def test_cell_fixes_alone_never_page() -> None:
+    e = started()
+    out = e.apply(vfix(T0, HOME, acc=10, speed=0.0))
+    for i in range(10):
+        out += e.apply(rfix(T0 + 60 * (i + 1), north_of(HOME, 100), acc=800))
+    assert not [d for d in out if d.pages and d.rule == "proximity.breach"]
+    shown = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert shown and shown[0].confidence is Confidence.POSSIBLE
+    assert {"party": "respondent", "reason": "cell"} in shown[0].evidence["discounted"]  # type: ignore[operator]
+
+
+def test_multipath_jump_of_a_still_phone_is_discounted() -> None:
+    e = started()
+    out = e.apply(vfix(T0, HOME, acc=10, speed=0.0))
+    far = north_of(HOME, 800)
+    for i in range(5):
+        out += e.apply(rfix(T0 + 60 * i, far, acc=10, speed=0.0))
+    # Two fixes leap 350 m towards her while the device reports 0 m/s.
+    for i in (5, 6):
+        out += e.apply(rfix(T0 + 60 * i, north_of(HOME, 450), acc=10, speed=0.1))
+    out += e.apply(rfix(T0 + 420, far, acc=10, speed=0.0))
+    assert not [d for d in out if d.rule == "proximity.breach"]
+
+
+def test_episode_clears_without_support_under_cell_fixes() -> None:
+    e = started()
+    e.apply(vfix(T0, HOME, acc=10, speed=0.0))
+    out = e.apply(rfix(T0 + 10, north_of(HOME, 200), acc=8, speed=1.5, heading=0.0))
+    assert kinds(out, "proximity.breach") == ["opened"]
+    later: list[Decision] = []
+    for i in range(1, 25):  # 24 minutes of cell fixes only, near enough never to rule out
+        later += e.apply(vfix(T0 + 60 * i, HOME, acc=10, speed=0.0))
+        later += e.apply(rfix(T0 + 60 * i + 5, north_of(HOME, 600), acc=900))
+    assert "cleared" in kinds(later, "proximity.breach")
+    again = e.apply(rfix(T0 + 1600, north_of(HOME, 200), acc=8, speed=1.5, heading=0.0))
+    opened = [d for d in again if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages
 
 
 def test_counterpart_too_old_is_no_evidence() -> None:

@@ -82,7 +82,8 @@ def test_polygon_zone_uncertain_position_needs_two_fixes() -> None:
         },
     )
     e = started(zones=(school,))
-    edge = (lat + d - 10 / 111_045, lon)  # 10 m inside the north edge, 60 m accuracy
+    # 80 m inside the north edge, a 60 m network fix (sigma 60 m): p ~ 0.91, probable.
+    edge = (lat + d - 80 / 111_045, lon)
     first = e.apply(rfix(T0 + 60, edge, acc=60))
     assert kinds(first, "zone.exclusion") == []
     second = e.apply(rfix(T0 + 90, edge, acc=60))
@@ -210,3 +211,23 @@ def test_permission_revoked_is_monitoring_lost() -> None:
     out = e.apply(sig(T0 + 10, SignalKind.PERMISSION_REVOKED))
     assert kinds(out, "device.monitoring_lost") == ["opened"]
     assert kinds(e.apply(rfix(T0 + 20, HOME)), "device.monitoring_lost") == ["cleared"]
+
+
+def test_one_tight_moving_fix_drives_through_a_zone_and_pages_at_once() -> None:
+    spot = north_of(HOME, 3000)
+    zone = ZoneSpec(
+        zone_id="work",
+        name="Workplace",
+        kind="exclusion",
+        geometry={"type": "Point", "coordinates": [spot[1], spot[0]]},
+        radius_m=150,
+    )
+    e = started(zones=(zone,))
+    out = e.apply(rfix(T0 + 60, north_of(spot, 60), acc=8, speed=12.0, heading=180.0))
+    opened = [d for d in out if d.rule == "zone.exclusion" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages
+    assert opened[0].evidence["probability"] == 1.0
+    # The same position from a still phone on Wi-Fi (drift sigma 60 m) is not decisive.
+    e2 = started(zones=(zone,))
+    still = e2.apply(rfix(T0 + 60, north_of(spot, 60), acc=60, speed=0.0))
+    assert not [d for d in still if d.rule == "zone.exclusion" and d.pages]

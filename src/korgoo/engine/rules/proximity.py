@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import Fix
 from korgoo.domain.rules import EpisodeKey, Rule
+from korgoo.engine.confidence import cleared, fix_sigma, level_of, party_sigma
 from korgoo.engine.episode import Episode, Step, observe
 from korgoo.engine.rules.common import (
     PAGING,
@@ -23,8 +24,8 @@ from korgoo.engine.rules.common import (
     paging_step,
     warn,
 )
-from korgoo.engine.track import Track
-from korgoo.geo import classify_within, distance_m, stale_radius_m
+from korgoo.engine.track import STILL_MPS, Track
+from korgoo.geo import distance_m, prob_within, stale_radius_m
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
@@ -73,21 +74,36 @@ def on_position(
     terms = m.terms
     dmin, dwarn = terms.min_distance_m, terms.warning_distance_m
     t = max(r.t, v.t)
-    evidence = {
+    sr = party_sigma(r, -dt, p)
+    sv = party_sigma(v, dt, p)
+    s = math.sqrt(sr.sigma * sr.sigma + sv.sigma * sv.sigma)
+    coarse = sr.coarse or sv.coarse
+    # Certain at once only on a tight fix of a moving respondent: two still
+    # phones drift together too slowly for any number of fixes to settle it.
+    tight = sr.moving and not coarse and not v.jumped
+    pb = prob_within(d, s, dmin)
+    evidence: dict[str, object] = {
         "distance_m": round(d, 1),
+        "probability": round(pb, 3),
+        "sigma_m": round(s, 1),
         "respondent_radius_m": round(rr, 1),
         "protected_radius_m": round(rv, 1),
         "respondent_fix": [r.t, r.lat, r.lon, r.acc],
         "protected_fix": [v.t, v.lat, v.lon, v.acc],
         "counterpart_age_s": round(abs(dt), 1),
     }
-    cb = classify_within(d, rr, rv, dmin)
+    discounted = [{"party": "respondent", "reason": why} for why in sr.discounted] + [
+        {"party": "protected", "reason": why} for why in sv.discounted
+    ]
+    if discounted:
+        evidence["discounted"] = discounted
+    cb = level_of(pb, coarse, tight, p)
     ep = m.ep(b_key)
     was_paging = ep.open and ep.confidence in PAGING
     step = observe(
         ep,
         cb,
-        lower > dmin + p.clear_margin_m,
+        cleared(ep, cb, coarse, pb, t, p),
         t,
         p.probable_fixes,
         p.probable_seconds,
@@ -108,12 +124,13 @@ def on_position(
     breach_paging = ep.open and ep.confidence in PAGING
     if breach_paging:
         close(m, out, a_key, now, "superseded_by_breach")
-    cw = classify_within(d, rr, rv, dwarn)
+    pw = prob_within(d, s, dwarn)
+    cw = level_of(pw, coarse, tight, p)
     wep = m.ep(w_key)
     wstep = observe(
         wep,
         cw,
-        lower > dwarn + p.clear_margin_m,
+        cleared(wep, cw, coarse, pw, t, p),
         t,
         p.probable_fixes,
         p.probable_seconds,
@@ -132,7 +149,7 @@ def on_position(
             priority=Priority.P3,
             confidence=wep.confidence,
             pages=True,
-            evidence=evidence | {"limit_m": dwarn},
+            evidence=evidence | {"limit_m": dwarn, "probability": round(pw, 3)},
         )
         if not breach_paging:
             warn(m, out, pid, "prealert", now)
@@ -148,7 +165,7 @@ def on_position(
             evidence=evidence | {"limit_m": dwarn},
         )
         all_clear(m, out, pid, now)
-    if speed is not None and heading is not None and not breach_paging:
+    if speed is not None and heading is not None and not breach_paging and not coarse:
         _approach(m, a_key, r, v, d, speed, heading, now, t, evidence, out)
 
 
@@ -221,9 +238,15 @@ def late_fix(
     p = m.params
     if age > p.max_counterpart_age_s:
         return
-    rad = stale_radius_m(oacc, age, p.stale_speed_mps)
     d = distance_m(fix.lat, fix.lon, olat, olon)
-    level = classify_within(d, fix.acc, rad, m.terms.min_distance_m)
+    # Both are single fixes from the record: each at its own error, the other
+    # widened by the time between them.
+    mine_s = fix_sigma(fix.acc, fix.speed, False, p)
+    theirs_s = fix_sigma(oacc, None, False, p) + age * p.stale_speed_mps / p.sigma_divisor
+    prob = prob_within(d, math.hypot(mine_s, theirs_s), m.terms.min_distance_m)
+    coarse = fix.acc >= p.cell_accuracy_m or oacc >= p.cell_accuracy_m
+    moving = fix.speed is not None and fix.speed >= STILL_MPS
+    level = level_of(prob, coarse, moving, p)
     if level not in PAGING:
         return
     mine = [fix.t, fix.lat, fix.lon, fix.acc]
@@ -237,6 +260,7 @@ def late_fix(
         level=level,
         evidence={
             "distance_m": round(d, 1),
+            "probability": round(prob, 3),
             "respondent_fix": mine if respondent_fix else theirs,
             "protected_fix": theirs if respondent_fix else mine,
             "counterpart_age_s": round(age, 1),

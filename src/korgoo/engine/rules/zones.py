@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from korgoo.domain.decisions import Confidence, Decision
+from korgoo.domain.decisions import Decision
 from korgoo.domain.events import Fix
 from korgoo.domain.rules import EpisodeKey, Rule
 from korgoo.domain.schedule import schedule_active
 from korgoo.domain.terms import ZoneSpec
+from korgoo.engine.confidence import Sigma, cleared, fix_sigma, level_of, party_sigma
 from korgoo.engine.episode import Step, observe
 from korgoo.engine.rules.common import PAGING, close, late_episode, paging_step
-from korgoo.geo import CompiledZone, Containment
+from korgoo.engine.track import STILL_MPS
+from korgoo.geo import CompiledZone, Containment, prob_beyond
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
@@ -38,14 +40,17 @@ def removed(m: OrderMonitor, zone_id: str, now: float, out: list[Decision]) -> N
 
 
 def on_position(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> None:
-    """A new position of the respondent against each zone of the order."""
+    """The respondent's position (his track's estimate: a multipath leap of a
+    still device is discounted there) against each zone of the order."""
     p = m.params
-    lat, lon, acc, t = fix.lat, fix.lon, fix.acc, fix.t
+    r = m.respondent
+    lat, lon, acc, t = r.lat, r.lon, r.acc, fix.t
     tz = m.terms.timezone
+    sig: Sigma | None = None
     for spec, z, key, exclusion in m.zones:
         ep = m.episodes.get(key)
         idle = ep is None or (not ep.open and ep.pending is None)
-        if exclusion and idle and z.far_outside(lat, lon, acc + p.clear_margin_m):
+        if exclusion and idle and z.far_outside(lat, lon, 3.0 * acc + p.clear_margin_m):
             continue
         if spec.schedule and not schedule_active(spec.schedule, t, tz):
             if ep is not None and ep.open:
@@ -54,18 +59,29 @@ def on_position(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> N
                 ep.pending = None
                 ep.pending_n = 0
             continue
-        level, clear = zone_level(z, exclusion, lat, lon, acc, p.clear_margin_m)
+        if sig is None:
+            sig = party_sigma(r, 0.0, p)
+        prob, sd = zone_prob(z, exclusion, lat, lon, sig.sigma)
+        tight = sig.moving
+        level = level_of(prob, sig.coarse, tight, p)
         ep = m.ep(key)
         was_paging = ep.open and ep.confidence in PAGING
+        clear = cleared(ep, level, sig.coarse, prob, t, p)
         step = observe(ep, level, clear, t, p.probable_fixes, p.probable_seconds, p.clear_seconds)
         if step == Step.NONE:
             continue
         evidence: dict[str, object] = {
             "zone_id": z.zone_id,
             "zone_name": spec.name,
-            "signed_distance_m": round(z.signed_distance_m(lat, lon), 1),
+            "signed_distance_m": round(z.signed_distance_m(lat, lon) if sd is None else sd, 1),
+            "probability": round(prob, 3),
+            "sigma_m": round(sig.sigma, 1),
             "respondent_fix": [t, lat, lon, acc],
         }
+        if sig.discounted:
+            evidence["discounted"] = [
+                {"party": "respondent", "reason": why} for why in sig.discounted
+            ]
         paging_step(m, out, key, ep, step, now=now, t=t, evidence=evidence, was_paging=was_paging)
 
 
@@ -77,41 +93,32 @@ def late_fix(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> None
             continue
         if spec.schedule and not schedule_active(spec.schedule, fix.t, tz):
             continue
-        level, _ = zone_level(z, exclusion, fix.lat, fix.lon, fix.acc, 0.0)
+        p = m.params
+        moving = fix.speed is not None and fix.speed >= STILL_MPS
+        prob, _ = zone_prob(z, exclusion, fix.lat, fix.lon, fix_sigma(fix.acc, fix.speed, False, p))
+        level = level_of(prob, fix.acc >= p.cell_accuracy_m, moving, p)
         if level in PAGING:
             evidence: dict[str, object] = {
                 "zone_id": z.zone_id,
                 "zone_name": spec.name,
                 "signed_distance_m": round(z.signed_distance_m(fix.lat, fix.lon), 1),
+                "probability": round(prob, 3),
                 "respondent_fix": [fix.t, fix.lat, fix.lon, fix.acc],
             }
             late_episode(m, out, key, now=now, t=fix.t, level=level, evidence=evidence)
 
 
-def zone_level(
-    z: CompiledZone, exclusion: bool, lat: float, lon: float, acc: float, margin: float
-) -> tuple[Confidence | None, bool]:
-    """How surely a fix breaches a zone, and whether it clearly complies.
-
-    Exclusion: inside is a breach, clear when the centre is outside by the margin.
-    Inclusion (curfew): outside is a breach, clear when the centre is inside.
-    An uncertain fix is probable when its centre is on the breaching side, else
-    possible. The exact (slower, for polygons) signed distance is computed only
-    when containment alone cannot tell.
-    """
-    c = z.classify(lat, lon, acc)
-    if exclusion:
-        if c is Containment.INSIDE:
-            return Confidence.CERTAIN, False
-        if c is Containment.OUTSIDE and acc >= margin:
-            return None, True
-        sd = z.signed_distance_m(lat, lon)
-        if c is Containment.OUTSIDE:
-            return None, sd > margin
-        return (Confidence.PROBABLE if sd <= 0.0 else Confidence.POSSIBLE), sd > margin
-    if c is Containment.OUTSIDE:
-        return Confidence.CERTAIN, False
+def zone_prob(
+    z: CompiledZone, exclusion: bool, lat: float, lon: float, sigma: float
+) -> tuple[float, float | None]:
+    """Probability that a position (per-axis `sigma`) breaches a zone, and the
+    signed distance when it was needed. The boundary is taken as straight across
+    the spread; containment of the 4-sigma disc settles most fixes without the
+    exact (slower, for polygons) signed distance."""
+    c = z.classify(lat, lon, 4.0 * sigma)
     if c is Containment.INSIDE:
-        return None, True
+        return (1.0 if exclusion else 0.0), None
+    if c is Containment.OUTSIDE:
+        return (0.0 if exclusion else 1.0), None
     sd = z.signed_distance_m(lat, lon)
-    return (Confidence.PROBABLE if sd > 0.0 else Confidence.POSSIBLE), sd < 0.0
+    return prob_beyond(-sd if exclusion else sd, sigma), sd
