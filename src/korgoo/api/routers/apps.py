@@ -335,7 +335,11 @@ async def list_checkins(order_id: str, user: AlertReader, api: ApiDep) -> list[d
     return [checkin_json(c, _photo_url) for c in found]
 
 
-@operator_router.get("/checkins/{checkin_id}/photo")
+@operator_router.get(
+    "/checkins/{checkin_id}/photo",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
 async def checkin_photo_file(checkin_id: str, user: AlertReader, api: ApiDep) -> FileResponse:
     found = await asyncio.to_thread(load, api.db, checkin_id=checkin_id)
     if not found or found[0].photo_path is None:
