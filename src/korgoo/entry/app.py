@@ -25,11 +25,11 @@ from starlette.exceptions import HTTPException
 from korgoo import __version__
 from korgoo.api import sse
 from korgoo.api.deps import Api, Clock
-from korgoo.api.schemas import ErrorOut
 from korgoo.api.pages.apps import apps_router
 from korgoo.api.pages.console import pages_router, static_files
 from korgoo.api.routers import alerts, audit, devices, orders, persons, session, tracks
 from korgoo.api.routers.apps import app_router, operator_router
+from korgoo.api.schemas import ErrorOut
 from korgoo.apps.service import Apps
 from korgoo.gateways.http import native_router
 from korgoo.service.health import Health
