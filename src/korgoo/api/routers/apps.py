@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, in_scope
+from korgoo.api.responses import CheckinOut, EnrolmentCodeOut
 from korgoo.apps import enrolment
 from korgoo.apps import respondent_view as rv
 from korgoo.apps.checkins import (
@@ -296,7 +297,9 @@ def _visible_order(api: Api, user: User, order_id: str) -> None:
         raise not_found(f"Order {order_id}")
 
 
-@operator_router.post("/orders/{order_id}/enrolments", status_code=201)
+@operator_router.post(
+    "/orders/{order_id}/enrolments", status_code=201, response_model=EnrolmentCodeOut
+)
 async def new_enrolment(
     order_id: str, body: EnrolmentIn, user: Enroller, api: ApiDep, apps: AppsDep
 ) -> dict[str, Any]:
@@ -327,7 +330,7 @@ def _photo_url(checkin_id: str) -> str:
     return f"/api/v1/checkins/{checkin_id}/photo"
 
 
-@operator_router.get("/checkins")
+@operator_router.get("/checkins", response_model=list[CheckinOut])
 async def list_checkins(order_id: str, user: AlertReader, api: ApiDep) -> list[dict[str, Any]]:
     """The order's check-ins sent so far, with the photo's URL when one came."""
     await asyncio.to_thread(_visible_order, api, user, order_id)
