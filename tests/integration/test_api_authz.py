@@ -86,7 +86,7 @@ def concrete(path: str, values: dict[str, str]) -> str:
 
 QUERIES = {
     "/api/v1/checkins": "order_id=order-okt",
-    "/api/v1/tracks/{device_id}": "from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z",
+    "/api/v1/tracks/{device_id}": "since=2026-01-01T00:00:00Z&until=2026-01-01T01:00:00Z",
 }
 
 

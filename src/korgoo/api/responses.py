@@ -123,3 +123,39 @@ class EnrolmentCodeOut(Out):
     expires_at: str
     qr_svg: str
     url: str
+
+
+class TrackPersonOut(Out):
+    id: str
+    role: str
+
+
+class TrackFixOut(Out):
+    t: str
+    received_at: str
+    lat: float
+    lon: float
+    acc: float
+    speed: float | None
+    heading: float | None
+    battery: float | None
+
+
+class TrackOut(Out):
+    device_id: str
+    persons: list[TrackPersonOut]
+    since: str
+    until: str
+    fixes: list[TrackFixOut]
+
+
+class LivePositionOut(Out):
+    order_id: str
+    order_number: str | None
+    district: str
+    respondent_id: str
+    state: str
+    t: str | None
+    lat: float | None
+    lon: float | None
+    acc: float | None
