@@ -75,6 +75,12 @@ def zone_from_json(raw: object) -> ZoneSpec:
     return spec
 
 
+class ErrorOut(BaseModel):
+    """Every error answer of the API: a message a person understands."""
+
+    detail: str
+
+
 class LoginIn(BaseModel):
     username: str = Field(max_length=64)
     password: str = Field(max_length=1024)  # argon2 of a huge body would be a cheap attack

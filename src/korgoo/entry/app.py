@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
@@ -29,6 +30,7 @@ from korgoo.api.pages.console import pages_router, static_files
 from korgoo.api.routers import alerts, audit, devices, orders, persons, session, tracks
 from korgoo.api.routers.apps import app_router, operator_router
 from korgoo.api.routers.ingest import native_router
+from korgoo.api.schemas import ErrorOut
 from korgoo.apps.service import Apps
 from korgoo.service.health import Health
 from korgoo.service.pipeline import Pipeline
@@ -90,6 +92,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(sa.exc.OperationalError, _store_busy)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     @app.get("/health", tags=["operations"])
     async def get_health() -> JSONResponse:
@@ -98,11 +101,31 @@ def create_app(
         report = health.report()
         return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
-    @app.get("/metrics", tags=["operations"])
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, saying what a 422 really carries: one sentence in
+    `detail` (see `describe_errors`), not FastAPI's list of error objects."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in components:
+            components["HTTPValidationError"] = ErrorOut.model_json_schema()
+            components.pop("ValidationError", None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 async def _http_error(_: Request, exc: Exception) -> Response:

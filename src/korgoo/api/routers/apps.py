@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, in_scope
+from korgoo.api.responses import CheckinOut, EnrolmentCodeOut
 from korgoo.apps import enrolment
 from korgoo.apps import respondent_view as rv
 from korgoo.apps import victim_view as vv
@@ -320,7 +321,9 @@ def _visible_order(api: Api, user: User, order_id: str) -> None:
         raise not_found(f"Order {order_id}")
 
 
-@operator_router.post("/orders/{order_id}/enrolments", status_code=201)
+@operator_router.post(
+    "/orders/{order_id}/enrolments", status_code=201, response_model=EnrolmentCodeOut
+)
 async def new_enrolment(
     order_id: str, body: EnrolmentIn, user: Enroller, api: ApiDep, apps: AppsDep
 ) -> dict[str, Any]:
@@ -351,7 +354,7 @@ def _photo_url(checkin_id: str) -> str:
     return f"/api/v1/checkins/{checkin_id}/photo"
 
 
-@operator_router.get("/checkins")
+@operator_router.get("/checkins", response_model=list[CheckinOut])
 async def list_checkins(order_id: str, user: AlertReader, api: ApiDep) -> list[dict[str, Any]]:
     """The order's check-ins sent so far, with the photo's URL when one came."""
     await asyncio.to_thread(_visible_order, api, user, order_id)
@@ -359,7 +362,11 @@ async def list_checkins(order_id: str, user: AlertReader, api: ApiDep) -> list[d
     return [checkin_json(c, _photo_url) for c in found]
 
 
-@operator_router.get("/checkins/{checkin_id}/photo")
+@operator_router.get(
+    "/checkins/{checkin_id}/photo",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
 async def checkin_photo_file(checkin_id: str, user: AlertReader, api: ApiDep) -> FileResponse:
     found = await asyncio.to_thread(load, api.db, checkin_id=checkin_id)
     if not found or found[0].photo_path is None:

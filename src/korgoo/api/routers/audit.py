@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from korgoo.api.deps import ApiDep, require
 from korgoo.api.permissions import Capability
+from korgoo.api.responses import AuditEntryOut
 from korgoo.api.schemas import iso, parse_time
 from korgoo.store.audit import audit_entries
 from korgoo.store.users import User
@@ -16,7 +17,7 @@ router = APIRouter(tags=["audit"])
 Reader = Annotated[User, Depends(require(Capability.AUDIT_READ))]
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=list[AuditEntryOut])
 def audit(
     _: Reader,
     api: ApiDep,

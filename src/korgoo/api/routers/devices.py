@@ -16,6 +16,13 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, scope
+from korgoo.api.responses import (
+    AssignedDeviceOut,
+    DeviceDetailOut,
+    DeviceOut,
+    EnrolledDeviceOut,
+    UnknownDeviceOut,
+)
 from korgoo.api.routers.persons import visible_person
 from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, iso
 from korgoo.api.views import assignment_json, unknown_device_json
@@ -81,7 +88,7 @@ async def republish(api: Api, person_ids: Iterable[str]) -> list[str]:
     return changed
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list[DeviceOut])
 def devices(user: Reader, api: ApiDep) -> list[dict[str, Any]]:
     """Enrolled devices in the user's districts (and unassigned ones), with the
     wearer, last contact and last reported battery."""
@@ -144,7 +151,7 @@ def _enrolled(api: Api, user: User, device_id: str, secret: str | None) -> dict[
     return out
 
 
-@router.post("/devices", status_code=201)
+@router.post("/devices", status_code=201, response_model=EnrolledDeviceOut)
 def enrol(body: DeviceIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """Enrol a device. A phone app gets a secret, returned here once."""
     spec = EnrolUnknownIn(kind=body.kind, model=body.model, tz_offset_min=body.tz_offset_min)
@@ -152,13 +159,17 @@ def enrol(body: DeviceIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     return _enrolled(api, user, body.device_id, secret)
 
 
-@router.get("/devices/unknown")
+@router.get("/devices/unknown", response_model=list[UnknownDeviceOut])
 def unknown(_: Reader, api: ApiDep) -> list[dict[str, Any]]:
     """Senders that are not enrolled, most recently seen first."""
     return [unknown_device_json(u) for u in list_unknown_devices(api.db)]
 
 
-@router.post("/devices/unknown/{protocol}/{ident}/enrol", status_code=201)
+@router.post(
+    "/devices/unknown/{protocol}/{ident}/enrol",
+    status_code=201,
+    response_model=EnrolledDeviceOut,
+)
 def enrol_unknown(
     protocol: str, ident: str, body: EnrolUnknownIn, user: Writer, api: ApiDep
 ) -> dict[str, Any]:
@@ -169,7 +180,7 @@ def enrol_unknown(
     return _enrolled(api, user, ident, secret)
 
 
-@router.get("/devices/{device_id}")
+@router.get("/devices/{device_id}", response_model=DeviceDetailOut)
 def device(device_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
     found = visible_device(api, user, device_id)
     out = device_json(found, last_contacts(api.db, [device_id]).get(device_id))
@@ -177,7 +188,7 @@ def device(device_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
     return out
 
 
-@router.post("/devices/{device_id}/assignment")
+@router.post("/devices/{device_id}/assignment", response_model=AssignedDeviceOut)
 async def assign(device_id: str, body: AssignIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """Make the person the device's wearer from now (closing any earlier assignment)."""
     before = await run_in_threadpool(visible_device, api, user, device_id)
@@ -200,7 +211,7 @@ async def assign(device_id: str, body: AssignIn, user: Writer, api: ApiDep) -> d
     return out
 
 
-@router.delete("/devices/{device_id}/assignment")
+@router.delete("/devices/{device_id}/assignment", response_model=AssignedDeviceOut)
 async def unassign(device_id: str, user: Writer, api: ApiDep) -> dict[str, Any]:
     before = await run_in_threadpool(visible_device, api, user, device_id)
     if before.person_id is None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from korgoo.api.deps import ApiDep, not_found, require
 from korgoo.api.permissions import Capability, in_scope, scope
+from korgoo.api.responses import PersonOut
 from korgoo.api.schemas import PersonIn
 from korgoo.api.views import person_json
 from korgoo.domain.jurisdictions import JURISDICTIONS
@@ -29,12 +30,12 @@ def check_district(user: User, district: str) -> None:
         raise HTTPException(403, f"District {district} is outside your districts.")
 
 
-@router.get("/persons")
+@router.get("/persons", response_model=list[PersonOut])
 def persons(user: Reader, api: ApiDep, role: PersonRole | None = None) -> list[dict[str, Any]]:
     return [person_json(p) for p in list_persons(api.db, districts=scope(user), role=role)]
 
 
-@router.post("/persons", status_code=201)
+@router.post("/persons", status_code=201, response_model=PersonOut)
 def create(body: PersonIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     check_district(user, body.district)
     at = api.now()
@@ -52,7 +53,7 @@ def create(body: PersonIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     return person_json(person)
 
 
-@router.get("/persons/{person_id}")
+@router.get("/persons/{person_id}", response_model=PersonOut)
 def person(person_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
     return person_json(visible_person(api, user, person_id))
 

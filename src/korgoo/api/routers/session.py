@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from korgoo.api.auth import COOKIE, LoginError, UserExistsError, add_user, login
 from korgoo.api.deps import ApiDep, SessionDep, not_found, require
 from korgoo.api.permissions import Capability
+from korgoo.api.responses import LoginOut, NewUserOut, SessionOut, UserOut
 from korgoo.api.schemas import LoginIn, SessionPatch, UserIn, iso
 from korgoo.api.views import user_json
 from korgoo.store.audit import audit_append
@@ -27,7 +28,7 @@ router = APIRouter(tags=["session"])
 Admin = Annotated[User, Depends(require(Capability.USERS_ADMIN))]
 
 
-@router.post("/session")
+@router.post("/session", response_model=LoginOut)
 async def log_in(
     body: LoginIn, api: ApiDep, request: Request, response: Response
 ) -> dict[str, Any]:
@@ -72,12 +73,12 @@ def _audit(api: ApiDep, actor: str, action: str, at: float) -> None:
         audit_append(conn, actor, action, f"user:{actor}", at=at)
 
 
-@router.get("/session")
+@router.get("/session", response_model=SessionOut)
 def current(session: SessionDep) -> dict[str, Any]:
     return {"user": user_json(session.user), "csrf": session.csrf}
 
 
-@router.patch("/session")
+@router.patch("/session", response_model=SessionOut)
 def change_language(body: SessionPatch, session: SessionDep, api: ApiDep) -> dict[str, Any]:
     """Set the user's interface language (kept on the user, for every session)."""
     set_language(api.db, session.user.username, body.language)
@@ -98,12 +99,12 @@ def log_out(session: SessionDep, api: ApiDep, response: Response) -> Response:
     return response
 
 
-@router.get("/users", tags=["users"])
+@router.get("/users", tags=["users"], response_model=list[UserOut])
 def users(_: Admin, api: ApiDep) -> list[dict[str, Any]]:
     return [user_json(u) for u in list_users(api.db)]
 
 
-@router.post("/users", status_code=201, tags=["users"])
+@router.post("/users", status_code=201, tags=["users"], response_model=NewUserOut)
 def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
     """Create a user. The password (generated unless given) and the TOTP secret are
     shown in this answer only."""
@@ -131,7 +132,7 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
     }
 
 
-@router.post("/users/{username}/unlock", tags=["users"])
+@router.post("/users/{username}/unlock", tags=["users"], response_model=UserOut)
 def unlock(username: str, admin: Admin, api: ApiDep) -> dict[str, Any]:
     """Lift the wait that failed logins put on this user's name, from every address."""
     if not user_exists(api.db, username):

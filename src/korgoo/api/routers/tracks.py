@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, can, in_scope
+from korgoo.api.responses import LivePositionOut, TrackOut
 from korgoo.api.schemas import iso, parse_time
 from korgoo.domain.terms import OrderStatus
 from korgoo.store.audit import audit_append
@@ -39,7 +40,7 @@ def wearers(api: Api, device_id: str, t0: float, t1: float) -> list[Person]:
     return out
 
 
-@router.get("/tracks/{device_id}")
+@router.get("/tracks/{device_id}", response_model=TrackOut)
 def track(
     device_id: str,
     user: Reader,
@@ -133,7 +134,7 @@ def live_positions(api: Api, user: User) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/live")
+@router.get("/live", response_model=list[LivePositionOut])
 def live(user: Reader, api: ApiDep) -> list[dict[str, Any]]:
     """Every monitored respondent: last position and accuracy, and the state
     (compliant, prealert, breach, no_signal, low_battery)."""

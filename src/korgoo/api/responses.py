@@ -1,0 +1,161 @@
+"""Response bodies of the JSON API (pydantic), declared on the routes with
+`response_model=` so the OpenAPI document describes every answer.
+
+The routes build their answers as dicts (`api/views.py`); these models state
+their shape. Extra keys are forbidden: a field added to an answer without being
+declared here fails the route's tests instead of vanishing from the document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserOut(Out):
+    username: str
+    display_name: str
+    role: str
+    districts: list[str]
+    language: str
+    permissions: list[str]
+    totp: bool
+
+
+class SessionOut(Out):
+    user: UserOut
+    csrf: str
+
+
+class LoginOut(SessionOut):
+    expires_at: str
+
+
+class NewUserOut(Out):
+    user: UserOut
+    password: str
+    totp_secret: str | None
+    totp_uri: str | None
+
+
+class PersonOut(Out):
+    id: str
+    role: str
+    display_name: str
+    district: str
+    phone: str | None
+    created_at: str
+
+
+class AssignmentOut(Out):
+    device_id: str
+    person_id: str
+    from_at: str
+    to_at: str | None
+    assigned_by: str
+
+
+class DeviceOut(Out):
+    id: str
+    kind: str
+    model: str
+    tz_offset_min: int
+    enrolled_at: str
+    has_secret: bool
+    protocol: str | None
+    person_id: str | None
+    person_role: str | None
+    district: str | None
+    last_contact: str | None
+    battery: float | None
+
+
+class DeviceDetailOut(DeviceOut):
+    assignments: list[AssignmentOut]
+
+
+class EnrolledDeviceOut(DeviceOut):
+    secret: str | None  # a phone app's secret, shown in this answer only
+
+
+class AssignedDeviceOut(DeviceOut):
+    orders_updated: list[str]
+
+
+class UnknownDeviceOut(Out):
+    protocol: str
+    ident: str
+    first_seen: str
+    last_seen: str
+    count: int
+    remote: str
+    sample: str
+
+
+class AuditEntryOut(Out):
+    id: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+
+
+class CheckinOut(Out):
+    id: str
+    order_id: str
+    day: str
+    send_at: str
+    sent_at: str | None
+    due_at: str | None
+    photo_at: str | None
+    on_time: bool | None
+    photo_url: str | None
+
+
+class EnrolmentCodeOut(Out):
+    code: str
+    expires_at: str
+    qr_svg: str
+    url: str
+
+
+class TrackPersonOut(Out):
+    id: str
+    role: str
+
+
+class TrackFixOut(Out):
+    t: str
+    received_at: str
+    lat: float
+    lon: float
+    acc: float
+    speed: float | None
+    heading: float | None
+    battery: float | None
+
+
+class TrackOut(Out):
+    device_id: str
+    persons: list[TrackPersonOut]
+    since: str
+    until: str
+    fixes: list[TrackFixOut]
+
+
+class LivePositionOut(Out):
+    order_id: str
+    order_number: str | None
+    district: str
+    respondent_id: str
+    state: str
+    t: str | None
+    lat: float | None
+    lon: float | None
+    acc: float | None
