@@ -15,7 +15,6 @@ hands over with its translations installed (the console's environment).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,7 +144,6 @@ def context(
     evidence: Evidence,
     *,
     protected_ok: bool,
-    words: MapWords,
     exported_by: str,
     reason: str,
     now: float,
@@ -156,6 +154,7 @@ def context(
     persons = {p.id: p for p in evidence.persons}
     fixes, withheld = deciding_fixes(evidence, protected_ok=protected_ok)
     breaches = [Point(r.lat, r.lon, r.acc) for r in fixes if r.kind != "cleared"]
+    tracks = _tracks(evidence, protected_ok=protected_ok)
     rules = sorted({a.rule for a, _ in evidence.alerts})
     values = evidence.params
     specs = [CATALOGUE[Rule(r)] for r in rules if r in {x.value for x in Rule}]
@@ -174,13 +173,19 @@ def context(
                 "id": s.rule.value,
                 "version": s.version,
                 "label": s.label,
-                "params": [(p, getattr(values, p)) for p in s.params],
+                "params": [(p, f"{getattr(values, p):g}") for p in s.params],
             }
             for s in specs
         ],
         "params_revision": values.revision,
-        "map": Markup(
-            draw_map(_tracks(evidence, protected_ok=protected_ok), version.zones, breaches, words)
+        # Called by the template with its words for the north arrow and the scale.
+        "draw_map": lambda north, metres, kilometres: Markup(
+            draw_map(
+                tracks,
+                version.zones,
+                breaches,
+                MapWords(north=north, metres=metres, kilometres=kilometres),
+            )
         ),
         "fixes": fixes,
         "protected_withheld": withheld or not protected_ok,
@@ -204,19 +209,8 @@ def render_html(
     now: float,
 ) -> str:
     template = env.get_template(TEMPLATE)
-    gettext: Callable[[str], str] = env.globals["gettext"]  # type: ignore[assignment]
-    words = MapWords(
-        north=str(gettext("N")),
-        metres=str(gettext("{n} m")),
-        kilometres=str(gettext("{n} km")),
-    )
     ctx = context(
-        evidence,
-        protected_ok=protected_ok,
-        words=words,
-        exported_by=exported_by,
-        reason=reason,
-        now=now,
+        evidence, protected_ok=protected_ok, exported_by=exported_by, reason=reason, now=now
     )
     return template.render(language=language, **ctx)
 

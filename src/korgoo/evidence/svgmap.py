@@ -125,7 +125,7 @@ def draw_map(
     everything += [p for z in zones for p in _zone_points(z)]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" class="map">',
+        'class="map">',
         f'<rect width="{width:.0f}" height="{height:.0f}" fill="#f4f4ef" stroke="#999"/>',
     ]
     if not everything:
@@ -149,6 +149,10 @@ def draw_map(
             )
         if pts:
             x, y = f.xy(pts[0].lat, pts[0].lon)
+            # Below the zone, kept inside the frame (about 5.5 px per character).
+            half = len(z.name) * 2.75 + 4
+            x = min(max(x, half), width - half)
+            y += z.radius_m * f.scale + 12
             parts.append(
                 f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" fill="{colour}" '
                 f'text-anchor="middle">{escape(z.name)}</text>'
