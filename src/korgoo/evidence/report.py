@@ -155,6 +155,12 @@ def context(
     fixes, withheld = deciding_fixes(evidence, protected_ok=protected_ok)
     breaches = [Point(r.lat, r.lon, r.acc) for r in fixes if r.kind != "cleared"]
     tracks = _tracks(evidence, protected_ok=protected_ok)
+    # The minimum distance around the protected person where a proximity rule decided.
+    rings = [
+        Point(r.lat, r.lon, version.min_distance_m)
+        for r in fixes
+        if r.party == "protected" and r.rule.startswith("proximity") and r.kind != "cleared"
+    ][:1]
     rules = sorted({a.rule for a, _ in evidence.alerts})
     values = evidence.params
     specs = [CATALOGUE[Rule(r)] for r in rules if r in {x.value for x in Rule}]
@@ -185,6 +191,7 @@ def context(
                 version.zones,
                 breaches,
                 MapWords(north=north, metres=metres, kilometres=kilometres),
+                rings=rings,
             )
         ),
         "fixes": fixes,

@@ -116,12 +116,14 @@ def draw_map(
     breaches: Sequence[Point],
     words: MapWords,
     *,
+    rings: Sequence[Point] = (),
     width: float = 680.0,
     height: float = 420.0,
 ) -> str:
     """The map as an `<svg>` element; an empty map (no position) says nothing
-    beyond its frame."""
-    everything = [p for t in tracks for p in t.points] + list(breaches)
+    beyond its frame. `rings`: distances to keep (a point and its radius in
+    `acc`), drawn dashed and labelled."""
+    everything = [p for t in tracks for p in t.points] + list(breaches) + list(rings)
     everything += [p for z in zones for p in _zone_points(z)]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
@@ -157,6 +159,16 @@ def draw_map(
                 f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" fill="{colour}" '
                 f'text-anchor="middle">{escape(z.name)}</text>'
             )
+    for ring in rings:
+        x, y = f.xy(ring.lat, ring.lon)
+        r = ring.acc * f.scale
+        label = words.metres.format(n=f"{ring.acc:g}")
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="none" stroke="#555" '
+            'stroke-dasharray="3 4" stroke-width="1.2"/>'
+            f'<text x="{x:.1f}" y="{max(y - r - 4, 12):.1f}" font-size="10" fill="#555" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
     for track in tracks:
         xy = [f.xy(p.lat, p.lon) for p in track.points]
         if track.circles:
