@@ -81,6 +81,13 @@ def deciding_fixes(evidence: Evidence, *, protected_ok: bool) -> tuple[list[FixR
     for _, event in evidence.events:
         if isinstance(event, Fix):
             received.setdefault((event.t, event.lat, event.lon), event)
+    # A party with one device: an averaged position is still that device's.
+    devices = _devices(evidence)
+    only = {
+        party: ids[0]
+        for party in ("respondent", "protected")
+        if len(ids := [d for d, p in devices.items() if p == party]) == 1
+    }
     rows: dict[tuple[str, float, float, float], FixRow] = {}
     withheld = False
     respondent = version_in_force(evidence.versions, evidence.selection.to_at).respondent_id
@@ -106,7 +113,7 @@ def deciding_fixes(evidence: Evidence, *, protected_ok: bool) -> tuple[list[FixR
                 (party, t, lat, lon),
                 FixRow(
                     party=party,
-                    device_id="" if fix is None else fix.device_id,
+                    device_id=only.get(party, "") if fix is None else fix.device_id,
                     t=t,
                     at=None if fix is None else fix.at,
                     lat=lat,
