@@ -34,7 +34,7 @@ from korgoo.settings import get_settings
 from korgoo.store.audit import audit_entries, audit_verify
 
 from ..unit.engine.conftest import T0
-from .api_world import World, proximity_breach, world_fixture, zone_breach
+from .api_world import World, iso, proximity_breach, world_fixture, zone_breach
 
 __all__ = ["world_fixture"]
 runner = CliRunner()
@@ -242,6 +242,27 @@ async def test_cli_exports_and_verifies_and_prints_the_fingerprint(
         app, ["evidence", "export", "--order", "order-okt", "--reason", "x", "-o", str(out)]
     )
     assert missing.exit_code != 0
+
+
+async def test_cli_exports_an_order_range_with_its_report(w: World, tmp_path: Path) -> None:
+    await zone_breach(w)
+    out, pdf = tmp_path / "order.zip", tmp_path / "order.pdf"
+    args = ["evidence", "export", "--order", "order-okt", "--from", iso(T0 + 60)]
+    args += ["--to", iso(w.clock()), "--reason", "court", "-o", str(out), "--pdf", str(pdf)]
+    exported = runner.invoke(app, [*args, "--language", "en", "--database-url", w.url])
+    assert exported.exit_code == 0, exported.output
+    assert pdf.read_bytes().startswith(b"%PDF")
+    verdict = verify_bundle(out.read_bytes())
+    assert verdict.ok, failed(verdict)
+    assert verdict.manifest["selection"]["alert_key"] is None
+    assert verdict.manifest["selection"]["to"] == w.clock()
+    whats = {e.details["what"] for e in audit_entries(w.pipeline.db, action="evidence.export")}
+    assert whats == {"evidence bundle", "evidence report"}
+    unknown = runner.invoke(
+        app,
+        [*args[:3], "no-such-order", *args[4:], "--database-url", w.url],
+    )
+    assert unknown.exit_code == 2 and "no order no-such-order" in unknown.output
 
 
 async def test_api_exports_for_supervisors_with_a_reason(w: World) -> None:
