@@ -1,4 +1,4 @@
-"""korgoo: demo | serve | replay | audit | migrate | bench | user."""
+"""korgoo: demo | serve | replay | audit | evidence | migrate | bench | user."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=T
 app.add_typer(bench_app, name="bench")
 user_app = typer.Typer(help="Console users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+evidence_app = typer.Typer(
+    help="Evidence for the court: signed bundles, their check, reports.", no_args_is_help=True
+)
+app.add_typer(evidence_app, name="evidence")
 console = Console()
 
 
@@ -175,6 +179,144 @@ def audit_checkpoint(
     console.print(
         f"checkpoint: entry {done.seq}, head {done.head}, in {keys.checkpoints}", highlight=False
     )
+
+
+@evidence_app.command("export")
+def evidence_export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The bundle (a zip) to write.")],
+    reason: Annotated[str, typer.Option(help="Why it is exported (on the audit log).")],
+    alert: Annotated[str | None, typer.Option(help="The alert's key.")] = None,
+    order: Annotated[str | None, typer.Option(help="The order's id (with --from, --to).")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Start, ISO-8601 (UTC without offset).")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="End, ISO-8601 (default: now).")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Also write the report (PDF) here.")] = None,
+    language: Annotated[str, typer.Option(help="The report's language: ru, ky or en.")] = "ru",
+    actor: Annotated[str | None, typer.Option(help="Who exports (default: login name).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Export one alert, or one order over a time range, as a signed bundle (and a
+    report); the export goes on the audit log with who and why."""
+    import getpass
+    import time
+
+    from korgoo.api.schemas import parse_time
+    from korgoo.engine.params import DEFAULT_PARAMS
+    from korgoo.evidence.bundle import (
+        Selection,
+        SelectionError,
+        alert_selection,
+        collect,
+        export_bundle,
+    )
+    from korgoo.evidence.keys import signing_key
+    from korgoo.store.db import open_engine
+
+    settings = get_settings()
+    db = open_engine(database_url or settings.database_url)
+    now = time.time()
+    who = actor or getpass.getuser()
+    try:
+        if (alert is None) == (order is None):
+            raise typer.BadParameter("give either --alert or --order")
+        if alert is not None:
+            selection = alert_selection(db, alert, now)
+        else:
+            assert order is not None
+            if from_ is None:
+                raise typer.BadParameter("--order needs --from")
+            end = now if to is None else parse_time(to, "to")
+            selection = Selection(order, parse_time(from_, "from"), min(end, now))
+        evidence = collect(db, selection, DEFAULT_PARAMS)
+        done = export_bundle(
+            db, evidence, key=signing_key(settings), actor=who, reason=reason, now=now
+        )
+        if pdf is not None:
+            from korgoo.evidence.report import export_report
+            from korgoo.web.i18n import environment, pick_language
+
+            lang = pick_language(language)
+            report = export_report(
+                db,
+                evidence,
+                environment(lang),
+                language=lang,
+                protected_ok=True,
+                actor=who,
+                reason=reason,
+                now=now,
+            )
+            pdf.write_bytes(report)
+    except (SelectionError, ValueError) as e:
+        console.print(f"[red]cannot export: {e}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    output.write_bytes(done.data)
+    replay = done.manifest["replay"]
+    console.print(
+        f"{output}: {replay['events']} events, {replay['decisions']} decisions, "
+        f"signed by the key with fingerprint\n  {done.fingerprint}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if pdf is not None:
+        console.print(f"report: {pdf}", highlight=False, soft_wrap=True)
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    bundle: Annotated[Path, typer.Argument(help="The bundle (a zip).")],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The centre's published public key (PEM); default: the bundle's."),
+    ] = None,
+) -> None:
+    """Check every file's SHA-256 and the signature, then replay the events through
+    this software's engine and compare its decisions with the bundle's, byte for byte."""
+    from korgoo.evidence.keys import load_public_pem
+    from korgoo.evidence.verify import verify_bundle
+
+    key = None
+    if public_key is not None:
+        try:
+            key = load_public_pem(public_key.read_bytes())
+        except ValueError as e:
+            console.print(f"[red]{public_key}: {e}[/red]")
+            raise typer.Exit(2) from None
+    verdict = verify_bundle(bundle.read_bytes(), key)
+    for check in verdict.checks:
+        mark = "[green]ok  [/green]" if check.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {check.name}: {check.detail}", highlight=False, soft_wrap=True)
+    if verdict.fingerprint:
+        console.print(
+            f"signing key fingerprint: {verdict.fingerprint}\n"
+            "  compare it with the fingerprint the centre publishes",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not verdict.ok:
+        console.print("[red]the bundle does NOT verify[/red]")
+        raise typer.Exit(1)
+    console.print("[green]the bundle verifies[/green]")
+
+
+@evidence_app.command("key")
+def evidence_key(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the public key (PEM) here.")
+    ] = None,
+) -> None:
+    """The centre's public key (PEM) and its fingerprint, to publish."""
+    from korgoo.evidence.keys import fingerprint, public_pem, signing_key
+
+    public = signing_key(get_settings()).public_key()
+    if output is not None:
+        output.write_bytes(public_pem(public))
+    else:
+        sys.stdout.write(public_pem(public).decode())
+    console.print(f"fingerprint: {fingerprint(public)}", highlight=False, soft_wrap=True)
 
 
 @bench_app.command("engine")

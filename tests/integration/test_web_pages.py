@@ -39,6 +39,10 @@ PAGES = {
         "resolve-note",
         "resolve-submit",
         "timeline",
+        "evidence-reason",
+        "evidence-lang",
+        "evidence-pdf",
+        "evidence-zip",
     ],
     "/map": ["live-map"],
     "/cases": ["orders"],
@@ -159,6 +163,19 @@ async def test_every_page_renders_in_the_users_language(w: World, lang: str) -> 
             assert "default-src 'self'" in r.headers["content-security-policy"]
         queue = await c.get("/")
     assert f"<h1>{QUEUE_TITLE[lang]}</h1>" in queue.text
+
+
+async def test_evidence_export_is_offered_only_to_roles_that_may(w: World) -> None:
+    alert_page = f"/alerts/{quote(ALERT_KEY, safe='')}"
+    async with w.client() as c:
+        await w.login("operator", c)
+        operator = parse((await c.get(alert_page)).text)
+    async with w.client() as c:
+        await w.login("supervisor", c)
+        html = (await c.get(alert_page)).text
+    assert "evidence-export" not in operator.ids
+    assert 'id="evidence-export"' in html
+    assert f'action="/api/v1/alerts/{quote(ALERT_KEY)}/evidence.pdf"' in html
 
 
 async def test_assets_of_every_page_are_served_and_leaflet_is_vendored(w: World) -> None:

@@ -22,6 +22,7 @@ LAYERS = (
     "engine",
     "store",
     "service",
+    "evidence",
     "gateways",
     "apps",
     "web",

@@ -11,7 +11,11 @@ Decisions for the roles of now:
   reads orders, persons, devices, tracks, and the protected person's location
   (to send the police), but does not change orders or devices.
 - supervisor: everything an operator does, plus entering and varying orders,
-  registering persons, enrolling and assigning devices, and reading the audit log.
+  registering persons, enrolling and assigning devices, reading the audit log,
+  and exporting evidence (the bundle and the report). An evidence bundle holds
+  the raw events of both parties, the protected person's positions among them,
+  so only a role that may read those and answers for the case exports it; each
+  export names its reason on the audit log.
 - administrator: users, devices and the audit log; does not see alerts or
   anyone's location, cannot act on alerts, and cannot enrol a phone on an
   order (that would give a credential that reads the case): technical staff
@@ -43,6 +47,7 @@ class Capability(StrEnum):
     LOCATIONS_PROTECTED_READ = "locations.protected.read"
     TRACKS_READ = "tracks.read"
     AUDIT_READ = "audit.read"
+    EVIDENCE_EXPORT = "evidence.export"
     USERS_ADMIN = "users.admin"
 
 
@@ -73,7 +78,8 @@ _OPERATOR: Final = frozenset(
 
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     Role.OPERATOR: _OPERATOR,
-    Role.SUPERVISOR: _OPERATOR | {C.ORDERS_WRITE, C.DEVICES_WRITE, C.PERSONS_WRITE, C.AUDIT_READ},
+    Role.SUPERVISOR: _OPERATOR
+    | {C.ORDERS_WRITE, C.DEVICES_WRITE, C.PERSONS_WRITE, C.AUDIT_READ, C.EVIDENCE_EXPORT},
     # No DEVICES_ENROL: a phone enrolled on an order is a credential for the
     # case (a respondent app reads his order's conditions), which is case work.
     Role.ADMINISTRATOR: frozenset({C.USERS_ADMIN, C.DEVICES_READ, C.DEVICES_WRITE, C.AUDIT_READ}),

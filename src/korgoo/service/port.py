@@ -15,6 +15,7 @@ from korgoo.alerts.book import AlertBook
 from korgoo.alerts.model import Alert, Transition
 from korgoo.domain.ingest import DeviceInfo, Ingest, Message, Outcome
 from korgoo.domain.terms import OrderTerms
+from korgoo.engine.params import RuleParams
 from korgoo.service.snapshot import OrderLive
 
 Clock = Callable[[], float]
@@ -23,6 +24,7 @@ Action = Callable[[AlertBook], list[Transition]]
 
 class Monitoring(Ingest, Protocol):
     clock: Clock
+    params: RuleParams  # the rules' thresholds the engine runs with (evidence records them)
 
     async def submit(self, messages: Sequence[Message]) -> list[Outcome]: ...
 
