@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -68,20 +68,33 @@ def pair(centre: Centre, skip: int = 0) -> Pair:
     )
 
 
+STRIDE_M = 100.0  # per 1.5 s report: a car's pace; a longer leap is set aside as implausible
+FAR_M = 300.0  # where he starts: beyond the warning distance
+
+
 def approach(phone: Phone, towards: tuple[float, float], metres: float, step: int) -> None:
     """The respondent `metres` west of `towards`, a step of jitter each call so
     that the browser reports a new position."""
     phone.move(offset(towards, (step % 3) * 2.0, -metres))
 
 
-def walk_until(phone: Phone, towards: tuple[float, float], metres: float, done: object) -> None:
-    """Report positions at `metres` from `towards` every 1.5 s until `done()` holds."""
+def walk_until(
+    phone: Phone,
+    towards: tuple[float, float],
+    start: float,
+    metres: float,
+    done: Callable[[], bool],
+) -> None:
+    """Walk from `start` to `metres` west of `towards`, a report every 1.5 s at
+    most `STRIDE_M` apart, then stay there until `done()` holds."""
     deadline = time.monotonic() + CLEAR_WAIT_MS / 1000
     step = 0
+    at = start
     while time.monotonic() < deadline:
-        approach(phone, towards, metres, step)
+        at = max(at - STRIDE_M, metres) if at > metres else min(at + STRIDE_M, metres)
+        approach(phone, towards, at, step)
         step += 1
-        if done():  # type: ignore[operator]
+        if at == metres and done():
             return
         phone.page.wait_for_timeout(1500)
     raise AssertionError(f"not reached at {metres} m within {CLEAR_WAIT_MS} ms")
@@ -103,7 +116,7 @@ def enrolled_pair(phones: Phones, p: Pair) -> tuple[Phone, Phone]:
     her.page.locator("#sharing-toggle").click()
     expect(her.page.locator("#sharing-toggle")).to_have_attribute("aria-pressed", "true")
     expect(her.page.locator("#sharing-state")).to_have_attribute("data-state", "on")
-    far = offset(p.her_place, 0, -(p.warning_distance_m + 2500))
+    far = offset(p.her_place, 0, -(p.warning_distance_m + FAR_M))
     him = phones.enrol(p.case.order_id, p.respondent_id, "respondent_app", far)
     expect(him.page.locator("#status")).to_have_attribute("data-state", "on")
     return her, him
@@ -166,12 +179,17 @@ def test_approach_warns_her_instructs_him_and_never_tells_him_where_she_is(
     shoot(her.page, "app-victim")
 
     between = (p.min_distance_m + p.warning_distance_m) / 2
-    walk_until(him, p.her_place, between, lambda: warning.get_attribute("data-level") == "prealert")
+
+    def at_level(level: str) -> Callable[[], bool]:
+        return lambda: warning.get_attribute("data-level") == level
+
+    start = p.warning_distance_m + FAR_M
+    walk_until(him, p.her_place, start, between, at_level("prealert"))
     expect(warning).to_be_visible()
     expect(her.page.locator("#warning-title")).to_have_text("Он может быть поблизости")
     expect(him.page.locator("#instruction")).to_be_hidden()
 
-    walk_until(him, p.her_place, 60, lambda: warning.get_attribute("data-level") == "alert")
+    walk_until(him, p.her_place, between, 60, at_level("alert"))
     # Only what has happened: the centre has the alarm; no one has called the police.
     expect(her.page.locator("#warning-body")).to_have_text("Немедленно идите в безопасное место.")
     expect(her.page.locator("#warning-status")).to_have_text(
@@ -184,10 +202,15 @@ def test_approach_warns_her_instructs_him_and_never_tells_him_where_she_is(
     shoot(him.page, "app-respondent-instruction")
     shoot(her.page, "app-victim-alert")
 
-    away = p.warning_distance_m + 3000
-    walk_until(him, p.her_place, away, lambda: warning.get_attribute("data-level") == "all_clear")
+    away = p.warning_distance_m + 1000
+    walk_until(him, p.her_place, 60, away, at_level("all_clear"))
     expect(her.page.locator("#warning-title")).to_have_text("Опасность миновала")
-    expect(instruction).not_to_have_attribute("data-code", re.compile("leave"))
+
+    # His 'clear' waits at least two minutes after 'leave_now' (it must not time her).
+    def told_clear() -> bool:
+        return "leave" not in (instruction.get_attribute("data-code") or "")
+
+    walk_until(him, p.her_place, away, away, told_clear)
     her.page.locator("#warning-dismiss").click()
     her.page.locator("#sharing-toggle").click()
     expect(her.page.locator("#sharing-state")).to_have_attribute("data-state", "paused")

@@ -63,9 +63,10 @@ def enter_home_zone(centre: Centre, case: Case) -> None:
 
 
 def leave_home_zone(centre: Centre, case: Case) -> None:
-    """Three positions 1 km away over the last 70 s: clearly out for over a minute."""
-    away = east_of(case.home, 1000)
-    centre.phone_reports(case.respondent_device, reports([away] * 3, [75, 40, 5]))
+    """Three positions 400 m away over the last 70 s: clearly out for over a
+    minute, reached at a car's pace (a faster leap is set aside as implausible)."""
+    away = east_of(case.home, 400)
+    centre.phone_reports(case.respondent_device, reports([away] * 3, [70, 40, 5]))
 
 
 def row_of(page: Page, case: Case) -> Locator:

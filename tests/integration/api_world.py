@@ -186,10 +186,10 @@ async def world_fixture(tmp_path: Path) -> AsyncIterator[World]:
 async def zone_breach(w: World) -> str:
     """The Oktyabrsky respondent walks into the protected person's home zone; the
     engine raises an exclusion-zone alert. Returns its key."""
-    far = east_of(HOME, -3000)
+    far = east_of(HOME, -500)
     t = await w.fixes("bracelet-okt", T0 + 10, far, far)
-    # Five minutes to cover the 3 km: a faster jump would be refused as spoofing.
-    await w.fixes("bracelet-okt", t + 300, HOME, HOME, HOME, HOME)
+    # 500 m in 20 s, a car's pace: a faster jump would be refused as spoofing.
+    await w.fixes("bracelet-okt", t + 10, HOME, HOME, HOME, HOME)
     keys = [a.alert_key for a in w.pipeline.open_alerts() if a.rule == "zone.exclusion"]
     assert len(keys) == 1, w.pipeline.open_alerts()
     return keys[0]

@@ -80,6 +80,7 @@ def watch_position(
     kind: str = "UD",
     status: int = 0,
     battery: int = 80,
+    speed_kmh: float = 0.0,
 ) -> bytes:
     """A UD/AL report in the layout of the conformance frames (valid fix, 9 satellites)."""
     tm = time.gmtime(t)
@@ -91,7 +92,7 @@ def watch_position(
         "N" if lat >= 0 else "S",
         f"{abs(lon):.6f}",
         "E" if lon >= 0 else "W",
-        "0.00",
+        f"{speed_kmh:.2f}",
         "0.0",
         "0.0",
         "9",

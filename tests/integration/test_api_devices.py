@@ -51,7 +51,7 @@ async def test_enrol_list_and_secret_shown_once(w: World) -> None:
     assert r.status_code == 403 and "devices.write" in r.json()["detail"]
 
     # Last contact and battery come from the newest message in the log.
-    await w.fixes("bracelet-okt", T0 + 10, north_of(HOME, 3000))
+    await w.fixes("bracelet-okt", T0 + 10, north_of(HOME, 800))
     listed = {d["id"]: d for d in (await op.get("/api/v1/devices")).json()}
     assert set(listed) == {"bracelet-okt", "victim-app-okt", "bracelet-len", "app-9", "bracelet-9"}
     b = listed["bracelet-okt"]
@@ -193,16 +193,16 @@ async def test_a_role_without_the_permission_cannot_read_a_protected_track(w: Wo
 
 
 async def test_live_map_from_the_engine(w: World) -> None:
-    await w.fixes("bracelet-okt", T0 + 10, north_of(HOME, 3000))
+    await w.fixes("bracelet-okt", T0 + 10, north_of(HOME, 800))
     op = await w.login("operator")
     live = {x["order_id"]: x for x in (await op.get("/api/v1/live")).json()}
     assert set(live) == {"order-okt", "order-len"}
     okt = live["order-okt"]
     assert okt["respondent_id"] == "resp-okt" and okt["state"] == "compliant"
-    assert okt["lat"] == pytest.approx(north_of(HOME, 3000)[0]) and okt["acc"] == 10.0
+    assert okt["lat"] == pytest.approx(north_of(HOME, 800)[0]) and okt["acc"] == 10.0
     assert okt["t"] == iso(T0 + 10)
     assert live["order-len"]["lat"] is None  # no fix yet
-    await w.fixes("bracelet-okt", T0 + 30, HOME, HOME, HOME, HOME)
+    await w.fixes("bracelet-okt", T0 + 40, HOME, HOME, HOME, HOME)  # a plausible 25 m/s
     okt = next(x for x in (await op.get("/api/v1/live")).json() if x["order_id"] == "order-okt")
     assert okt["state"] == "breach"
     op_len = await w.login("operator-len")

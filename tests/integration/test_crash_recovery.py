@@ -46,6 +46,7 @@ RUNNER = Path(__file__).with_name("slow_commit_server.py")
 START_TIMEOUT_S = 20.0
 AWAIT_S = 10.0
 FAR = north_of(HOME, 3000)
+OUTSIDE = north_of(HOME, 800)
 
 
 class Server:
@@ -231,10 +232,11 @@ async def test_restart_rebuilds_open_zone_episode_by_replay(server: Server) -> N
     server.enrol([order_terms("order-zone", [(ident, DeviceKind.BRACELET)], zones=(home_zone(),))])
     t0 = float(int(time.time()) - 110)
 
-    async def report(t: float, pos: tuple[float, float]) -> None:
+    async def report(t: float, pos: tuple[float, float], speed_kmh: float = 0.0) -> None:
         # A UD has no reply; the LK behind it is answered once both are committed.
         acked: list[int] = []
-        await send(server.watch_port, [watch_position(ident, t, *pos) + watch_lk(ident)], acked)
+        frame = watch_position(ident, t, *pos, speed_kmh=speed_kmh)
+        await send(server.watch_port, [frame + watch_lk(ident)], acked)
         assert acked == [0]
 
     def zone_alerts() -> list[str]:
@@ -249,8 +251,10 @@ async def test_restart_rebuilds_open_zone_episode_by_replay(server: Server) -> N
 
     await server.start()
     await report(t0 + 10, HOME)  # still inside: the replayed episode is open, nothing new
-    for t in (t0 + 20, t0 + 50, t0 + 85):  # then outside for longer than clear_seconds
-        await report(t, FAR)
+    # then outside for longer than clear_seconds, moving at a speed a body can
+    # reach (a still device's leap would be set aside as multipath)
+    for t in (t0 + 30, t0 + 60, t0 + 95):
+        await report(t, OUTSIDE, speed_kmh=20.0)
     await server.until(
         lambda: "returned_to_normal" in [t.kind.value for t in transitions(server.db, key)]
     )

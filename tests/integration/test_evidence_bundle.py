@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from korgoo.cli import app
+from korgoo.domain.rules import CATALOGUE, Rule
 from korgoo.engine.params import DEFAULT_PARAMS
 from korgoo.evidence.bundle import (
     MANIFEST,
@@ -110,7 +111,7 @@ async def test_fresh_export_verifies_by_replay_and_is_audited(w: World) -> None:
     manifest = verdict.manifest
     assert manifest["selection"]["alert_key"] == key
     assert manifest["selection"]["order_number"] == "OKT-1"
-    assert manifest["rules"]["zone.exclusion"] == 1
+    assert manifest["rules"]["zone.exclusion"] == CATALOGUE[Rule.ZONE_EXCLUSION].version
     assert manifest["audit_head"]["seq"] >= 0
     assert manifest["public_key_fingerprint"] == fingerprint(centre_key().public_key())
     assert set(manifest["files"]) == set(files) - {MANIFEST, SIGNATURE}
@@ -186,12 +187,14 @@ async def test_replay_really_replays_decisions_resigned_consistently(w: World) -
 async def test_other_rule_versions_are_refused(w: World) -> None:
     files = unzip(await export_alert(w, await zone_breach(w)))
     manifest = orjson.loads(files[MANIFEST])
-    rules = {**manifest["rules"], "zone.exclusion": 2}
+    other = CATALOGUE[Rule.ZONE_EXCLUSION].version + 1
+    rules = {**manifest["rules"], "zone.exclusion": other}
     verdict = verify_bundle(resign(files, centre_key(), rules=rules))
     problems = failed(verdict)
     assert list(problems) == ["rule versions"]
     assert "refused" in problems["rule versions"]
-    assert "zone.exclusion: bundle v2, this software v1" in problems["rule versions"]
+    this = CATALOGUE[Rule.ZONE_EXCLUSION].version
+    assert f"zone.exclusion: bundle v{other}, this software v{this}" in problems["rule versions"]
 
 
 async def test_an_order_range_replays_from_the_order_start(w: World) -> None:

@@ -16,11 +16,12 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from starlette.types import ASGIApp
 
+from korgoo.api.routers.ingest import INGEST_PATH, native_router
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import watch
-from korgoo.gateways.http import INGEST_PATH, native_router, osmand_app
+from korgoo.gateways.http import osmand_app
 from korgoo.gateways.http_head import head_timeout_protocol
 from korgoo.gateways.tcp import Decoded, limits_from, serve_framed
 from korgoo.settings import Settings

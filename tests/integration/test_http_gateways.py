@@ -15,11 +15,12 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from korgoo.api.routers.ingest import INGEST_PATH, native_router
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
 from korgoo.gateways import native
-from korgoo.gateways.http import INGEST_PATH, native_router, osmand_app
+from korgoo.gateways.http import osmand_app
 from korgoo.settings import Settings
 from tests.conformance import vectors
 from tests.integration.recording_ingest import RecordingIngest

@@ -270,8 +270,8 @@ async def test_far_fix_refused_then_healed_keeps_event_order(
         failing.heal()
         await until(lambda: p.ready)
         for i in range(4):  # then he leaves: the episode returns to normal
-            clock.t = T0 + 20 + 30 * i
-            await p.submit([Message(Fix("bracelet-1", clock.t, clock.t, *north_of(HOME, 2000),
+            clock.t = T0 + 40 + 30 * i  # walking pace: a jump would be set aside as implausible
+            await p.submit([Message(Fix("bracelet-1", clock.t, clock.t, *north_of(HOME, 1000),
                                         10.0, source="test"), f"out:{i}")])  # fmt: skip
         await p.settle()
     finally:
