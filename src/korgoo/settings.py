@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_frame_bytes: int = 4096
     max_http_body_bytes: int = 16384
     http_head_timeout_s: float = 10.0  # a request head not complete by then: connection closed
+    # /metrics: with a token, only `Authorization: Bearer <token>`; without, only
+    # clients on this machine (traffic volumes are not for the public).
+    metrics_token: str = ""
 
     batch_max: int = 2000  # messages per commit
     batch_wait_ms: float = 5.0  # longest a message waits for its batch to fill

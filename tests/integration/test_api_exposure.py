@@ -21,9 +21,11 @@ DOCS = ("/docs", "/redoc", "/openapi.json")
 
 
 @asynccontextmanager
-async def client(w: World, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    w: World, settings: Settings, source: str = "127.0.0.1"
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(w.pipeline, Health(w.pipeline), settings, auth_clock=w.auth_clock)
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app, client=(source, 50000))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="https://korgoo.test") as c:
         yield c
 
@@ -63,3 +65,19 @@ async def test_session_cookie_is_secure_when_the_public_url_is_https(w: World) -
         for r in (login, logout):
             attributes = [a.strip().lower() for a in r.headers["set-cookie"].split(";")]
             assert ("secure" in attributes) is secure, (public_url, r.headers["set-cookie"])
+
+
+async def test_metrics_only_for_this_machine_or_the_token(w: World) -> None:
+    async with client(w, Settings()) as c:
+        assert (await c.get("/metrics")).status_code == 200
+    async with client(w, Settings(), source="203.0.113.9") as c:
+        assert (await c.get("/metrics")).status_code == 403
+    async with client(w, Settings(metrics_token="s3cret"), source="203.0.113.9") as c:
+        assert (await c.get("/metrics")).status_code == 403
+        wrong = {"Authorization": "Bearer nope"}
+        assert (await c.get("/metrics", headers=wrong)).status_code == 403
+        right = {"Authorization": "Bearer s3cret"}
+        response = await c.get("/metrics", headers=right)
+        assert response.status_code == 200 and "korgoo_ingest_stored_total" in response.text
+    async with client(w, Settings(metrics_token="s3cret")) as c:  # the token rules locally too
+        assert (await c.get("/metrics")).status_code == 403

@@ -8,6 +8,7 @@ validation errors FastAPI raises for malformed requests.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 
 API_PREFIX = "/api/v1"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 log = structlog.get_logger("korgoo.api")
@@ -108,10 +110,23 @@ def create_app(
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
     )
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not metrics_allowed(request, app.state.api.settings.metrics_token):
+            raise HTTPException(
+                403, "Metrics are for the centre's monitoring: use its token, or this machine."
+            )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def metrics_allowed(request: Request, token: str) -> bool:
+    """A scraper with the token, or (without a token set) one on this machine."""
+    if token:
+        given = request.headers.get("authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    host = request.client.host if request.client else ""
+    return host in LOOPBACK
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
