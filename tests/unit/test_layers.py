@@ -20,6 +20,7 @@ LAYERS = (
     "geo",
     "alerts",
     "engine",
+    "figures",
     "store",
     "service",
     "evidence",
@@ -31,7 +32,7 @@ LAYERS = (
     "cli",
 )
 RANK = {name: i for i, name in enumerate(LAYERS)}
-PURE = frozenset({"domain", "geo", "alerts", "engine"})
+PURE = frozenset({"domain", "geo", "alerts", "engine", "figures"})
 # What a pure module may not import: I/O, clocks, the network, the database.
 IMPURE = frozenset(
     {"asyncio", "socket", "time", "os", "sqlalchemy", "psycopg", "fastapi", "starlette",
