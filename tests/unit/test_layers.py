@@ -1,7 +1,7 @@
 """The one-way rule: every import inside `korgoo` points down the layer order.
 
 Layers, lowest first. A module may import its own layer and the layers below it,
-never one above; the pure core (domain, geo, alerts, engine) imports nothing
+never one above; the pure core (domain, geo, alerts, engine, figures) imports nothing
 that does I/O or reads a clock; `korgoo_lab` (simulator, benchmarks) is
 imported only by the entry points and the command line.
 """

@@ -35,6 +35,7 @@ from typing import Final
 
 import msgspec
 
+from korgoo.alerts.machine import POLICE_DELIVERED
 from korgoo.alerts.model import Outcome
 from korgoo.domain.decisions import Priority
 from korgoo.domain.rules import CATALOGUE
@@ -66,7 +67,7 @@ MODES: Final = (DeviceKind.BRACELET, DeviceKind.RESPONDENT_APP, DeviceKind.VICTI
 STAGES: Final[dict[str, str]] = {
     "acknowledged": "acknowledged",
     "police_notified": "police_notified",
-    "police_accepted": "police_notification_delivered",
+    "police_accepted": POLICE_DELIVERED,  # the agency confirmed receipt
     "police_on_scene": "police_on_scene",
 }
 _LIVE_MODES: Final = {
