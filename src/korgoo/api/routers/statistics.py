@@ -106,7 +106,16 @@ def statistics(
     return _json(figures(api, user, since, until, district))
 
 
-@router.get("/statistics.csv")
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _file(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI description of a download's answer."""
+    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.get("/statistics.csv", response_class=Response, responses=_file(CSV))
 def statistics_csv(
     user: Reader,
     api: ApiDep,
@@ -119,12 +128,12 @@ def statistics_csv(
     s = figures(api, user, since, until, district)
     return Response(
         to_csv(s, pick_language(lang, user.language)),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV,
         headers={"Content-Disposition": _download(s, "csv")},
     )
 
 
-@router.get("/statistics.xlsx")
+@router.get("/statistics.xlsx", response_class=Response, responses=_file(XLSX))
 def statistics_xlsx(
     user: Reader,
     api: ApiDep,
@@ -137,6 +146,6 @@ def statistics_xlsx(
     s = figures(api, user, since, until, district)
     return Response(
         to_xlsx(s, pick_language(lang, user.language)),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX,
         headers={"Content-Disposition": _download(s, "xlsx")},
     )
