@@ -92,3 +92,8 @@ def test_the_statistics_page_shows_the_pilots_figures_in_russian(
     xlsx = page.locator("#export-xlsx").get_attribute("href") or ""
     assert xlsx.startswith("/api/v1/statistics.xlsx?") and "lang=ru" in xlsx
     shoot(page, "statistics")
+    for lang, title in (("ky", "Бардык райондор"), ("en", "All districts")):
+        page.locator("#language").select_option(lang)
+        expect(page.locator("#stats-district option").first).to_have_text(title)
+        expect(page.locator("main")).to_have_attribute("data-loaded", "1")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, lang
