@@ -224,8 +224,16 @@ async def test_a_district_outside_the_users_is_refused_and_scoping_applies(w: Wo
     await client.aclose()
 
 
-async def test_statistics_role_sees_no_person(w: World) -> None:
+async def test_statistics_role_is_created_by_an_administrator_and_sees_no_person(
+    w: World,
+) -> None:
+    admin = await w.login("admin")
+    r = await admin.post("/api/v1/users", json={"username": "analyst", "role": "statistics"})
+    assert r.status_code == 201, r.text
+    assert r.json()["user"]["permissions"] == ["statistics.read"]
+    await admin.aclose()
     client = await w.login("statistics")
+    assert (await client.get("/api/v1/statistics")).status_code == 200
     for path in (
         "/api/v1/persons",
         "/api/v1/orders",
