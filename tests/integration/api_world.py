@@ -154,6 +154,8 @@ USERS = (
     ("supervisor", "supervisor", ()),
     ("supervisor-len", "supervisor", (LEN,)),
     ("admin", "administrator", ()),
+    ("statistics", "statistics", ()),
+    ("statistics-len", "statistics", (LEN,)),
 )
 
 

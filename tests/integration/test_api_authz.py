@@ -46,8 +46,13 @@ __all__ = ["world_fixture"]
 
 TABLE = Path(__file__).with_name("authz_table.csv")
 FIELDS = ("route", "method", "identity", "expected")
-ROLES = ("operator", "supervisor", "administrator")
-ROLE_USERS = {"operator": "operator", "supervisor": "supervisor", "administrator": "admin"}
+ROLES = ("operator", "supervisor", "administrator", "statistics")
+ROLE_USERS = {
+    "operator": "operator",
+    "supervisor": "supervisor",
+    "administrator": "admin",
+    "statistics": "statistics",
+}
 IDENTITIES = ("anonymous", *ROLES, "respondent_app", "victim_app", "bracelet")
 SPARE_BRACELET = "bracelet-spare"  # unassigned: a DELETE of its assignment changes nothing
 # The methods a route does not declare are checked on this one route (the rest

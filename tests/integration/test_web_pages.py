@@ -48,6 +48,7 @@ PAGES = {
     "/cases": ["orders"],
     "/cases/order-okt": ["case-map", "versions", "track-from", "track-to", "track-play"],
     "/devices": ["devices", "unknown-devices"],
+    "/statistics": ["stats-filters", "stats-district", "chart-orders", "t-response", "export-xlsx"],
 }
 COMMON_IDS = ["language", "nav-queue", "nav-map", "nav-cases", "nav-devices", "logout"]
 # The queue's heading in each language: proof the catalogue was applied.
@@ -56,6 +57,8 @@ URL = re.compile(r"https?://[^\s\"'()<>]+")
 # URLs in the vendored Leaflet that are never fetched: the SVG namespace, the
 # attribution link (the console turns attribution off) and bug links in comments.
 VENDOR_URLS = {
+    "https://www.chartjs.org",  # Chart.js: its licence banner and a comment, nothing it loads
+    "https://github.com/kurkle/color#readme",
     "http://www.w3.org/2000/svg",
     "https://leafletjs.com",
     "https://bugs.chromium.org/p/chromium/issues/detail?id=600120",

@@ -1,7 +1,7 @@
 """The one-way rule: every import inside `korgoo` points down the layer order.
 
 Layers, lowest first. A module may import its own layer and the layers below it,
-never one above; the pure core (domain, geo, alerts, engine) imports nothing
+never one above; the pure core (domain, geo, alerts, engine, figures) imports nothing
 that does I/O or reads a clock; `korgoo_lab` (simulator, benchmarks) is
 imported only by the entry points and the command line.
 """
@@ -20,6 +20,7 @@ LAYERS = (
     "geo",
     "alerts",
     "engine",
+    "figures",
     "store",
     "service",
     "evidence",
@@ -31,7 +32,7 @@ LAYERS = (
     "cli",
 )
 RANK = {name: i for i, name in enumerate(LAYERS)}
-PURE = frozenset({"domain", "geo", "alerts", "engine"})
+PURE = frozenset({"domain", "geo", "alerts", "engine", "figures"})
 # What a pure module may not import: I/O, clocks, the network, the database.
 IMPURE = frozenset(
     {"asyncio", "socket", "time", "os", "sqlalchemy", "psycopg", "fastapi", "starlette",

@@ -20,6 +20,9 @@ Decisions for the roles of now:
   anyone's location, cannot act on alerts, and cannot enrol a phone on an
   order (that would give a credential that reads the case): technical staff
   are kept away from case work.
+- statistics: the ministry's figures (counts, rates, response times over a
+  period and district) and nothing else: no person, order, alert, track,
+  device or audit entry. Operators and supervisors see the figures too.
 The agency roles are declared with the grants intended for them; they become
 creatable with the issue that brings them (`CREATABLE_ROLES`).
 """
@@ -49,6 +52,7 @@ class Capability(StrEnum):
     AUDIT_READ = "audit.read"
     EVIDENCE_EXPORT = "evidence.export"
     USERS_ADMIN = "users.admin"
+    STATISTICS_READ = "statistics.read"  # figures over a period, never a person
 
 
 class Role(StrEnum):
@@ -59,6 +63,7 @@ class Role(StrEnum):
     PROBATION_OFFICER = "probation_officer"
     PROSECUTOR = "prosecutor"
     COURT = "court"
+    STATISTICS = "statistics"
 
 
 C = Capability
@@ -73,6 +78,7 @@ _OPERATOR: Final = frozenset(
         C.LOCATIONS_PROTECTED_READ,
         C.TRACKS_READ,
         C.DEVICES_ENROL,
+        C.STATISTICS_READ,
     }
 )
 
@@ -105,9 +111,13 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     ),
     # the court issues and varies orders.
     Role.COURT: frozenset({C.ORDERS_READ, C.ORDERS_WRITE, C.PERSONS_READ}),
+    # the ministry's analysts: the centre's figures, and nothing of any person.
+    Role.STATISTICS: frozenset({C.STATISTICS_READ}),
 }
 
-CREATABLE_ROLES: Final = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
+CREATABLE_ROLES: Final = frozenset(
+    {Role.OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR, Role.STATISTICS}
+)
 # Roles whose login needs a second factor (TOTP).
 TOTP_ROLES: Final = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 

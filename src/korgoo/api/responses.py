@@ -159,3 +159,46 @@ class LivePositionOut(Out):
     lat: float | None
     lon: float | None
     acc: float | None
+
+
+class CountOut(Out):
+    key: str
+    count: int
+
+
+class RateOut(Out):
+    key: str
+    count: int
+    exposure: float
+    rate: float | None
+
+
+class TimingOut(Out):
+    stage: str
+    n: int
+    median_s: float | None
+    p90_s: float | None
+
+
+class StatisticsOut(Out):
+    """The centre's figures over a period (see docs/statistics.md)."""
+
+    from_at: str
+    to_at: str
+    district: str | None
+    orders: int
+    orders_by_kind: list[CountOut]
+    orders_by_district: list[CountOut]
+    orders_by_status: list[CountOut]
+    orders_by_mode: list[CountOut]
+    devices_in_use: int
+    devices_by_kind: list[CountOut]
+    alerts: int
+    alerts_by_rule: list[CountOut]
+    alerts_by_priority: list[CountOut]
+    alerts_by_outcome: list[CountOut]
+    person_days: float
+    order_months: float
+    false_alarms_by_rule: list[RateOut]
+    response_times: list[TimingOut]
+    breaches_by_mode: list[RateOut]

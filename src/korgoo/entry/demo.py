@@ -79,6 +79,7 @@ DEMO_USERS = (
     ("operator", "operator", "operator-demo", "KORGOODEMOOPERATORAAAAAA"),
     ("supervisor", "supervisor", "supervisor-demo", "KORGOODEMOSUPERVISORAAAA"),
     ("admin", "administrator", "admin-demo", None),
+    ("ministry", "statistics", "ministry-demo", None),  # the ministry's figures only
 )
 
 

@@ -28,6 +28,7 @@ ROLES: Final = {
     "probation_officer": N_("Probation officer"),
     "prosecutor": N_("Prosecutor"),
     "court": N_("Court"),
+    "statistics": N_("Ministry statistics"),
 }
 
 STATES: Final = {
@@ -119,6 +120,24 @@ ORDER_KINDS: Final = {
     "court": N_("Court protective order"),
 }
 
+# The ministry's classes of an alert's outcome (figures.statistics.OUTCOME_CLASSES).
+OUTCOME_CLASSES: Final = {
+    "true_breach": N_("True breach"),
+    "false_alarm": N_("False alarm"),
+    "device_fault": N_("Device fault"),
+    "authorised_presence": N_("Authorised presence"),
+    "other": N_("Other outcome"),
+    "open": N_("Not resolved yet"),
+}
+
+# Response stages of the statistics: from the alert's opening to ...
+STAGES: Final = {
+    "acknowledged": N_("Acknowledged by the operator"),
+    "police_notified": N_("Police notified"),
+    "police_accepted": N_("Police confirmed receipt"),
+    "police_on_scene": N_("Police on scene"),
+}
+
 ORDER_STATUS: Final = {
     "draft": N_("Draft"),
     "active": N_("In force"),
@@ -192,6 +211,18 @@ MESSAGES: Final = {
     "enrol": N_("Enrol"),
     "assign": N_("Assign"),
     "unassign": N_("Unassign"),
+    "not_recorded": N_("not recorded yet"),
+    "per_person_day": N_("per monitored person-day"),
+    "per_order_month": N_("per order-month"),
+    "alerts_count": N_("Alerts"),
+    "false_alarms": N_("False alarms"),
+    "true_breaches": N_("True breaches"),
+    "median": N_("Median"),
+    "p90": N_("90th percentile"),
+    "minutes": N_("min"),
+    "seconds": N_("s"),
+    "no_figures": N_("No figures for this period."),
+    "bad_period": N_("The period's end must come after its start."),
 }
 
 
@@ -209,6 +240,8 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "zone_kinds": ZONE_KINDS,
         "order_kinds": ORDER_KINDS,
         "order_status": ORDER_STATUS,
+        "outcome_classes": OUTCOME_CLASSES,
+        "stages": STAGES,
         "roles": ROLES,
         "evidence": EVIDENCE,
         "messages": MESSAGES,

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import get_api, optional_session
 from korgoo.api.permissions import capabilities
+from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
@@ -33,6 +34,8 @@ from korgoo.web.labels import (
 
 STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "static"
 LANGUAGE_COOKIE: Final = "korgoo_lang"
+# The statistics page's district filter (named from the page's labels).
+DISTRICTS: Final = tuple(j.code for j in JURISDICTIONS if j.level == "district")
 
 
 class Viewer(msgspec.Struct, frozen=True):
@@ -143,6 +146,14 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/")
     async def queue(request: Request) -> Response:
+        who = await lookup(request)
+        # A user of the ministry's figures alone has no queue: the figures are its page.
+        if (
+            who is not None
+            and "alerts.read" not in who.permissions
+            and ("statistics.read" in who.permissions)
+        ):
+            return RedirectResponse("/statistics", status_code=303)
         return await page(request, "queue.html", "queue")
 
     @router.get("/alerts/{alert_key:path}")
@@ -171,6 +182,10 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     @router.get("/devices")
     async def devices(request: Request) -> Response:
         return await page(request, "devices.html", "devices", device_kinds=DEVICE_KINDS)
+
+    @router.get("/statistics")
+    async def statistics(request: Request) -> Response:
+        return await page(request, "statistics.html", "statistics", districts=DISTRICTS)
 
     return router
 

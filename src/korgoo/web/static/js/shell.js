@@ -1,7 +1,7 @@
 // What every signed-in page shares: header controls, the live event stream, the
 // sticky P1 banner and the alert sounds.
 import {
-  alertHref, api, el, fmtClock, listOf, LANG, msg, slaText, t, toast,
+  alertHref, api, el, fmtClock, listOf, LANG, msg, PERMISSIONS, slaText, t, toast,
 } from "./common.js";
 import { play, soundBlocked, unlockOnGesture } from "./sound.js";
 
@@ -181,12 +181,15 @@ export function startShell() {
   setupLanguage();
   setupLogout();
   if (!document.getElementById("logout")) return;
-  setupMute();
   tickClock();
-  setInterval(() => {
-    tickClock();
-    renderBanner();
-  }, 1000);
+  setInterval(tickClock, 1000);
+  // A user who reads no alerts (the ministry's statistics) has no stream, banner or sounds.
+  if (!PERMISSIONS.has("alerts.read")) {
+    for (const id of ["live-status", "mute"]) document.getElementById(id)?.remove();
+    return;
+  }
+  setupMute();
+  setInterval(renderBanner, 1000);
   setInterval(repeatP1, P1_REPEAT_MS);
   seed().then(connect);
 }
