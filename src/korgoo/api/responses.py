@@ -159,3 +159,8 @@ class LivePositionOut(Out):
     lat: float | None
     lon: float | None
     acc: float | None
+
+
+class SmsReceiptOut(Out):
+    recorded: bool  # False: an in-progress status, nothing recorded
+    status: str  # the notification's status now (delivered, failed), else the report's
