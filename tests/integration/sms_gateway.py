@@ -53,7 +53,7 @@ def sms_gateway() -> Iterator[Gateway]:
     gw = Gateway(free_port())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's handler name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             fields = dict(parse_qsl(self.rfile.read(length).decode()))
             if self.headers.get("Authorization") != f"Bearer {gw.token}":
