@@ -27,20 +27,17 @@ TEMPLATES: Final = {
     "prealert": (
         N_("Korgoo: warning"),
         N_(
-            "Korgoo: the respondent may be near you. Stay in a safe place. "
-            "Centre: {centre}. Police: {police}."
+            "Korgoo: he may be nearby. Stay where people are and keep your phone with you. "
+            "Police: {police}. Centre: {centre}."
         ),
     ),
     "alert": (
         N_("Korgoo: danger"),
-        N_(
-            "Korgoo: DANGER, the protective order is being breached. Go to a safe place "
-            "now and call the police: {police}. Centre: {centre}."
-        ),
+        N_("Korgoo: he is near. Go to a safe place now. Police: {police}. Centre: {centre}."),
     ),
     "all_clear": (
-        N_("Korgoo: danger over"),
-        N_("Korgoo: the danger has passed. Questions: the centre, {centre}."),
+        N_("Korgoo: all clear"),
+        N_("Korgoo: he has left the area. The centre keeps watching. Centre: {centre}."),
     ),
 }
 
