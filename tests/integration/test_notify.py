@@ -44,9 +44,11 @@ from korgoo.store.schema import decisions
 from tests.net import free_port
 
 from ..unit.engine.conftest import HOME, T0, east_of, home_zone
-from .api_world import Clock
+from .api_world import Clock, World, world_fixture
 from .sms_gateway import Gateway, sms_gateway
+from .test_apps_world import enrol
 
+__all__ = ["world_fixture"]
 OKT = "KG-GB-OKT"
 PHONE = "+996555123456"
 MAIL = "aigul@example.kg"
@@ -120,7 +122,7 @@ class Centre:
         return httpx.AsyncClient(transport=transport, base_url="http://korgoo.test")
 
 
-def seed(url: str, *, language: str, victim_app: bool = False) -> None:
+def seed(url: str, *, language: str) -> None:
     db = open_engine(url)
     with db.begin() as conn:
         create_person(conn, role=PersonRole.RESPONDENT, display_name="R", district=OKT,
@@ -130,9 +132,6 @@ def seed(url: str, *, language: str, victim_app: bool = False) -> None:
         outbox.set_preferences(conn, "prot", language=language, email=MAIL)
         enrol_device(conn, "bracelet", DeviceKind.BRACELET, at=T0 - 7200)
         assign_device(conn, "bracelet", "resp", actor="setup", at=T0 - 7200)
-        if victim_app:
-            enrol_device(conn, "victim-app", DeviceKind.VICTIM_APP, at=T0 - 7200)
-            assign_device(conn, "victim-app", "prot", actor="setup", at=T0 - 7200)
         create_order(
             conn,
             order_id="order",
@@ -331,3 +330,30 @@ async def test_no_decision_is_stored_without_its_notification(
             await asyncio.sleep(0.05)
     (row,) = outbox.due(centre.db, centre.clock.t + 1)
     assert row.template == "alert"
+
+
+async def test_a_supervisor_sets_her_language_and_email_within_his_districts(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(w.pipeline.settings, "smtp_host", "127.0.0.1")
+    url = "/api/v1/persons/{}/notify"
+    async with w.client() as c:
+        await w.login("supervisor", c)
+        r = await c.get(url.format("prot-len"))
+        assert r.json() == {"person_id": "prot-len", "language": "ru", "email": None,
+                            "phone": None, "channels": []}  # fmt: skip
+        r = await c.put(url.format("prot-len"), json={"language": "ky", "email": "a@example.kg"})
+        assert r.status_code == 200, r.text
+        assert (r.json()["language"], r.json()["channels"]) == ("ky", ["email"])
+        # With the victim app enrolled, the app warns her: nothing by SMS or e-mail.
+        await enrol(w, "order-okt", "prot-okt", "victim_app")
+        r = await c.put(url.format("prot-okt"), json={"language": "en", "email": "b@example.kg"})
+        assert r.json()["channels"] == []
+        r = await c.put(url.format("prot-len"), json={"language": "de"})
+        assert r.status_code == 422
+    async with w.client() as c:
+        await w.login("supervisor-len", c)
+        r = await c.put(url.format("prot-okt"), json={"language": "ru"})
+        assert r.status_code == 404
+    assert outbox.preferences(w.pipeline.db, "prot-len") == ("ky", "a@example.kg")
+    assert outbox.preferences(w.pipeline.db, "prot-okt") == ("en", "b@example.kg")

@@ -164,3 +164,11 @@ class LivePositionOut(Out):
 class SmsReceiptOut(Out):
     recorded: bool  # False: an in-progress status, nothing recorded
     status: str  # the notification's status now (delivered, failed), else the report's
+
+
+class NotifySettingsOut(Out):
+    person_id: str
+    language: str  # what her SMS and e-mail are written in
+    email: str | None
+    phone: str | None  # her SMS number (the person's phone)
+    channels: list[str]  # what she would be sent over now, in failover order

@@ -27,7 +27,6 @@ def enqueue(
     wanted = recipients_of(items)
     if not wanted:
         return []
-    now = max(d.at for _, d in items)
     recipients = {
         c.person_id: Recipient(
             person_id=c.person_id,
@@ -36,7 +35,7 @@ def enqueue(
             email=c.email,
             has_app=c.has_app,
         )
-        for c in store.contacts(conn, wanted, now)
+        for c in store.contacts(conn, wanted)
     }
     made = plan(items, recipients, live, enabled)
     store.add(

@@ -58,8 +58,9 @@ def _row(r: sa.Row[Any]) -> OutboxRow:
     return msgspec.convert(r._mapping, OutboxRow, from_attributes=True)
 
 
-def contacts(conn: sa.Connection, person_ids: Collection[str], now: float) -> list[Contact]:
-    """Phone, e-mail, language and whether a victim app is enrolled, per person."""
+def contacts(conn: sa.Connection, person_ids: Collection[str]) -> list[Contact]:
+    """Phone, e-mail, language and whether a victim app is enrolled (its
+    credential standing: the apps' notifier warns her there), per person."""
     if not person_ids:
         return []
     query = (
@@ -78,7 +79,7 @@ def contacts(conn: sa.Connection, person_ids: Collection[str], now: float) -> li
             sa.select(app_devices.c.person_id).where(
                 app_devices.c.person_id.in_(list(person_ids)),
                 app_devices.c.kind == DeviceKind.VICTIM_APP.value,
-                sa.or_(app_devices.c.revoked_at.is_(None), app_devices.c.revoked_at > now),
+                app_devices.c.revoked_at.is_(None),
             )
         ).scalars()
     )
@@ -100,6 +101,17 @@ def set_preferences(
             set_={"language": language, "email": email},
         )
     )
+
+
+def preferences(engine: sa.Engine, person_id: str) -> tuple[str, str | None] | None:
+    """(language, e-mail) set for the person, or None if none were set."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(notify_preferences.c.language, notify_preferences.c.email).where(
+                notify_preferences.c.person_id == person_id
+            )
+        ).first()
+    return None if found is None else (found[0], found[1])
 
 
 def add(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> int:
