@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -50,7 +51,7 @@ class Apps:
         self.scheduler = Scheduler(service, db, self.notifier, rng=rng, every_s=checkin_every_s)
         self.checkins_dir = Path(settings.checkins_dir)
         self.attempts = Attempts()  # failed enrolment codes, against guessing
-        self.dispatcher = dispatcher(db, settings, service.clock)
+        self.dispatcher = dispatcher(db, settings, service.clock, service.announce)
         self._lock = asyncio.Lock()
         self._waking: asyncio.Task[None] | None = None
 
@@ -101,7 +102,12 @@ def receipt_url(settings: Settings) -> str:
     return f"{base}/api/v1/notify/sms-receipts?token={quote(settings.sms_receipt_token)}"
 
 
-def dispatcher(db: sa.Engine, settings: Settings, clock: Any) -> Dispatcher | None:
+def dispatcher(
+    db: sa.Engine,
+    settings: Settings,
+    clock: Callable[[], float],
+    announce: Callable[[list[str]], None] | None = None,
+) -> Dispatcher | None:
     """The SMS and e-mail dispatcher, if any channel is configured."""
     enabled = enabled_channels(settings)
     if not enabled:
@@ -121,4 +127,5 @@ def dispatcher(db: sa.Engine, settings: Settings, clock: Any) -> Dispatcher | No
         per_channel=settings.notify_attempts_per_channel,
         backoff_s=settings.notify_backoff_s,
         backoff_max_s=settings.notify_backoff_max_s,
+        on_timeline=None if announce is None else (lambda key: announce([key])),
     )

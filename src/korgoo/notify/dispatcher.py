@@ -40,6 +40,7 @@ class Dispatcher:
         per_channel: int = 3,
         backoff_s: float = 5.0,
         backoff_max_s: float = 300.0,
+        on_timeline: Callable[[str], None] | None = None,
     ) -> None:
         self.db = db
         self.adapters = dict(adapters)
@@ -50,6 +51,7 @@ class Dispatcher:
         self.per_channel = per_channel
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
+        self.on_timeline = on_timeline  # an alert's timeline got a notification line
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -114,7 +116,12 @@ class Dispatcher:
             delivered=sent.delivered,
         )
         log.info("notification_sent", id=row.id, channel=channel.value, ref=sent.ref)
+        self._shown(row)
         return sent
+
+    def _shown(self, row: OutboxRow) -> None:
+        if row.alert_key and self.on_timeline is not None:
+            self.on_timeline(row.alert_key)
 
     async def _failed(
         self, row: OutboxRow, channel: Channel, address: str, exc: ChannelError
@@ -142,6 +149,7 @@ class Dispatcher:
             attempts=retry.attempts,
             next_at=next_at,
         )
+        self._shown(row)
         log.warning(
             "notification_attempt_failed",
             id=row.id,

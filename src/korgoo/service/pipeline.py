@@ -559,6 +559,13 @@ class Pipeline:
     def unsubscribe(self, queue: asyncio.Queue[Any]) -> None:
         self.bus.unsubscribe(queue)
 
+    def announce(self, alert_keys: Sequence[str]) -> None:
+        """Publish the live alerts among `alert_keys` (their timelines grew)."""
+        by_key = self._alerts.by_key
+        alerts = [by_key[k] for k in dict.fromkeys(alert_keys) if k in by_key]
+        if alerts:
+            self.bus.publish(Effects(alerts=alerts))
+
     # -- operator actions go through the book and are stored at once ------------
 
     async def act(self, action: Callable[[AlertBook], list[Transition]]) -> Effects:

@@ -111,4 +111,6 @@ async def sms_receipt(request: Request, api: ApiDep) -> dict[str, Any]:
     row = await run_in_threadpool(record_receipt, api.db, ref, delivered, api.now(), status)
     if row is None:
         raise HTTPException(404, "No SMS with this reference was sent.")
+    if row.alert_key:
+        api.service.announce([row.alert_key])
     return {"recorded": True, "status": row.status}
