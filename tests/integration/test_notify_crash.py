@@ -1,6 +1,7 @@
 """`kill -9` between the outbox write and the send, and between the send and
 its mark: the protected person's SMS reaches her phone exactly once after the
-restart (a real `korgoo serve` process, the SMS gateway run here).
+restart (a real `korgoo serve` process, the SMS gateway run here; the first on
+SQLite and on PostgreSQL).
 
 The server (slow_commit_server.py) hangs where a test asks it to and is killed
 there. Unsent rows are sent again after the restart with the same client
@@ -25,8 +26,10 @@ from korgoo.store.schema import notifications
 
 from .helpers_devices import HOME, home_zone, order_terms, watch_lk, watch_position
 from .sms_gateway import Gateway, sms_gateway
+from .test_crash_between_commits import db_url
 from .test_crash_recovery import AWAIT_S, Server, send, watch_id
 
+__all__ = ["db_url"]  # a SQLite file, then a PostgreSQL database
 PHONE = "+996700111222"
 HANG_S = 20.0
 
@@ -84,9 +87,9 @@ async def until_sent(server: Server) -> None:
 
 
 async def test_kill_between_outbox_write_and_send_sends_once_after_restart(
-    tmp_path: Path, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, db_url: str, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = Server(tmp_path)
+    server = Server(tmp_path, db_url)
     try:
         ident = setup(server)
         marker = tmp_path / "sending"
