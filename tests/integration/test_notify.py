@@ -29,8 +29,10 @@ from korgoo.domain.events import Fix
 from korgoo.domain.ingest import Message
 from korgoo.domain.terms import DeviceKind, OrderKind
 from korgoo.entry.app import create_app
+from korgoo.notify.channels import Outgoing, Sent
 from korgoo.notify.dispatcher import Dispatcher
 from korgoo.notify.messages import render
+from korgoo.notify.model import Channel
 from korgoo.service.health import Health
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
@@ -357,3 +359,19 @@ async def test_a_supervisor_sets_her_language_and_email_within_his_districts(
         assert r.status_code == 404
     assert outbox.preferences(w.pipeline.db, "prot-len") == ("ky", "a@example.kg")
     assert outbox.preferences(w.pipeline.db, "prot-okt") == ("en", "b@example.kg")
+
+
+async def test_an_adapter_crash_backs_off_that_notification_only(
+    centre: Centre, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sms = centre.dispatcher.adapters[Channel.SMS]
+
+    async def crash(message: Outgoing) -> Sent:
+        raise RuntimeError("bug in the adapter")
+
+    monkeypatch.setattr(sms, "send", crash)
+    key = await centre.zone_breach()
+    assert await centre.dispatcher.run_once() == 1
+    (row,) = outbox.of_alert(centre.db, key)
+    assert (row.status, row.attempts, row.next_at) == ("pending", 1, centre.clock.t + 10.0)
+    assert "bug in the adapter" in str(row.last_error)

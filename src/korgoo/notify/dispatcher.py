@@ -94,16 +94,20 @@ class Dispatcher:
         channel_name, address = row.route[row.step]
         channel = Channel(channel_name)
         adapter = self.adapters.get(channel)
-        text = render(
-            row.template, row.language, centre=self.centre_phone, police=self.police_phone
-        )
-        message = Outgoing(row.id, address, text.subject, text.body, row.language)
         try:
             if adapter is None:
                 raise ChannelError(f"the {channel} channel is not configured", permanent=True)
+            text = render(
+                row.template, row.language, centre=self.centre_phone, police=self.police_phone
+            )
+            message = Outgoing(row.id, address, text.subject, text.body, row.language)
             sent = await adapter.send(message)
         except ChannelError as exc:
             await self._failed(row, channel, address, exc)
+            return None
+        except Exception as exc:  # an adapter's bug must not hold up the other rows
+            log.error("notification_send_crashed", id=row.id, error=repr(exc))
+            await self._failed(row, channel, address, ChannelError(repr(exc)))
             return None
         await asyncio.to_thread(
             store.mark_sent,
