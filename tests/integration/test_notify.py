@@ -230,6 +230,12 @@ async def test_sms_warning_and_all_clear_reach_her_without_the_app_in_kyrgyz(
             url, params={"token": "receipt-token"}, data={"id": "gw-1", "status": "DELIVRD"}
         )
         assert r.status_code == 200 and r.json() == {"recorded": True, "status": "delivered"}
+        # The provider reports again, and then a late failure: the first report stands.
+        for status in ("DELIVRD", "UNDELIV"):
+            r = await c.get(url, params={"token": "receipt-token", "id": "gw-1", "status": status})
+            assert r.json() == {"recorded": False, "status": "delivered"}
+        r = await c.post(url, params={"token": "receipt-token"}, json={"id": "gw-9", "status": "2"})
+        assert r.status_code == 404
     delivered = outbox.get(centre.db, pending.id)
     assert delivered is not None and delivered.delivered_at == centre.clock.t
     assert notes(centre.db, key) == [("sms", "sent"), ("sms", "delivered")]

@@ -162,7 +162,7 @@ class LivePositionOut(Out):
 
 
 class SmsReceiptOut(Out):
-    recorded: bool  # False: an in-progress status, nothing recorded
+    recorded: bool  # False: an in-progress status or a repeated report, nothing recorded
     status: str  # the notification's status now (delivered, failed), else the report's
 
 

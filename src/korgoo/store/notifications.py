@@ -265,9 +265,11 @@ def mark_failure(
 
 def record_receipt(
     engine: sa.Engine, provider_ref: str, delivered: bool, at: float, report: str = ""
-) -> OutboxRow | None:
-    """A gateway's delivery report: the first one of a sent message counts; None
-    if no sent message has this reference."""
+) -> tuple[OutboxRow, bool] | None:
+    """A gateway's delivery report: (the notification, whether this report was
+    recorded). The first report of a sent message counts, later ones are
+    answered and ignored; None if no message was marked sent with this reference
+    (yet: a report may overtake the mark)."""
     with engine.begin() as conn:
         found = conn.execute(
             sa.select(notifications).where(notifications.c.provider_ref == provider_ref)
@@ -275,8 +277,10 @@ def record_receipt(
         if found is None:
             return None
         row = _row(found)
+        if row.status == "pending":
+            return None
         if row.status != "sent":
-            return row
+            return row, False
         values = (
             {"status": "delivered", "delivered_at": at}
             if delivered
@@ -296,7 +300,7 @@ def record_receipt(
         if report:
             details["report"] = report[:200]
         _on_timeline(conn, row, at, details)
-    return msgspec.structs.replace(row, **values)
+    return msgspec.structs.replace(row, **values), True
 
 
 def mask(address: str) -> str:

@@ -108,9 +108,10 @@ async def sms_receipt(request: Request, api: ApiDep) -> dict[str, Any]:
     delivered = receipt_status(settings, status)
     if delivered is None:  # in progress (queued, sent to the network): nothing to record
         return {"recorded": False, "status": status}
-    row = await run_in_threadpool(record_receipt, api.db, ref, delivered, api.now(), status)
-    if row is None:
+    found = await run_in_threadpool(record_receipt, api.db, ref, delivered, api.now(), status)
+    if found is None:
         raise HTTPException(404, "No SMS with this reference was sent.")
-    if row.alert_key:
+    row, recorded = found
+    if recorded and row.alert_key:
         api.service.announce([row.alert_key])
-    return {"recorded": True, "status": row.status}
+    return {"recorded": recorded, "status": row.status}
