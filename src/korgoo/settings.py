@@ -57,6 +57,42 @@ class Settings(BaseSettings):
     police_phone: str = "102"
     checkins_dir: str = "var/checkins"  # identity check-in photos
 
+    # Notifications outside the apps: SMS and e-mail (docs/notifications.md)
+    notify_every_s: float = 1.0  # how often the dispatcher looks for due notifications
+    notify_attempts_per_channel: int = 3  # failed attempts before the next channel
+    notify_backoff_s: float = 5.0  # wait after a first failure; doubles each time
+    notify_backoff_max_s: float = 300.0
+    smtp_host: str = ""  # empty: no e-mail
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "korgoo@korgoo.invalid"
+    smtp_timeout_s: float = 10.0
+    sms_url: str = ""  # the gateway's send URL; may hold {to} {text} {sender} {ref}; empty: no SMS
+    sms_method: str = "POST"  # GET | POST
+    sms_body: str = "form"  # form | json | none (everything in the URL)
+    sms_auth: str = "none"  # none | basic | bearer | header
+    sms_user: str = ""
+    sms_password: str = ""
+    sms_token: str = ""  # bearer token, or the value of the header `sms_auth_header`
+    sms_auth_header: str = "X-API-Key"
+    sms_sender: str = "KORGOO"
+    sms_field_to: str = "to"
+    sms_field_text: str = "text"
+    sms_field_sender: str = "from"  # empty: not sent
+    sms_field_ref: str = "client_ref"  # our idempotency key, for a gateway that dedups on it
+    sms_field_callback: str = ""  # a field for the delivery-report URL; empty: not sent
+    sms_extra: dict[str, str] = {}  # fixed fields the provider wants (JSON in the environment)
+    sms_answer_id: str = "id"  # the gateway's message id in its JSON answer; empty: our ref
+    sms_timeout_s: float = 10.0
+    sms_receipt_token: str = ""  # the delivery-report route answers only with ?token=; empty: off
+    sms_receipt_field_ref: str = "id"
+    sms_receipt_field_status: str = "status"
+    sms_delivered: str = "delivered,DELIVRD,DELIVERED,2"  # status values meaning delivered
+    sms_undelivered: str = "failed,undelivered,UNDELIV,REJECTD,EXPIRED,FAILED,16"
+
     # Audit log anchors, outside the database (see korgoo.store.audit)
     audit_key_file: str = "var/audit.key"  # HMAC key of the chain; made on first use
     audit_signing_key_file: str = "var/audit-signing.key"  # Ed25519 key of checkpoints

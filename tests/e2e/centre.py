@@ -83,6 +83,7 @@ class Centre:
     """Korgoo serving on free ports; `start()` returns once it takes requests."""
 
     db_path: Path
+    settings: dict[str, Any] = field(default_factory=dict)  # more KORGOO_* settings
     api_port: int = field(default_factory=free_port)
     osmand_port: int = field(default_factory=free_port)
     population: Population = field(init=False)
@@ -123,7 +124,9 @@ class Centre:
         assert new.totp_secret is not None
         self.totp_secret = new.totp_secret
         db.dispose()
-        settings = Settings(database_url=url, batch_wait_ms=1.0, osmand_port=self.osmand_port)
+        settings = Settings(
+            database_url=url, batch_wait_ms=1.0, osmand_port=self.osmand_port, **self.settings
+        )
         self._thread = threading.Thread(
             target=asyncio.run, args=(self._main(settings),), name="korgoo-e2e", daemon=True
         )

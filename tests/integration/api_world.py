@@ -165,7 +165,9 @@ async def world_fixture(tmp_path: Path) -> AsyncIterator[World]:
     migrate(url)
     seed(url)
     clock = Clock(T0)
-    pipeline = Pipeline(open_engine(url), Settings(batch_wait_ms=1.0), clock=clock)
+    # A receipt token: the SMS gateway's delivery-report route exists (and wants it).
+    settings = Settings(batch_wait_ms=1.0, sms_receipt_token="gateway-token")
+    pipeline = Pipeline(open_engine(url), settings, clock=clock)
     await pipeline.start(tick_every=None)
     auth_clock = Clock(time.time())
     app = create_app(pipeline, Health(pipeline), pipeline.settings, auth_clock=auth_clock)

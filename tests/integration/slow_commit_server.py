@@ -9,6 +9,12 @@ stores decisions (its events committed and acknowledged) it writes that file and
 hangs before the decisions' transaction, so a test can kill the process between
 "events committed" and "decisions committed". Only this runner reads the
 variables: production code has no test hook.
+
+If KORGOO_TEST_HANG_SEND is set (a file path), the SMS channel writes that file
+(the notification's id) and hangs instead of sending: the outbox row is
+committed, nothing has reached the gateway. If KORGOO_TEST_HANG_MARK is set,
+the outbox writes that file and hangs after the gateway took the message and
+before the row is marked sent.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ import sqlalchemy as sa
 from korgoo.domain.decisions import Decision
 from korgoo.domain.events import Event
 from korgoo.entry.server import serve
+from korgoo.notify.channels import Outgoing, Sent, SmsGateway
 from korgoo.service import pipeline
 from korgoo.settings import Settings
+from korgoo.store import notifications
 from korgoo.store.events import EventLog
 
 
@@ -53,6 +61,24 @@ def _hang_decisions(marker: Path) -> None:
     pipeline.append_decisions = hang  # type: ignore[assignment]
 
 
+def _hang_send(marker: Path) -> None:
+    async def hang(self: SmsGateway, message: Outgoing) -> Sent:
+        marker.write_text(message.id)
+        while True:  # until SIGKILL
+            await asyncio.sleep(1)
+
+    SmsGateway.send = hang  # type: ignore[method-assign]
+
+
+def _hang_mark(marker: Path) -> None:
+    def hang(*args: object, **kwargs: object) -> None:
+        marker.write_text(str(kwargs.get("provider_ref", "")))
+        while True:  # until SIGKILL
+            time.sleep(1)
+
+    notifications.mark_sent = hang
+
+
 def main() -> None:
     delay_s = float(os.environ.get("KORGOO_TEST_COMMIT_DELAY_S", "0"))
     if delay_s > 0:
@@ -60,6 +86,10 @@ def main() -> None:
     hang_marker = os.environ.get("KORGOO_TEST_HANG_DECISIONS")
     if hang_marker:
         _hang_decisions(Path(hang_marker))
+    if send_marker := os.environ.get("KORGOO_TEST_HANG_SEND"):
+        _hang_send(Path(send_marker))
+    if mark_marker := os.environ.get("KORGOO_TEST_HANG_MARK"):
+        _hang_mark(Path(mark_marker))
     asyncio.run(serve(Settings()))
 
 

@@ -22,6 +22,7 @@ LAYERS = (
     "engine",
     "figures",
     "store",
+    "notify",
     "service",
     "evidence",
     "gateways",
@@ -33,6 +34,8 @@ LAYERS = (
 )
 RANK = {name: i for i, name in enumerate(LAYERS)}
 PURE = frozenset({"domain", "geo", "alerts", "engine", "figures"})
+# Pure modules of an impure layer: who is notified of what, and when to retry.
+PURE_MODULES = frozenset({"korgoo.notify.model", "korgoo.notify.policy"})
 # What a pure module may not import: I/O, clocks, the network, the database.
 IMPURE = frozenset(
     {"asyncio", "socket", "time", "os", "sqlalchemy", "psycopg", "fastapi", "starlette",
@@ -83,10 +86,13 @@ def violations() -> list[str]:
             top = target.split(".")[0]
             if top == "korgoo_lab" and mine not in LAB_IMPORTERS:
                 out.append(f"{where}: only entry/ and cli.py may use the laboratory")
-            if mine in PURE and top in IMPURE:
+            pure = mine in PURE or me in PURE_MODULES
+            if pure and top in IMPURE:
                 out.append(f"{where}: the pure core does no I/O and reads no clock")
             if top != "korgoo" or target == "korgoo":
                 continue
+            if me in PURE_MODULES and layer_of(target) not in PURE and target not in PURE_MODULES:
+                out.append(f"{where}: a pure module imports only the pure core")
             theirs = layer_of(target)
             if theirs not in RANK:
                 out.append(f"{where}: unknown layer '{theirs}'")

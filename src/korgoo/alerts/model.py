@@ -34,6 +34,7 @@ class TransitionKind(StrEnum):
     CALL_LOGGED = "call_logged"
     ESCALATED = "escalated"  # SLA ran out, or an operator escalated
     STAGE = "stage"  # a stage timestamp: victim warned, police notified, on scene
+    NOTIFICATION = "notification"  # an SMS or e-mail sent, delivered or failed
     RESOLVED = "resolved"
 
 

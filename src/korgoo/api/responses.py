@@ -202,3 +202,16 @@ class StatisticsOut(Out):
     false_alarms_by_rule: list[RateOut]
     response_times: list[TimingOut]
     breaches_by_mode: list[RateOut]
+
+
+class SmsReceiptOut(Out):
+    recorded: bool  # False: an in-progress status or a repeated report, nothing recorded
+    status: str  # the notification's status now (delivered, failed), else the report's
+
+
+class NotifySettingsOut(Out):
+    person_id: str
+    language: str  # what her SMS and e-mail are written in
+    email: str | None
+    phone: str | None  # her SMS number (the person's phone)
+    channels: list[str]  # what she would be sent over now, in failover order

@@ -98,6 +98,11 @@ class PersonIn(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
 
 
+class NotifySettingsIn(BaseModel):
+    language: Literal["ru", "ky", "en"]
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
 class OrderIn(BaseModel):
     number: str = Field(min_length=1, max_length=64)
     kind: OrderKind

@@ -33,6 +33,7 @@ from korgoo.api.routers import (
     audit,
     devices,
     evidence,
+    notify,
     orders,
     persons,
     session,
@@ -94,7 +95,18 @@ def create_app(
     if settings.native_enabled:
         app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
     # evidence before alerts: `/alerts/{key:path}` would take its paths.
-    for module in (session, persons, orders, devices, evidence, alerts, tracks, audit, statistics):
+    for module in (
+        session,
+        persons,
+        orders,
+        devices,
+        evidence,
+        alerts,
+        tracks,
+        audit,
+        statistics,
+        notify,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)
     app.include_router(operator_router, prefix=API_PREFIX)

@@ -10,7 +10,8 @@ After the commit the engine sees the new events in log order. Its decisions,
 the alert transitions they cause and the alerts themselves are written in one
 transaction, idempotently: a restart replays the log through a fresh engine
 and applies to the alert book only the decisions the store does not hold yet,
-so a restart never doubles an alert.
+so a restart never doubles an alert. The SMS and e-mail notifications the
+decisions cause go into the outbox in that same transaction (`notify.outbox`).
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ from korgoo.alerts.model import Alert, Transition
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.events import Event, Fix, OrderChange, Signal, Tick
 from korgoo.domain.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
+from korgoo.domain.rules import episode_key
 from korgoo.domain.terms import OrderTerms
 from korgoo.engine import DEFAULT_PARAMS, Engine, RuleParams
 from korgoo.engine.validate import fix_problem, signal_problem
+from korgoo.notify.channels import enabled_channels
+from korgoo.notify.outbox import enqueue
 from korgoo.service import metrics
 from korgoo.service.bus import LocalBus
 from korgoo.service.effects import Effects
@@ -114,6 +118,7 @@ class Pipeline:
         self._unstored: _Unstored | None = None
         self._retrying: asyncio.Task[None] | None = None
         self.fixes_processed = 0
+        self._channels = enabled_channels(settings)  # SMS / e-mail notifications switched on
 
     # -- life cycle ------------------------------------------------------------
 
@@ -481,6 +486,10 @@ class Pipeline:
     ) -> None:
         with self.db.begin() as conn:
             append_decisions(conn, decisions)
+            if decisions and self._channels:
+                # The outbox: the notifications these decisions cause, in their transaction.
+                live = {episode_key(k): k for k in (*self._book.live(), *changed)}
+                enqueue(conn, decisions, live, self._channels)
             append_transitions(conn, effects.transitions)
             for alert in changed.values():
                 save_alert(conn, alert)
@@ -549,6 +558,13 @@ class Pipeline:
 
     def unsubscribe(self, queue: asyncio.Queue[Any]) -> None:
         self.bus.unsubscribe(queue)
+
+    def announce(self, alert_keys: Sequence[str]) -> None:
+        """Publish the live alerts among `alert_keys` (their timelines grew)."""
+        by_key = self._alerts.by_key
+        alerts = [by_key[k] for k in dict.fromkeys(alert_keys) if k in by_key]
+        if alerts:
+            self.bus.publish(Effects(alerts=alerts))
 
     # -- operator actions go through the book and are stored at once ------------
 

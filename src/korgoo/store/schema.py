@@ -362,3 +362,45 @@ app_keys = sa.Table(
     sa.Column("value", sa.Text(), nullable=False),
     sa.Column("created_at", Time, nullable=False),
 )
+
+# -- notifications outside the apps (SMS, e-mail): see docs/notifications.md --
+
+# The transactional outbox: a row is written in the transaction that stores the
+# decision causing it; the dispatcher sends it and marks it. `id` is the
+# idempotency key (a digest of the causing decision and the recipient).
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("alert_key", sa.String(200)),  # the alert whose timeline shows it
+    sa.Column("person_id", sa.String(64), nullable=False),
+    sa.Column("recipient", sa.String(20), nullable=False),  # protected
+    sa.Column("template", sa.String(32), nullable=False),  # prealert | alert | all_clear
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("route", Json, nullable=False),  # [[channel, address], ...] in failover order
+    sa.Column("step", sa.Integer(), nullable=False),  # index into route being tried
+    sa.Column("attempts", sa.Integer(), nullable=False),  # failed attempts on that step
+    sa.Column("next_at", Time),  # when to try (again); NULL once sent or failed
+    sa.Column("status", sa.String(16), nullable=False),  # pending | sent | delivered | failed
+    sa.Column("channel", sa.String(16)),  # the channel that took it
+    sa.Column("provider_ref", sa.String(128)),  # the gateway's message id, for receipts
+    sa.Column("sent_at", Time),
+    sa.Column("delivered_at", Time),
+    sa.Column("failed_at", Time),
+    sa.Column("last_error", sa.Text()),
+    sa.Index(None, "status", "next_at"),
+    sa.Index(None, "provider_ref"),
+    sa.Index(None, "alert_key"),
+)
+
+# What a person is written to in: her language, and an e-mail address to fall
+# back on. Her SMS number is `persons.phone`.
+notify_preferences = sa.Table(
+    "notify_preferences",
+    metadata,
+    sa.Column("person_id", sa.String(64), sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("email", sa.String(200)),
+)

@@ -58,7 +58,28 @@ TRANSITIONS: Final = {
     "call_logged": N_("Call logged"),
     "escalated": N_("Escalated"),
     "stage": N_("Stage"),
+    "notification": N_("Notification"),
     "resolved": N_("Resolved"),
+}
+
+# A notification line on the alert's timeline: "SMS to the protected person: delivered".
+CHANNELS: Final = {
+    "sms": N_("SMS"),
+    "email": N_("E-mail"),
+}
+
+NOTIFICATION_STATUS: Final = {
+    "sent": N_("sent"),
+    "delivered": N_("delivered"),
+    "undelivered": N_("not delivered"),
+    "retrying": N_("not sent, trying again"),
+    "failed": N_("failed"),
+}
+
+NOTIFICATION_TEMPLATES: Final = {
+    "prealert": N_("warning"),
+    "alert": N_("danger"),
+    "all_clear": N_("all-clear"),
 }
 
 PARTIES: Final = {
@@ -234,6 +255,9 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "outcomes": OUTCOMES,
         "transitions": TRANSITIONS,
         "parties": PARTIES,
+        "channels": CHANNELS,
+        "notification_status": NOTIFICATION_STATUS,
+        "notification_templates": NOTIFICATION_TEMPLATES,
         "call_outcomes": CALL_OUTCOMES,
         "confidence": CONFIDENCE,
         "device_kinds": DEVICE_KINDS,

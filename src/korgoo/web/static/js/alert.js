@@ -60,6 +60,13 @@ function renderEvidence() {
 function details(item) {
   const d = item.details || {};
   const parts = [];
+  if (item.kind === "notification") {
+    // "SMS, danger → Protected person (***3456): delivered"
+    const what = `${t("channels", d.channel)}, ${t("notification_templates", d.template)}`;
+    parts.push(`${what} → ${t("parties", d.recipient)} (${d.to}): ${t("notification_status", d.status)}`);
+    if (d.next_channel) parts.push(`→ ${t("channels", d.next_channel)}`);
+    return parts.join(" · ");
+  }
   if (d.party) parts.push(`${t("parties", d.party)}: ${t("call_outcomes", d.outcome)}`);
   if (d.outcome && !d.party) parts.push(t("outcomes", d.outcome));
   if (d.stage) parts.push(String(d.stage));

@@ -1,0 +1,69 @@
+"""The messages, from gettext templates in the recipient's language (ru, ky, en).
+
+The catalogues are the console's (`locale/<lang>/LC_MESSAGES/korgoo.mo`); these
+strings are extracted from this module (babel.cfg). An SMS says what has
+happened and who to call, never where the respondent is or how far away.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Final, NamedTuple
+
+from babel.support import Translations
+
+LANGUAGES: Final = ("ru", "ky", "en")
+DEFAULT_LANGUAGE: Final = "ru"
+LOCALE_DIR: Final = Path(__file__).resolve().parent.parent / "locale"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    return message
+
+
+# template -> (e-mail subject, text); {centre} and {police} are phone numbers.
+TEMPLATES: Final = {
+    "prealert": (
+        N_("Korgoo: warning"),
+        N_(
+            "Korgoo: he may be nearby. Stay where people are and keep your phone with you. "
+            "Police: {police}. Centre: {centre}."
+        ),
+    ),
+    "alert": (
+        N_("Korgoo: danger"),
+        N_("Korgoo: he is near. Go to a safe place now. Police: {police}. Centre: {centre}."),
+    ),
+    "all_clear": (
+        N_("Korgoo: all clear"),
+        N_("Korgoo: he has left the area. The centre keeps watching. Centre: {centre}."),
+    ),
+}
+
+
+class Text(NamedTuple):
+    subject: str
+    body: str
+
+
+def pick_language(lang: str | None) -> str:
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def _catalogue(lang: str) -> Translations:
+    loaded = Translations.load(str(LOCALE_DIR), [lang], "korgoo")
+    if not isinstance(loaded, Translations):
+        raise FileNotFoundError(f"no compiled catalogue for {lang!r} in {LOCALE_DIR}")
+    return loaded
+
+
+def render(template: str, language: str, *, centre: str, police: str) -> Text:
+    """The subject and text of a template in `language` (Russian if unknown)."""
+    subject, body = TEMPLATES[template]
+    tr = _catalogue(pick_language(language))
+    return Text(
+        tr.ugettext(subject),
+        tr.ugettext(body).format(centre=centre, police=police),
+    )

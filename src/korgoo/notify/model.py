@@ -1,0 +1,55 @@
+"""What a notification is, as the outbox holds it. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+import msgspec
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # in the outbox, to be sent at `next_at`
+    SENT = "sent"  # a channel took it; waiting for the delivery receipt
+    DELIVERED = "delivered"  # the gateway reported it delivered (e-mail: the server accepted it)
+    FAILED = "failed"  # every channel of the route failed, or the gateway reported it lost
+
+
+# The warnings a protected person gets outside the app: only what has happened,
+# never where the respondent is or how far. Engine code -> message template.
+TEMPLATE_OF_CODE: Final = {
+    "prealert": "prealert",
+    "approach": "prealert",
+    "alert": "alert",
+    "all_clear": "all_clear",
+}
+TEMPLATES: Final = frozenset(TEMPLATE_OF_CODE.values())
+
+
+class Recipient(msgspec.Struct, frozen=True):
+    """A person as the policy needs her: how to reach her and in what language."""
+
+    person_id: str
+    language: str
+    phone: str | None = None
+    email: str | None = None
+    has_app: bool = False  # a victim app enrolled and not revoked
+
+
+class Notification(msgspec.Struct, frozen=True):
+    """One message to one person, with its channels in failover order."""
+
+    id: str  # the idempotency key: the same decision and person give the same id
+    at: float
+    order_id: str
+    alert_key: str | None
+    person_id: str
+    recipient: str  # the person's part: "protected"
+    template: str
+    language: str
+    route: tuple[tuple[Channel, str], ...]  # (channel, address), first to last

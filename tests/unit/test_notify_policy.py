@@ -1,0 +1,118 @@
+"""Who is told what outside the apps, the retry schedule, and the messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from korgoo.domain.decisions import Decision, DecisionKind, Priority
+from korgoo.domain.rules import Rule
+from korgoo.notify.channels import Outgoing, SmsGateway, receipt_status
+from korgoo.notify.messages import TEMPLATES, render
+from korgoo.notify.model import Channel, Recipient
+from korgoo.notify.policy import after_failure, notification_id, plan
+from korgoo.settings import Settings
+
+BOTH = frozenset({Channel.SMS, Channel.EMAIL})
+HER = Recipient("prot", "ky", phone="+996555000111", email="a@example.kg")
+ZONE_KEY = "order:zone.exclusion:home:1"
+
+
+def opened(at: float = 100.0) -> Decision:
+    return Decision(
+        kind=DecisionKind.OPENED,
+        at=at,
+        order_id="order",
+        rule=Rule.ZONE_EXCLUSION,
+        alert_key=ZONE_KEY,
+        priority=Priority.P1,
+    )
+
+
+def warn(code: str, at: float = 100.0, person: str = "prot") -> Decision:
+    return Decision(kind=DecisionKind.WARN, at=at, order_id="order", message=code, recipient=person)
+
+
+def test_without_the_app_she_gets_sms_then_email_tied_to_the_causing_alert() -> None:
+    (n,) = plan([(7, opened()), (7, warn("alert"))], {"prot": HER}, {}, BOTH)
+    assert n.route == ((Channel.SMS, HER.phone), (Channel.EMAIL, HER.email))
+    assert (n.template, n.language, n.alert_key, n.recipient) == (
+        "alert",
+        "ky",
+        ZONE_KEY,
+        "protected",
+    )
+    # a reopened alert's key, when the book holds one
+    (n,) = plan(
+        [(7, opened()), (7, warn("alert"))], {"prot": HER}, {ZONE_KEY: f"{ZONE_KEY}~1"}, BOTH
+    )
+    assert n.alert_key == f"{ZONE_KEY}~1"
+
+
+def test_with_the_app_or_without_any_address_nothing_is_sent_here() -> None:
+    app = Recipient("prot", "ru", phone="+996555000111", has_app=True)
+    assert plan([(7, warn("alert"))], {"prot": app}, {}, BOTH) == []
+    bare = Recipient("prot", "ru")
+    assert plan([(7, warn("alert"))], {"prot": bare}, {}, BOTH) == []
+    (n,) = plan([(7, warn("alert"))], {"prot": HER}, {}, frozenset({Channel.EMAIL}))
+    assert n.route == ((Channel.EMAIL, HER.email),)
+
+
+def test_only_her_warnings_and_the_all_clear_go_out() -> None:
+    decisions = [
+        (1, warn("technical_battery_low")),
+        (
+            1,
+            Decision(
+                kind=DecisionKind.INSTRUCT,
+                at=1.0,
+                order_id="order",
+                message="leave_now",
+                recipient="prot",
+            ),
+        ),
+        (2, warn("approach")),
+        (3, warn("all_clear")),
+        (4, warn("alert", person="someone-unknown")),
+    ]
+    made = plan(decisions, {"prot": HER}, {}, BOTH)
+    assert [n.template for n in made] == ["prealert", "all_clear"]
+
+
+def test_the_idempotency_key_is_the_same_for_a_replayed_decision_only() -> None:
+    d = warn("alert")
+    assert notification_id(7, d, "prot") == notification_id(7, warn("alert"), "prot")
+    assert notification_id(7, d, "prot") != notification_id(8, d, "prot")
+    assert notification_id(7, d, "prot") != notification_id(7, d, "other")
+    assert notification_id(7, d, "prot") != notification_id(7, warn("alert", at=101.0), "prot")
+
+
+def test_back_off_doubles_then_fails_over_then_gives_up() -> None:
+    kw = {"per_channel": 4, "backoff_s": 5.0, "backoff_max_s": 15.0}
+    assert after_failure(0, 0, 2, **kw) == (0, 1, 5.0)
+    assert after_failure(0, 1, 2, **kw) == (0, 2, 10.0)
+    assert after_failure(0, 2, 2, **kw) == (0, 3, 15.0)  # capped
+    assert after_failure(0, 3, 2, **kw) == (1, 0, 0.0)  # next channel at once
+    assert after_failure(0, 0, 2, permanent=True, **kw) == (1, 0, 0.0)
+    assert after_failure(1, 3, 2, **kw).delay_s is None  # no channel left
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_each_message_reads_in_each_language_with_the_numbers(template: str) -> None:
+    texts = {lang: render(template, lang, centre="+996312000000", police="102")
+             for lang in ("ru", "ky", "en")}  # fmt: skip
+    assert len({t.body for t in texts.values()}) == 3
+    assert len({t.subject for t in texts.values()}) == 3
+    for text in texts.values():
+        assert "+996312000000" in text.body and "{" not in text.body
+    assert render(template, "de", centre="1", police="2") == render(template, "ru", centre="1",
+                                                                    police="2")  # fmt: skip
+
+
+def test_sms_url_template_quotes_its_values_and_reports_map_to_delivered() -> None:
+    settings = Settings(sms_url="https://gw.example.kg/send?to={to}&msg={text}&ref={ref}")
+    gateway = SmsGateway(settings)
+    url = gateway.url(Outgoing("abc", "+996 555", "s", "Ж & Ж", "ky"))
+    assert url == ("https://gw.example.kg/send?to=%2B996%20555&msg=%D0%96%20%26%20%D0%96&ref=abc")
+    assert receipt_status(settings, "DELIVRD") is True
+    assert receipt_status(settings, "undeliv") is False
+    assert receipt_status(settings, "queued") is None
