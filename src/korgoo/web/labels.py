@@ -66,6 +66,19 @@ PARTIES: Final = {
     "police": N_("Police"),
 }
 
+PERSON_ROLES: Final = {
+    "protected": N_("Protected person"),
+    "respondent": N_("Respondent"),
+    "probation_client": N_("Probation client"),
+}
+
+PERSON_LANGUAGES: Final = {
+    "ky": N_("Kyrgyz"),
+    "ru": N_("Russian"),
+    "uz": N_("Uzbek"),
+    "en": N_("English"),
+}
+
 CALL_OUTCOMES: Final = {
     "reached": N_("Reached"),
     "no_answer": N_("No answer"),
@@ -192,6 +205,15 @@ MESSAGES: Final = {
     "enrol": N_("Enrol"),
     "assign": N_("Assign"),
     "unassign": N_("Unassign"),
+    "edit": N_("Edit"),
+    "choose": N_("Choose…"),
+    "no_persons": N_("No persons registered."),
+    "required_field": N_("fill this in."),
+    "invalid_value": N_("this value is not valid."),
+    "choose_outcome": N_("Choose how the call went."),
+    "no_numbers": N_("No phone numbers are registered for this person."),
+    "numbers_to_call": N_("Numbers to call"),
+    "operator_note": N_("Note for the operator"),
 }
 
 
@@ -203,6 +225,8 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "outcomes": OUTCOMES,
         "transitions": TRANSITIONS,
         "parties": PARTIES,
+        "person_roles": PERSON_ROLES,
+        "person_languages": PERSON_LANGUAGES,
         "call_outcomes": CALL_OUTCOMES,
         "confidence": CONFIDENCE,
         "device_kinds": DEVICE_KINDS,

@@ -20,12 +20,15 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import get_api, optional_session
 from korgoo.api.permissions import capabilities
+from korgoo.domain.jurisdictions import JURISDICTIONS, Level
 from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
     DEVICE_KINDS,
     OUTCOMES,
     PARTIES,
+    PERSON_LANGUAGES,
+    PERSON_ROLES,
     ROLES,
     ZONE_KINDS,
     script_labels,
@@ -167,6 +170,19 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     @router.get("/cases/{order_id}")
     async def case(request: Request, order_id: str) -> Response:
         return await page(request, "case.html", "case", order_id=order_id, zone_kinds=ZONE_KINDS)
+
+    @router.get("/persons")
+    async def persons(request: Request) -> Response:
+        # The districts of a city first: the pilot works in Bishkek's.
+        ordered = sorted(JURISDICTIONS, key=lambda j: j.level != Level.DISTRICT)
+        return await page(
+            request,
+            "persons.html",
+            "persons",
+            person_roles=PERSON_ROLES,
+            person_languages=PERSON_LANGUAGES,
+            district_codes=[j.code for j in ordered],
+        )
 
     @router.get("/devices")
     async def devices(request: Request) -> Response:
