@@ -103,3 +103,97 @@ def test_a_supervisor_registers_a_person_and_the_call_dialog_shows_her_numbers(
     page.locator("#call-submit").click()
     expect(page.locator('#timeline [data-kind="call_logged"]')).to_have_count(1)
     expect(page.locator("#call-dialog")).to_be_hidden()
+
+
+def open_case(page: Page, number: str) -> None:
+    page.locator("#nav-cases").click()
+    page.locator("#orders a", has_text=number).click()
+    expect(page.locator("#case-title")).to_contain_text(number)
+
+
+def test_only_the_version_in_force_says_so(supervisor_console: Page, centre: Centre) -> None:
+    page = supervisor_console
+    case = phone_case(centre)
+    for distance in (400, 300):
+        answer = page.request.post(
+            f"/api/v1/orders/{case.order_id}/variations",
+            data={"changes": {"min_distance_m": distance}, "reason": f"court: {distance} m"},
+            headers={"X-CSRF-Token": csrf(page)},
+        )
+        assert answer.status == 201, answer.text()
+    open_case(page, case.number)
+    versions = page.locator("#versions li")
+    expect(versions).to_have_count(3)
+    in_force = page.locator('#versions li[data-status="active"]')
+    expect(in_force).to_have_count(1)
+    expect(in_force).to_have_attribute("data-version", "3")
+    expect(in_force.locator(".v-status")).to_have_text("Действует")
+    expect(page.locator('#versions li[data-version="2"] .v-status')).to_have_text(
+        "Заменена версией 3"
+    )
+    expect(page.locator('#versions li[data-version="1"] .v-status')).to_have_text(
+        "Заменена версией 2"
+    )
+    expect(page.locator("#versions")).not_to_contain_text("Действует · ")
+    assert page.locator("#versions").inner_text().count("Действует") == 1
+
+
+def test_a_phone_is_enrolled_from_the_case_page_by_code_and_qr(
+    console: Page, centre: Centre
+) -> None:
+    page = console  # an operator may enrol a phone
+    case = phone_case(centre)
+    open_case(page, case.number)
+    expect(page.locator("#enrol-person option")).to_have_count(2)
+    page.locator("#enrol-person").select_option(index=1)  # the protected person
+    page.locator("#enrol-create").click()
+    result = page.locator("#enrol-result")
+    expect(result).to_be_visible()
+    expect(page.locator("#enrol-qr svg")).to_be_visible()
+    expect(page.locator("#enrol-code")).to_have_text(re.compile(r"^\d{4} \d{4}$"))
+    expect(page.locator("#enrol-expires")).to_have_text(re.compile(r"\d\d:\d\d:\d\d"))
+    code = page.locator("#enrol-code").get_attribute("data-code")
+    assert code and re.fullmatch(r"\d{8}", code)
+
+    # The phone app takes the code as typed and becomes her victim app.
+    answer = page.request.post("/app/api/v1/enrol", data={"code": code})
+    assert answer.status == 201, answer.text()
+    assert answer.json()["kind"] == "victim_app"
+
+
+def test_unassigning_a_device_asks_for_a_reason_and_confirmation(
+    supervisor_console: Page, centre: Centre
+) -> None:
+    page = supervisor_console
+    case = phone_case(centre)
+    open_case(page, case.number)
+    row = page.locator(f'#case-devices tr[data-device-id="{case.respondent_device}"]')
+    expect(row).to_have_count(1)
+    row.locator(".unassign").click()
+    dialog = page.locator("#unassign-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(case.respondent_device)
+    # Cancelled: nothing changes.
+    dialog.locator("[data-close]").click()
+    expect(dialog).to_be_hidden()
+    expect(row).to_have_count(1)
+    # Without a reason it is refused, in the page's language.
+    row.locator(".unassign").click()
+    page.locator("#unassign-submit").click()
+    expect(dialog.locator(".form-error")).to_have_text("Укажите причину.")
+    expect(row).to_have_count(1)
+    page.locator("#unassign-reason").fill("Телефон утерян, заявление от 05.12")
+    page.locator("#unassign-submit").click()
+    expect(dialog).to_be_hidden()
+    expect(row).to_have_count(0)
+    assert case.respondent_device not in dict(
+        centre.pipeline.order_terms(case.order_id).respondent.devices
+    )
+
+    # Assigned back, with a reason too.
+    page.locator("#assign-open").click()
+    page.locator("#assign-device").select_option(case.respondent_device)
+    page.locator("#assign-person").select_option(index=0)
+    page.locator("#assign-reason").fill("Телефон найден")
+    page.locator("#assign-submit").click()
+    expect(row).to_have_count(1)

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from korgoo.alerts.model import Outcome
 from korgoo.domain.terms import DeviceKind, OrderKind, ScheduleWindow, ZoneSpec
@@ -185,15 +192,19 @@ class EnrolUnknownIn(BaseModel):
 
 
 REASON_MAX = 500
+# Why something was done, for the record: said in words, not blank.
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX)
+]
 
 
 class AssignIn(BaseModel):
     person_id: str = Field(max_length=64)
-    reason: str = Field(min_length=1, max_length=REASON_MAX)
+    reason: Reason
 
 
 class UnassignIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=REASON_MAX)
+    reason: Reason
 
 
 class NoteIn(BaseModel):

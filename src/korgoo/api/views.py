@@ -263,6 +263,9 @@ def assignment_json(a: Assignment) -> dict[str, Any]:
         "from_at": iso(a.from_at),
         "to_at": iso(a.to_at),
         "assigned_by": a.assigned_by,
+        "reason": a.reason,
+        "ended_by": a.ended_by,
+        "end_reason": a.end_reason,
     }
 
 

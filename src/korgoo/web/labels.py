@@ -206,6 +206,8 @@ MESSAGES: Final = {
     "assign": N_("Assign"),
     "unassign": N_("Unassign"),
     "edit": N_("Edit"),
+    "replaced_by": N_("Replaced by version {n}"),
+    "not_started": N_("Monitoring has not started yet"),
     "choose": N_("Choose…"),
     "no_persons": N_("No persons registered."),
     "required_field": N_("fill this in."),
