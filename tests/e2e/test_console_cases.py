@@ -197,3 +197,67 @@ def test_unassigning_a_device_asks_for_a_reason_and_confirmation(
     page.locator("#assign-reason").fill("Телефон найден")
     page.locator("#assign-submit").click()
     expect(row).to_have_count(1)
+
+
+def test_a_supervisor_creates_an_order_with_a_night_curfew(
+    supervisor_console: Page, centre: Centre
+) -> None:
+    page = supervisor_console
+    respondent = register_respondent(page)
+    page.locator("#nav-cases").click()
+    page.locator("#order-new").click()
+    page.locator("#order-number").fill("СУД-2026-0042")
+    page.locator("#order-kind").select_option("court")
+    page.locator("#order-district").select_option("KG-GB-OKT")
+    page.locator("#order-authority").fill("Октябрьский районный суд")
+    page.locator("#order-basis").fill("Закон Кыргызской Республики № 63")
+    page.locator("#order-respondent").select_option(respondent)
+    page.locator("#order-min-distance").fill("")
+    page.locator("#order-submit").click()
+    expect(page.locator("#order-error")).to_contain_text("Минимальное расстояние, м")
+    page.locator("#order-min-distance").fill("300")
+    page.locator("#order-submit").click()
+
+    expect(page).to_have_url(re.compile(r"/cases/[0-9a-f]+$"))
+    expect(page.locator("#case-title")).to_contain_text("СУД-2026-0042")
+    expect(page.locator("#order-details")).to_contain_text("300 m")
+    order_id = page.url.rsplit("/", 1)[1]
+
+    # His home as a curfew zone, in force 22:00-06:00 every night.
+    page.locator("#zone-add-circle").click()
+    page.locator("#case-map").click()
+    page.locator("#zone-name").fill("Дом ответчика")
+    page.locator("#zone-kind").select_option("inclusion")
+    expect(page.locator("#schedule-always")).to_be_visible()
+    page.locator("#schedule-add").click()
+    window = page.locator("#schedule li")
+    expect(window).to_have_count(1)
+    expect(window.locator(".schedule-start")).to_have_value("22:00")
+    expect(window.locator(".schedule-end")).to_have_value("06:00")
+    window.locator('input[value="5"]').uncheck()  # not on Saturday nights
+    page.locator("#variation-reason").fill("Комендантский час по решению суда")
+    page.locator("#zone-save").click()
+    expect(page.locator('#versions li[data-status="active"]')).to_have_attribute(
+        "data-version", "2"
+    )
+
+    terms = page.request.get(f"/api/v1/orders/{order_id}/terms").json()
+    assert terms["kind"] == "court" and terms["min_distance_m"] == 300
+    (zone,) = terms["zones"]
+    assert (zone["name"], zone["kind"]) == ("Дом ответчика", "inclusion")
+    assert zone["schedule"] == [{"days": [0, 1, 2, 3, 4, 6], "start": 1320, "end": 360}]
+    assert centre.pipeline.order_terms(order_id) is not None
+
+
+def register_respondent(page: Page) -> str:
+    page.locator("#nav-persons").click()
+    page.get_by_label("ФИО").fill("Бакыт Ответчиков")
+    page.locator("#person-role").select_option("respondent")
+    page.locator("#person-district").select_option("KG-GB-OKT")
+    page.locator("#phones li").first.get_by_label("Номер").fill("+996 700 999 000")
+    page.locator("#person-save").click()
+    row = page.locator("#persons tr", has_text="Бакыт Ответчиков")
+    expect(row).to_have_count(1)
+    person_id = row.get_attribute("data-person-id")
+    assert person_id
+    return person_id

@@ -230,14 +230,16 @@ class RegistryContract:
             enrol_device(conn, dev, DeviceKind.BRACELET, at=T0)
             assign_device(conn, dev, r.id, actor="op1", at=T0 + 1)
             assign_device(conn, dev, r.id, actor="op1", at=T0 + 2)  # already: no change
-            assign_device(conn, dev, p.id, actor="op2", at=T0 + 3)
-            assert unassign_device(conn, dev, at=T0 + 4)
+            assign_device(conn, dev, p.id, actor="op2", at=T0 + 3, reason="moved")
+            assert unassign_device(conn, dev, at=T0 + 4, actor="op3", reason="lost")
             assert not unassign_device(conn, dev, at=T0 + 5)
+        # Who ended each assignment and why are kept with it.
+        moved = Assignment(dev, p.id, T0 + 3, T0 + 4, "op2", "moved", "op3", "lost")
         assert assignments(engine, device_id=dev) == [
-            Assignment(dev, r.id, T0 + 1, T0 + 3, "op1"),
-            Assignment(dev, p.id, T0 + 3, T0 + 4, "op2"),
+            Assignment(dev, r.id, T0 + 1, T0 + 3, "op1", ended_by="op2", end_reason="moved"),
+            moved,
         ]
-        assert assignments(engine, person_id=p.id) == [Assignment(dev, p.id, T0 + 3, T0 + 4, "op2")]
+        assert assignments(engine, person_id=p.id) == [moved]
         with engine.begin() as conn:
             assign_device(conn, dev, r.id, actor="op1", at=T0 + 6)
         # The database itself refuses a second open assignment of one device.

@@ -79,6 +79,16 @@ PERSON_LANGUAGES: Final = {
     "en": N_("English"),
 }
 
+WEEKDAYS: Final = {
+    "0": N_("Mon"),
+    "1": N_("Tue"),
+    "2": N_("Wed"),
+    "3": N_("Thu"),
+    "4": N_("Fri"),
+    "5": N_("Sat"),
+    "6": N_("Sun"),
+}
+
 CALL_OUTCOMES: Final = {
     "reached": N_("Reached"),
     "no_answer": N_("No answer"),
@@ -206,6 +216,10 @@ MESSAGES: Final = {
     "assign": N_("Assign"),
     "unassign": N_("Unassign"),
     "edit": N_("Edit"),
+    "days": N_("Days"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "remove": N_("Remove"),
     "replaced_by": N_("Replaced by version {n}"),
     "not_started": N_("Monitoring has not started yet"),
     "choose": N_("Choose…"),
@@ -228,6 +242,7 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "transitions": TRANSITIONS,
         "parties": PARTIES,
         "person_roles": PERSON_ROLES,
+        "weekdays": WEEKDAYS,
         "person_languages": PERSON_LANGUAGES,
         "call_outcomes": CALL_OUTCOMES,
         "confidence": CONFIDENCE,

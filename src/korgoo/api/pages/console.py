@@ -25,6 +25,7 @@ from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
     DEVICE_KINDS,
+    ORDER_KINDS,
     OUTCOMES,
     PARTIES,
     PERSON_LANGUAGES,
@@ -36,6 +37,11 @@ from korgoo.web.labels import (
 
 STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "static"
 LANGUAGE_COOKIE: Final = "korgoo_lang"
+# Jurisdiction codes for a choice of district, a city's districts first (the
+# pilot works in Bishkek's).
+DISTRICTS_FIRST: Final = [
+    j.code for j in sorted(JURISDICTIONS, key=lambda j: j.level != Level.DISTRICT)
+]
 
 
 class Viewer(msgspec.Struct, frozen=True):
@@ -165,7 +171,13 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/cases")
     async def cases(request: Request) -> Response:
-        return await page(request, "cases.html", "cases")
+        return await page(
+            request,
+            "cases.html",
+            "cases",
+            order_kinds=ORDER_KINDS,
+            district_codes=DISTRICTS_FIRST,
+        )
 
     @router.get("/cases/{order_id}")
     async def case(request: Request, order_id: str) -> Response:
@@ -173,15 +185,13 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/persons")
     async def persons(request: Request) -> Response:
-        # The districts of a city first: the pilot works in Bishkek's.
-        ordered = sorted(JURISDICTIONS, key=lambda j: j.level != Level.DISTRICT)
         return await page(
             request,
             "persons.html",
             "persons",
             person_roles=PERSON_ROLES,
             person_languages=PERSON_LANGUAGES,
-            district_codes=[j.code for j in ordered],
+            district_codes=DISTRICTS_FIRST,
         )
 
     @router.get("/devices")

@@ -98,6 +98,7 @@ let orderTerms = null; // the order's terms in force: who the parties are, their
 
 async function loadTerms() {
   if (orderTerms) return orderTerms;
+  if (!alert) return {}; // not loaded yet
   try {
     const order = await api(`/orders/${encodeURIComponent(alert.order_id)}`);
     orderTerms = order.terms || {};

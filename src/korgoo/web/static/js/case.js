@@ -318,9 +318,67 @@ function select(index) {
     $("zone-disclosed").value = String(disclosed(zone));
     $("zone-radius-field").hidden = zone.geometry.type !== "Point";
     $("zone-radius").value = Math.round(zone.radius_m || 0);
+    renderSchedule();
   }
   drawZones();
 }
+
+// ---- weekly schedule of the selected zone --------------------------------------
+
+const WEEK = [0, 1, 2, 3, 4, 5, 6]; // Monday first, as the engine counts
+const hhmm = (minutes) => `${String(Math.floor(minutes / 60) % 24).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+const minutesOf = (value) => {
+  const [h, m] = value.split(":").map(Number);
+  return h * 60 + m;
+};
+
+function renderSchedule() {
+  const zone = zones[selected];
+  const windows = (zone && zone.schedule) || [];
+  $("schedule-always").hidden = windows.length > 0;
+  $("schedule").replaceChildren(...windows.map((w, i) => {
+    const changed = () => {
+      setDirty(true);
+      drawZones();
+    };
+    const days = el("div", { class: "weekdays", role: "group", "aria-label": msg("days") },
+      ...WEEK.map((d) => el("label", { class: "weekday" },
+        el("input", {
+          type: "checkbox", value: String(d), checked: w.days.includes(d),
+          onchange: (event) => {
+            w.days = event.target.checked ? [...w.days, d].sort() : w.days.filter((x) => x !== d);
+            changed();
+          },
+        }),
+        t("weekdays", String(d)))));
+    const time = (key, label) => el("label", { class: "field" }, el("span", { class: "field-label" }, label),
+      el("input", {
+        type: "time", value: hhmm(w[key]), required: true, class: `schedule-${key}`,
+        onchange: (event) => {
+          if (event.target.value) w[key] = minutesOf(event.target.value);
+          changed();
+        },
+      }));
+    return el("li", { class: "field-row contact-row schedule-window" }, days, time("start", msg("from")), time("end", msg("to")),
+      el("button", {
+        type: "button", class: "btn btn-quiet",
+        onclick: () => {
+          windows.splice(i, 1);
+          setDirty(true);
+          renderSchedule();
+        },
+      }, msg("remove")));
+  }));
+}
+
+$("schedule-add").addEventListener("click", () => {
+  const zone = zones[selected];
+  if (!zone) return;
+  // A night-time curfew every day is the usual first window.
+  zone.schedule = [...(zone.schedule || []), { days: [...WEEK], start: 22 * 60, end: 6 * 60 }];
+  setDirty(true);
+  renderSchedule();
+});
 
 // Whether the respondent is shown the zone; unset, the default of its kind
 // (as ZoneSpec.disclosed_to_respondent): her places hidden, his curfew shown.
