@@ -261,3 +261,24 @@ def register_respondent(page: Page) -> str:
     person_id = row.get_attribute("data-person-id")
     assert person_id
     return person_id
+
+
+def test_the_devices_page_asks_for_a_reason_to_unassign_and_assign(
+    supervisor_console: Page, centre: Centre
+) -> None:
+    page = supervisor_console
+    case = phone_case(centre)
+    page.locator("#nav-devices").click()
+    row = page.locator("#devices tr", has_text=case.respondent_device)
+    row.get_by_role("button", name="Снять").click()
+    page.locator("#unassign-submit").click()
+    expect(page.locator("#unassign-error")).to_have_text("Укажите причину.")
+    page.locator("#unassign-reason").fill("Браслет на проверке")
+    page.locator("#unassign-submit").click()
+    expect(row.get_by_role("button", name="Назначить")).to_be_visible()
+    row.get_by_role("button", name="Назначить").click()
+    page.locator("#assign-submit").click()
+    expect(page.locator("#assign-error")).to_have_text("Укажите причину.")
+    page.locator("#assign-reason").fill("Проверка окончена")
+    page.locator("#assign-submit").click()
+    expect(row.get_by_role("button", name="Снять")).to_be_visible()

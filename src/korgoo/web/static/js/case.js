@@ -54,14 +54,13 @@ function renderOrder() {
       el("tr", { dataset: { deviceId: d.device_id } },
         el("td", { class: "mono" }, d.device_id),
         el("td", {}, t("device_kinds", d.kind)),
-        el("td", {}, partyName(p)),
-        el("td", {}, PERMISSIONS.has("devices.write")
-          ? el("button", { type: "button", class: "btn btn-quiet unassign", onclick: () => openUnassign(d, p) }, msg("unassign"))
+        el("td", {}, el("div", {}, partyName(p)), PERMISSIONS.has("devices.write")
+          ? el("button", { type: "button", class: "btn btn-small unassign", onclick: () => openUnassign(d, p) }, msg("unassign"))
           : null)),
     ),
   );
   $("case-devices").tBodies[0].replaceChildren(
-    ...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "4" }, msg("no_devices")))]),
+    ...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "3" }, msg("no_devices")))]),
   );
 }
 
