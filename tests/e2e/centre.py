@@ -38,6 +38,8 @@ from tests.net import free_port
 
 OPERATOR = "operator"
 OPERATOR_NAME = "Дежурный оператор"  # a role, not a person
+SUPERVISOR = "supervisor"
+SUPERVISOR_NAME = "Старший смены"
 PASSWORD = "correct-horse-battery"
 START_S = 20.0
 T = TypeVar("T")
@@ -88,6 +90,7 @@ class Centre:
     osmand_port: int = field(default_factory=free_port)
     population: Population = field(init=False)
     totp_secret: str = field(init=False)
+    supervisor_totp_secret: str = field(init=False)
     pipeline: Pipeline = field(init=False)
     _loop: asyncio.AbstractEventLoop = field(init=False)
     _thread: threading.Thread = field(init=False)
@@ -103,8 +106,9 @@ class Centre:
     def osmand_url(self) -> str:
         return f"http://127.0.0.1:{self.osmand_port}"
 
-    def totp(self) -> str:
-        return pyotp.TOTP(self.totp_secret).now()
+    def totp(self, username: str = OPERATOR) -> str:
+        secret = self.supervisor_totp_secret if username == SUPERVISOR else self.totp_secret
+        return pyotp.TOTP(secret).now()
 
     def cases(self) -> list[Case]:
         return cases(self.population)
@@ -123,6 +127,16 @@ class Centre:
         )
         assert new.totp_secret is not None
         self.totp_secret = new.totp_secret
+        sup = add_user(
+            db,
+            SUPERVISOR,
+            role="supervisor",
+            display_name=SUPERVISOR_NAME,
+            password=PASSWORD,
+            now=now,
+        )
+        assert sup.totp_secret is not None
+        self.supervisor_totp_secret = sup.totp_secret
         db.dispose()
         settings = Settings(
             database_url=url, batch_wait_ms=1.0, osmand_port=self.osmand_port, **self.settings

@@ -22,7 +22,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from .centre import OPERATOR, PASSWORD, Centre
+from .centre import OPERATOR, PASSWORD, SUPERVISOR, Centre
 
 CHROMIUM = Path(os.environ.get("KORGOO_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -99,13 +99,22 @@ def page(browser: Browser, centre: Centre) -> Iterator[Page]:
     assert not errors, "errors in the page's scripts:\n" + "\n".join(errors)
 
 
-def sign_in(page: Page, centre: Centre, totp: str | None = None) -> None:
-    """Fill the login form as an operator does and submit it."""
+def sign_in(page: Page, centre: Centre, totp: str | None = None, username: str = OPERATOR) -> None:
+    """Fill the login form as an operator (or `username`) does and submit it."""
     page.goto("/login")
-    page.locator("#username").fill(OPERATOR)
+    page.locator("#username").fill(username)
     page.locator("#password").fill(PASSWORD)
-    page.locator("#totp").fill(totp if totp is not None else centre.totp())
+    page.locator("#totp").fill(totp if totp is not None else centre.totp(username))
     page.locator("#login-submit").click()
+
+
+@pytest.fixture
+def supervisor_console(page: Page, centre: Centre) -> Page:
+    """The supervisor signed in, on the alert queue, with the live stream connected."""
+    sign_in(page, centre, username=SUPERVISOR)
+    expect(page.locator("#alert-queue")).to_be_visible()
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "on")
+    return page
 
 
 @pytest.fixture

@@ -54,7 +54,11 @@ def test_the_sms_to_her_and_its_delivery_are_on_the_alert_timeline(
     her = centre.population.terms(case.order_id).protected[0].person_id
     db = open_engine(f"sqlite:///{centre.db_path}")
     with db.begin() as conn:
-        conn.execute(sa.update(persons).where(persons.c.id == her).values(phone=PHONE))
+        conn.execute(
+            sa.update(persons)
+            .where(persons.c.id == her)
+            .values(phones=[{"number": PHONE, "label": "mobile"}])
+        )
     db.dispose()
 
     enter_home_zone(centre, case)

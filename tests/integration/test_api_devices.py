@@ -9,6 +9,7 @@ import pytest
 
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
+from korgoo.store.audit import audit_entries
 
 from ..unit.engine.conftest import HOME, T0, north_of
 from .api_world import VICTIM_POS, World, iso, world_fixture
@@ -90,12 +91,17 @@ async def test_unknown_device_enrolled_from_the_list(w: World) -> None:
     assert (await sup.get("/api/v1/devices/unknown")).json() == []
 
 
+SPARE = "/api/v1/devices/spare/assignment"
+
+
 async def test_assignment_changes_what_the_engine_monitors(w: World) -> None:
     sup = await w.login("supervisor")
     spare = {"device_id": "spare", "kind": "bracelet", "protocol": "watch"}
     assert (await sup.post("/api/v1/devices", json=spare)).status_code == 201
     w.clock.t = T0 + 50
-    r = await sup.post("/api/v1/devices/spare/assignment", json={"person_id": "resp-okt"})
+    r = await sup.post(
+        "/api/v1/devices/spare/assignment", json={"person_id": "resp-okt", "reason": "fitted"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["person_id"] == "resp-okt" and r.json()["orders_updated"] == ["order-okt"]
     respondent = w.pipeline.order_terms("order-okt").respondent
@@ -103,21 +109,29 @@ async def test_assignment_changes_what_the_engine_monitors(w: World) -> None:
 
     # Moved to the Leninsky respondent: both orders change.
     w.clock.t = T0 + 60
-    r = await sup.post("/api/v1/devices/spare/assignment", json={"person_id": "resp-len"})
+    r = await sup.post(
+        "/api/v1/devices/spare/assignment", json={"person_id": "resp-len", "reason": "moved"}
+    )
     assert sorted(r.json()["orders_updated"]) == ["order-len", "order-okt"]
     assert "spare" not in dict(w.pipeline.order_terms("order-okt").respondent.devices)
     assert "spare" in dict(w.pipeline.order_terms("order-len").respondent.devices)
 
     w.clock.t = T0 + 70
-    r = await sup.delete("/api/v1/devices/spare/assignment")
+    r = await sup.request(
+        "DELETE", "/api/v1/devices/spare/assignment", json={"reason": "strap broken"}
+    )
     assert r.status_code == 200 and r.json()["person_id"] is None
     assert "spare" not in dict(w.pipeline.order_terms("order-len").respondent.devices)
-    again = await sup.delete("/api/v1/devices/spare/assignment")
+    again = await sup.request(
+        "DELETE", "/api/v1/devices/spare/assignment", json={"reason": "again"}
+    )
     assert again.status_code == 409 and "not assigned" in again.json()["detail"]
 
     # Assigned again to the same person: the engine hears of it again.
     w.clock.t = T0 + 80
-    await sup.post("/api/v1/devices/spare/assignment", json={"person_id": "resp-len"})
+    await sup.post(
+        "/api/v1/devices/spare/assignment", json={"person_id": "resp-len", "reason": "moved"}
+    )
     assert "spare" in dict(w.pipeline.order_terms("order-len").respondent.devices)
     history = (await sup.get("/api/v1/devices/spare")).json()["assignments"]
     assert [(a["person_id"], a["to_at"] is None) for a in history] == [
@@ -125,16 +139,54 @@ async def test_assignment_changes_what_the_engine_monitors(w: World) -> None:
         ("resp-len", False),
         ("resp-len", True),
     ]
-    r = await sup.post("/api/v1/devices/spare/assignment", json={"person_id": "nobody"})
+    r = await sup.post(
+        "/api/v1/devices/spare/assignment", json={"person_id": "nobody", "reason": "x"}
+    )
     assert r.status_code == 404
 
     sup_len = await w.login("supervisor-len")
     r = await sup_len.post(
-        "/api/v1/devices/bracelet-len/assignment", json={"person_id": "resp-okt"}
+        "/api/v1/devices/bracelet-len/assignment", json={"person_id": "resp-okt", "reason": "x"}
     )
     assert r.status_code == 404  # the Oktyabrsky person is outside the user's districts
     op = await w.login("operator")
-    assert (await op.delete("/api/v1/devices/spare/assignment")).status_code == 403
+    r = await op.request("DELETE", "/api/v1/devices/spare/assignment", json={"reason": "x"})
+    assert r.status_code == 403
+
+
+async def test_assignment_needs_a_reason_that_goes_on_the_records(w: World) -> None:
+    sup = await w.login("supervisor")
+    path = "/api/v1/devices/bracelet-okt/assignment"
+    for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": "x" * 501}):
+        r = await sup.request("DELETE", path, json=body)
+        assert r.status_code == 422 and "reason" in r.json()["detail"], (body, r.text)
+    r = await sup.post(path, json={"person_id": "resp-okt"})
+    assert r.status_code == 422 and "reason" in r.json()["detail"]
+    # Refused: still assigned, nothing on the log.
+    assert w.pipeline.order_terms("order-okt").respondent.devices
+    assert audit_entries(w.pipeline.db, action="device.unassigned") == []
+
+    w.clock.t = T0 + 30
+    reason = "strap cut; bracelet taken for inspection"
+    r = await sup.request("DELETE", path, json={"reason": f"  {reason} "})
+    assert r.status_code == 200, r.text
+    assert r.json()["orders_updated"] == ["order-okt"]
+    logged = audit_entries(w.pipeline.db, action="device.unassigned")
+    assert {e.subject: e.details["reason"] for e in logged} == {
+        "device:bracelet-okt": reason,
+        "order:order-okt": reason,
+    }
+    w.clock.t = T0 + 40
+    r = await sup.post(path, json={"person_id": "resp-okt", "reason": "inspected, refitted"})
+    assert r.status_code == 200, r.text
+    history = (await sup.get("/api/v1/devices/bracelet-okt")).json()["assignments"]
+    assert [(a["reason"], a["ended_by"], a["end_reason"]) for a in history] == [
+        (None, "supervisor", reason),
+        ("inspected, refitted", None, None),
+    ]
+    on_order = audit_entries(w.pipeline.db, subject="order:order-okt")
+    assert [e.action for e in on_order] == ["device.assigned", "device.unassigned"]
+    assert on_order[0].details["reason"] == "inspected, refitted"
 
 
 async def test_tracks_of_respondent_and_of_protected_person(w: World) -> None:

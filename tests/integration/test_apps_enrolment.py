@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import segno
 import sqlalchemy as sa
 
 from korgoo.api.permissions import ROLE_PERMISSIONS, Capability, Role
@@ -25,6 +26,11 @@ async def test_code_enrols_a_phone_that_reports_at_once(w: World) -> None:
     assert re.fullmatch(r"\d{8}", issued["code"])
     assert issued["url"] == f"/app/enrol?code={issued['code']}"
     assert issued["qr_svg"].startswith("<svg") and "</svg>" in issued["qr_svg"]
+    # The QR code holds the centre's address of the app's enrolment page with the
+    # code, which that page reads from its query and sends at once.
+    link = w.pipeline.settings.public_url.rstrip("/") + issued["url"]
+    assert issued["qr_svg"] == str(segno.make(link, error="m").svg_inline(scale=4, border=2))
+    assert issued["qr_svg"] != str(segno.make(link + "0", error="m").svg_inline(scale=4, border=2))
     # Stored hashed: the digits are nowhere in the table.
     with w.pipeline.db.connect() as conn:
         rows = conn.execute(sa.select(enrolment_codes)).all()
@@ -101,7 +107,11 @@ async def test_unenrolling_revokes_the_credential_everywhere(w: World) -> None:
     async with running(w), w.client() as c:
         assert (await send(w, c, phone, fix(1, T0 + 5, VICTIM_POS))).status_code == 200
         async with logged_in(w, "supervisor") as sup:
-            r = await sup.delete(f"/api/v1/devices/{phone.device_id}/assignment")
+            r = await sup.request(
+                "DELETE",
+                f"/api/v1/devices/{phone.device_id}/assignment",
+                json={"reason": "phone lost"},
+            )
             assert r.status_code == 200, r.text
         r = await c.get("/app/api/v1/me", headers=phone.auth)
         assert r.status_code == 401

@@ -41,7 +41,7 @@ from korgoo.store.alerts import transitions
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order, terms_at
-from korgoo.store.registry import PersonRole, create_person
+from korgoo.store.registry import PersonRole, Phone, create_person
 from korgoo.store.schema import decisions
 from tests.net import free_port
 
@@ -130,7 +130,7 @@ def seed(url: str, *, language: str) -> None:
         create_person(conn, role=PersonRole.RESPONDENT, display_name="R", district=OKT,
                       person_id="resp", at=T0)  # fmt: skip
         create_person(conn, role=PersonRole.PROTECTED, display_name="P", district=OKT,
-                      person_id="prot", phone=PHONE, at=T0)  # fmt: skip
+                      person_id="prot", phones=[Phone(PHONE, "mobile")], at=T0)  # fmt: skip
         outbox.set_preferences(conn, "prot", language=language, email=MAIL)
         enrol_device(conn, "bracelet", DeviceKind.BRACELET, at=T0 - 7200)
         assign_device(conn, "bracelet", "resp", actor="setup", at=T0 - 7200)

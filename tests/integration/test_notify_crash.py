@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from korgoo.domain.terms import DeviceKind
 from korgoo.store import notifications as outbox
 from korgoo.store.alerts import list_alerts, transitions
-from korgoo.store.registry import PersonRole, create_person
+from korgoo.store.registry import PersonRole, Phone, create_person
 from korgoo.store.schema import notifications
 
 from .helpers_devices import HOME, home_zone, order_terms, watch_lk, watch_position
@@ -50,7 +50,7 @@ def setup(server: Server) -> str:
     with server.db.begin() as conn:
         person = terms.protected[0].person_id
         create_person(conn, role=PersonRole.PROTECTED, display_name="P", district="KG-GB-OKT",
-                      person_id=person, phone=PHONE)  # fmt: skip
+                      person_id=person, phones=[Phone(PHONE, "mobile")])  # fmt: skip
         outbox.set_preferences(conn, person, language="ky")
     return ident
 

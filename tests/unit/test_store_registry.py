@@ -33,7 +33,15 @@ from korgoo.store.orders import (
     vary_order,
     versions,
 )
-from korgoo.store.registry import Person, PersonRole, create_person, get_person
+from korgoo.store.registry import (
+    Address,
+    Person,
+    PersonRole,
+    Phone,
+    create_person,
+    get_person,
+    update_person,
+)
 
 T0 = 1_760_000_000.0
 DAY = 86_400.0
@@ -69,7 +77,11 @@ def people(engine: sa.Engine) -> tuple[Person, Person]:
             role=PersonRole.RESPONDENT,
             display_name="respondent",
             district="KG-GB-OKT",
-            phone="+996700000001",
+            phones=[Phone("+996700000001", "mobile"), Phone("+996555000002", "sister")],
+            addresses=[Address("Bishkek, Toktogul 1", "home")],
+            birth_date="1990-04-01",
+            language="ky",
+            note="call the sister first",
             at=T0,
         )
         p = create_person(
@@ -105,6 +117,22 @@ class RegistryContract:
         assert get_person(engine, "missing") is None
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
             create_person(conn, role=PersonRole.PROTECTED, display_name="x", district="KG-NOPE")
+
+    def test_person_update_replaces_the_contacts_it_names(self, engine: sa.Engine) -> None:
+        r, _ = people(engine)
+        with engine.begin() as conn:
+            updated = update_person(
+                conn, r.id, {"phones": [Phone("+996700111222", "work")], "note": ""}, at=T0 + 5
+            )
+            assert update_person(conn, "missing", {"note": "x"}, at=T0) is None
+            with pytest.raises(ValueError, match="district"):
+                update_person(conn, r.id, {"district": "KG-GB-LEN"}, at=T0)
+        assert updated is not None
+        assert get_person(engine, r.id) == updated
+        assert updated.phones == (Phone("+996700111222", "work"),)
+        assert (updated.note, updated.updated_at) == ("", T0 + 5)
+        # What was not named stays.
+        assert (updated.addresses, updated.language) == (r.addresses, "ky")
 
     def test_order_versions_and_terms_at_different_times(self, engine: sa.Engine) -> None:
         r, p = people(engine)
@@ -202,14 +230,16 @@ class RegistryContract:
             enrol_device(conn, dev, DeviceKind.BRACELET, at=T0)
             assign_device(conn, dev, r.id, actor="op1", at=T0 + 1)
             assign_device(conn, dev, r.id, actor="op1", at=T0 + 2)  # already: no change
-            assign_device(conn, dev, p.id, actor="op2", at=T0 + 3)
-            assert unassign_device(conn, dev, at=T0 + 4)
+            assign_device(conn, dev, p.id, actor="op2", at=T0 + 3, reason="moved")
+            assert unassign_device(conn, dev, at=T0 + 4, actor="op3", reason="lost")
             assert not unassign_device(conn, dev, at=T0 + 5)
+        # Who ended each assignment and why are kept with it.
+        moved = Assignment(dev, p.id, T0 + 3, T0 + 4, "op2", "moved", "op3", "lost")
         assert assignments(engine, device_id=dev) == [
-            Assignment(dev, r.id, T0 + 1, T0 + 3, "op1"),
-            Assignment(dev, p.id, T0 + 3, T0 + 4, "op2"),
+            Assignment(dev, r.id, T0 + 1, T0 + 3, "op1", ended_by="op2", end_reason="moved"),
+            moved,
         ]
-        assert assignments(engine, person_id=p.id) == [Assignment(dev, p.id, T0 + 3, T0 + 4, "op2")]
+        assert assignments(engine, person_id=p.id) == [moved]
         with engine.begin() as conn:
             assign_device(conn, dev, r.id, actor="op1", at=T0 + 6)
         # The database itself refuses a second open assignment of one device.

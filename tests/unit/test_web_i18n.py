@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 from korgoo.alerts.model import Outcome, TransitionKind
 from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.domain.rules import Rule
+from korgoo.store.registry import PersonRole
 from korgoo.web.i18n import (
     LANGUAGES,
     LOCALE_DIR,
@@ -72,6 +73,7 @@ def test_labels_cover_every_code_the_api_sends() -> None:
         assert set(labels["outcomes"]) == {o.value for o in Outcome}
         assert set(labels["transitions"]) == {k.value for k in TransitionKind}
         assert set(labels["districts"]) == {j.code for j in JURISDICTIONS}
+        assert set(labels["person_roles"]) == {r.value for r in PersonRole}
         assert set(labels["states"]) == {
             "compliant",
             "prealert",

@@ -43,13 +43,28 @@ class NewUserOut(Out):
     totp_uri: str | None
 
 
+class PhoneOut(Out):
+    number: str
+    label: str
+
+
+class AddressOut(Out):
+    text: str
+    label: str
+
+
 class PersonOut(Out):
     id: str
     role: str
     display_name: str
     district: str
-    phone: str | None
+    birth_date: str | None
+    language: str | None
+    phones: list[PhoneOut]
+    addresses: list[AddressOut]
+    note: str
     created_at: str
+    updated_at: str | None
 
 
 class AssignmentOut(Out):
@@ -58,6 +73,9 @@ class AssignmentOut(Out):
     from_at: str
     to_at: str | None
     assigned_by: str
+    reason: str | None
+    ended_by: str | None
+    end_reason: str | None
 
 
 class DeviceOut(Out):

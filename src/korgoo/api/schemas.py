@@ -3,10 +3,17 @@ them at /docs), and the parsing of times and zones they carry."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from korgoo.alerts.model import Outcome
 from korgoo.domain.terms import DeviceKind, OrderKind, ScheduleWindow, ZoneSpec
@@ -91,11 +98,54 @@ class SessionPatch(BaseModel):
     language: Language
 
 
-class PersonIn(BaseModel):
+PersonLanguage = Literal["ky", "ru", "uz", "en"]
+# Digits, optionally a leading +, with the spaces, dashes and brackets people write.
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-]{3,30}$"
+MAX_PHONES = 6
+MAX_ADDRESSES = 4
+NOTE_MAX = 1000
+
+
+class PhoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=4, max_length=32, pattern=PHONE_PATTERN)
+    label: str = Field(default="", max_length=40)
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=300)
+    label: str = Field(default="", max_length=40)
+
+
+def _past_date(value: date | None) -> date | None:
+    if value is not None and not date(1900, 1, 1) <= value <= datetime.now(UTC).date():
+        raise ValueError("the date of birth must be between 1900-01-01 and today")
+    return value
+
+
+BirthDate = Annotated[date | None, AfterValidator(_past_date)]
+
+
+class PersonContactsIn(BaseModel):
+    """What an update of a person may change; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field(default="", min_length=1, max_length=200)
+    birth_date: BirthDate = None
+    language: PersonLanguage | None = None
+    phones: list[PhoneIn] = Field(default=[], max_length=MAX_PHONES)
+    addresses: list[AddressIn] = Field(default=[], max_length=MAX_ADDRESSES)
+    note: str = Field(default="", max_length=NOTE_MAX)
+
+
+class PersonIn(PersonContactsIn):
     role: PersonRole
     display_name: str = Field(min_length=1, max_length=200)
-    district: str
-    phone: str | None = Field(default=None, max_length=32)
+    district: str = Field(max_length=32)
 
 
 class NotifySettingsIn(BaseModel):
@@ -146,8 +196,20 @@ class EnrolUnknownIn(BaseModel):
     tz_offset_min: int = Field(default=0, ge=-720, le=840)
 
 
+REASON_MAX = 500
+# Why something was done, for the record: said in words, not blank.
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX)
+]
+
+
 class AssignIn(BaseModel):
-    person_id: str
+    person_id: str = Field(max_length=64)
+    reason: Reason
+
+
+class UnassignIn(BaseModel):
+    reason: Reason
 
 
 class NoteIn(BaseModel):

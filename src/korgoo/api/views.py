@@ -52,8 +52,13 @@ def person_json(p: Person) -> dict[str, Any]:
         "role": p.role.value,
         "display_name": p.display_name,
         "district": p.district,
-        "phone": p.phone,
+        "birth_date": p.birth_date,
+        "language": p.language,
+        "phones": msgspec.to_builtins(p.phones),
+        "addresses": msgspec.to_builtins(p.addresses),
+        "note": p.note,
         "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
     }
 
 
@@ -258,6 +263,9 @@ def assignment_json(a: Assignment) -> dict[str, Any]:
         "from_at": iso(a.from_at),
         "to_at": iso(a.to_at),
         "assigned_by": a.assigned_by,
+        "reason": a.reason,
+        "ended_by": a.ended_by,
+        "end_reason": a.end_reason,
     }
 
 

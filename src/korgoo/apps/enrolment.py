@@ -165,8 +165,15 @@ def redeem(engine: sa.Engine, code: str, install_id: str | None, at: float) -> E
         replaced = codes.live_app_devices(conn, row.person_id, row.order_id, kind)
         for old in replaced:
             revoke(conn, old, "replaced", at)
-            unassign_device(conn, old, at=at)
-        assign_device(conn, device_id, row.person_id, actor=f"enrolment:{row.id}", at=at)
+            unassign_device(conn, old, at=at, actor="app", reason="replaced by a new phone")
+        assign_device(
+            conn,
+            device_id,
+            row.person_id,
+            actor=f"enrolment:{row.id}",
+            at=at,
+            reason="enrolled with a one-time code",
+        )
         codes.add_app_device(
             conn,
             device_id=device_id,

@@ -42,6 +42,9 @@ class Assignment(msgspec.Struct, frozen=True):
     from_at: float
     to_at: float | None
     assigned_by: str
+    reason: str | None = None  # why it was made
+    ended_by: str | None = None
+    end_reason: str | None = None  # why it was ended
 
 
 class DeviceRecord(msgspec.Struct, frozen=True):
@@ -129,6 +132,7 @@ def assign_device(
     *,
     actor: str,
     at: float | None = None,
+    reason: str | None = None,
 ) -> None:
     """Make `person_id` the wearer of `device_id` from `at`, closing any open assignment.
 
@@ -140,21 +144,29 @@ def assign_device(
     if current == person_id:
         return
     if current is not None:
-        conn.execute(sa.update(device_assignments).where(open_).values(to_at=at))
+        ended = {"to_at": at, "ended_by": actor, "end_reason": reason}
+        conn.execute(sa.update(device_assignments).where(open_).values(ended))
     conn.execute(
         sa.insert(device_assignments).values(
-            device_id=device_id, person_id=person_id, from_at=at, assigned_by=actor
+            device_id=device_id, person_id=person_id, from_at=at, assigned_by=actor, reason=reason
         )
     )
 
 
-def unassign_device(conn: sa.Connection, device_id: str, *, at: float | None = None) -> bool:
+def unassign_device(
+    conn: sa.Connection,
+    device_id: str,
+    *,
+    at: float | None = None,
+    actor: str | None = None,
+    reason: str | None = None,
+) -> bool:
     """Close the device's open assignment; False if it had none."""
     at = time.time() if at is None else at
     result = conn.execute(
         sa.update(device_assignments)
         .where(device_assignments.c.device_id == device_id, device_assignments.c.to_at.is_(None))
-        .values(to_at=at)
+        .values(to_at=at, ended_by=actor, end_reason=reason)
     )
     return result.rowcount > 0
 
@@ -169,6 +181,9 @@ def assignments(
         device_assignments.c.from_at,
         device_assignments.c.to_at,
         device_assignments.c.assigned_by,
+        device_assignments.c.reason,
+        device_assignments.c.ended_by,
+        device_assignments.c.end_reason,
     ).order_by(device_assignments.c.from_at, device_assignments.c.id)
     if device_id is not None:
         query = query.where(device_assignments.c.device_id == device_id)

@@ -60,13 +60,16 @@ def _row(r: sa.Row[Any]) -> OutboxRow:
 
 def contacts(conn: sa.Connection, person_ids: Collection[str]) -> list[Contact]:
     """Phone, e-mail, language and whether a victim app is enrolled (its
-    credential standing: the apps' notifier warns her there), per person."""
+    credential standing: the apps' notifier warns her there), per person. Her
+    SMS goes to the first of her phones (the one to call first); the language
+    set for notifications wins over the one on her record."""
     if not person_ids:
         return []
     query = (
         sa.select(
             persons.c.id,
-            persons.c.phone,
+            persons.c.phones,
+            persons.c.language,
             notify_preferences.c.language,
             notify_preferences.c.email,
         )
@@ -84,8 +87,10 @@ def contacts(conn: sa.Connection, person_ids: Collection[str]) -> list[Contact]:
         ).scalars()
     )
     return [
-        Contact(pid, language, phone, email, pid in with_app)
-        for pid, phone, language, email in found
+        Contact(
+            pid, chosen or spoken, phones[0]["number"] if phones else None, email, pid in with_app
+        )
+        for pid, phones, spoken, chosen, email in found
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 
 import msgspec
@@ -21,14 +21,37 @@ class PersonRole(StrEnum):
     PROBATION_CLIENT = "probation_client"
 
 
+class Phone(msgspec.Struct, frozen=True):
+    """A number to call the person on, and whose it is ("mobile", "sister")."""
+
+    number: str
+    label: str = ""
+
+
+class Address(msgspec.Struct, frozen=True):
+    text: str
+    label: str = ""  # "home", "work", "her mother's"
+
+
 class Person(msgspec.Struct, frozen=True):
     id: str
     role: PersonRole
     display_name: str
     district: str
     created_at: float
-    phone: str | None = None
     photo_path: str | None = None
+    birth_date: str | None = None  # ISO date
+    language: str | None = None
+    note: str = ""  # for the operator: "call the sister first"
+    phones: tuple[Phone, ...] = ()  # in the order to call them
+    addresses: tuple[Address, ...] = ()
+    updated_at: float | None = None
+
+
+# The fields of a person that an update may change (role and district stay).
+CONTACT_FIELDS = frozenset(
+    {"display_name", "birth_date", "language", "note", "phones", "addresses"}
+)
 
 
 def seed_jurisdictions(conn: sa.Connection) -> None:
@@ -55,7 +78,11 @@ def create_person(
     role: PersonRole,
     display_name: str,
     district: str,
-    phone: str | None = None,
+    phones: Sequence[Phone] = (),
+    addresses: Sequence[Address] = (),
+    birth_date: str | None = None,
+    language: str | None = None,
+    note: str = "",
     photo_path: str | None = None,
     person_id: str | None = None,
     at: float | None = None,
@@ -66,11 +93,39 @@ def create_person(
         display_name=display_name,
         district=district,
         created_at=time.time() if at is None else at,
-        phone=phone,
         photo_path=photo_path,
+        birth_date=birth_date,
+        language=language,
+        note=note,
+        phones=tuple(phones),
+        addresses=tuple(addresses),
     )
-    conn.execute(sa.insert(persons).values(msgspec.structs.asdict(person)))
+    conn.execute(sa.insert(persons).values(msgspec.to_builtins(person)))
     return person
+
+
+def update_person(
+    conn: sa.Connection, person_id: str, changes: Mapping[str, object], *, at: float
+) -> Person | None:
+    """Apply `changes` (fields of CONTACT_FIELDS) to the person; None if there is none."""
+    unknown = set(changes) - CONTACT_FIELDS
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)} of a person")
+    row = conn.execute(sa.select(persons).where(persons.c.id == person_id)).first()
+    if row is None:
+        return None
+    current = msgspec.convert(row, Person, from_attributes=True)
+    updated = msgspec.convert(
+        msgspec.to_builtins(current) | msgspec.to_builtins(dict(changes)) | {"updated_at": at},
+        Person,
+    )
+    values = msgspec.to_builtins(updated)
+    conn.execute(
+        sa.update(persons)
+        .where(persons.c.id == person_id)
+        .values({k: values[k] for k in (*CONTACT_FIELDS, "updated_at")})
+    )
+    return updated
 
 
 def get_person(engine: sa.Engine, person_id: str) -> Person | None:

@@ -135,10 +135,15 @@ persons = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("role", sa.String(20), nullable=False),  # protected | respondent | probation_client
     sa.Column("display_name", sa.String(200), nullable=False),
-    sa.Column("phone", sa.String(32)),
     sa.Column("district", sa.String(32), sa.ForeignKey("jurisdictions.code"), nullable=False),
     sa.Column("photo_path", sa.String(500)),
     sa.Column("created_at", Time, nullable=False),
+    sa.Column("birth_date", sa.String(10)),  # ISO date
+    sa.Column("language", sa.String(8)),  # the language to speak to them in
+    sa.Column("note", sa.String(1000), nullable=False, server_default=""),  # for the operator
+    sa.Column("phones", Json, nullable=False),  # [{"number", "label"}], first to call first
+    sa.Column("addresses", Json, nullable=False),  # [{"label", "text"}]
+    sa.Column("updated_at", Time),
 )
 
 orders = sa.Table(
@@ -195,6 +200,9 @@ device_assignments = sa.Table(
     sa.Column("from_at", Time, nullable=False),
     sa.Column("to_at", Time),  # open while NULL
     sa.Column("assigned_by", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("ended_by", sa.String(64)),
+    sa.Column("end_reason", sa.String(500)),
     sa.Index(None, "device_id", "from_at"),
     sa.Index(None, "person_id", "from_at"),
     # One person at a time: at most one open assignment per device.
@@ -396,7 +404,7 @@ notifications = sa.Table(
 )
 
 # What a person is written to in: her language, and an e-mail address to fall
-# back on. Her SMS number is `persons.phone`.
+# back on. Her SMS number is the first of `persons.phones`.
 notify_preferences = sa.Table(
     "notify_preferences",
     metadata,

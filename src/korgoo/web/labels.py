@@ -88,6 +88,29 @@ PARTIES: Final = {
     "police": N_("Police"),
 }
 
+PERSON_ROLES: Final = {
+    "protected": N_("Protected person"),
+    "respondent": N_("Respondent"),
+    "probation_client": N_("Probation client"),
+}
+
+PERSON_LANGUAGES: Final = {
+    "ky": N_("Kyrgyz"),
+    "ru": N_("Russian"),
+    "uz": N_("Uzbek"),
+    "en": N_("English"),
+}
+
+WEEKDAYS: Final = {
+    "0": N_("Mon"),
+    "1": N_("Tue"),
+    "2": N_("Wed"),
+    "3": N_("Thu"),
+    "4": N_("Fri"),
+    "5": N_("Sat"),
+    "6": N_("Sun"),
+}
+
 CALL_OUTCOMES: Final = {
     "reached": N_("Reached"),
     "no_answer": N_("No answer"),
@@ -244,6 +267,21 @@ MESSAGES: Final = {
     "seconds": N_("s"),
     "no_figures": N_("No figures for this period."),
     "bad_period": N_("The period's end must come after its start."),
+    "edit": N_("Edit"),
+    "days": N_("Days"),
+    "from": N_("From"),
+    "to": N_("To"),
+    "remove": N_("Remove"),
+    "replaced_by": N_("Replaced by version {n}"),
+    "not_started": N_("Monitoring has not started yet"),
+    "choose": N_("Choose…"),
+    "no_persons": N_("No persons registered."),
+    "required_field": N_("fill this in."),
+    "invalid_value": N_("this value is not valid."),
+    "choose_outcome": N_("Choose how the call went."),
+    "no_numbers": N_("No phone numbers are registered for this person."),
+    "numbers_to_call": N_("Numbers to call"),
+    "operator_note": N_("Note for the operator"),
 }
 
 
@@ -258,6 +296,9 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "channels": CHANNELS,
         "notification_status": NOTIFICATION_STATUS,
         "notification_templates": NOTIFICATION_TEMPLATES,
+        "person_roles": PERSON_ROLES,
+        "weekdays": WEEKDAYS,
+        "person_languages": PERSON_LANGUAGES,
         "call_outcomes": CALL_OUTCOMES,
         "confidence": CONFIDENCE,
         "device_kinds": DEVICE_KINDS,

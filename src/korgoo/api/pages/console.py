@@ -20,13 +20,16 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import get_api, optional_session
 from korgoo.api.permissions import capabilities
-from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.domain.jurisdictions import JURISDICTIONS, Level
 from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
     DEVICE_KINDS,
+    ORDER_KINDS,
     OUTCOMES,
     PARTIES,
+    PERSON_LANGUAGES,
+    PERSON_ROLES,
     ROLES,
     ZONE_KINDS,
     script_labels,
@@ -35,7 +38,12 @@ from korgoo.web.labels import (
 STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "static"
 LANGUAGE_COOKIE: Final = "korgoo_lang"
 # The statistics page's district filter (named from the page's labels).
-DISTRICTS: Final = tuple(j.code for j in JURISDICTIONS if j.level == "district")
+DISTRICTS: Final = tuple(j.code for j in JURISDICTIONS if j.level == Level.DISTRICT)
+# Jurisdiction codes for a choice of district, a city's districts first (the
+# pilot works in Bishkek's).
+DISTRICTS_FIRST: Final = [
+    j.code for j in sorted(JURISDICTIONS, key=lambda j: j.level != Level.DISTRICT)
+]
 
 
 class Viewer(msgspec.Struct, frozen=True):
@@ -173,11 +181,28 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/cases")
     async def cases(request: Request) -> Response:
-        return await page(request, "cases.html", "cases")
+        return await page(
+            request,
+            "cases.html",
+            "cases",
+            order_kinds=ORDER_KINDS,
+            district_codes=DISTRICTS_FIRST,
+        )
 
     @router.get("/cases/{order_id}")
     async def case(request: Request, order_id: str) -> Response:
         return await page(request, "case.html", "case", order_id=order_id, zone_kinds=ZONE_KINDS)
+
+    @router.get("/persons")
+    async def persons(request: Request) -> Response:
+        return await page(
+            request,
+            "persons.html",
+            "persons",
+            person_roles=PERSON_ROLES,
+            person_languages=PERSON_LANGUAGES,
+            district_codes=DISTRICTS_FIRST,
+        )
 
     @router.get("/devices")
     async def devices(request: Request) -> Response:

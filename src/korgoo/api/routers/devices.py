@@ -24,7 +24,7 @@ from korgoo.api.responses import (
     UnknownDeviceOut,
 )
 from korgoo.api.routers.persons import visible_person
-from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, iso
+from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, UnassignIn, iso
 from korgoo.api.views import assignment_json, unknown_device_json
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
@@ -188,23 +188,54 @@ def device(device_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
     return out
 
 
+def orders_naming(api: Api, person_ids: Iterable[str]) -> list[str]:
+    """The live orders naming any of these persons (whose record a change of
+    their devices goes on)."""
+    wanted = set(person_ids)
+    return [
+        terms.order_id
+        for terms in current_terms(api.db)
+        if {terms.respondent.person_id, *(p.person_id for p in terms.protected)} & wanted
+    ]
+
+
+def _audit_assignment(
+    conn: sa.Connection,
+    user: User,
+    action: str,
+    device_id: str,
+    details: dict[str, Any],
+    orders: list[str],
+    at: float,
+) -> None:
+    """On the device's record and on the record of every order it served or serves."""
+    audit_append(conn, user.username, action, f"device:{device_id}", details, at=at)
+    for order_id in orders:
+        order_details = {"device_id": device_id, **details}
+        audit_append(conn, user.username, action, f"order:{order_id}", order_details, at=at)
+
+
 @router.post("/devices/{device_id}/assignment", response_model=AssignedDeviceOut)
 async def assign(device_id: str, body: AssignIn, user: Writer, api: ApiDep) -> dict[str, Any]:
-    """Make the person the device's wearer from now (closing any earlier assignment)."""
+    """Make the person the device's wearer from now (closing any earlier
+    assignment), for the reason given; it goes on the audit log of the device
+    and of the orders concerned."""
     before = await run_in_threadpool(visible_device, api, user, device_id)
     await run_in_threadpool(visible_person, api, user, body.person_id)
+    people = [body.person_id] + ([before.person_id] if before.person_id else [])
+    concerned = await run_in_threadpool(orders_naming, api, people)
+    reason = body.reason
     at = api.now()
 
     def store() -> None:
         with api.db.begin() as conn:
-            assign_device(conn, device_id, body.person_id, actor=user.username, at=at)
-            details = {"person_id": body.person_id, "previous": before.person_id}
-            audit_append(
-                conn, user.username, "device.assigned", f"device:{device_id}", details, at=at
+            assign_device(
+                conn, device_id, body.person_id, actor=user.username, at=at, reason=reason
             )
+            details = {"person_id": body.person_id, "previous": before.person_id, "reason": reason}
+            _audit_assignment(conn, user, "device.assigned", device_id, details, concerned, at)
 
     await run_in_threadpool(store)
-    people = [body.person_id] + ([before.person_id] if before.person_id else [])
     orders = await republish(api, people)
     out = device_json(await run_in_threadpool(visible_device, api, user, device_id), None)
     out["orders_updated"] = orders
@@ -212,19 +243,21 @@ async def assign(device_id: str, body: AssignIn, user: Writer, api: ApiDep) -> d
 
 
 @router.delete("/devices/{device_id}/assignment", response_model=AssignedDeviceOut)
-async def unassign(device_id: str, user: Writer, api: ApiDep) -> dict[str, Any]:
+async def unassign(device_id: str, body: UnassignIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    """End the device's assignment, for the reason given (audit log of the device
+    and of the orders concerned)."""
     before = await run_in_threadpool(visible_device, api, user, device_id)
     if before.person_id is None:
         raise HTTPException(409, f"Device {device_id} is not assigned to anyone.")
+    concerned = await run_in_threadpool(orders_naming, api, [before.person_id])
+    reason = body.reason
     at = api.now()
 
     def store() -> None:
         with api.db.begin() as conn:
-            unassign_device(conn, device_id, at=at)
-            details = {"person_id": before.person_id}
-            audit_append(
-                conn, user.username, "device.unassigned", f"device:{device_id}", details, at=at
-            )
+            unassign_device(conn, device_id, at=at, actor=user.username, reason=reason)
+            details = {"person_id": before.person_id, "reason": reason}
+            _audit_assignment(conn, user, "device.unassigned", device_id, details, concerned, at)
 
     await run_in_threadpool(store)
     orders = await republish(api, [before.person_id])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -9,11 +10,21 @@ from fastapi import APIRouter, Depends, HTTPException
 from korgoo.api.deps import ApiDep, not_found, require
 from korgoo.api.permissions import Capability, in_scope, scope
 from korgoo.api.responses import PersonOut
-from korgoo.api.schemas import PersonIn
+from korgoo.api.schemas import PersonContactsIn, PersonIn
 from korgoo.api.views import person_json
 from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.store.audit import audit_append
-from korgoo.store.registry import Person, PersonRole, create_person, get_person, list_persons
+from korgoo.store.registry import (
+    CONTACT_FIELDS,
+    Address,
+    Person,
+    PersonRole,
+    Phone,
+    create_person,
+    get_person,
+    list_persons,
+    update_person,
+)
 from korgoo.store.users import User
 
 router = APIRouter(tags=["persons"])
@@ -39,18 +50,50 @@ def persons(user: Reader, api: ApiDep, role: PersonRole | None = None) -> list[d
 def create(body: PersonIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     check_district(user, body.district)
     at = api.now()
+    contacts = _contacts(body.model_dump(include=set(CONTACT_FIELDS)))
     with api.db.begin() as conn:
-        person = create_person(
-            conn,
-            role=body.role,
-            display_name=body.display_name,
-            district=body.district,
-            phone=body.phone,
-            at=at,
-        )
+        person = create_person(conn, role=body.role, district=body.district, at=at, **contacts)
         details = {"role": person.role.value, "district": person.district}
         audit_append(conn, user.username, "person.created", f"person:{person.id}", details, at=at)
     return person_json(person)
+
+
+@router.patch("/persons/{person_id}", response_model=PersonOut)
+def update(person_id: str, body: PersonContactsIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    """Change a person's name, date of birth, language, phones, addresses or the
+    operator's note; a field left out stays. Phones and addresses are replaced
+    as a whole list."""
+    visible_person(api, user, person_id)
+    changes = _contacts(body.model_dump(exclude_unset=True))
+    if not changes:
+        raise HTTPException(422, "Nothing to change: give at least one field.")
+    at = api.now()
+    with api.db.begin() as conn:
+        person = update_person(conn, person_id, changes, at=at)
+        if person is None:
+            raise not_found(f"Person {person_id}")
+        # The names of the fields only: the audit log is no copy of the contacts.
+        details = {"changed": sorted(changes)}
+        audit_append(conn, user.username, "person.updated", f"person:{person_id}", details, at=at)
+    return person_json(person)
+
+
+def _contacts(fields: dict[str, Any]) -> dict[str, Any]:
+    """Request fields as the store takes them (a date as its ISO string)."""
+    out = dict(fields)
+    if "display_name" in out:
+        out["display_name"] = out["display_name"].strip()
+    if isinstance(out.get("birth_date"), date):
+        out["birth_date"] = out["birth_date"].isoformat()
+    if "phones" in out:
+        out["phones"] = [Phone(p["number"].strip(), p["label"].strip()) for p in out["phones"]]
+    if "addresses" in out:
+        out["addresses"] = [
+            Address(a["text"].strip(), a["label"].strip()) for a in out["addresses"]
+        ]
+    if "note" in out:
+        out["note"] = out["note"].strip()
+    return out
 
 
 @router.get("/persons/{person_id}", response_model=PersonOut)

@@ -101,14 +101,65 @@ function clear(layer) {
   if (layer) map.removeLayer(layer);
 }
 
-// The respondent's devices from the order's terms in force.
-async function respondentDevices() {
+let orderTerms = null; // the order's terms in force: who the parties are, their devices
+
+async function loadTerms() {
+  if (orderTerms) return orderTerms;
+  if (!alert) return {}; // not loaded yet
   try {
     const order = await api(`/orders/${encodeURIComponent(alert.order_id)}`);
-    return ((order.terms && order.terms.respondent && order.terms.respondent.devices) || []).map((d) => d.device_id);
+    orderTerms = order.terms || {};
   } catch (error) {
     toast(error.message);
-    return [];
+    return {};
+  }
+  return orderTerms;
+}
+
+// The respondent's devices from the order's terms in force.
+async function respondentDevices() {
+  const terms = await loadTerms();
+  return ((terms.respondent && terms.respondent.devices) || []).map((d) => d.device_id);
+}
+
+// The persons to call for a party of the order, with their numbers and note.
+const contacts = new Map();
+async function partyPersons(party) {
+  const terms = await loadTerms();
+  const ids = party === "respondent"
+    ? [terms.respondent && terms.respondent.person_id]
+    : party === "protected" ? (terms.protected || []).map((p) => p.person_id) : [];
+  const found = await Promise.all(ids.filter(Boolean).map(async (id) => {
+    if (!contacts.has(id)) contacts.set(id, await api(`/persons/${encodeURIComponent(id)}`));
+    return contacts.get(id);
+  }));
+  return found;
+}
+
+function contactBlock(person) {
+  const phones = person.phones || [];
+  return el("div", { class: "call-person", dataset: { personId: person.id } },
+    el("b", {}, person.display_name),
+    person.language ? ` · ${t("person_languages", person.language)}` : null,
+    phones.length
+      ? el("ol", { class: "call-numbers", "aria-label": msg("numbers_to_call") },
+        ...phones.map((p) => el("li", {},
+          el("a", { href: `tel:${p.number.replace(/[^0-9+]/g, "")}`, class: "mono" }, p.number),
+          p.label ? ` — ${p.label}` : null)))
+      : el("p", { class: "help" }, msg("no_numbers")),
+    person.note ? el("p", { class: "operator-note" }, `${msg("operator_note")}: ${person.note}`) : null,
+  );
+}
+
+async function showContacts() {
+  const box = document.getElementById("call-contacts");
+  const party = document.getElementById("call-party").value;
+  try {
+    const persons = await partyPersons(party);
+    if (document.getElementById("call-party").value !== party) return; // changed meanwhile
+    box.replaceChildren(...persons.map(contactBlock));
+  } catch (error) {
+    box.replaceChildren(el("p", { class: "form-error" }, error.message));
   }
 }
 
@@ -201,6 +252,7 @@ async function act(path, body) {
 function fillCallOutcomes() {
   const select = document.getElementById("call-outcome");
   select.replaceChildren(
+    el("option", { value: "" }, msg("choose")),
     ...Object.entries(L.call_outcomes || {}).map(([code, text]) => el("option", { value: code }, text)),
   );
 }
@@ -208,13 +260,23 @@ function fillCallOutcomes() {
 document.getElementById("ack").addEventListener("click", () =>
   act("acknowledge").catch((e) => { document.getElementById("action-error").textContent = e.message; }),
 );
-const openCall = setupDialog(document.getElementById("call-dialog"), () =>
-  act("calls", {
+const openCallDialog = setupDialog(document.getElementById("call-dialog"), () => {
+  const outcome = document.getElementById("call-outcome").value;
+  if (!outcome) {
+    document.getElementById("call-outcome").focus();
+    throw new Error(msg("choose_outcome"));
+  }
+  return act("calls", {
     party: document.getElementById("call-party").value,
-    outcome: document.getElementById("call-outcome").value,
+    outcome,
     note: document.getElementById("call-note").value.trim(),
-  }),
-);
+  });
+});
+function openCall() {
+  openCallDialog();
+  showContacts();
+}
+document.getElementById("call-party").addEventListener("change", showContacts);
 const openNote = setupDialog(document.getElementById("note-dialog"), () =>
   act("notes", { text: document.getElementById("note-text").value.trim() }),
 );

@@ -1,8 +1,8 @@
 // A case: the order and its versions, the zone editor (saving makes a new
 // version), devices, alert history and track playback.
 import {
-  alertHref, api, el, PERMISSIONS, fmtDateTime, fmtWhen, fromLocalInput, listOf, msg, prioBadge, statusPills,
-  t, toast, toLocalInput, toMs, trackFix,
+  alertHref, api, el, PERMISSIONS, fmtDateTime, fmtWhen, fromLocalInput, listOf, msg, prioBadge, setupDialog,
+  statusPills, t, toast, toLocalInput, toMs, trackFix,
 } from "./common.js";
 import { startShell } from "./shell.js";
 import { fitAll, makeMap, track, ZONE_STYLE } from "./map.js";
@@ -49,12 +49,14 @@ function renderOrder() {
   $("order-details").replaceChildren(
     ...detailRows(order).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v ?? "—")]),
   );
-  const terms = order.terms || {};
-  const parties = [terms.respondent, ...(terms.protected || [])].filter(Boolean);
-  const rows = parties.flatMap((p) =>
+  const rows = parties().flatMap((p) =>
     (p.devices || []).map((d) =>
-      el("tr", {}, el("td", { class: "mono" }, d.device_id), el("td", {}, t("device_kinds", d.kind)),
-        el("td", {}, t("parties", p.role))),
+      el("tr", { dataset: { deviceId: d.device_id } },
+        el("td", { class: "mono" }, d.device_id),
+        el("td", {}, t("device_kinds", d.kind)),
+        el("td", {}, el("div", {}, partyName(p)), PERMISSIONS.has("devices.write")
+          ? el("button", { type: "button", class: "btn btn-small unassign", onclick: () => openUnassign(d, p) }, msg("unassign"))
+          : null)),
     ),
   );
   $("case-devices").tBodies[0].replaceChildren(
@@ -62,15 +64,136 @@ function renderOrder() {
   );
 }
 
+// ---- parties, enrolment, assignment -----------------------------------------
+
+const names = new Map(); // person id -> display name
+
+function parties() {
+  const terms = (order && order.terms) || {};
+  return [terms.respondent, ...(terms.protected || [])].filter(Boolean);
+}
+
+function partyName(p) {
+  const name = names.get(p.person_id);
+  return name ? `${name} (${t("parties", p.role)})` : t("parties", p.role);
+}
+
+async function loadNames() {
+  await Promise.all(parties().filter((p) => !names.has(p.person_id)).map(async (p) => {
+    try {
+      names.set(p.person_id, (await api(`/persons/${encodeURIComponent(p.person_id)}`)).display_name);
+    } catch {
+      // without persons.read the party shows by its role
+    }
+  }));
+}
+
+function fillPartySelect(select) {
+  select.replaceChildren(...parties().map((p) => el("option", { value: p.person_id, dataset: { role: p.role } }, partyName(p))));
+}
+
+// The phone app of the party's role: his respondent app, her victim app.
+const APP_OF_ROLE = { respondent: "respondent_app", protected: "victim_app" };
+
+async function createEnrolment(event) {
+  event.preventDefault();
+  $("enrol-error").textContent = "";
+  const option = $("enrol-person").selectedOptions[0];
+  if (!option) return;
+  $("enrol-create").disabled = true;
+  try {
+    const issued = await api(`${ORDER_PATH}/enrolments`, {
+      method: "POST", body: { person_id: option.value, kind: APP_OF_ROLE[option.dataset.role] || "respondent_app" },
+    });
+    // The QR code is an SVG drawn by the server from the enrolment link.
+    const svg = document.createElement("template");
+    svg.innerHTML = issued.qr_svg;
+    $("enrol-qr").replaceChildren(svg.content);
+    $("enrol-code").textContent = issued.code.replace(/^(\d{4})(\d{4})$/, "$1 $2");
+    $("enrol-code").dataset.code = issued.code;
+    $("enrol-expires").textContent = fmtDateTime(issued.expires_at);
+    $("enrol-result").hidden = false;
+  } catch (error) {
+    $("enrol-error").textContent = error.message;
+  } finally {
+    $("enrol-create").disabled = false;
+  }
+}
+
+function reasonOf(id) {
+  const reason = $(id).value.trim();
+  if (!reason) {
+    $(id).focus();
+    throw new Error(msg("reason_required"));
+  }
+  return reason;
+}
+
+let unassignTarget = null;
+const showUnassign = $("unassign-dialog") && setupDialog($("unassign-dialog"), async () => {
+  const reason = reasonOf("unassign-reason");
+  await api(`/devices/${encodeURIComponent(unassignTarget.device_id)}/assignment`, { method: "DELETE", body: { reason } });
+  toast(msg("saved"));
+  await loadOrder();
+});
+
+function openUnassign(device, party) {
+  unassignTarget = device;
+  $("unassign-what").textContent = `${t("device_kinds", device.kind)} ${device.device_id} · ${partyName(party)}`;
+  showUnassign();
+}
+
+const showAssign = $("assign-dialog") && setupDialog($("assign-dialog"), async () => {
+  const reason = reasonOf("assign-reason");
+  const device = $("assign-device").value;
+  if (!device) throw new Error(msg("no_devices"));
+  await api(`/devices/${encodeURIComponent(device)}/assignment`, {
+    method: "POST", body: { person_id: $("assign-person").value, reason },
+  });
+  toast(msg("saved"));
+  await loadOrder();
+});
+
+async function openAssign() {
+  try {
+    const devices = listOf(await api("/devices"), "devices");
+    const held = new Set(parties().flatMap((p) => (p.devices || []).map((d) => d.device_id)));
+    $("assign-device").replaceChildren(
+      ...devices.filter((d) => !held.has(d.id)).map((d) =>
+        el("option", { value: d.id }, `${d.id} · ${t("device_kinds", d.kind)}${d.person_id ? "" : ` · ${msg("unassigned")}`}`)),
+    );
+    fillPartySelect($("assign-person"));
+    showAssign();
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+// What a version is now: only the newest one can be in force (an earlier one was
+// replaced by the next), and an active one is over once its end has passed.
+function versionStatus(v, next, now = Date.now()) {
+  if (next) return { code: "superseded", text: msg("replaced_by").replace("{n}", next.version) };
+  if (v.status === "active" && toMs(v.ends_at) !== null && toMs(v.ends_at) <= now) {
+    return { code: "ended", text: t("order_status", "ended") };
+  }
+  if (v.status === "active" && toMs(v.starts_at) > now) {
+    return { code: "pending", text: msg("not_started") };
+  }
+  return { code: v.status, text: t("order_status", v.status) };
+}
+
 async function loadVersions() {
   const versions = listOf(await api(`${ORDER_PATH}/versions`), "versions");
   const current = (order.current || {}).version;
+  const status = versionStatus(order.current || {}, null);
+  $("case-status").textContent = status.text;
+  $("case-status").dataset.status = status.code;
   $("versions").replaceChildren(
-    ...versions.slice().reverse().map((v) =>
+    ...versions.map((v, i) => [v, versionStatus(v, versions[i + 1])]).reverse().map(([v, s]) =>
       el(
         "li",
-        { class: v.version === current ? "current" : "", dataset: { version: v.version } },
-        el("div", { class: "v-head" }, `${t("messages", "version")} ${v.version} · ${t("order_status", v.status)}`),
+        { class: v.version === current ? "current" : "", dataset: { version: v.version, status: s.code } },
+        el("div", { class: "v-head" }, `${t("messages", "version")} ${v.version} · `, el("span", { class: "v-status" }, s.text)),
         el("div", { class: "sub" }, `${fmtDateTime(v.valid_from)} · ${v.created_by}`),
         el("div", {}, v.reason),
         el("div", { class: "sub" }, `${msg("min_distance")}: ${v.min_distance_m} m · ${msg("zones")}: ${(v.zones || []).length}`),
@@ -99,7 +222,9 @@ async function loadAlerts() {
 
 async function loadOrder() {
   order = await api(ORDER_PATH);
+  await loadNames();
   renderOrder();
+  if ($("enrol-person")) fillPartySelect($("enrol-person"));
   zones = structuredClone((order.current || {}).zones || []);
   selected = -1;
   setDirty(false);
@@ -192,9 +317,67 @@ function select(index) {
     $("zone-disclosed").value = String(disclosed(zone));
     $("zone-radius-field").hidden = zone.geometry.type !== "Point";
     $("zone-radius").value = Math.round(zone.radius_m || 0);
+    renderSchedule();
   }
   drawZones();
 }
+
+// ---- weekly schedule of the selected zone --------------------------------------
+
+const WEEK = [0, 1, 2, 3, 4, 5, 6]; // Monday first, as the engine counts
+const hhmm = (minutes) => `${String(Math.floor(minutes / 60) % 24).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+const minutesOf = (value) => {
+  const [h, m] = value.split(":").map(Number);
+  return h * 60 + m;
+};
+
+function renderSchedule() {
+  const zone = zones[selected];
+  const windows = (zone && zone.schedule) || [];
+  $("schedule-always").hidden = windows.length > 0;
+  $("schedule").replaceChildren(...windows.map((w, i) => {
+    const changed = () => {
+      setDirty(true);
+      drawZones();
+    };
+    const days = el("div", { class: "weekdays", role: "group", "aria-label": msg("days") },
+      ...WEEK.map((d) => el("label", { class: "weekday" },
+        el("input", {
+          type: "checkbox", value: String(d), checked: w.days.includes(d),
+          onchange: (event) => {
+            w.days = event.target.checked ? [...w.days, d].sort() : w.days.filter((x) => x !== d);
+            changed();
+          },
+        }),
+        t("weekdays", String(d)))));
+    const time = (key, label) => el("label", { class: "field" }, el("span", { class: "field-label" }, label),
+      el("input", {
+        type: "time", value: hhmm(w[key]), required: true, class: `schedule-${key}`,
+        onchange: (event) => {
+          if (event.target.value) w[key] = minutesOf(event.target.value);
+          changed();
+        },
+      }));
+    return el("li", { class: "field-row contact-row schedule-window" }, days, time("start", msg("from")), time("end", msg("to")),
+      el("button", {
+        type: "button", class: "btn btn-quiet",
+        onclick: () => {
+          windows.splice(i, 1);
+          setDirty(true);
+          renderSchedule();
+        },
+      }, msg("remove")));
+  }));
+}
+
+$("schedule-add").addEventListener("click", () => {
+  const zone = zones[selected];
+  if (!zone) return;
+  // A night-time curfew every day is the usual first window.
+  zone.schedule = [...(zone.schedule || []), { days: [...WEEK], start: 22 * 60, end: 6 * 60 }];
+  setDirty(true);
+  renderSchedule();
+});
 
 // Whether the respondent is shown the zone; unset, the default of its kind
 // (as ZoneSpec.disclosed_to_respondent): her places hidden, his curfew shown.
@@ -390,6 +573,8 @@ function defaultRange() {
 if (!PERMISSIONS.has("orders.write")) {
   for (const id of ["zone-add-circle", "zone-add-polygon", "variation-form"]) $(id).hidden = true;
 }
+if ($("enrol-form")) $("enrol-form").addEventListener("submit", createEnrolment);
+if ($("assign-open")) $("assign-open").addEventListener("click", openAssign);
 startShell();
 defaultRange();
 loadOrder()

@@ -1,6 +1,10 @@
-// The list of protective orders; each opens its case page.
-import { api, el, fmtDateTime, listOf, msg, t, toast } from "./common.js";
+// The list of protective orders; each opens its case page. A supervisor creates
+// an order here; its zones are drawn on the case page afterwards.
+import { api, el, fmtDateTime, fromLocalInput, listOf, msg, t, toast, toLocalInput } from "./common.js";
 import { startShell } from "./shell.js";
+
+const $ = (id) => document.getElementById(id);
+const RESPONDENT_ROLES = new Set(["respondent", "probation_client"]);
 
 async function load() {
   try {
@@ -27,5 +31,89 @@ async function load() {
   }
 }
 
+// ---- a new order ------------------------------------------------------------
+
+let persons = [];
+
+function fillParties() {
+  const district = $("order-district").value;
+  const option = (p) => el("option", { value: p.id }, p.display_name);
+  const here = persons.filter((p) => p.district === district);
+  $("order-respondent").replaceChildren(
+    el("option", { value: "" }, msg("choose")),
+    ...here.filter((p) => RESPONDENT_ROLES.has(p.role)).map(option),
+  );
+  $("order-protected").replaceChildren(...here.filter((p) => p.role === "protected").map(option));
+}
+
+async function openForm() {
+  $("order-create").hidden = false;
+  $("order-new").hidden = true;
+  $("order-error").textContent = "";
+  $("order-starts").value = toLocalInput(Date.now());
+  try {
+    persons = listOf(await api("/persons"), "persons");
+  } catch (error) {
+    $("order-error").textContent = error.message;
+  }
+  fillParties();
+  $("order-number").focus();
+}
+
+function closeForm() {
+  $("order-create").hidden = true;
+  $("order-new").hidden = false;
+}
+
+function invalidField(form) {
+  const bad = form.querySelector(":invalid");
+  if (!bad) return null;
+  const label = form.querySelector(`label[for="${bad.id}"]`)?.textContent || "";
+  bad.focus();
+  return `${label.trim()}: ${bad.validity.valueMissing ? msg("required_field") : msg("invalid_value")}`;
+}
+
+async function create(event) {
+  event.preventDefault();
+  const form = $("order-form");
+  $("order-error").textContent = "";
+  const problem = invalidField(form);
+  if (problem) {
+    $("order-error").textContent = problem;
+    return;
+  }
+  const iso = (id) => ($(id).value ? new Date(fromLocalInput($(id).value)).toISOString() : null);
+  $("order-submit").disabled = true;
+  try {
+    const created = await api("/orders", {
+      method: "POST",
+      body: {
+        number: $("order-number").value.trim(),
+        kind: $("order-kind").value,
+        issuing_authority: $("order-authority").value.trim(),
+        legal_basis: $("order-basis").value.trim(),
+        district: $("order-district").value,
+        respondent_id: $("order-respondent").value,
+        protected_ids: [...$("order-protected").selectedOptions].map((o) => o.value),
+        starts_at: iso("order-starts"),
+        ends_at: iso("order-ends"),
+        min_distance_m: Number($("order-min-distance").value),
+        warning_distance_m: Number($("order-warning-distance").value),
+        checkins_per_day: Number($("order-checkins").value || 0),
+      },
+    });
+    location.assign("/cases/" + encodeURIComponent(created.id));
+  } catch (error) {
+    $("order-error").textContent = error.message;
+    $("order-submit").disabled = false;
+  }
+}
+
 startShell();
+if ($("order-form")) {
+  $("order-new").addEventListener("click", openForm);
+  $("order-cancel").addEventListener("click", closeForm);
+  $("order-district").addEventListener("change", fillParties);
+  $("order-form").addEventListener("submit", create);
+}
 load();

@@ -76,9 +76,19 @@ function openEnrol(unknown) {
   showEnrol();
 }
 
+// Why the wearer changes, for the device's and the order's record.
+function reasonOf(id) {
+  const reason = $(id).value.trim();
+  if (!reason) {
+    $(id).focus();
+    throw new Error(msg("reason_required"));
+  }
+  return reason;
+}
+
 const showAssign = setupDialog($("assign-dialog"), async () => {
   await api(`/devices/${encodeURIComponent(assignTarget.id)}/assignment`, {
-    method: "POST", body: { person_id: $("assign-person").value },
+    method: "POST", body: { person_id: $("assign-person").value, reason: reasonOf("assign-reason") },
   });
   toast(msg("saved"));
   await loadDevices();
@@ -93,14 +103,20 @@ function openAssign(device) {
   showAssign();
 }
 
-async function unassign(device) {
-  try {
-    await api(`/devices/${encodeURIComponent(device.id)}/assignment`, { method: "DELETE" });
-    toast(msg("saved"));
-    await loadDevices();
-  } catch (error) {
-    toast(error.message);
-  }
+let unassignTarget = null;
+const showUnassign = setupDialog($("unassign-dialog"), async () => {
+  await api(`/devices/${encodeURIComponent(unassignTarget.id)}/assignment`, {
+    method: "DELETE", body: { reason: reasonOf("unassign-reason") },
+  });
+  toast(msg("saved"));
+  await loadDevices();
+});
+
+function unassign(device) {
+  unassignTarget = device;
+  const person = persons.get(device.person_id);
+  $("unassign-what").textContent = `${t("device_kinds", device.kind)} ${device.id} · ${person ? person.display_name : device.person_id}`;
+  showUnassign();
 }
 
 async function load() {
