@@ -43,6 +43,22 @@ class NewUserOut(Out):
     totp_uri: str | None
 
 
+class UserAdminOut(UserOut):
+    """A user as the administration page shows them."""
+
+    disabled: bool
+    created_at: str
+    failed_logins: int  # the most in a row from one address (0: none)
+    locked_until: str | None  # waiting after failed logins until then
+
+
+class UserChangeOut(Out):
+    user: UserAdminOut
+    totp_secret: str | None  # a new TOTP secret, shown in this answer only
+    totp_uri: str | None
+    totp_qr_svg: str | None
+
+
 class PersonOut(Out):
     id: str
     role: str

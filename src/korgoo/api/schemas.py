@@ -4,9 +4,9 @@ them at /docs), and the parsing of times and zones they carry."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from korgoo.alerts.model import Outcome
 from korgoo.domain.terms import DeviceKind, OrderKind, ScheduleWindow, ZoneSpec
@@ -168,10 +168,27 @@ class ResolveIn(BaseModel):
     note: str
 
 
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+
+
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     role: str
-    display_name: str = ""
-    districts: list[str] = []
+    display_name: str = Field("", max_length=200)
+    districts: list[str] = Field([], max_length=50)
     language: Language = "ru"
-    password: str | None = None
+    password: str | None = Field(None, max_length=200)
+    reason: Reason  # why: on the audit log
+
+
+class UserPatch(BaseModel):
+    """A change of a user's role, districts or name; the fields left out stay."""
+
+    role: str | None = None
+    districts: list[str] | None = Field(None, max_length=50)
+    display_name: str | None = Field(None, min_length=1, max_length=200)
+    reason: Reason
+
+
+class ReasonIn(BaseModel):
+    reason: Reason

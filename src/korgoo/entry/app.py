@@ -27,7 +27,17 @@ from korgoo.api import sse
 from korgoo.api.deps import Api, Clock
 from korgoo.api.pages.apps import apps_router
 from korgoo.api.pages.console import pages_router, static_files
-from korgoo.api.routers import alerts, audit, devices, evidence, orders, persons, session, tracks
+from korgoo.api.routers import (
+    alerts,
+    audit,
+    devices,
+    evidence,
+    orders,
+    persons,
+    session,
+    tracks,
+    users,
+)
 from korgoo.api.routers.apps import app_router, operator_router
 from korgoo.api.routers.ingest import native_router
 from korgoo.api.schemas import ErrorOut
@@ -82,7 +92,7 @@ def create_app(
     if settings.native_enabled:
         app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
     # evidence before alerts: `/alerts/{key:path}` would take its paths.
-    for module in (session, persons, orders, devices, evidence, alerts, tracks, audit):
+    for module in (session, users, persons, orders, devices, evidence, alerts, tracks, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)
     app.include_router(operator_router, prefix=API_PREFIX)

@@ -142,7 +142,8 @@ MESSAGES: Final = {
     "load_failed": N_("Could not load the data. Retrying…"),
     "login_failed": N_("Wrong user name, password or one-time code."),
     "login_throttled": N_(
-        "Too many failed sign-ins from this computer. Wait a moment, then try again."
+        "Too many failed sign-ins from this computer. Wait a moment, then try again, "
+        "or ask an administrator to unlock your account."
     ),
     "resolve_active": N_(
         "The condition is still active. Act on it and wait until it returns to normal, "
