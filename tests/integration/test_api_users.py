@@ -58,7 +58,7 @@ async def test_role_and_districts_change_with_a_reason_on_the_audit_log(w: World
     ).json()
     assert made["totp_secret"] is None
     r = await admin.patch("/api/v1/users/tech2", json={"role": "operator", **WHY})
-    assert r.json()["totp_secret"] and r.json()["totp_qr_svg"].startswith("<svg")
+    assert r.json()["totp_secret"] and r.json()["totp_qr"].startswith("data:image/svg+xml")
     code = pyotp.TOTP(r.json()["totp_secret"]).at(int(w.auth_clock()))
     assert (await attempt(w, "tech2", made["password"], code))[0] == 200
 

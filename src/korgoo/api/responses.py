@@ -41,6 +41,7 @@ class NewUserOut(Out):
     password: str
     totp_secret: str | None
     totp_uri: str | None
+    totp_qr: str | None  # the QR code of totp_uri: a data: URI of an SVG
 
 
 class UserAdminOut(UserOut):
@@ -56,7 +57,7 @@ class UserChangeOut(Out):
     user: UserAdminOut
     totp_secret: str | None  # a new TOTP secret, shown in this answer only
     totp_uri: str | None
-    totp_qr_svg: str | None
+    totp_qr: str | None  # the QR code of totp_uri: a data: URI of an SVG
 
 
 class PersonOut(Out):

@@ -193,6 +193,37 @@ MESSAGES: Final = {
     "enrol": N_("Enrol"),
     "assign": N_("Assign"),
     "unassign": N_("Unassign"),
+    # user administration
+    "all_districts": N_("All districts"),
+    "user_active": N_("Active"),
+    "user_disabled": N_("Disabled"),
+    "user_locked": N_("Waiting after failed sign-ins until"),
+    "failed_logins": N_("Failed sign-ins"),
+    "change": N_("Change"),
+    "change_user": N_("Change the user"),
+    "new_user": N_("New user"),
+    "unlock": N_("Unlock"),
+    "unlock_user": N_("Unlock the user"),
+    "unlock_help": N_(
+        "Lifts the wait that failed sign-ins put on this user, from every computer. "
+        "Check first that it is really them who asks."
+    ),
+    "new_totp": N_("New code"),
+    "new_totp_title": N_("A new one-time code secret"),
+    "new_totp_help": N_(
+        "For a lost or changed phone: the old codes stop working and the user is signed "
+        "out. The new secret is shown once, to hand over in person."
+    ),
+    "disable": N_("Disable"),
+    "disable_user": N_("Disable the user"),
+    "disable_help": N_("The user is signed out at once and cannot sign in until enabled."),
+    "enable": N_("Enable"),
+    "enable_user": N_("Enable the user"),
+    "enable_help": N_("The user can sign in again with their password and code."),
+    "no_entries": N_("No entries match."),
+    "history": N_("History"),
+    "yes": N_("Yes"),
+    "no": N_("No"),
 }
 
 

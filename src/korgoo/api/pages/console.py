@@ -19,7 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import get_api, optional_session
-from korgoo.api.permissions import capabilities
+from korgoo.api.permissions import CREATABLE_ROLES, Capability, capabilities
+from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
@@ -95,6 +96,9 @@ def security_headers(tile_url: str) -> dict[str, str]:
     }
 
 
+C = Capability
+
+
 def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIRouter:
     """The console's HTML pages. `viewer` finds the session's user (the API's
     session lookup by default); without one, a page redirects to /login."""
@@ -125,7 +129,9 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
         )
         return HTMLResponse(html, headers=headers)
 
-    async def page(request: Request, template: str, script: str, **context: Any) -> Response:
+    async def page(
+        request: Request, template: str, script: str, need: Capability, **context: Any
+    ) -> Response:
         who = await lookup(request)
         if who is None:
             # The raw path keeps an alert key's escapes for the way back.
@@ -133,6 +139,12 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             query = f"?{request.url.query}" if request.url.query else ""
             target = raw.decode("latin-1") + query
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        if need not in who.permissions:
+            # A page the role cannot use: to the page it can (or to none at all).
+            home = landing(who.permissions)
+            if home is not None and home != request.url.path:
+                return RedirectResponse(home, status_code=303)
+            return render(request, who, "nothing.html", "nothing")
         return render(request, who, template, script, **context)
 
     @router.get("/login")
@@ -143,7 +155,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/")
     async def queue(request: Request) -> Response:
-        return await page(request, "queue.html", "queue")
+        return await page(request, "queue.html", "queue", C.ALERTS_READ)
 
     @router.get("/alerts/{alert_key:path}")
     async def alert(request: Request, alert_key: str) -> Response:
@@ -151,6 +163,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             request,
             "alert.html",
             "alert",
+            C.ALERTS_READ,
             alert_key=alert_key,
             outcomes=OUTCOMES,
             parties=PARTIES,
@@ -158,21 +171,55 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/map")
     async def live_map(request: Request) -> Response:
-        return await page(request, "live_map.html", "live_map")
+        return await page(request, "live_map.html", "live_map", C.TRACKS_READ)
 
     @router.get("/cases")
     async def cases(request: Request) -> Response:
-        return await page(request, "cases.html", "cases")
+        return await page(request, "cases.html", "cases", C.ORDERS_READ)
 
     @router.get("/cases/{order_id}")
     async def case(request: Request, order_id: str) -> Response:
-        return await page(request, "case.html", "case", order_id=order_id, zone_kinds=ZONE_KINDS)
+        return await page(
+            request, "case.html", "case", C.ORDERS_READ, order_id=order_id, zone_kinds=ZONE_KINDS
+        )
 
     @router.get("/devices")
     async def devices(request: Request) -> Response:
-        return await page(request, "devices.html", "devices", device_kinds=DEVICE_KINDS)
+        return await page(
+            request, "devices.html", "devices", C.DEVICES_READ, device_kinds=DEVICE_KINDS
+        )
+
+    @router.get("/admin")
+    async def admin(request: Request) -> Response:
+        return await page(
+            request,
+            "admin.html",
+            "admin",
+            C.USERS_ADMIN,
+            roles={r.value: ROLES[r.value] for r in sorted(CREATABLE_ROLES)},
+            districts=[j.code for j in JURISDICTIONS],
+        )
+
+    @router.get("/audit")
+    async def audit(request: Request) -> Response:
+        return await page(request, "audit.html", "audit", C.AUDIT_READ)
 
     return router
+
+
+# Where each role starts: the first page of this list that it may use.
+LANDINGS: Final = (
+    ("/", Capability.ALERTS_READ),
+    ("/admin", Capability.USERS_ADMIN),
+    ("/cases", Capability.ORDERS_READ),
+    ("/audit", Capability.AUDIT_READ),
+    ("/devices", Capability.DEVICES_READ),
+)
+
+
+def landing(permissions: frozenset[str]) -> str | None:
+    """The page a user with these capabilities lands on; None if no page is theirs."""
+    return next((path for path, need in LANDINGS if need in permissions), None)
 
 
 def _safe_next(target: str | None) -> str:

@@ -73,10 +73,13 @@ def _change(api: Api, user: User | None, totp_secret: str | None = None) -> dict
         "user": _one(api, user.username),
         "totp_secret": totp_secret,
         "totp_uri": None if totp_secret is None else totp_uri(totp_secret, user.username),
-        "totp_qr_svg": None
-        if totp_secret is None
-        else str(segno.make(totp_uri(totp_secret, user.username), error="m").svg_inline(scale=4)),
+        "totp_qr": None if totp_secret is None else _qr(totp_uri(totp_secret, user.username)),
     }
+
+
+def _qr(uri: str) -> str:
+    """The QR code of an otpauth URI: a data: URI of its SVG, for an <img>."""
+    return str(segno.make(uri, error="m").svg_data_uri(scale=4, border=2))
 
 
 def _check_role_and_districts(role: str | None, districts: list[str] | None) -> None:
@@ -126,12 +129,20 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
         raise HTTPException(409 if isinstance(e, UserExistsError) else 422, str(e)) from None
     with api.db.begin() as conn:
         details = {"role": body.role, "districts": body.districts, "reason": body.reason}
-        audit_append(conn, admin.username, "user.created", f"user:{body.username}", details)
+        audit_append(
+            conn,
+            admin.username,
+            "user.created",
+            f"user:{body.username}",
+            details,
+            at=api.auth_clock(),
+        )
     return {
         "user": user_json(new.user),
         "password": new.password,
         "totp_secret": new.totp_secret,
         "totp_uri": new.totp_uri,
+        "totp_qr": None if new.totp_uri is None else _qr(new.totp_uri),
     }
 
 
@@ -165,7 +176,9 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
             details["display_name"] = [before.display_name, body.display_name]
         if secret is not None:
             details["totp"] = "issued"
-        audit_append(conn, admin.username, "user.changed", f"user:{username}", details)
+        audit_append(
+            conn, admin.username, "user.changed", f"user:{username}", details, at=api.auth_clock()
+        )
     return _change(api, after, secret)
 
 
@@ -179,7 +192,14 @@ def _set_disabled(
         after = change_user(conn, username, disabled=disabled)
         ended = end_sessions(conn, username) if disabled else []
         action = "user.disabled" if disabled else "user.enabled"
-        audit_append(conn, admin.username, action, f"user:{username}", {"reason": body.reason})
+        audit_append(
+            conn,
+            admin.username,
+            action,
+            f"user:{username}",
+            {"reason": body.reason},
+            at=api.auth_clock(),
+        )
     for token_hash in ended:
         api.streams.end(token_hash)
     return _change(api, after)
@@ -206,7 +226,14 @@ def reset_totp(username: str, body: ReasonIn, admin: Admin, api: ApiDep) -> dict
         set_totp_secret(conn, username, secret)
         ended = end_sessions(conn, username)
         details = {"reason": body.reason}
-        audit_append(conn, admin.username, "user.totp_reset", f"user:{username}", details)
+        audit_append(
+            conn,
+            admin.username,
+            "user.totp_reset",
+            f"user:{username}",
+            details,
+            at=api.auth_clock(),
+        )
     for token_hash in ended:
         api.streams.end(token_hash)
     return _change(api, get_user(api.db, username), secret)
@@ -219,5 +246,7 @@ def unlock(username: str, body: ReasonIn, admin: Admin, api: ApiDep) -> dict[str
     clear_login_failures(api.db, username)
     with api.db.begin() as conn:
         details = {"reason": body.reason}
-        audit_append(conn, admin.username, "user.unlocked", f"user:{username}", details)
+        audit_append(
+            conn, admin.username, "user.unlocked", f"user:{username}", details, at=api.auth_clock()
+        )
     return _change(api, user)

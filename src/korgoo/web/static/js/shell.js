@@ -1,7 +1,7 @@
 // What every signed-in page shares: header controls, the live event stream, the
 // sticky P1 banner and the alert sounds.
 import {
-  alertHref, api, el, fmtClock, listOf, LANG, msg, slaText, t, toast,
+  alertHref, api, el, fmtClock, listOf, LANG, msg, PERMISSIONS, slaText, t, toast,
 } from "./common.js";
 import { play, soundBlocked, unlockOnGesture } from "./sound.js";
 
@@ -187,6 +187,9 @@ export function startShell() {
     tickClock();
     renderBanner();
   }, 1000);
+  // The live stream and the P1 banner are the alert queue's: a role without it
+  // (an administrator) has neither, rather than a badge stuck on "reconnecting".
+  if (!PERMISSIONS.has("alerts.read")) return;
   setInterval(repeatP1, P1_REPEAT_MS);
   seed().then(connect);
 }
