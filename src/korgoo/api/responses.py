@@ -92,6 +92,10 @@ class DeviceOut(Out):
     battery: float | None
 
 
+class DeviceListOut(DeviceOut):
+    stale: bool  # silent longer than its kind's no-signal threshold, or never heard
+
+
 class DeviceDetailOut(DeviceOut):
     assignments: list[AssignmentOut]
 

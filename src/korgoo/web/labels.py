@@ -221,6 +221,7 @@ MESSAGES: Final = {
     "enable_user": N_("Enable the user"),
     "enable_help": N_("The user can sign in again with their password and code."),
     "no_entries": N_("No entries match."),
+    "stale": N_("silent too long"),
     "history": N_("History"),
     "yes": N_("Yes"),
     "no": N_("No"),

@@ -25,15 +25,18 @@ from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
     DEVICE_KINDS,
+    ORDER_STATUS,
     OUTCOMES,
     PARTIES,
     ROLES,
+    RULES,
     ZONE_KINDS,
     script_labels,
 )
 
 STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "static"
 LANGUAGE_COOKIE: Final = "korgoo_lang"
+DISTRICTS: Final = tuple(j.code for j in JURISDICTIONS)
 
 
 class Viewer(msgspec.Struct, frozen=True):
@@ -155,7 +158,9 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/")
     async def queue(request: Request) -> Response:
-        return await page(request, "queue.html", "queue", C.ALERTS_READ)
+        return await page(
+            request, "queue.html", "queue", C.ALERTS_READ, rules=RULES, districts=DISTRICTS
+        )
 
     @router.get("/alerts/{alert_key:path}")
     async def alert(request: Request, alert_key: str) -> Response:
@@ -175,7 +180,14 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/cases")
     async def cases(request: Request) -> Response:
-        return await page(request, "cases.html", "cases", C.ORDERS_READ)
+        return await page(
+            request,
+            "cases.html",
+            "cases",
+            C.ORDERS_READ,
+            districts=DISTRICTS,
+            order_status=ORDER_STATUS,
+        )
 
     @router.get("/cases/{order_id}")
     async def case(request: Request, order_id: str) -> Response:
@@ -197,7 +209,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             "admin",
             C.USERS_ADMIN,
             roles={r.value: ROLES[r.value] for r in sorted(CREATABLE_ROLES)},
-            districts=[j.code for j in JURISDICTIONS],
+            districts=DISTRICTS,
         )
 
     @router.get("/audit")

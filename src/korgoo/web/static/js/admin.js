@@ -149,9 +149,6 @@ function openAction(user, kind) {
   showAction();
 }
 
-for (const label of document.querySelectorAll("[data-district]")) {
-  label.textContent = t("districts", label.dataset.district);
-}
 $("user-new").addEventListener("click", () => openUser(null));
 startShell();
 load();
