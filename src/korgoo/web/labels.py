@@ -195,7 +195,7 @@ MESSAGES: Final = {
     "unassign": N_("Unassign"),
     # user administration
     "all_districts": N_("All districts"),
-    "user_active": N_("Active"),
+    "user_active": N_("Can sign in"),
     "user_disabled": N_("Disabled"),
     "user_locked": N_("Waiting after failed sign-ins until"),
     "failed_logins": N_("Failed sign-ins"),
