@@ -9,6 +9,7 @@ import pyotp
 import pytest
 
 from korgoo.store.audit import audit_verify
+from korgoo.web.labels import AUDIT_ACTIONS
 
 from .api_world import World, world_fixture
 from .test_api_session import attempt, failures
@@ -165,3 +166,8 @@ async def test_operators_and_supervisors_get_403_and_the_chain_verifies(w: World
     result = audit_verify(w.pipeline.db)
     assert result.ok, result.reason
     assert result.checked >= 5
+    # The audit page names every action of these in words.
+    await failures(w, "nobody", "192.0.2.40", 4)
+    actions = {e["action"] for e in (await admin.get("/api/v1/audit")).json()}
+    assert {"user.totp_reset", "user.disabled", "session.throttled"} <= actions
+    assert actions <= set(AUDIT_ACTIONS)

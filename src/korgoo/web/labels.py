@@ -126,6 +126,31 @@ ORDER_STATUS: Final = {
     "revoked": N_("Revoked"),
 }
 
+# The audit log's actions (an alert's are "alert." and its transition's kind).
+AUDIT_ACTIONS: Final = {
+    "audit.keyed": N_("Audit log keyed"),
+    "session.login": N_("Signed in"),
+    "session.logout": N_("Signed out"),
+    "session.login_failed": N_("Failed sign-in"),
+    "session.throttled": N_("Sign-ins slowed down"),
+    "user.created": N_("User created"),
+    "user.changed": N_("User changed"),
+    "user.disabled": N_("User disabled"),
+    "user.enabled": N_("User enabled"),
+    "user.totp_reset": N_("New one-time code secret"),
+    "user.unlocked": N_("User unlocked"),
+    "person.created": N_("Person registered"),
+    "order.created": N_("Order created"),
+    "order.varied": N_("Order varied"),
+    "order.ended": N_("Order ended"),
+    "device.enrolled": N_("Device enrolled"),
+    "device.assigned": N_("Device assigned"),
+    "device.unassigned": N_("Device unassigned"),
+    "enrolment.issued": N_("Enrolment code issued"),
+    "evidence.export": N_("Evidence exported"),
+    "location.read": N_("Protected person's position read"),
+}
+
 MESSAGES: Final = {
     "open": N_("Open"),
     "active": N_("Active"),
@@ -222,6 +247,7 @@ MESSAGES: Final = {
     "enable_help": N_("The user can sign in again with their password and code."),
     "no_entries": N_("No entries match."),
     "stale": N_("silent too long"),
+    "alert_action": N_("Alert"),
     "history": N_("History"),
     "yes": N_("Yes"),
     "no": N_("No"),
@@ -244,6 +270,7 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "order_status": ORDER_STATUS,
         "roles": ROLES,
         "evidence": EVIDENCE,
+        "audit_actions": AUDIT_ACTIONS,
         "messages": MESSAGES,
     }
     labels = {

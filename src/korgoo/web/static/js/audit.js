@@ -1,5 +1,5 @@
 // The audit log: filters (who, action, object, time range), newest first, paged.
-import { api, el, fmtDateTime, fromLocalInput, listOf, msg, toast } from "./common.js";
+import { api, el, fmtDateTime, fromLocalInput, listOf, msg, t, toast } from "./common.js";
 import { startShell } from "./shell.js";
 
 const $ = (id) => document.getElementById(id);
@@ -16,6 +16,14 @@ function filters() {
     since: iso("audit-since"),
     until: iso("audit-until"),
   };
+}
+
+// The action in words, its code beneath (what the filter takes).
+function action(code) {
+  const [family, kind] = code.split(".");
+  let words = t("audit_actions", code);
+  if (words === code && family === "alert") words = `${msg("alert_action")}: ${t("transitions", kind)}`;
+  return [words, el("div", { class: "sub mono" }, code)];
 }
 
 function details(d) {
@@ -37,7 +45,7 @@ async function load(before) {
             el("td", { class: "num" }, e.id),
             el("td", { class: "num" }, fmtDateTime(e.at)),
             el("td", { class: "mono" }, e.actor),
-            el("td", { class: "mono" }, e.action),
+            el("td", {}, action(e.action)),
             el("td", { class: "mono" }, e.subject),
             el("td", { class: "audit-details" }, details(e.details))))
         : [el("tr", {}, el("td", { colspan: "6", class: "empty" }, msg("no_entries")))]),
