@@ -4,8 +4,10 @@ by failed sign-ins; an operator filters the alert queue by priority."""
 
 from __future__ import annotations
 
+import re
 import time
 
+import pyotp
 from playwright.sync_api import Page, expect
 
 from korgoo.api.auth import add_user
@@ -44,10 +46,7 @@ def test_an_administrator_lands_on_administration_and_unlocks_a_user(
     expect(page.locator("#login-error")).to_contain_text("администратор")
 
     page.context.clear_cookies()
-    page.goto("/login")
-    page.locator("#username").fill(ADMIN)
-    page.locator("#password").fill(ADMIN_PASSWORD)
-    page.locator("#login-submit").click()
+    sign_in_as_admin(page)
     expect(page).to_have_url(f"{centre.url}/admin")
     expect(page.locator("#nav-queue")).to_have_count(0)
     expect(page.locator("#live-status")).to_have_count(0)
@@ -101,3 +100,46 @@ def test_an_operator_filters_the_queue_by_priority(console: Page, centre: Centre
     page.locator("#f-clear").click()
     expect(page.locator(".alert-row")).to_have_count(2)
     expect(zone_row).to_have_count(1)
+
+
+def sign_in_as_admin(page: Page) -> None:
+    page.goto("/login")
+    page.locator("#username").fill(ADMIN)
+    page.locator("#password").fill(ADMIN_PASSWORD)
+    page.locator("#login-submit").click()
+    expect(page.locator("#users")).to_be_visible()
+
+
+def test_an_administrator_creates_an_operator_and_hands_over_the_secrets(
+    page: Page, centre: Centre
+) -> None:
+    add_admin(centre)
+    sign_in_as_admin(page)
+    page.locator("#user-new").click()
+    page.locator("#user-username").fill("night-op")
+    page.locator("#user-display").fill("Ночная смена")
+    page.locator("#user-role").select_option("operator")
+    page.locator("#district-KG-GB-OKT").check()
+    page.locator("#user-reason").fill("новая ночная смена")
+    page.locator("#user-submit").click()
+    secrets = page.locator("#secret-dialog")
+    expect(secrets).to_be_visible()
+    expect(page.locator("#secret-password")).not_to_be_empty()
+    expect(page.locator("#secret-totp")).to_have_text(re.compile(r"^[A-Z2-7]{32}$"))
+    expect(page.locator("#secret-qr")).to_have_attribute("src", re.compile(r"^data:image/svg"))
+    secret = page.locator("#secret-totp").inner_text()
+    password = page.locator("#secret-password").inner_text()
+    secrets.get_by_role("button").click()
+    row = page.locator('#users tr[data-user="night-op"]')
+    expect(row).to_contain_text("Оператор")
+    expect(row).to_contain_text("Октябрьский")
+
+    # The new operator signs in with what was handed over, and lands on the queue.
+    page.context.clear_cookies()
+    page.goto("/login")
+    page.locator("#username").fill("night-op")
+    page.locator("#password").fill(password)
+    page.locator("#totp").fill(pyotp.TOTP(secret).now())
+    page.locator("#login-submit").click()
+    expect(page.locator("#alert-queue")).to_be_visible()
+    expect(page.locator("#nav-admin")).to_have_count(0)

@@ -51,6 +51,14 @@ async def test_role_and_districts_change_with_a_reason_on_the_audit_log(w: World
             "districts": [["KG-GB-LEN"], ["KG-GB-OKT"]],
         },
     )
+    # Fields sent unchanged are not recorded as changes.
+    same = {"role": "supervisor", "districts": ["KG-GB-OKT"], "display_name": "Aida"}
+    r = await admin.patch("/api/v1/users/operator-len", json=same | {"reason": "name"})
+    assert r.status_code == 200 and r.json()["user"]["display_name"] == "Aida"
+    assert (await audit_of(w, "operator-len"))[-1][2] == {
+        "reason": "name",
+        "display_name": ["operator-len", "Aida"],
+    }
     # An administrator made an operator gets a second factor to hand over.
     made = (
         await admin.post(

@@ -168,11 +168,12 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
         if secret is not None:
             set_totp_secret(conn, username, secret)
         details: dict[str, object] = {"reason": body.reason}
-        if body.role is not None:
+        # What changed, before and after (a field sent unchanged is left out).
+        if body.role is not None and body.role != before.role:
             details["role"] = [before.role, body.role]
-        if body.districts is not None:
+        if body.districts is not None and sorted(body.districts) != sorted(before.districts):
             details["districts"] = [list(before.districts), body.districts]
-        if body.display_name is not None:
+        if body.display_name is not None and body.display_name != before.display_name:
             details["display_name"] = [before.display_name, body.display_name]
         if secret is not None:
             details["totp"] = "issued"
