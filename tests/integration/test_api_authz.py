@@ -11,7 +11,9 @@ answer of another class than the row says. The classes:
 - `401`, `403`, `405`: refused with that status;
 - `404`: the route answered "not found" (a record that this identity may not
   see, or a route that exists only for others);
-- `login`: a console page redirecting to the login page (303).
+- `login`: a console page redirecting to the login page (303);
+- `elsewhere`: a console page the role may not use, sending it to the page it
+  lands on (303 to another page).
 
 Identities: anonymous, each console role (logged in through the API, sending the
 CSRF token as the console does), a respondent app and a victim app (enrolled
@@ -156,6 +158,8 @@ def outcome(status: int, headers: dict[str, str]) -> str:
         return str(status)
     if status == 303 and headers.get("location", "").startswith("/login"):
         return "login"
+    if status == 303:
+        return "elsewhere"
     assert status < 500, f"a server error: {status}"
     return "allowed"
 

@@ -10,11 +10,16 @@ from typer.testing import CliRunner
 
 from korgoo.api.auth import THROTTLED, WRONG_LOGIN, token_hash
 from korgoo.cli import app as cli
+from korgoo.store.audit import VerifyResult, audit_verify
 from korgoo.store.db import open_engine
 
 from .api_world import World, world_fixture
 
 __all__ = ["world_fixture"]
+
+
+def verify_chain(w: World) -> VerifyResult:
+    return audit_verify(w.pipeline.db)
 
 
 async def attempt(w: World, username: str, password: str, totp: str = "") -> tuple[int, str]:
@@ -110,9 +115,11 @@ async def test_failures_slow_down_their_source_not_the_operator_elsewhere(w: Wor
     # An administrator can lift the back-off at once.
     await failures(w, "supervisor", flood, 4)
     admin = await w.login("admin")
-    assert (await admin.post("/api/v1/users/supervisor/unlock")).status_code == 200
+    unlocked = await admin.post("/api/v1/users/supervisor/unlock", json={"reason": "rang the desk"})
+    assert unlocked.status_code == 200
     await w.login("supervisor", w.client(flood))
-    assert (await admin.post("/api/v1/users/nobody/unlock")).status_code == 404
+    r = await admin.post("/api/v1/users/nobody/unlock", json={"reason": "rang the desk"})
+    assert r.status_code == 404
 
 
 async def test_unknown_names_are_answered_and_slowed_down_alike(w: World) -> None:
@@ -132,8 +139,57 @@ async def test_failed_logins_and_throttling_are_audited(w: World) -> None:
     actions = [(e["action"], e["details"]) for e in reversed(entries)]
     assert [a for a, _ in actions] == ["session.login_failed"] * 3 + ["session.throttled"]
     # The third failure starts the wait; the refused fourth try writes nothing more.
-    assert actions[2][1] == {"source": "192.0.2.9", "failures": 3}
-    assert actions[3][1] == {"source": "192.0.2.9", "failures": 3, "wait_s": 1.0}
+    failed = {"source": "192.0.2.9", "failures": 3, "reason": "unknown_user"}
+    assert actions[2][1] == failed
+    assert actions[3][1] == failed | {"wait_s": 1.0}
+
+
+async def test_each_failed_login_is_audited_with_its_reason_and_never_the_password(
+    w: World,
+) -> None:
+    good = w.users["operator"].password
+    await attempt(w, "nobody", "secret-typed-1", w.totp("operator"))
+    await attempt(w, "operator", "secret-typed-2", w.totp("operator"))
+    await attempt(w, "operator", good, "000000")
+    used = w.totp("operator")
+    assert (await attempt(w, "operator", good, used))[0] == 200
+    assert await attempt(w, "operator", good, used) == (401, WRONG_LOGIN)  # a code logs in once
+    admin = await w.login("admin")
+    disabled = await admin.post(
+        "/api/v1/users/supervisor/disable", json={"reason": "left the centre"}
+    )
+    assert disabled.status_code == 200
+    assert await attempt(w, "supervisor", w.users["supervisor"].password, w.totp("supervisor")) == (
+        401,
+        WRONG_LOGIN,
+    )
+    entries = (await admin.get("/api/v1/audit", params={"action": "session.login_failed"})).json()
+    reasons = [(e["subject"], e["details"]["reason"]) for e in reversed(entries)]
+    assert reasons == [
+        ("user:nobody", "unknown_user"),
+        ("user:operator", "wrong_password"),
+        ("user:operator", "wrong_totp"),
+        ("user:operator", "wrong_totp"),
+        ("user:supervisor", "disabled"),
+    ]
+    everything = (await admin.get("/api/v1/audit", params={"limit": 5000})).json()
+    assert "secret-typed" not in str(everything) and good not in str(everything)
+    # The failures are links of the chain like any other entry.
+    assert verify_chain(w).ok
+
+
+async def test_a_throttled_user_is_told_to_ask_an_administrator(w: World) -> None:
+    await failures(w, "operator", "192.0.2.10", 4)
+    r = await w.client("192.0.2.10").post(
+        "/api/v1/session", json={"username": "operator", "password": "x", "totp": ""}
+    )
+    assert r.status_code == 429 and "administrator" in r.json()["detail"]
+    throttled = (
+        await (await w.login("admin")).get(
+            "/api/v1/audit", params={"action": "session.throttled", "subject": "user:operator"}
+        )
+    ).json()
+    assert len(throttled) == 1 and throttled[0]["details"]["wait_s"] == 1.0
 
 
 async def test_logout_expiry_language_and_csrf(w: World) -> None:
@@ -159,7 +215,12 @@ async def test_administrator_manages_users_and_nobody_else_does(w: World) -> Non
     admin = await w.login("admin")
     r = await admin.post(
         "/api/v1/users",
-        json={"username": "night-op", "role": "operator", "districts": ["KG-GB-OKT"]},
+        json={
+            "username": "night-op",
+            "role": "operator",
+            "districts": ["KG-GB-OKT"],
+            "reason": "new night shift",
+        },
     )
     assert r.status_code == 201, r.text
     created = r.json()
@@ -169,12 +230,24 @@ async def test_administrator_manages_users_and_nobody_else_does(w: World) -> Non
     code = pyotp.TOTP(created["totp_secret"]).at(int(w.auth_clock()))
     assert (await attempt(w, "night-op", created["password"], code))[0] == 200
 
-    r = await admin.post("/api/v1/users", json={"username": "night-op", "role": "operator"})
+    r = await admin.post(
+        "/api/v1/users",
+        json={"username": "night-op", "role": "operator", "reason": "new night shift"},
+    )
     assert r.status_code == 409 and "already exists" in r.json()["detail"]
-    r = await admin.post("/api/v1/users", json={"username": "duty", "role": "police_duty_officer"})
+    r = await admin.post(
+        "/api/v1/users",
+        json={"username": "duty", "role": "police_duty_officer", "reason": "new night shift"},
+    )
     assert r.status_code == 422 and "cannot be created" in r.json()["detail"]
     r = await admin.post(
-        "/api/v1/users", json={"username": "x", "role": "operator", "districts": ["KG-XX"]}
+        "/api/v1/users",
+        json={
+            "username": "x",
+            "role": "operator",
+            "districts": ["KG-XX"],
+            "reason": "new night shift",
+        },
     )
     assert r.status_code == 422 and "KG-XX" in r.json()["detail"]
     names = [u["username"] for u in (await admin.get("/api/v1/users")).json()]
@@ -183,7 +256,10 @@ async def test_administrator_manages_users_and_nobody_else_does(w: World) -> Non
     for who in ("operator", "supervisor"):
         c = await w.login(who)
         assert (await c.get("/api/v1/users")).status_code == 403
-        r = await c.post("/api/v1/users", json={"username": "y", "role": "administrator"})
+        r = await c.post(
+            "/api/v1/users",
+            json={"username": "y", "role": "administrator", "reason": "new night shift"},
+        )
         assert r.status_code == 403 and "users.admin" in r.json()["detail"]
 
 

@@ -228,7 +228,8 @@ async def test_statistics_role_is_created_by_an_administrator_and_sees_no_person
     w: World,
 ) -> None:
     admin = await w.login("admin")
-    r = await admin.post("/api/v1/users", json={"username": "analyst", "role": "statistics"})
+    new = {"username": "analyst", "role": "statistics", "reason": "the ministry asked"}
+    r = await admin.post("/api/v1/users", json=new)
     assert r.status_code == 201, r.text
     assert r.json()["user"]["permissions"] == ["statistics.read"]
     await admin.aclose()

@@ -49,8 +49,9 @@ PAGES = {
     "/cases/order-okt": ["case-map", "versions", "track-from", "track-to", "track-play"],
     "/devices": ["devices", "unknown-devices"],
     "/statistics": ["stats-filters", "stats-district", "chart-orders", "t-response", "export-xlsx"],
+    "/audit": ["audit", "audit-filters", "audit-actor", "audit-object", "audit-older"],
 }
-COMMON_IDS = ["language", "nav-queue", "nav-map", "nav-cases", "nav-devices", "logout"]
+COMMON_IDS = ["language", "nav-queue", "nav-map", "nav-cases", "nav-devices", "nav-audit", "logout"]
 # The queue's heading in each language: proof the catalogue was applied.
 QUEUE_TITLE = {"ru": "Очередь тревог", "ky": "Коркунуч белгилеринин кезеги", "en": "Alert queue"}
 URL = re.compile(r"https?://[^\s\"'()<>]+")
@@ -238,3 +239,37 @@ async def test_login_never_redirects_off_site(w: World) -> None:
         inside = await c.get("/login", params={"next": "/map"})
     assert elsewhere.status_code == 303 and elsewhere.headers["location"] == "/"
     assert inside.headers["location"] == "/map"
+
+
+@pytest.mark.parametrize("lang", ["ru", "ky", "en"])
+async def test_an_administrator_lands_on_the_administration_page(w: World, lang: str) -> None:
+    async with w.client() as c:
+        await w.login("admin", c)
+        await c.patch("/api/v1/session", json={"language": lang})
+        home = await c.get("/")
+        assert home.status_code == 303 and home.headers["location"] == "/admin"
+        # Pages of case work send an administrator back to theirs.
+        for path in ("/map", "/cases", f"/alerts/{quote(ALERT_KEY, safe='')}"):
+            r = await c.get(path)
+            assert (r.status_code, r.headers["location"]) == (303, "/admin"), path
+        r = await c.get("/admin")
+        assert r.status_code == 200
+        page = parse(r.text)
+        assert page.html_lang == lang
+        assert {"users", "user-new", "user-form", "user-reason", "action-reason"} <= page.ids
+        assert page.unlabelled() == []
+        # Only the links the role can use, and no live badge it would never see live.
+        assert {"nav-admin", "nav-devices", "nav-audit"} <= page.ids
+        assert not page.ids & {"nav-queue", "nav-map", "nav-cases", "live-status", "p1-banner"}
+        assert (await c.get("/audit")).status_code == 200
+
+
+async def test_an_operator_sees_no_administration_or_audit_links(w: World) -> None:
+    async with w.client() as c:
+        await w.login("operator", c)
+        page = parse((await c.get("/")).text)
+        assert {"nav-queue", "nav-map", "nav-cases", "nav-devices", "live-status"} <= page.ids
+        assert not page.ids & {"nav-admin", "nav-audit"}
+        for path in ("/admin", "/audit"):
+            r = await c.get(path)
+            assert (r.status_code, r.headers["location"]) == (303, "/"), path

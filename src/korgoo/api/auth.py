@@ -14,7 +14,9 @@ row the address waits 1 s, then 2 s, 4 s, ... up to `login_max_wait_s` before
 its next try counts (429 with Retry-After); a sign-in from another address is
 not affected, a success clears the count, and a day without failures forgets
 it. Unknown names are counted and slowed down exactly like known ones. Every
-failure and every start of a wait goes on the audit log.
+failure goes on the audit log with its reason (unknown user, wrong password,
+wrong or reused code, no code set up, disabled; never the password typed), and
+so does every start of a wait; an administrator can lift a wait at once.
 
 The session token (32 random bytes) goes to the browser in an HttpOnly,
 SameSite=Strict cookie; the store keeps its sha256. Each session has its own
@@ -54,7 +56,10 @@ COOKIE: Final = "korgoo_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
 MIN_PASSWORD: Final = 10
 WRONG_LOGIN: Final = "Wrong user name, password or code. Check them and try again."
-THROTTLED: Final = "Too many failed sign-ins from here. Wait a moment, then try again."
+THROTTLED: Final = (
+    "Too many failed sign-ins from here. Wait a moment, then try again, "
+    "or ask an administrator to unlock your account."
+)
 FORGET_FAILURES_S: Final = 86400.0
 
 
@@ -136,17 +141,25 @@ def login(
         raise LoginError(THROTTLED, 429, retry_after=math.ceil(wait))
     found = credentials(db, username)
     ok = password_matches(None if found is None else found.password_hash, password)
+    reason = "unknown_user" if found is None else "" if ok else "wrong_password"
     if found is not None and ok and (found.totp_secret is not None or needs_totp(found.user.role)):
         # A role that needs TOTP but has no secret cannot log in at all.
         step = (
             None if found.totp_secret is None else _totp_step(found.totp_secret, totp.strip(), now)
         )
         ok = step is not None and use_totp_step(db, username, step)
-    if found is None or not ok or found.user.disabled:
+        if found.totp_secret is None:
+            reason = "no_totp"
+        elif not ok:
+            reason = "wrong_totp"
+    if found is not None and ok and found.user.disabled:
+        ok, reason = False, "disabled"
+    if found is None or not ok:
         failures = record_login_failure(
             db, username, source, at=now, forget_before=now - FORGET_FAILURES_S
         )
-        details: dict[str, object] = {"source": source, "failures": failures}
+        # Why it failed is for the audit log only: the answer stays the same.
+        details: dict[str, object] = {"source": source, "failures": failures, "reason": reason}
         _audit(db, "session.login_failed", username, details, now)
         if backoff_s(failures, settings) > 0:
             details["wait_s"] = backoff_s(failures, settings)

@@ -41,6 +41,23 @@ class NewUserOut(Out):
     password: str
     totp_secret: str | None
     totp_uri: str | None
+    totp_qr: str | None  # the QR code of totp_uri: a data: URI of an SVG
+
+
+class UserAdminOut(UserOut):
+    """A user as the administration page shows them."""
+
+    disabled: bool
+    created_at: str
+    failed_logins: int  # the most in a row from one address (0: none)
+    locked_until: str | None  # waiting after failed logins until then
+
+
+class UserChangeOut(Out):
+    user: UserAdminOut
+    totp_secret: str | None  # a new TOTP secret, shown in this answer only
+    totp_uri: str | None
+    totp_qr: str | None  # the QR code of totp_uri: a data: URI of an SVG
 
 
 class PhoneOut(Out):
@@ -91,6 +108,10 @@ class DeviceOut(Out):
     district: str | None
     last_contact: str | None
     battery: float | None
+
+
+class DeviceListOut(DeviceOut):
+    stale: bool  # silent longer than its kind's no-signal threshold, or never heard
 
 
 class DeviceDetailOut(DeviceOut):

@@ -235,10 +235,28 @@ class ResolveIn(BaseModel):
     note: str
 
 
+# A user change is explained in a few words at least (on the audit log).
+UserReason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+
+
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     role: str
-    display_name: str = ""
-    districts: list[str] = []
+    display_name: str = Field("", max_length=200)
+    districts: list[str] = Field([], max_length=50)
     language: Language = "ru"
-    password: str | None = None
+    password: str | None = Field(None, max_length=200)
+    reason: UserReason  # why: on the audit log
+
+
+class UserPatch(BaseModel):
+    """A change of a user's role, districts or name; the fields left out stay."""
+
+    role: str | None = None
+    districts: list[str] | None = Field(None, max_length=50)
+    display_name: str | None = Field(None, min_length=1, max_length=200)
+    reason: UserReason
+
+
+class ReasonIn(BaseModel):
+    reason: UserReason

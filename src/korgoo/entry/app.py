@@ -39,6 +39,7 @@ from korgoo.api.routers import (
     session,
     statistics,
     tracks,
+    users,
 )
 from korgoo.api.routers.apps import app_router, operator_router
 from korgoo.api.routers.ingest import native_router
@@ -97,6 +98,7 @@ def create_app(
     # evidence before alerts: `/alerts/{key:path}` would take its paths.
     for module in (
         session,
+        users,
         persons,
         orders,
         devices,

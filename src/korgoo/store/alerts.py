@@ -92,6 +92,7 @@ def list_alerts(
     priority: Priority | Collection[Priority] | None = None,
     rule: str | None = None,
     order_id: str | None = None,
+    order_ids: Collection[str] | None = None,
     districts: Collection[str] | None = None,
     since: float | None = None,
     until: float | None = None,
@@ -99,7 +100,8 @@ def list_alerts(
 ) -> list[Alert]:
     """Alerts matching every filter given, newest opened first.
 
-    `since`/`until` bound the opening time; `districts` scopes to jurisdictions.
+    `since`/`until` bound the opening time; `districts` scopes to jurisdictions;
+    `order_ids` keeps the alerts of those orders.
     """
     query = sa.select(alerts).order_by(alerts.c.opened_at.desc()).limit(limit)
     if status is not None:
@@ -111,6 +113,8 @@ def list_alerts(
         query = query.where(alerts.c.rule == rule)
     if order_id is not None:
         query = query.where(alerts.c.order_id == order_id)
+    if order_ids is not None:
+        query = query.where(alerts.c.order_id.in_(list(order_ids)))
     if districts is not None:
         query = query.where(alerts.c.district.in_(list(districts)))
     if since is not None:

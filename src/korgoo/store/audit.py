@@ -343,17 +343,28 @@ def audit_entries(
     actor: str | None = None,
     action: str | None = None,
     subject: str | None = None,
+    subject_contains: str | None = None,
+    before_id: int | None = None,
     limit: int = 500,
 ) -> list[AuditEntry]:
-    """Entries matching every filter given, newest first; `until` is exclusive."""
+    """Entries matching every filter given, newest first; `until` is exclusive.
+    An `action` ending in "." matches every action it begins ("user." finds
+    user.created, user.disabled, ...); `subject_contains` matches a part of the
+    subject, any case; `before_id` pages back from the entry of that id."""
     query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(audit_log.c.id < before_id)
+    if subject_contains:
+        query = query.where(audit_log.c.subject.icontains(subject_contains, autoescape=True))
     if since is not None:
         query = query.where(audit_log.c.at >= since)
     if until is not None:
         query = query.where(audit_log.c.at < until)
     if actor is not None:
         query = query.where(audit_log.c.actor == actor)
-    if action is not None:
+    if action is not None and action.endswith("."):
+        query = query.where(audit_log.c.action.startswith(action, autoescape=True))
+    elif action is not None:
         query = query.where(audit_log.c.action == action)
     if subject is not None:
         query = query.where(audit_log.c.subject == subject)

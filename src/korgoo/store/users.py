@@ -227,3 +227,54 @@ def session_user(engine: sa.Engine, token_hash: str, *, now: float) -> tuple[Use
 def delete_session(engine: sa.Engine, token_hash: str) -> None:
     with engine.begin() as conn:
         conn.execute(sa.delete(sessions).where(sessions.c.token_hash == token_hash))
+
+
+def end_sessions(conn: sa.Connection, username: str) -> list[str]:
+    """End every session of a user (disabled, or a new TOTP secret); returns their
+    token hashes, so that their open streams can be ended too."""
+    ended = conn.scalars(
+        sa.delete(sessions).where(sessions.c.username == username).returning(sessions.c.token_hash)
+    )
+    return list(ended)
+
+
+def change_user(
+    conn: sa.Connection,
+    username: str,
+    *,
+    role: str | None = None,
+    districts: Sequence[str] | None = None,
+    display_name: str | None = None,
+    disabled: bool | None = None,
+) -> User | None:
+    """Change the fields given, in `conn`'s transaction; None if there is no such user."""
+    values: dict[str, object] = {}
+    if role is not None:
+        values["role"] = role
+    if districts is not None:
+        values["districts"] = list(districts)
+    if display_name is not None:
+        values["display_name"] = display_name
+    if disabled is not None:
+        values["disabled"] = disabled
+    if values:
+        conn.execute(sa.update(users).where(users.c.username == username).values(values))
+    row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+    return None if row is None else _user(row)
+
+
+def set_totp_secret(conn: sa.Connection, username: str, secret: str | None) -> None:
+    """Replace a user's TOTP secret (the old one's codes stop working at once)."""
+    conn.execute(sa.update(users).where(users.c.username == username).values(totp_secret=secret))
+
+
+def failed_logins(engine: sa.Engine) -> dict[str, tuple[int, float]]:
+    """Per user name: (the most failed logins in a row from one address, the time
+    of the last failure), for the names that have any."""
+    query = sa.select(
+        login_failures.c.username,
+        sa.func.max(login_failures.c.failures).label("failures"),
+        sa.func.max(login_failures.c.last_at).label("last_at"),
+    ).group_by(login_failures.c.username)
+    with engine.connect() as conn:
+        return {r.username: (int(r.failures), float(r.last_at)) for r in conn.execute(query)}

@@ -189,6 +189,31 @@ ORDER_STATUS: Final = {
     "revoked": N_("Revoked"),
 }
 
+# The audit log's actions (an alert's are "alert." and its transition's kind).
+AUDIT_ACTIONS: Final = {
+    "audit.keyed": N_("Audit log keyed"),
+    "session.login": N_("Signed in"),
+    "session.logout": N_("Signed out"),
+    "session.login_failed": N_("Failed sign-in"),
+    "session.throttled": N_("Sign-ins slowed down"),
+    "user.created": N_("User created"),
+    "user.changed": N_("User changed"),
+    "user.disabled": N_("User disabled"),
+    "user.enabled": N_("User enabled"),
+    "user.totp_reset": N_("New one-time code secret"),
+    "user.unlocked": N_("User unlocked"),
+    "person.created": N_("Person registered"),
+    "order.created": N_("Order created"),
+    "order.varied": N_("Order varied"),
+    "order.ended": N_("Order ended"),
+    "device.enrolled": N_("Device enrolled"),
+    "device.assigned": N_("Device assigned"),
+    "device.unassigned": N_("Device unassigned"),
+    "enrolment.issued": N_("Enrolment code issued"),
+    "evidence.export": N_("Evidence exported"),
+    "location.read": N_("Protected person's position read"),
+}
+
 MESSAGES: Final = {
     "open": N_("Open"),
     "active": N_("Active"),
@@ -205,7 +230,8 @@ MESSAGES: Final = {
     "load_failed": N_("Could not load the data. Retrying…"),
     "login_failed": N_("Wrong user name, password or one-time code."),
     "login_throttled": N_(
-        "Too many failed sign-ins from this computer. Wait a moment, then try again."
+        "Too many failed sign-ins from this computer. Wait a moment, then try again, "
+        "or ask an administrator to unlock your account."
     ),
     "resolve_active": N_(
         "The condition is still active. Act on it and wait until it returns to normal, "
@@ -282,6 +308,39 @@ MESSAGES: Final = {
     "no_numbers": N_("No phone numbers are registered for this person."),
     "numbers_to_call": N_("Numbers to call"),
     "operator_note": N_("Note for the operator"),
+    # user administration
+    "all_districts": N_("All districts"),
+    "user_active": N_("Can sign in"),
+    "user_disabled": N_("Disabled"),
+    "user_locked": N_("Waiting after failed sign-ins until"),
+    "failed_logins": N_("Failed sign-ins"),
+    "change": N_("Change"),
+    "change_user": N_("Change the user"),
+    "new_user": N_("New user"),
+    "unlock": N_("Unlock"),
+    "unlock_user": N_("Unlock the user"),
+    "unlock_help": N_(
+        "Lifts the wait that failed sign-ins put on this user, from every computer. "
+        "Check first that it is really them who asks."
+    ),
+    "new_totp": N_("New code"),
+    "new_totp_title": N_("A new one-time code secret"),
+    "new_totp_help": N_(
+        "For a lost or changed phone: the old codes stop working and the user is signed "
+        "out. The new secret is shown once, to hand over in person."
+    ),
+    "disable": N_("Disable"),
+    "disable_user": N_("Disable the user"),
+    "disable_help": N_("The user is signed out at once and cannot sign in until enabled."),
+    "enable": N_("Enable"),
+    "enable_user": N_("Enable the user"),
+    "enable_help": N_("The user can sign in again with their password and code."),
+    "no_entries": N_("No entries match."),
+    "stale": N_("silent too long"),
+    "alert_action": N_("Alert"),
+    "history": N_("History"),
+    "yes": N_("Yes"),
+    "no": N_("No"),
 }
 
 
@@ -309,6 +368,7 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "stages": STAGES,
         "roles": ROLES,
         "evidence": EVIDENCE,
+        "audit_actions": AUDIT_ACTIONS,
         "messages": MESSAGES,
     }
     labels = {

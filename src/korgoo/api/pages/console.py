@@ -19,26 +19,29 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import get_api, optional_session
-from korgoo.api.permissions import capabilities
+from korgoo.api.permissions import CREATABLE_ROLES, Capability, capabilities
 from korgoo.domain.jurisdictions import JURISDICTIONS, Level
 from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
     DEVICE_KINDS,
     ORDER_KINDS,
+    ORDER_STATUS,
     OUTCOMES,
     PARTIES,
     PERSON_LANGUAGES,
     PERSON_ROLES,
     ROLES,
+    RULES,
     ZONE_KINDS,
     script_labels,
 )
 
 STATIC_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "static"
 LANGUAGE_COOKIE: Final = "korgoo_lang"
+DISTRICTS: Final = tuple(j.code for j in JURISDICTIONS)
 # The statistics page's district filter (named from the page's labels).
-DISTRICTS: Final = tuple(j.code for j in JURISDICTIONS if j.level == Level.DISTRICT)
+CITY_DISTRICTS: Final = tuple(j.code for j in JURISDICTIONS if j.level == Level.DISTRICT)
 # Jurisdiction codes for a choice of district, a city's districts first (the
 # pilot works in Bishkek's).
 DISTRICTS_FIRST: Final = [
@@ -106,6 +109,9 @@ def security_headers(tile_url: str) -> dict[str, str]:
     }
 
 
+C = Capability
+
+
 def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIRouter:
     """The console's HTML pages. `viewer` finds the session's user (the API's
     session lookup by default); without one, a page redirects to /login."""
@@ -136,7 +142,9 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
         )
         return HTMLResponse(html, headers=headers)
 
-    async def page(request: Request, template: str, script: str, **context: Any) -> Response:
+    async def page(
+        request: Request, template: str, script: str, need: Capability, **context: Any
+    ) -> Response:
         who = await lookup(request)
         if who is None:
             # The raw path keeps an alert key's escapes for the way back.
@@ -144,6 +152,12 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             query = f"?{request.url.query}" if request.url.query else ""
             target = raw.decode("latin-1") + query
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        if need not in who.permissions:
+            # A page the role cannot use: to the page it can (or to none at all).
+            home = landing(who.permissions)
+            if home is not None and home != request.url.path:
+                return RedirectResponse(home, status_code=303)
+            return render(request, who, "nothing.html", "nothing")
         return render(request, who, template, script, **context)
 
     @router.get("/login")
@@ -154,15 +168,9 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/")
     async def queue(request: Request) -> Response:
-        who = await lookup(request)
-        # A user of the ministry's figures alone has no queue: the figures are its page.
-        if (
-            who is not None
-            and "alerts.read" not in who.permissions
-            and ("statistics.read" in who.permissions)
-        ):
-            return RedirectResponse("/statistics", status_code=303)
-        return await page(request, "queue.html", "queue")
+        return await page(
+            request, "queue.html", "queue", C.ALERTS_READ, rules=RULES, districts=DISTRICTS
+        )
 
     @router.get("/alerts/{alert_key:path}")
     async def alert(request: Request, alert_key: str) -> Response:
@@ -170,6 +178,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             request,
             "alert.html",
             "alert",
+            C.ALERTS_READ,
             alert_key=alert_key,
             outcomes=OUTCOMES,
             parties=PARTIES,
@@ -177,7 +186,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/map")
     async def live_map(request: Request) -> Response:
-        return await page(request, "live_map.html", "live_map")
+        return await page(request, "live_map.html", "live_map", C.TRACKS_READ)
 
     @router.get("/cases")
     async def cases(request: Request) -> Response:
@@ -185,13 +194,18 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             request,
             "cases.html",
             "cases",
+            C.ORDERS_READ,
+            districts=DISTRICTS,
+            order_status=ORDER_STATUS,
             order_kinds=ORDER_KINDS,
             district_codes=DISTRICTS_FIRST,
         )
 
     @router.get("/cases/{order_id}")
     async def case(request: Request, order_id: str) -> Response:
-        return await page(request, "case.html", "case", order_id=order_id, zone_kinds=ZONE_KINDS)
+        return await page(
+            request, "case.html", "case", C.ORDERS_READ, order_id=order_id, zone_kinds=ZONE_KINDS
+        )
 
     @router.get("/persons")
     async def persons(request: Request) -> Response:
@@ -199,6 +213,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             request,
             "persons.html",
             "persons",
+            C.PERSONS_READ,
             person_roles=PERSON_ROLES,
             person_languages=PERSON_LANGUAGES,
             district_codes=DISTRICTS_FIRST,
@@ -206,13 +221,48 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/devices")
     async def devices(request: Request) -> Response:
-        return await page(request, "devices.html", "devices", device_kinds=DEVICE_KINDS)
+        return await page(
+            request, "devices.html", "devices", C.DEVICES_READ, device_kinds=DEVICE_KINDS
+        )
+
+    @router.get("/admin")
+    async def admin(request: Request) -> Response:
+        return await page(
+            request,
+            "admin.html",
+            "admin",
+            C.USERS_ADMIN,
+            roles={r.value: ROLES[r.value] for r in sorted(CREATABLE_ROLES)},
+            districts=DISTRICTS,
+        )
+
+    @router.get("/audit")
+    async def audit(request: Request) -> Response:
+        return await page(request, "audit.html", "audit", C.AUDIT_READ)
 
     @router.get("/statistics")
     async def statistics(request: Request) -> Response:
-        return await page(request, "statistics.html", "statistics", districts=DISTRICTS)
+        return await page(
+            request, "statistics.html", "statistics", C.STATISTICS_READ, districts=CITY_DISTRICTS
+        )
 
     return router
+
+
+# Where each role starts: the first page of this list that it may use.
+LANDINGS: Final = (
+    ("/", Capability.ALERTS_READ),
+    ("/admin", Capability.USERS_ADMIN),
+    ("/cases", Capability.ORDERS_READ),
+    ("/audit", Capability.AUDIT_READ),
+    ("/devices", Capability.DEVICES_READ),
+    ("/statistics", Capability.STATISTICS_READ),
+)
+
+
+def landing(permissions: frozenset[str]) -> str | None:
+    """The page a user with these capabilities lands on; None if no page is theirs."""
+    return next((path for path, need in LANDINGS if need in permissions), None)
 
 
 def _safe_next(target: str | None) -> str:

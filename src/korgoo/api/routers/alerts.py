@@ -20,6 +20,7 @@ from korgoo.alerts.model import Alert, Transition
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, can, in_scope, scope
 from korgoo.api.schemas import CallIn, EscalateIn, NoteIn, ResolveIn, StageIn, parse_time
+from korgoo.api.search import orders_matching
 from korgoo.api.views import alert_json, holds_protected_positions, transition_json
 from korgoo.domain.decisions import Priority
 from korgoo.store.alerts import AlertStatus, get_alert, list_alerts, transitions
@@ -71,6 +72,8 @@ def _matches(api: Api, alert: Alert, status: Status, f: dict[str, Any]) -> bool:
         return False
     if f["order_id"] is not None and alert.order_id != f["order_id"]:
         return False
+    if f["order_ids"] is not None and alert.order_id not in f["order_ids"]:
+        return False
     if f["since"] is not None and alert.opened_at < f["since"]:
         return False
     if f["until"] is not None and alert.opened_at >= f["until"]:
@@ -89,21 +92,30 @@ def alerts(
     rule: str | None = None,
     district: str | None = None,
     order_id: str | None = None,
+    order: Annotated[str | None, Query(max_length=100)] = None,
+    person: Annotated[str | None, Query(max_length=200)] = None,
     since: str | None = None,
     until: str | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
     """The queue: most urgent priority first, then oldest first. `status`: open
     (not resolved, the default), active (condition still active), unacknowledged,
-    acknowledged, resolved. `since`/`until` bound the opening time (ISO-8601)."""
+    acknowledged, resolved. `since`/`until` bound the opening time (ISO-8601).
+    `order`: a part of the order's number; `person`: a person's id or a part of
+    the name (respondent or protected person) of the order."""
     try:
         t0 = None if since is None else parse_time(since, "since")
         t1 = None if until is None else parse_time(until, "until")
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
     districts = scope(user)
-    if district is not None:
+    if district:
         districts = (district,) if districts is None or district in districts else ()
+    order_ids = None
+    if order or person:
+        matching = orders_matching(api.db, districts, number=order, person=person)
+        order_ids = {o.id for o, _ in matching}
+    rule = rule or None
     if status == "resolved":
         found = list_alerts(
             api.db,
@@ -111,6 +123,7 @@ def alerts(
             priority=priority,
             rule=rule,
             order_id=order_id,
+            order_ids=order_ids,
             districts=districts,
             since=t0,
             until=t1,
@@ -121,6 +134,7 @@ def alerts(
             "priority": set(priority or ()),
             "rule": rule,
             "order_id": order_id,
+            "order_ids": order_ids,
             "since": t0,
             "until": t1,
             "districts": districts,

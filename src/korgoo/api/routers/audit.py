@@ -26,16 +26,29 @@ def audit(
     actor: str | None = None,
     action: str | None = None,
     subject: str | None = None,
+    subject_contains: Annotated[str | None, Query(max_length=200)] = None,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
-    """Entries newest first; `since`/`until` (ISO-8601) bound their time."""
+    """Entries newest first; `since`/`until` (ISO-8601) bound their time. An
+    `action` ending in "." takes every action it begins; `subject_contains`
+    matches a part of the subject (any case); `before_id` gives the page of
+    entries older than that one (the last id of the page before)."""
     try:
         t0 = None if since is None else parse_time(since, "since")
         t1 = None if until is None else parse_time(until, "until")
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
     entries = audit_entries(
-        api.db, since=t0, until=t1, actor=actor, action=action, subject=subject, limit=limit
+        api.db,
+        since=t0,
+        until=t1,
+        actor=actor or None,
+        action=action or None,
+        subject=subject or None,
+        subject_contains=subject_contains or None,
+        before_id=before_id,
+        limit=limit,
     )
     return [
         {

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
@@ -19,7 +19,7 @@ from korgoo.api.permissions import Capability, scope
 from korgoo.api.responses import (
     AssignedDeviceOut,
     DeviceDetailOut,
-    DeviceOut,
+    DeviceListOut,
     EnrolledDeviceOut,
     UnknownDeviceOut,
 )
@@ -28,6 +28,7 @@ from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, UnassignIn, i
 from korgoo.api.views import assignment_json, unknown_device_json
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
+from korgoo.engine.params import DEFAULT_PARAMS
 from korgoo.gateways.admission import IDENTITY_PROTOCOLS
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import (
@@ -88,13 +89,51 @@ async def republish(api: Api, person_ids: Iterable[str]) -> list[str]:
     return changed
 
 
-@router.get("/devices", response_model=list[DeviceOut])
-def devices(user: Reader, api: ApiDep) -> list[dict[str, Any]]:
+# A device is stale when it has been silent longer than its kind's no-signal
+# threshold (the rule's default parameters), or has never been heard from.
+SILENCE_S: Final = {
+    DeviceKind.BRACELET: DEFAULT_PARAMS.no_signal_bracelet_s,
+    DeviceKind.RESPONDENT_APP: DEFAULT_PARAMS.no_signal_respondent_app_s,
+    DeviceKind.VICTIM_APP: DEFAULT_PARAMS.no_signal_victim_app_s,
+}
+
+
+@router.get("/devices", response_model=list[DeviceListOut])
+def devices(
+    user: Reader,
+    api: ApiDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Annotated[list[DeviceKind] | None, Query()] = None,
+    state: Literal["assigned", "unassigned"] | None = None,
+    contact: Literal["recent", "stale", "never"] | None = None,
+) -> list[dict[str, Any]]:
     """Enrolled devices in the user's districts (and unassigned ones), with the
-    wearer, last contact and last reported battery."""
+    wearer, last contact and last reported battery, and whether the device is
+    stale (silent longer than its kind's no-signal threshold, or never heard).
+    Filters: `q` a part of the id; `kind` (repeatable); `state` assigned or
+    unassigned; `contact` recent, stale (never heard included) or never."""
     found = list_devices(api.db, districts=scope(user))
+    if q:
+        found = [d for d in found if q.casefold() in d.id.casefold()]
+    if kind:
+        found = [d for d in found if d.kind in kind]
+    if state is not None:
+        found = [d for d in found if (d.person_id is not None) == (state == "assigned")]
     contacts = last_contacts(api.db, [d.id for d in found])
-    return [device_json(d, contacts.get(d.id)) for d in found]
+    now = api.now()
+    out = []
+    for d in found:
+        seen = contacts.get(d.id)
+        stale = seen is None or now - seen.at > SILENCE_S.get(d.kind, 0.0)
+        wanted = {
+            None: True,
+            "recent": not stale,
+            "stale": stale,
+            "never": seen is None,
+        }[contact]
+        if wanted:
+            out.append(device_json(d, seen) | {"stale": stale})
+    return out
 
 
 def _protocol(kind: DeviceKind, protocol: str | None) -> str | None:

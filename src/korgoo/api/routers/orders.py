@@ -11,13 +11,14 @@ from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, scope
 from korgoo.api.routers.persons import check_district, visible_person
 from korgoo.api.schemas import EndIn, OrderIn, VariationIn, epoch, parse_time, zone_from_json
+from korgoo.api.search import orders_matching
 from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
 from korgoo.domain.terms import OrderStatus, OrderTerms
 from korgoo.store.audit import audit_append
@@ -28,7 +29,6 @@ from korgoo.store.orders import (
     end_order,
     get_order,
     latest_version,
-    list_orders,
     terms_at,
     vary_order,
     versions,
@@ -86,13 +86,28 @@ def _detail(api: Api, order: Order, current: OrderVersion) -> dict[str, Any]:
 
 
 @router.get("/orders")
-def orders(user: Reader, api: ApiDep, live: bool = False) -> list[dict[str, Any]]:
-    """Orders with their current version; `live=true` keeps draft and active ones."""
-    status = api.service.order_state
-    return [
-        order_json(o, v, status(o.id))
-        for o, v in list_orders(api.db, districts=scope(user), live_only=live)
-    ]
+def orders(
+    user: Reader,
+    api: ApiDep,
+    live: bool = False,
+    number: Annotated[str | None, Query(max_length=100)] = None,
+    person: Annotated[str | None, Query(max_length=200)] = None,
+    district: str | None = None,
+    status: Annotated[list[OrderStatus] | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    """Orders with their current version; `live=true` keeps draft and active ones.
+    `number`: a part of the number; `person`: a person's id or a part of the name
+    (respondent or protected person); `district`; `status` (repeatable)."""
+    districts = scope(user)
+    if district:
+        districts = (district,) if districts is None or district in districts else ()
+    found = orders_matching(api.db, districts, number=number, person=person)
+    if live:
+        found = [(o, v) for o, v in found if v.status in (OrderStatus.DRAFT, OrderStatus.ACTIVE)]
+    if status:
+        found = [(o, v) for o, v in found if v.status in status]
+    state = api.service.order_state
+    return [order_json(o, v, state(o.id)) for o, v in found]
 
 
 @router.post("/orders", status_code=201)

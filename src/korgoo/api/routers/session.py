@@ -1,31 +1,21 @@
-"""Login, logout, the current user; and user management for administrators."""
+"""Login, logout, the current user (user management is in `users.py`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from korgoo.api.auth import COOKIE, LoginError, UserExistsError, add_user, login
-from korgoo.api.deps import ApiDep, SessionDep, not_found, require
-from korgoo.api.permissions import Capability
-from korgoo.api.responses import LoginOut, NewUserOut, SessionOut, UserOut
-from korgoo.api.schemas import LoginIn, SessionPatch, UserIn, iso
+from korgoo.api.auth import COOKIE, LoginError, login
+from korgoo.api.deps import ApiDep, SessionDep
+from korgoo.api.responses import LoginOut, SessionOut
+from korgoo.api.schemas import LoginIn, SessionPatch, iso
 from korgoo.api.views import user_json
 from korgoo.store.audit import audit_append
-from korgoo.store.users import (
-    User,
-    clear_login_failures,
-    delete_session,
-    get_user,
-    list_users,
-    set_language,
-    user_exists,
-)
+from korgoo.store.users import delete_session, get_user, set_language
 
 router = APIRouter(tags=["session"])
-Admin = Annotated[User, Depends(require(Capability.USERS_ADMIN))]
 
 
 @router.post("/session", response_model=LoginOut)
@@ -97,49 +87,3 @@ def log_out(session: SessionDep, api: ApiDep, response: Response) -> Response:
     )
     response.status_code = 204
     return response
-
-
-@router.get("/users", tags=["users"], response_model=list[UserOut])
-def users(_: Admin, api: ApiDep) -> list[dict[str, Any]]:
-    return [user_json(u) for u in list_users(api.db)]
-
-
-@router.post("/users", status_code=201, tags=["users"], response_model=NewUserOut)
-def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
-    """Create a user. The password (generated unless given) and the TOTP secret are
-    shown in this answer only."""
-    try:
-        new = add_user(
-            api.db,
-            body.username,
-            role=body.role,
-            districts=body.districts,
-            language=body.language,
-            display_name=body.display_name,
-            password=body.password,
-            now=api.auth_clock(),
-        )
-    except ValueError as e:
-        raise HTTPException(409 if isinstance(e, UserExistsError) else 422, str(e)) from None
-    with api.db.begin() as conn:
-        details = {"role": body.role, "districts": body.districts}
-        audit_append(conn, admin.username, "user.created", f"user:{body.username}", details)
-    return {
-        "user": user_json(new.user),
-        "password": new.password,
-        "totp_secret": new.totp_secret,
-        "totp_uri": new.totp_uri,
-    }
-
-
-@router.post("/users/{username}/unlock", tags=["users"], response_model=UserOut)
-def unlock(username: str, admin: Admin, api: ApiDep) -> dict[str, Any]:
-    """Lift the wait that failed logins put on this user's name, from every address."""
-    if not user_exists(api.db, username):
-        raise not_found(f"User {username!r}")
-    clear_login_failures(api.db, username)
-    with api.db.begin() as conn:
-        audit_append(conn, admin.username, "user.unlocked", f"user:{username}")
-    user = get_user(api.db, username)
-    assert user is not None
-    return user_json(user)

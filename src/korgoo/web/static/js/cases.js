@@ -5,10 +5,19 @@ import { startShell } from "./shell.js";
 
 const $ = (id) => document.getElementById(id);
 const RESPONDENT_ROLES = new Set(["respondent", "probation_client"]);
+const form = document.getElementById("case-filters");
+const FILTERS = ["number", "person", "district", "status"];
+
+function filters() {
+  return Object.fromEntries(FILTERS.map((n) => [n, form.elements[n].value.trim()]).filter(([, v]) => v));
+}
 
 async function load() {
   try {
-    const orders = listOf(await api("/orders"), "orders");
+    const query = filters();
+    const orders = listOf(await api("/orders", { query }), "orders");
+    const params = new URLSearchParams(query).toString();
+    history.replaceState(null, "", params ? `?${params}` : location.pathname);
     const body = document.querySelector("#orders tbody");
     body.replaceChildren(
       ...orders.map((o) => {
@@ -108,6 +117,14 @@ async function create(event) {
     $("order-submit").disabled = false;
   }
 }
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  load();
+});
+form.addEventListener("reset", () => setTimeout(load, 0));
+for (const select of form.querySelectorAll("select")) select.addEventListener("change", load);
+const given = new URLSearchParams(location.search);
+for (const name of FILTERS) if (given.has(name)) form.elements[name].value = given.get(name);
 
 startShell();
 if ($("order-form")) {

@@ -23,17 +23,34 @@ function personName(id) {
   return p ? `${p.display_name} (${t("parties", p.role)})` : id;
 }
 
+const filterForm = $("device-filters");
+const FILTERS = ["q", "kind", "state", "contact"];
+
+function filters() {
+  return Object.fromEntries(FILTERS.map((n) => [n, filterForm.elements[n].value.trim()]).filter(([, v]) => v));
+}
+
+// A device silent longer than its kind's no-signal threshold is marked, and its row stands out.
+function lastContact(d) {
+  const when = d.last_contact ? fmtWhen(d.last_contact) : msg("never");
+  if (!d.stale) return when;
+  return el("span", {}, when, " ", el("span", { class: "pill pill-late" }, msg("stale")));
+}
+
 async function loadDevices() {
-  const devices = listOf(await api("/devices"), "devices");
+  const query = filters();
+  const devices = listOf(await api("/devices", { query }), "devices");
+  const params = new URLSearchParams(query).toString();
+  history.replaceState(null, "", params ? `?${params}` : location.pathname);
   $("devices").tBodies[0].replaceChildren(
     ...(devices.length
       ? devices.map((d) =>
-        el("tr", {},
+        el("tr", { class: d.stale ? "stale" : null, dataset: { device: d.id } },
           el("td", { class: "mono" }, d.id ?? d.device_id),
           el("td", {}, t("device_kinds", d.kind)),
           el("td", {}, d.model || "—"),
           el("td", {}, personName(d.person_id)),
-          el("td", { class: "num" }, d.last_contact ? fmtWhen(d.last_contact) : msg("never")),
+          el("td", { class: "num" }, lastContact(d)),
           el("td", {}, battery(d.battery)),
           el("td", {}, !PERMISSIONS.has("devices.write") ? "—" : d.person_id
             ? el("button", { type: "button", class: "btn btn-small", onclick: () => unassign(d) }, msg("unassign"))
@@ -131,6 +148,17 @@ async function load() {
     toast(error.message || msg("load_failed"));
   }
 }
+
+filterForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadDevices().catch((error) => toast(error.message || msg("load_failed")));
+});
+filterForm.addEventListener("reset", () => setTimeout(() => filterForm.requestSubmit(), 0));
+for (const select of filterForm.querySelectorAll("select")) {
+  select.addEventListener("change", () => filterForm.requestSubmit());
+}
+const given = new URLSearchParams(location.search);
+for (const name of FILTERS) if (given.has(name)) filterForm.elements[name].value = given.get(name);
 
 startShell();
 load();

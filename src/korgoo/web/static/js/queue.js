@@ -1,7 +1,7 @@
 // The alert queue: open alerts by priority, state then age, live over SSE, keyboard driven.
 import {
-  alertHref, api, el, fmtDuration, fmtWhen, lateTimes, listOf, msg, PRIORITIES, prioBadge, slaText,
-  statusPills, t, toast, toMs,
+  alertHref, api, el, fmtDuration, fmtWhen, fromLocalInput, lateTimes, listOf, msg, PRIORITIES, prioBadge,
+  slaText, statusPills, t, toast, toMs,
 } from "./common.js";
 import { on, startShell } from "./shell.js";
 
@@ -12,7 +12,33 @@ const statusSelect = document.getElementById("queue-status");
 const counts = document.getElementById("queue-counts");
 const alerts = new Map();
 
+const filterForm = document.getElementById("queue-filters");
+const FILTERS = ["priority", "rule", "district", "order", "person", "since", "until"];
+
+// The filters as the API takes them (times from Bishkek local to ISO).
+function filters() {
+  const out = {};
+  for (const name of FILTERS) {
+    const value = filterForm.elements[name].value.trim();
+    if (!value) continue;
+    out[name] = name === "since" || name === "until" ? new Date(fromLocalInput(value)).toISOString() : value;
+  }
+  return out;
+}
+
+// Order and person are searched by the server: with either, a live change reloads.
+function serverOnly() {
+  const f = filters();
+  return Boolean(f.order || f.person);
+}
+
 function matches(alert) {
+  const f = filters();
+  if (f.priority && alert.priority !== f.priority) return false;
+  if (f.rule && alert.rule !== f.rule) return false;
+  if (f.district && alert.district !== f.district) return false;
+  if (f.since && toMs(alert.opened_at) < Date.parse(f.since)) return false;
+  if (f.until && toMs(alert.opened_at) >= Date.parse(f.until)) return false;
   const status = statusSelect.value;
   if (status === "resolved") return alert.resolved;
   if (alert.resolved) return false;
@@ -133,10 +159,14 @@ body.addEventListener("click", (event) => {
 async function load() {
   try {
     const status = statusSelect.value;
-    const data = await api("/alerts", { query: { status } });
+    const data = await api("/alerts", { query: { status, ...filters() } });
     alerts.clear();
     for (const a of listOf(data, "alerts")) alerts.set(a.alert_key, a);
     render();
+    // The filters stay in the address: a reload or a link shows the same queue.
+    const params = new URLSearchParams({ ...Object.fromEntries(FILTERS.map((n) => [n, filterForm.elements[n].value.trim()]).filter(([, v]) => v)) });
+    if (status !== "open") params.set("status", status);
+    history.replaceState(null, "", params.toString() ? `?${params}` : location.pathname);
   } catch (error) {
     toast(error.message || msg("load_failed"));
     setTimeout(load, 5000);
@@ -144,12 +174,30 @@ async function load() {
 }
 
 statusSelect.addEventListener("change", load);
+filterForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  load();
+});
+filterForm.addEventListener("reset", () => setTimeout(load, 0));
+for (const select of filterForm.querySelectorAll("select")) select.addEventListener("change", load);
 
+let reloading = null;
 on("alert", (alert) => {
+  if (serverOnly()) {
+    clearTimeout(reloading);
+    reloading = setTimeout(load, 300);
+    return;
+  }
   const isNew = !alerts.has(alert.alert_key);
   alerts.set(alert.alert_key, alert);
   render(isNew ? alert.alert_key : null);
 });
+
+const given = new URLSearchParams(location.search);
+for (const name of FILTERS) {
+  if (given.has(name)) filterForm.elements[name].value = given.get(name);
+}
+if (given.has("status")) statusSelect.value = given.get("status");
 
 setInterval(tick, 1000);
 startShell();
