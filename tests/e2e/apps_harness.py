@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pyotp
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -32,15 +30,12 @@ from playwright.sync_api import (
     Error as PlaywrightError,
 )
 
-from korgoo.api.auth import add_user
-
-from .centre import PASSWORD, Centre
+from .centre import PASSWORD, SUPERVISOR, Centre
 from .conftest import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
 
 PHONE = {"width": 390, "height": 844}
 CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 M_PER_DEG_LAT = 111_320.0
-SUPERVISOR = "supervisor"
 
 # Tees every fetch response's body into window.__log as it streams in, and logs
 # what the service worker hands the page (Web Push).
@@ -102,22 +97,13 @@ class Operator:
     header): enrolling a phone takes `devices.write`, which operators lack."""
 
     def __init__(self, centre: Centre) -> None:
-        new = add_user(
-            centre.pipeline.db,
-            SUPERVISOR,
-            role="supervisor",
-            display_name="Дежурный супервайзер",  # a role, not a person
-            password=PASSWORD,
-            now=time.time(),
-        )
-        assert new.totp_secret is not None
         self.client = httpx.Client(base_url=centre.url, timeout=10)
         answer = self.client.post(
             "/api/v1/session",
             json={
                 "username": SUPERVISOR,
                 "password": PASSWORD,
-                "totp": pyotp.TOTP(new.totp_secret).now(),
+                "totp": centre.totp(SUPERVISOR),
             },
         )
         assert answer.status_code == 200, answer.text
