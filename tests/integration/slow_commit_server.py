@@ -50,10 +50,18 @@ def _slow_appends(delay_s: float) -> None:
     EventLog.append = slow_append  # type: ignore[method-assign]
 
 
+def _mark(marker: Path, text: str) -> None:
+    """Write the marker whole or not at all: a test polls for it to exist and
+    reads it at once, so it must never see an empty file half-written."""
+    partial = marker.with_name(marker.name + ".partial")
+    partial.write_text(text)
+    partial.replace(marker)
+
+
 def _hang_decisions(marker: Path) -> None:
     def hang(conn: sa.Connection, items: Sequence[tuple[int, Decision]]) -> int:
         if items:
-            marker.write_text(",".join(str(seq) for seq, _ in items))
+            _mark(marker, ",".join(str(seq) for seq, _ in items))
             while True:  # until SIGKILL
                 time.sleep(1)
         return 0
@@ -63,7 +71,7 @@ def _hang_decisions(marker: Path) -> None:
 
 def _hang_send(marker: Path) -> None:
     async def hang(self: SmsGateway, message: Outgoing) -> Sent:
-        marker.write_text(message.id)
+        _mark(marker, message.id)
         while True:  # until SIGKILL
             await asyncio.sleep(1)
 
@@ -72,7 +80,7 @@ def _hang_send(marker: Path) -> None:
 
 def _hang_mark(marker: Path) -> None:
     def hang(*args: object, **kwargs: object) -> None:
-        marker.write_text(str(kwargs.get("provider_ref", "")))
+        _mark(marker, str(kwargs.get("provider_ref", "")))
         while True:  # until SIGKILL
             time.sleep(1)
 
