@@ -99,6 +99,20 @@ def page(browser: Browser, centre: Centre) -> Iterator[Page]:
     assert not errors, "errors in the page's scripts:\n" + "\n".join(errors)
 
 
+# Elements reaching past the window's right edge, named for the failure message.
+_OVERFLOWING_JS = """() => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 12)
+  .map((e) => `${e.tagName}#${e.id}.${e.className} ${e.getBoundingClientRect().right}`)"""
+
+
+def assert_fits(page: Page) -> None:
+    """The page is no wider than the window (no sideways scrolling)."""
+    width = page.evaluate("window.innerWidth")
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, (scroll, width, page.evaluate(_OVERFLOWING_JS))
+
+
 def sign_in(page: Page, centre: Centre, totp: str | None = None, username: str = OPERATOR) -> None:
     """Fill the login form as an operator (or `username`) does and submit it."""
     page.goto("/login")

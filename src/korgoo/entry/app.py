@@ -33,6 +33,7 @@ from korgoo.api.routers import (
     audit,
     devices,
     evidence,
+    handover,
     notify,
     orders,
     persons,
@@ -108,6 +109,7 @@ def create_app(
         audit,
         statistics,
         notify,
+        handover,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

@@ -412,3 +412,15 @@ notify_preferences = sa.Table(
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("email", sa.String(200)),
 )
+
+# Notes one shift leaves for the next (the handover view), kept with their author.
+shift_notes = sa.Table(
+    "shift_notes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("district", sa.String(32)),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Index(None, "at"),
+)

@@ -212,6 +212,7 @@ AUDIT_ACTIONS: Final = {
     "enrolment.issued": N_("Enrolment code issued"),
     "evidence.export": N_("Evidence exported"),
     "location.read": N_("Protected person's position read"),
+    "handover.note": N_("Note left for the next shift"),
 }
 
 MESSAGES: Final = {
@@ -341,6 +342,14 @@ MESSAGES: Final = {
     "history": N_("History"),
     "yes": N_("Yes"),
     "no": N_("No"),
+    "no_action_yet": N_("No action yet"),
+    "nothing_to_watch": N_("No order in breach, in pre-alert or without signal."),
+    "no_devices_to_fix": N_("No device to fix."),
+    "no_notes": N_("No notes in the last 24 hours."),
+    "note_saved": N_("Note saved for the next shift."),
+    "problem_silent": N_("Silent too long"),
+    "problem_never_heard": N_("Never heard from"),
+    "problem_low_battery": N_("Low battery"),
 }
 
 

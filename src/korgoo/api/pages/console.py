@@ -188,6 +188,10 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     async def live_map(request: Request) -> Response:
         return await page(request, "live_map.html", "live_map", C.TRACKS_READ)
 
+    @router.get("/handover")
+    async def handover(request: Request) -> Response:
+        return await page(request, "handover.html", "handover", C.ALERTS_READ)
+
     @router.get("/cases")
     async def cases(request: Request) -> Response:
         return await page(
