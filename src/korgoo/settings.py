@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     centre_phone: str = "+996 312 000 000"
     police_phone: str = "102"
     checkins_dir: str = "var/checkins"  # identity check-in photos
+    person_photos_dir: str = "var/persons"  # reference photos the check-ins are compared with
 
     # Notifications outside the apps: SMS and e-mail (docs/notifications.md)
     notify_every_s: float = 1.0  # how often the dispatcher looks for due notifications

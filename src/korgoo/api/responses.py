@@ -80,6 +80,7 @@ class PersonOut(Out):
     phones: list[PhoneOut]
     addresses: list[AddressOut]
     note: str
+    has_photo: bool  # a reference photo for identity check-ins
     created_at: str
     updated_at: str | None
 
@@ -155,6 +156,10 @@ class CheckinOut(Out):
     photo_at: str | None
     on_time: bool | None
     photo_url: str | None
+    review: str | None  # confirmed | rejected, once an operator looked at the photo
+    reviewed_by: str | None
+    reviewed_at: str | None
+    review_note: str | None
 
 
 class EnrolmentCodeOut(Out):

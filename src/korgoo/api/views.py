@@ -57,6 +57,7 @@ def person_json(p: Person) -> dict[str, Any]:
         "phones": msgspec.to_builtins(p.phones),
         "addresses": msgspec.to_builtins(p.addresses),
         "note": p.note,
+        "has_photo": p.photo_path is not None,
         "created_at": iso(p.created_at),
         "updated_at": iso(p.updated_at),
     }

@@ -207,4 +207,8 @@ def checkin_json(c: Checkin, photo_url: Callable[[str], str]) -> dict[str, Any]:
         "photo_at": None if c.photo_at is None else rv.iso(c.photo_at),
         "on_time": c.on_time,
         "photo_url": None if c.photo_path is None else photo_url(c.id),
+        "review": c.review,
+        "reviewed_by": c.reviewed_by,
+        "reviewed_at": None if c.reviewed_at is None else rv.iso(c.reviewed_at),
+        "review_note": c.review_note,
     }

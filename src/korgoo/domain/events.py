@@ -29,6 +29,9 @@ class SignalKind(StrEnum):
     APP_HIDDEN = "app_hidden"
     HEARTBEAT = "heartbeat"
     CHECK_IN = "check_in"
+    # An operator found the check-in photo is not the respondent: set by the
+    # centre from the review, never accepted from a device.
+    CHECK_IN_REJECTED = "check_in_rejected"
     SHARING_PAUSED = "sharing_paused"
     SHARING_RESUMED = "sharing_resumed"
 

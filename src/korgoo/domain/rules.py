@@ -40,6 +40,7 @@ class Rule(StrEnum):
     DEVICE_SPOOF = "device.spoof"
     DEVICE_MONITORING_LOST = "device.monitoring_lost"
     CHECKIN_MISSED = "checkin.missed"
+    CHECKIN_REJECTED = "checkin.rejected"
     DELIVERY_UNCONFIRMED = "delivery.unconfirmed"
 
 
@@ -55,7 +56,7 @@ class RuleSpec(NamedTuple):
 # strap opened and closed, a faked fix), so the alert stays active until an
 # operator acknowledges it and only then returns to normal (a latching alarm).
 LATCHING_RULES: frozenset[str] = frozenset(
-    {Rule.PANIC, Rule.DEVICE_STRAP, Rule.DEVICE_MOCK_LOCATION}
+    {Rule.PANIC, Rule.DEVICE_STRAP, Rule.DEVICE_MOCK_LOCATION, Rule.CHECKIN_REJECTED}
 )
 
 _HYSTERESIS = ("probable_fixes", "probable_seconds", "clear_margin_m", "clear_seconds")
@@ -151,6 +152,7 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
                 Rule.DEVICE_MONITORING_LOST, 1, Priority.P2, N_("Monitoring permission lost"), ()
             ),
             RuleSpec(Rule.CHECKIN_MISSED, 1, Priority.P3, N_("Identity check-in missed"), ()),
+            RuleSpec(Rule.CHECKIN_REJECTED, 1, Priority.P2, N_("Identity check-in rejected"), ()),
             RuleSpec(
                 Rule.DELIVERY_UNCONFIRMED,
                 1,

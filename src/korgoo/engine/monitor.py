@@ -266,6 +266,8 @@ class OrderMonitor:
             device.alarm(self, Rule.DEVICE_MONITORING_LOST, dev, now, t, out, evidence)
         elif kind is SignalKind.CHECK_IN and dev.respondent:
             checkins.checked_in(self, t, now, out)
+        elif kind is SignalKind.CHECK_IN_REJECTED and dev.respondent:
+            checkins.rejected(self, sig, now, out)
 
     # -- timers ----------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from korgoo.api.pages.console import pages_router, static_files
 from korgoo.api.routers import (
     alerts,
     audit,
+    checkin_review,
     devices,
     evidence,
     handover,
@@ -110,6 +111,7 @@ def create_app(
         statistics,
         notify,
         handover,
+        checkin_review,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

@@ -28,6 +28,7 @@ MAX_AHEAD_S = 25 * 3600.0
 # A check-in proves who holds the phone only with its photo: the app's check-in
 # route makes that signal itself, and a bare one from a device is refused.
 CHECK_IN_REFUSED = "check_in is not accepted here: send the check-in photo"
+REVIEW_REFUSED = "check_in_rejected is set by the centre, never by a device"
 
 ClientId = Annotated[str, Meta(min_length=1, max_length=128)] | int
 DeviceTime = Annotated[
@@ -140,6 +141,8 @@ def decode_message(raw: bytes, device_id: str, received_at: float, source: str) 
         return Item(native.id, None, "implausible device time")
     if isinstance(native, NativeSignal) and native.kind is SignalKind.CHECK_IN:
         return Item(native.id, None, CHECK_IN_REFUSED)
+    if isinstance(native, NativeSignal) and native.kind is SignalKind.CHECK_IN_REJECTED:
+        return Item(native.id, None, REVIEW_REFUSED)
     event: Fix | Signal
     if isinstance(native, NativeFix):
         event = Fix(

@@ -22,6 +22,10 @@ class Checkin(msgspec.Struct, frozen=True):
     photo_path: str | None
     photo_at: float | None
     device_id: str | None
+    review: str | None = None  # confirmed | rejected
+    reviewed_by: str | None = None
+    reviewed_at: float | None = None
+    review_note: str | None = None
 
     @property
     def on_time(self) -> bool | None:
@@ -105,3 +109,33 @@ def respondent_apps(engine: sa.Engine, order_id: str) -> list[AppDevice]:
             )
         )
         return [msgspec.convert(r, AppDevice, from_attributes=True) for r in rows]
+
+
+def record_review(
+    conn: sa.Connection, checkin_id: str, *, review: str, by: str, at: float, note: str
+) -> bool:
+    """Store an operator's review of a check-in's photo, once: False when it had
+    been reviewed already (or has no photo)."""
+    query = (
+        sa.update(checkins)
+        .where(
+            checkins.c.id == checkin_id,
+            checkins.c.review.is_(None),
+            checkins.c.photo_path.is_not(None),
+        )
+        .values(review=review, reviewed_by=by, reviewed_at=at, review_note=note)
+    )
+    return conn.execute(query).rowcount == 1
+
+
+def awaiting_review(engine: sa.Engine, order_ids: Iterable[str] | None) -> list[Checkin]:
+    """Check-ins with a photo no operator has reviewed yet, oldest first."""
+    query = (
+        sa.select(checkins)
+        .where(checkins.c.photo_path.is_not(None), checkins.c.review.is_(None))
+        .order_by(checkins.c.photo_at)
+    )
+    if order_ids is not None:
+        query = query.where(checkins.c.order_id.in_(list(order_ids)))
+    with engine.connect() as conn:
+        return _rows(conn, query)

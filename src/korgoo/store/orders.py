@@ -349,3 +349,10 @@ def latest_version(engine: sa.Engine, order_id: str) -> OrderVersion | None:
             return _latest_version(conn, order_id)
         except LookupError:
             return None
+
+
+def order_ids_in(engine: sa.Engine, districts: Iterable[str]) -> list[str]:
+    """The ids of every order of these districts."""
+    query = sa.select(orders.c.id).where(orders.c.district.in_(list(districts)))
+    with engine.connect() as conn:
+        return list(conn.scalars(query))

@@ -145,3 +145,11 @@ def list_persons(
         query = query.where(persons.c.role == PersonRole(role).value)
     with engine.connect() as conn:
         return [msgspec.convert(r, Person, from_attributes=True) for r in conn.execute(query)]
+
+
+def set_photo(conn: sa.Connection, person_id: str, path: str, *, at: float) -> bool:
+    """Record the person's reference photo (the one check-ins are compared with)."""
+    done = conn.execute(
+        sa.update(persons).where(persons.c.id == person_id).values(photo_path=path, updated_at=at)
+    )
+    return done.rowcount == 1

@@ -349,6 +349,10 @@ checkins = sa.Table(
     sa.Column("photo_path", sa.String(500)),
     sa.Column("photo_at", Time),
     sa.Column("device_id", sa.String(64)),  # the device that sent the photo
+    sa.Column("review", sa.String(16)),  # confirmed | rejected, by an operator
+    sa.Column("reviewed_by", sa.String(64)),
+    sa.Column("reviewed_at", Time),
+    sa.Column("review_note", sa.String(2000)),
     sa.Index(None, "order_id", "day"),
     sa.Index(None, "sent_at", "send_at"),
 )

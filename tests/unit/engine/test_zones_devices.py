@@ -206,6 +206,18 @@ def test_missed_check_in() -> None:
     assert kinds(e.tick(T0 + 1000), "checkin.missed") == []
 
 
+def test_a_rejected_check_in_is_a_latching_p2_of_the_respondent() -> None:
+    e = started()
+    out = e.apply(sig(T0 + 10, SignalKind.CHECK_IN_REJECTED))
+    assert kinds(out, "checkin.rejected") == ["opened", "cleared"]  # instantaneous
+    (opened,) = [d for d in out if d.kind is DecisionKind.OPENED]
+    assert opened.priority is Priority.P2 and opened.pages and opened.subject == "resp"
+    # A second rejection is a second alert: each photo is its own event.
+    again = e.apply(sig(T0 + 20, SignalKind.CHECK_IN_REJECTED))
+    assert kinds(again, "checkin.rejected") == ["opened", "cleared"]
+    assert {d.alert_key for d in again} != {d.alert_key for d in out}
+
+
 def test_permission_revoked_is_monitoring_lost() -> None:
     e = started()
     out = e.apply(sig(T0 + 10, SignalKind.PERMISSION_REVOKED))
