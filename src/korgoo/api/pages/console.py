@@ -192,6 +192,10 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     async def handover(request: Request) -> Response:
         return await page(request, "handover.html", "handover", C.ALERTS_READ)
 
+    @router.get("/checkins")
+    async def checkins(request: Request) -> Response:
+        return await page(request, "checkins.html", "checkins", C.ALERTS_READ)
+
     @router.get("/cases")
     async def cases(request: Request) -> Response:
         return await page(

@@ -220,6 +220,32 @@ async function loadAlerts() {
   );
 }
 
+// The order's record of identity check-ins: sent, answered (in time or not), reviewed.
+function checkinPhoto(c) {
+  if (!c.photo_at) return toMs(c.due_at) < Date.now() ? el("b", { class: "warn" }, msg("checkin_missed")) : msg("checkin_waiting");
+  return `${fmtWhen(c.photo_at)} · ${msg(c.on_time ? "checkin_in_time" : "checkin_late")}`;
+}
+
+function checkinReview(c) {
+  if (!c.photo_at) return "—";
+  if (!c.review) return el("a", { href: "/checkins" }, msg("checkin_to_review"));
+  const words = msg(c.review === "confirmed" ? "checkin_confirmed" : "checkin_rejected");
+  return el("span", { title: c.review_note || "" }, `${words} · ${c.reviewed_by} · ${fmtWhen(c.reviewed_at)}`);
+}
+
+async function loadCheckins() {
+  const checkins = listOf(await api("/checkins", { query: { order_id: ORDER_ID } }), "checkins").reverse();
+  $("case-checkins").tBodies[0].replaceChildren(
+    ...(checkins.length
+      ? checkins.map((c) =>
+        el("tr", {},
+          el("td", { class: "num" }, fmtWhen(c.sent_at)),
+          el("td", {}, checkinPhoto(c)),
+          el("td", {}, checkinReview(c))))
+      : [el("tr", {}, el("td", { colspan: "3" }, msg("no_checkins")))]),
+  );
+}
+
 async function loadOrder() {
   order = await api(ORDER_PATH);
   await loadNames();
@@ -578,5 +604,5 @@ if ($("assign-open")) $("assign-open").addEventListener("click", openAssign);
 startShell();
 defaultRange();
 loadOrder()
-  .then(loadAlerts)
+  .then(() => Promise.all([loadAlerts(), loadCheckins()]))
   .catch((error) => toast(error.message || msg("load_failed")));

@@ -1,6 +1,6 @@
 // Persons: the list, and for a supervisor the form to register a person or edit
 // their contacts (phones with whose they are, addresses, the operator's note).
-import { api, el, listOf, msg, t, toast } from "./common.js";
+import { api, csrfToken, el, listOf, msg, t, toast } from "./common.js";
 import { startShell } from "./shell.js";
 
 const $ = (id) => document.getElementById(id);
@@ -64,6 +64,35 @@ function fill(person) {
   for (const a of (person && person.addresses) || []) addRow("addresses", "address-row", { "address-label": a.label, "address-text": a.text });
   $("person-new").hidden = !person;
   $("person-error").textContent = "";
+  showPhoto(person);
+}
+
+// The reference photo an operator compares check-in photos with.
+function showPhoto(person) {
+  $("photo-field").hidden = !person;
+  $("person-photo-file").value = "";
+  const img = $("person-photo");
+  img.hidden = !(person && person.has_photo);
+  if (person && person.has_photo) img.src = `/api/v1/persons/${encodeURIComponent(person.id)}/photo?v=${Date.now()}`;
+}
+
+async function uploadPhoto() {
+  const file = $("person-photo-file").files[0];
+  if (!file || !editing) return;
+  const data = new FormData();
+  data.append("photo", file, "photo.jpg");
+  const response = await fetch(`/api/v1/persons/${encodeURIComponent(editing.id)}/photo`, {
+    method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken() },
+  });
+  if (!response.ok) {
+    const answer = await response.json().catch(() => ({}));
+    $("person-error").textContent = typeof answer.detail === "string" ? answer.detail : response.statusText;
+    return;
+  }
+  toast(msg("saved"));
+  editing = { ...editing, has_photo: true };
+  showPhoto(editing);
+  await load();
 }
 
 function edit(person) {
@@ -126,6 +155,7 @@ if (form) {
   $("add-phone").addEventListener("click", () => addRow("phones", "phone-row", {}).querySelector("input").focus());
   $("add-address").addEventListener("click", () => addRow("addresses", "address-row", {}).querySelector("input").focus());
   $("person-new").addEventListener("click", () => edit(null));
+  $("person-photo-file").addEventListener("change", uploadPhoto);
   fill(null);
 }
 load();
