@@ -412,3 +412,31 @@ notify_preferences = sa.Table(
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("email", sa.String(200)),
 )
+
+# -- retention (docs/operations.md, korgoo.store.retention) --
+
+# What the retention job removed: one row per kind per run, kept for good.
+retention_tombstones = sa.Table(
+    "retention_tombstones",
+    metadata,
+    sa.Column("id", BigId, sa.Identity(), primary_key=True),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("first_id", sa.String(200)),  # the range removed (ids, keys), lowest first
+    sa.Column("last_id", sa.String(200)),
+    sa.Column("cutoff", Time, nullable=False),  # older than this was past its period
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("details", Json, nullable=False),  # e.g. the audit chain's checkpoint at the cut
+    sa.Index(None, "kind", "at"),
+)
+
+# Inserted and removed inside the retention job's own transaction: while a row
+# names a table, that transaction may delete that table's rows older than
+# `before_at` despite the append-only guard (see migration 0010).
+retention_lease = sa.Table(
+    "retention_lease",
+    metadata,
+    sa.Column("tbl", sa.String(32), primary_key=True),
+    sa.Column("before_at", Time, nullable=False),
+)
