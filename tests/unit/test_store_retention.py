@@ -366,22 +366,24 @@ class RetentionContract:
         run_retention(world.engine, PERIODS, NOW, world.keys)
         world.order("new", NOW - DAY, ends_at=NOW + 30 * DAY)
         for table in ("events", "decisions", "alert_transitions", "audit_log"):
-            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-                with world.engine.begin() as conn:
-                    conn.exec_driver_sql(f"DELETE FROM {table}")
-            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-                with world.engine.begin() as conn:
-                    conn.exec_driver_sql(f"UPDATE {table} SET at = 0")
+            with (
+                pytest.raises(sa.exc.DBAPIError, match="append-only"),
+                world.engine.begin() as conn,
+            ):
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+            with (
+                pytest.raises(sa.exc.DBAPIError, match="append-only"),
+                world.engine.begin() as conn,
+            ):
+                conn.exec_driver_sql(f"UPDATE {table} SET at = 0")
 
     def test_a_lease_allows_only_rows_older_than_its_cutoff(self, world: World) -> None:
         world.order("new", NOW - DAY, ends_at=NOW + 30 * DAY)
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-            with world.engine.begin() as conn:
-                conn.exec_driver_sql(
-                    "INSERT INTO retention_lease (tbl, before_at) VALUES ('events', %s)"
-                    % (T0 + DAY)
-                )
-                conn.exec_driver_sql("DELETE FROM events")  # the new order's events are newer
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), world.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO retention_lease (tbl, before_at) VALUES ('events', %s)" % (T0 + DAY)
+            )
+            conn.exec_driver_sql("DELETE FROM events")  # the new order's events are newer
 
     def test_a_dry_run_changes_nothing(self, world: World) -> None:
         world.order("new", NOW - DAY, ends_at=NOW + 30 * DAY)
@@ -434,3 +436,24 @@ def test_details_of_the_audit_cut_are_canonical_json(engine: sa.Engine, tmp_path
         ).one()
     cut = orjson.loads(row.details)["audit_log"]
     assert cut["kept_from"] == 3 and len(cut["prev_hash"]) == 64  # the newest entry stays
+
+
+async def test_serve_runs_retention_on_its_schedule(engine: sa.Engine, tmp_path: Path) -> None:
+    import asyncio
+
+    from korgoo.entry.retention import retain_periodically
+
+    settings = _settings(tmp_path, retention_positions_days=1.0, retention_every_s=3600.0)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    World(engine, audit_keys(settings), photos).order("old", T0, ends_at=T0 + 10 * DAY)
+    stop = asyncio.Event()
+    task = asyncio.create_task(retain_periodically(engine, settings, stop, first_after_s=0.01))
+    for _ in range(200):
+        if tombstones(engine):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert "events" in {s.kind for s in tombstones(engine)}
+    assert audit_verify(engine, audit_keys(settings)).ok
