@@ -396,6 +396,22 @@ class RetentionContract:
 
 
 class TestRetentionSqlite(RetentionContract):
+    async def test_a_restart_replays_what_remains(self, world: World) -> None:
+        from korgoo.service.pipeline import Pipeline
+
+        world.order("held", T0 + 5 * DAY, ends_at=NOW + 30 * DAY)
+        run_retention(world.engine, PERIODS, NOW, world.keys)
+        before = counts(world.engine)
+        p = Pipeline(world.engine, Settings(batch_wait_ms=1.0), clock=lambda: NOW)
+        await p.start(tick_every=None)
+        try:
+            assert p.order_terms("held") is not None  # monitored again from its first version
+            assert p.order_terms("old") is None
+        finally:
+            await p.stop()
+        # Nothing removed is made again, nothing kept is doubled.
+        assert counts(world.engine) == before
+
     def test_the_cli_dry_run_prints_counts_and_changes_nothing(
         self, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
