@@ -495,7 +495,7 @@ def retention(
 
     from korgoo.store.audit import AuditBrokenError, audit_keys
     from korgoo.store.db import open_engine
-    from korgoo.store.retention import Periods, plan, run_retention
+    from korgoo.store.retention import LeftLeaseError, Periods, plan, run_retention
 
     settings = get_settings()
     db = open_engine(database_url or settings.database_url)
@@ -526,6 +526,9 @@ def retention(
             )
     except AuditBrokenError as broken:
         console.print(f"[red]{broken}; the audit log was not cut[/red]")
+        raise typer.Exit(1) from None
+    except LeftLeaseError as left:
+        console.print(f"[red]{left}; nothing removed[/red]")
         raise typer.Exit(1) from None
     finally:
         db.dispose()

@@ -473,3 +473,13 @@ async def test_serve_runs_retention_on_its_schedule(engine: sa.Engine, tmp_path:
     await asyncio.wait_for(task, 5)
     assert "events" in {s.kind for s in tombstones(engine)}
     assert audit_verify(engine, audit_keys(settings)).ok
+
+
+def test_a_lease_left_committed_stops_the_run(engine: sa.Engine, tmp_path: Path) -> None:
+    from korgoo.store.retention import LeftLeaseError
+
+    keys = audit_keys(_settings(tmp_path))
+    with engine.begin() as conn:  # SQLite cannot refuse to commit one; the job notices
+        conn.exec_driver_sql("INSERT INTO retention_lease (tbl, before_at) VALUES ('events', 1)")
+    with pytest.raises(LeftLeaseError, match="events"):
+        run_retention(engine, PERIODS, NOW, keys)

@@ -13,7 +13,7 @@ import structlog
 
 from korgoo.settings import Settings
 from korgoo.store.audit import AuditBrokenError, audit_keys
-from korgoo.store.retention import Periods, run_retention
+from korgoo.store.retention import LeftLeaseError, Periods, run_retention
 
 log = structlog.get_logger("korgoo.retention")
 FIRST_AFTER_S = 3600.0
@@ -37,6 +37,8 @@ async def retain_periodically(
         except AuditBrokenError as broken:
             # Nothing of the audit log is cut while it does not verify; an operations alarm.
             log.error("retention_refused", error=str(broken))
+        except LeftLeaseError as left:
+            log.error("retention_refused", error=str(left))
         except sa.exc.SQLAlchemyError as error:
             log.error("retention_failed", error=str(error))
         wait = settings.retention_every_s

@@ -65,6 +65,10 @@ _DONE_NOTIFICATIONS = ("sent", "delivered", "failed")
 Advance = Callable[[str, int], None]
 
 
+class LeftLeaseError(RuntimeError):
+    """A retention lease was committed: the guards are open; nothing is removed."""
+
+
 @dataclass(frozen=True)
 class Periods:
     """Seconds each kind is kept (see `Settings.retention_*`)."""
@@ -310,6 +314,11 @@ def run_retention(
 ) -> list[Removal]:
     """Remove what is past its period; one tombstone and one audit entry per kind
     (per chunk of events). Returns what was removed, kind by kind."""
+    with engine.connect() as conn:
+        left = list(conn.scalars(sa.select(retention_lease.c.tbl)))
+    if left:
+        # Only this job writes leases, and never commits one: this one was written by hand.
+        raise LeftLeaseError(f"a committed retention lease on {', '.join(left)}: removed by hand?")
     step = advance or (lambda _kind, _n: None)
     done: list[Removal] = []
     done += _remove_events(engine, periods, now, keys, actor, step)

@@ -50,6 +50,14 @@ events = sa.Table(
     sa.Column("msg_key", sa.String(128), unique=True),
     sa.Column("body", sa.LargeBinary(), nullable=False),  # MessagePack of the event (compact, fast)
     sa.Index(None, "device_id", "t"),
+    # The log's order versions by order (retention finds each order's first one).
+    sa.Index(
+        "ix_events_order_versions",
+        "order_id",
+        "seq",
+        sqlite_where=sa.text("kind = 'order'"),
+        postgresql_where=sa.text("kind = 'order'"),
+    ),
 )
 
 decisions = sa.Table(

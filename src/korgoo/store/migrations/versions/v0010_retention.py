@@ -49,6 +49,14 @@ def upgrade() -> None:
         sa.Column("tbl", sa.String(32), primary_key=True),
         sa.Column("before_at", sa.Double(), nullable=False),
     )
+    # The log's order versions by order: retention finds each held order's first one.
+    op.create_index(
+        "ix_events_order_versions",
+        "events",
+        ["order_id", "seq"],
+        sqlite_where=sa.text("kind = 'order'"),
+        postgresql_where=sa.text("kind = 'order'"),
+    )
     if op.get_bind().dialect.name == "postgresql":
         _postgresql()
     else:
@@ -116,3 +124,4 @@ def downgrade() -> None:
             )
         op.drop_table("retention_lease")
     op.drop_table("retention_tombstones")
+    op.drop_index("ix_events_order_versions", "events")
