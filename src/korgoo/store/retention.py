@@ -271,7 +271,8 @@ def plan(engine: sa.Engine, periods: Periods, now: float) -> list[Removal]:
         ).one()
         out.append(_removal("events", count, now - periods.events, first, cut - 1))
         # Decisions are judged against the log as it will be after the events go.
-        where = _decisions_where(ctx, cut)
+        kept_seq = conn.scalar(sa.select(sa.func.min(events.c.seq)).where(events.c.seq >= cut))
+        where = _decisions_where(ctx, kept_seq or _no_seq(conn))
         low, high, count = conn.execute(
             sa.select(
                 sa.func.min(decisions.c.id), sa.func.max(decisions.c.id), sa.func.count()
