@@ -1,4 +1,4 @@
-"""korgoo: demo | serve | replay | audit | evidence | migrate | bench | user."""
+"""korgoo: demo | serve | replay | audit | evidence | retention | migrate | bench | user."""
 
 from __future__ import annotations
 
@@ -476,6 +476,64 @@ def bench_durability(
         sys.stdout.buffer.write(to_json(result) + b"\n")
     else:
         render(result, console)
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would go; change nothing.")
+    ] = False,
+    actor: Annotated[str, typer.Option(help="Who runs it (on the audit log).")] = "korgoo",
+    database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Remove what is past its retention period (KORGOO_RETENTION_*), except what an
+    open case or an exported evidence bundle needs; each removal leaves a tombstone
+    and an audit entry (`korgoo serve` runs this daily)."""
+    import time
+
+    from rich.progress import Progress
+
+    from korgoo.store.audit import AuditBrokenError, audit_keys
+    from korgoo.store.db import open_engine
+    from korgoo.store.retention import LeftLeaseError, Periods, plan, run_retention
+
+    settings = get_settings()
+    db = open_engine(database_url or settings.database_url)
+    periods, now = Periods.of(settings), time.time()
+    try:
+        planned = plan(db, periods, now)
+        table = Table(title="Would be removed" if dry_run else "Past the retention period")
+        for column in ("Kind", "Records", "Range", "Older than"):
+            table.add_column(column, justify="right" if column == "Records" else "left")
+        for r in planned:
+            span = f"{r.first_id} … {r.last_id}" if r.count else ""
+            cutoff = time.strftime("%Y-%m-%d", time.gmtime(r.cutoff))
+            table.add_row(r.kind, f"{r.count:,}", span, cutoff)
+        console.print(table)
+        total = sum(r.count for r in planned)
+        if dry_run or not total:
+            console.print("nothing changed" if dry_run else "nothing to remove")
+            return
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("removing", total=total)
+            removed = run_retention(
+                db,
+                periods,
+                now,
+                audit_keys(settings),
+                actor=actor,
+                advance=lambda kind, n: bar.update(task, advance=n, description=kind),
+            )
+    except AuditBrokenError as broken:
+        console.print(f"[red]{broken}; the audit log was not cut[/red]")
+        raise typer.Exit(1) from None
+    except LeftLeaseError as left:
+        console.print(f"[red]{left}; nothing removed[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    done = ", ".join(f"{r.kind} {r.count:,}" for r in removed) or "nothing"
+    console.print(f"removed: {done}; tombstones and audit entries written", highlight=False)
 
 
 @app.command()

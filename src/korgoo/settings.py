@@ -100,6 +100,19 @@ class Settings(BaseSettings):
     audit_checkpoints_file: str = "var/audit-checkpoints.jsonl"  # append-only
     audit_checkpoint_every_s: float = 86400.0  # `korgoo serve` writes one this often
 
+    # Retention (docs/operations.md, "Retention"): days a record is kept. Every
+    # figure is a default to be confirmed by the centre's lawyer: none is set by
+    # a law we could cite (the personal-data law asks only "no longer than the
+    # purpose needs").
+    retention_positions_days: float = 365.0  # raw events, after the order ended
+    retention_decisions_days: float = 1825.0  # engine decisions, after the order ended
+    retention_alerts_days: float = 1825.0  # resolved alerts and their actions
+    retention_notifications_days: float = 365.0  # the SMS / e-mail outbox
+    retention_checkin_photos_days: float = 90.0  # identity check-in photos
+    retention_audit_days: float = 1825.0  # audit log entries
+    retention_export_hold_days: float = 1825.0  # an exported bundle's order is kept this long
+    retention_every_s: float = 86400.0  # `korgoo serve` runs retention this often; 0: never
+
     @property
     def secure_cookies(self) -> bool:
         """Cookies only over TLS when the centre is reached over https."""

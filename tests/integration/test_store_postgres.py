@@ -99,3 +99,14 @@ def test_postgres_url_without_driver_uses_psycopg3(engine: sa.Engine) -> None:
     assert engine.dialect.driver == "psycopg"
     with engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM jurisdictions")) == 13
+
+
+class TestRetentionPostgres(_unit("test_store_retention").RetentionContract):  # type: ignore[misc]
+    def test_a_lease_cannot_be_committed(self, engine: sa.Engine) -> None:
+        with (
+            pytest.raises(sa.exc.DBAPIError, match="outlive its transaction"),
+            engine.begin() as conn,
+        ):
+            conn.exec_driver_sql(
+                "INSERT INTO retention_lease (tbl, before_at) VALUES ('events', 1e12)"
+            )

@@ -12,6 +12,7 @@ import uvicorn
 from korgoo.entry.app import create_app, end_streams
 from korgoo.entry.checkpoints import checkpoint_periodically
 from korgoo.entry.embedded_http import EmbeddedServer
+from korgoo.entry.retention import retain_periodically
 from korgoo.gateways.gt06 import serve_gt06
 from korgoo.gateways.http import osmand_app
 from korgoo.gateways.http_head import head_timeout_protocol
@@ -111,6 +112,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         health.set("mqtt", "disabled")
 
     tasks.append(asyncio.create_task(checkpoint_periodically(pipeline.db, settings, stop)))
+    tasks.append(asyncio.create_task(retain_periodically(pipeline.db, settings, stop)))
     log.info("serving", api=settings.http_port, gateways=health.gateways)
     await stop.wait()
     for server in uvicorns:

@@ -28,6 +28,14 @@ Checkpoints record where the keyed links start (`keyed_from`), so turning keyed
 rows back into plain ones is found too once a checkpoint was written; a
 checkpoint is only signed over a chain that verifies.
 
+Retention (`korgoo.store.retention`) removes the oldest entries, always a
+prefix 1..k-1. It appends a `retention.removed` entry, keyed like every other,
+whose details hold the cut's checkpoint `{"audit_log": {"kept_from": k,
+"prev_hash": hash of entry k-1, "keyed_from": ...}}`; verification starts at
+the first entry left and accepts the gap only if such an entry in the kept,
+keyed chain names exactly that start and link. Deleting old rows by hand is
+still found: no keyed entry vouches for the cut.
+
 Appends are serialised so two writers cannot both link to the same row: SQLite's
 single write lock does it (a concurrent writer fails with "database is locked"
 or a duplicate id, never a fork), PostgreSQL takes a table lock that blocks other
@@ -56,6 +64,7 @@ from korgoo.store.schema import audit_log
 
 GENESIS = "0" * 64
 KEYED = "audit.keyed"  # the entry from which every link is keyed
+RETENTION = "retention.removed"  # holds the checkpoint of a cut of the oldest entries
 
 
 class AuditEntry(msgspec.Struct, frozen=True):
@@ -217,15 +226,15 @@ class AuditBrokenError(Exception):
 def audit_checkpoint(engine: sa.Engine, keys: AuditKeys, *, at: float | None = None) -> Checkpoint:
     """Verify the chain, sign its head and append that to the checkpoints file;
     AuditBrokenError (and nothing written) if the chain or the checkpoints do not verify."""
-    walked, hashes, keyed_from = _walk(engine, keys.chain, 10_000)
+    walked, hashes, keyed_from, end = _walk(engine, keys.chain, 10_000)
     if walked.ok:
-        walked = _check_checkpoints(keys, walked.checked, hashes, keyed_from)
+        walked = _check_checkpoints(keys, walked.checked, hashes, keyed_from, end)
     if not walked.ok:
         raise AuditBrokenError(walked)
     previous = read_checkpoints(keys.checkpoints)
     unsigned = Checkpoint(
-        walked.checked,
-        hashes.get(walked.checked, GENESIS),
+        end,
+        hashes.get(end, GENESIS),
         time.time() if at is None else at,
         keyed_from,
         previous[-1].signature if previous else "",
@@ -240,14 +249,36 @@ def audit_checkpoint(engine: sa.Engine, keys: AuditKeys, *, at: float | None = N
     return checkpoint
 
 
+def retention_cut(conn: sa.Connection, key: bytes, first: int) -> tuple[str, int | None] | None:
+    """(prev_hash, keyed_from) of the cut that left `first` as the oldest entry, from
+    the keyed `retention.removed` entry recording it; None if no such entry."""
+    rows = conn.execute(
+        sa.select(audit_log).where(audit_log.c.action == RETENTION, audit_log.c.id >= first)
+    )
+    for row in rows:
+        cut = orjson.loads(row.details).get("audit_log")
+        if cut and cut.get("kept_from") == first and _keyed_hash(key, row) == row.hash:
+            return str(cut["prev_hash"]), cut.get("keyed_from")
+    return None
+
+
 def _walk(
     engine: sa.Engine, key: bytes, chunk: int
-) -> tuple[VerifyResult, dict[int, str], int | None]:
-    """Walk the whole chain: the first row that does not fit, the rows' hashes (for
-    the checkpoints), and the id of the first keyed link (None: a plain chain)."""
+) -> tuple[VerifyResult, dict[int, str], int | None, int]:
+    """Walk the whole chain from its oldest entry: the first row that does not fit,
+    the rows' hashes (for the checkpoints), the id of the first keyed link (None:
+    a plain chain) and the id of the newest row (0: none)."""
     expected_id, prev, checked = 1, GENESIS, 0
     keyed_from: int | None = None
     hashes: dict[int, str] = {}
+    with engine.connect() as conn:
+        first = conn.scalar(sa.select(sa.func.min(audit_log.c.id)))
+        cut = retention_cut(conn, key, first) if first is not None and first > 1 else None
+    if first is not None and first > 1:
+        if cut is None:
+            reason = f"entries 1 to {first - 1} missing; no retention entry records their removal"
+            return VerifyResult(False, 0, first, reason), hashes, None, 0
+        expected_id, (prev, keyed_from) = first, cut
     query = (
         sa.select(audit_log)
         .where(audit_log.c.id >= sa.bindparam("start"))
@@ -260,10 +291,10 @@ def _walk(
         for r in rows:
             if r.id != expected_id:
                 reason = f"expected id {expected_id}, found {r.id}: row missing"
-                return VerifyResult(False, checked, r.id, reason), hashes, keyed_from
+                return VerifyResult(False, checked, r.id, reason), hashes, keyed_from, 0
             if r.prev_hash != prev:
                 reason = "does not link to the previous row"
-                return VerifyResult(False, checked, r.id, reason), hashes, keyed_from
+                return VerifyResult(False, checked, r.id, reason), hashes, keyed_from, 0
             if keyed_from is None and (
                 r.action == KEYED or (r.id == 1 and _keyed_hash(key, r) == r.hash)
             ):
@@ -272,18 +303,18 @@ def _walk(
                 reason = (
                     "content does not match its keyed hash: edited, or re-hashed without the key"
                 )
-                return VerifyResult(False, checked, r.id, reason), hashes, keyed_from
+                return VerifyResult(False, checked, r.id, reason), hashes, keyed_from, 0
             if keyed_from is None and _plain_hash(r) != r.hash:
                 reason = "content does not match its hash"
-                return VerifyResult(False, checked, r.id, reason), hashes, keyed_from
+                return VerifyResult(False, checked, r.id, reason), hashes, keyed_from, 0
             hashes[r.id] = r.hash
             expected_id, prev, checked = r.id + 1, r.hash, checked + 1
         if len(rows) < chunk:
-            return VerifyResult(True, checked), hashes, keyed_from
+            return VerifyResult(True, checked), hashes, keyed_from, expected_id - 1
 
 
 def _check_checkpoints(
-    keys: AuditKeys, checked: int, hashes: dict[int, str], keyed_from: int | None
+    keys: AuditKeys, checked: int, hashes: dict[int, str], keyed_from: int | None, end: int
 ) -> VerifyResult:
     try:
         checkpoints = read_checkpoints(keys.checkpoints)
@@ -304,19 +335,33 @@ def _check_checkpoints(
     if not checkpoints:
         return VerifyResult(True, checked)
     last = checkpoints[-1]
-    if last.seq > checked:
+    if last.seq > end:
         reason = (
             f"the newest rows were deleted: the checkpoint of {_when(last.at)} saw "
-            f"entry {last.seq}, the log ends at {checked}"
+            f"entry {last.seq}, the log ends at {end}"
         )
-        return VerifyResult(False, checked, checked + 1, reason)
-    if last.seq and hashes.get(last.seq) != last.head:
+        return VerifyResult(False, checked, end + 1, reason)
+    # An entry removed by retention (older than the chain's start) has no hash to compare.
+    if last.seq and last.seq >= min(hashes, default=1) and hashes.get(last.seq) != last.head:
         reason = f"entry {last.seq} is not the one the checkpoint of {_when(last.at)} signed"
         return VerifyResult(False, checked, last.seq, reason)
     if last.keyed_from is not None and keyed_from != last.keyed_from:
         reason = f"the keyed chain should start at entry {last.keyed_from}, not {keyed_from}"
         return VerifyResult(False, checked, last.keyed_from, reason)
     return VerifyResult(True, checked)
+
+
+def cut_checkpoint(engine: sa.Engine, keys: AuditKeys, kept_from: int) -> dict[str, object]:
+    """The checkpoint a retention cut keeping entries from `kept_from` on records:
+    the hash entry `kept_from` links to and where the keyed links start. Only
+    over a chain that verifies (AuditBrokenError otherwise): a cut must never
+    hide tampering."""
+    walked, hashes, keyed_from, end = _walk(engine, keys.chain, 10_000)
+    if walked.ok:
+        walked = _check_checkpoints(keys, walked.checked, hashes, keyed_from, end)
+    if not walked.ok:
+        raise AuditBrokenError(walked)
+    return {"kept_from": kept_from, "prev_hash": hashes[kept_from - 1], "keyed_from": keyed_from}
 
 
 def _when(at: float) -> str:
@@ -329,10 +374,10 @@ def audit_verify(
     """Walk the whole chain with the key, then hold it against the checkpoints;
     reports the first thing that does not fit."""
     keys = keys or audit_keys()
-    walked, hashes, keyed_from = _walk(engine, keys.chain, chunk)
+    walked, hashes, keyed_from, end = _walk(engine, keys.chain, chunk)
     if not walked.ok:
         return walked
-    return _check_checkpoints(keys, walked.checked, hashes, keyed_from)
+    return _check_checkpoints(keys, walked.checked, hashes, keyed_from, end)
 
 
 def audit_entries(

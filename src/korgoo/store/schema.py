@@ -50,6 +50,14 @@ events = sa.Table(
     sa.Column("msg_key", sa.String(128), unique=True),
     sa.Column("body", sa.LargeBinary(), nullable=False),  # MessagePack of the event (compact, fast)
     sa.Index(None, "device_id", "t"),
+    # The log's order versions by order (retention finds each order's first one).
+    sa.Index(
+        "ix_events_order_versions",
+        "order_id",
+        "seq",
+        sqlite_where=sa.text("kind = 'order'"),
+        postgresql_where=sa.text("kind = 'order'"),
+    ),
 )
 
 decisions = sa.Table(
@@ -427,4 +435,32 @@ shift_notes = sa.Table(
     sa.Column("district", sa.String(32)),
     sa.Column("text", sa.Text(), nullable=False),
     sa.Index(None, "at"),
+)
+
+# -- retention (docs/operations.md, korgoo.store.retention) --
+
+# What the retention job removed: one row per kind per run, kept for good.
+retention_tombstones = sa.Table(
+    "retention_tombstones",
+    metadata,
+    sa.Column("id", BigId, sa.Identity(), primary_key=True),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("first_id", sa.String(200)),  # the range removed (ids, keys), lowest first
+    sa.Column("last_id", sa.String(200)),
+    sa.Column("cutoff", Time, nullable=False),  # older than this was past its period
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("details", Json, nullable=False),  # e.g. the audit chain's checkpoint at the cut
+    sa.Index(None, "kind", "at"),
+)
+
+# Inserted and removed inside the retention job's own transaction: while a row
+# names a table, that transaction may delete that table's rows older than
+# `before_at` despite the append-only guard (see migration 0013).
+retention_lease = sa.Table(
+    "retention_lease",
+    metadata,
+    sa.Column("tbl", sa.String(32), primary_key=True),
+    sa.Column("before_at", Time, nullable=False),
 )

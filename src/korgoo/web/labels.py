@@ -214,6 +214,7 @@ AUDIT_ACTIONS: Final = {
     "device.unassigned": N_("Device unassigned"),
     "enrolment.issued": N_("Enrolment code issued"),
     "evidence.export": N_("Evidence exported"),
+    "retention.removed": N_("Records removed after their retention period"),
     "location.read": N_("Protected person's position read"),
     "handover.note": N_("Note left for the next shift"),
 }
