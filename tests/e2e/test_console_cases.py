@@ -241,11 +241,30 @@ def test_a_supervisor_creates_an_order_with_a_night_curfew(
         "data-version", "2"
     )
 
+    # An approved night shift: an exception needs its reason before it is saved.
+    page.locator("#case-map .leaflet-interactive").first.click()
+    page.locator("#exception-add").click()
+    exception = page.locator("#exceptions li")
+    expect(exception).to_have_count(1)
+    expect(exception.locator(".exception-reason")).to_be_focused()
+    page.locator("#variation-reason").fill("Одобрена ночная смена")
+    page.locator("#zone-save").click()
+    expect(page.locator("#variation-error")).to_contain_text("причина")
+    exception.locator(".exception-reason").fill("Ночная смена на хлебозаводе")
+    exception.locator(".exception-approved_by").fill("Инспектор пробации")
+    page.locator("#zone-save").click()
+    expect(page.locator('#versions li[data-status="active"]')).to_have_attribute(
+        "data-version", "3"
+    )
+
     terms = page.request.get(f"/api/v1/orders/{order_id}/terms").json()
     assert terms["kind"] == "court" and terms["min_distance_m"] == 300
     (zone,) = terms["zones"]
     assert (zone["name"], zone["kind"]) == ("Дом ответчика", "inclusion")
     assert zone["schedule"] == [{"days": [0, 1, 2, 3, 4, 6], "start": 1320, "end": 360}]
+    (approved,) = zone["exceptions"]
+    assert approved["reason"] == "Ночная смена на хлебозаводе"
+    assert approved["approved_by"] == "Инспектор пробации"
     assert centre.pipeline.order_terms(order_id) is not None
 
 

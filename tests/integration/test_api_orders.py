@@ -230,3 +230,51 @@ async def test_order_validation_permissions_and_scope(w: World) -> None:
 
     admin = await w.login("admin")
     assert (await admin.get("/api/v1/orders")).status_code == 403
+
+
+async def test_a_curfew_exception_is_a_new_version_and_round_trips(w: World) -> None:
+    sup = await w.login("supervisor")
+    curfew = {
+        "zone_id": "curfew",
+        "name": "Registered address",
+        "kind": "inclusion",
+        "geometry": {"type": "Point", "coordinates": [HOME[1] + 0.05, HOME[0]]},
+        "radius_m": 150,
+        "schedule": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": 1320, "end": 360}],
+        "exceptions": [
+            {
+                "from": iso(T0 + 3600),
+                "to": iso(T0 + 9 * 3600),
+                "reason": "night shift at the bakery",
+                "approved_by": "probation officer",
+            }
+        ],
+    }
+    r = await sup.post(
+        "/api/v1/orders/order-okt/variations",
+        json={"changes": {"zones": [curfew]}, "reason": "approved night shift"},
+    )
+    assert r.status_code == 201, r.text
+    zones = (await sup.get("/api/v1/orders/order-okt/zones")).json()["features"]
+    (shown,) = [z["properties"]["exceptions"] for z in zones if z["id"] == "curfew"]
+    assert shown == [
+        {
+            "from": iso(T0 + 3600),
+            "to": iso(T0 + 9 * 3600),
+            "reason": "night shift at the bakery",
+            "approved_by": "probation officer",
+        }
+    ]
+    terms = w.pipeline.order_terms("order-okt")
+    assert terms is not None and terms.zones[0].exceptions[0].start == T0 + 3600
+    # Ends before it starts, or no reason: refused, saying which.
+    for bad, words in (
+        ({"from": iso(T0 + 7200), "to": iso(T0 + 3600), "reason": "x"}, "end after it starts"),
+        ({"from": iso(T0), "to": iso(T0 + 60), "reason": " "}, "reason"),
+        ({"from": "tonight", "to": iso(T0 + 60), "reason": "x"}, "ISO-8601"),
+    ):
+        r = await sup.post(
+            "/api/v1/orders/order-okt/variations",
+            json={"changes": {"zones": [curfew | {"exceptions": [bad]}]}, "reason": "x"},
+        )
+        assert r.status_code == 422 and words in r.json()["detail"], r.text

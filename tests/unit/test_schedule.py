@@ -9,8 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from korgoo.domain.schedule import local_week_position, schedule_active, validate_schedule
-from korgoo.domain.terms import ScheduleWindow
+from korgoo.domain.schedule import (
+    local_week_position,
+    schedule_active,
+    validate_exceptions,
+    validate_schedule,
+    zone_in_force,
+)
+from korgoo.domain.terms import ScheduleException, ScheduleWindow, ZoneSpec
 
 BISHKEK = ZoneInfo("Asia/Bishkek")
 MONDAY = datetime(2026, 6, 1, tzinfo=BISHKEK)  # a Monday
@@ -177,3 +183,24 @@ def test_bad_windows_are_refused(window: ScheduleWindow, message: str) -> None:
     with pytest.raises(ValueError, match=r"^schedule window 2: ") as err:
         validate_schedule((ok, window))
     assert message in str(err.value)
+
+
+def test_an_approved_exception_takes_its_night_out_of_the_curfew() -> None:
+    # Curfew 22:00-06:00 in Bishkek (UTC+6) every day; 2026-11-30 is a Monday.
+    night = ScheduleWindow(days=(0, 1, 2, 3, 4, 5, 6), start=22 * 60, end=6 * 60)
+    monday_23h = datetime(2026, 11, 30, 17, 0, tzinfo=UTC).timestamp()  # 23:00 local
+    shift = ScheduleException(monday_23h - 3600, monday_23h + 7 * 3600, "night shift", "officer")
+    zone = ZoneSpec("home", "Home", "inclusion", {}, schedule=(night,), exceptions=(shift,))
+    assert not zone_in_force(zone, monday_23h, "Asia/Bishkek")
+    assert zone_in_force(zone, monday_23h + 86400, "Asia/Bishkek")  # the next night
+    assert zone_in_force(zone, shift.end, "Asia/Bishkek") is (
+        schedule_active((night,), shift.end, "Asia/Bishkek")
+    )
+    validate_exceptions((shift,))
+    for bad, why in (
+        (ScheduleException(10.0, 10.0, "x"), "end after it starts"),
+        (ScheduleException(0.0, 40 * 86400.0, "x"), "31 days"),
+        (ScheduleException(0.0, 10.0, "  "), "reason"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            validate_exceptions((bad,))

@@ -16,7 +16,13 @@ from pydantic import (
 )
 
 from korgoo.alerts.model import Outcome
-from korgoo.domain.terms import DeviceKind, OrderKind, ScheduleWindow, ZoneSpec
+from korgoo.domain.terms import (
+    DeviceKind,
+    OrderKind,
+    ScheduleException,
+    ScheduleWindow,
+    ZoneSpec,
+)
 from korgoo.geo import validate_zone
 from korgoo.store.registry import PersonRole
 
@@ -67,6 +73,15 @@ def zone_from_json(raw: object) -> ZoneSpec:
             ScheduleWindow(days=tuple(w["days"]), start=int(w["start"]), end=int(w["end"]))
             for w in raw.get("schedule") or ()
         )
+        exceptions = tuple(
+            ScheduleException(
+                start=parse_time(str(e["from"]), "from"),
+                end=parse_time(str(e["to"]), "to"),
+                reason=str(e["reason"]).strip(),
+                approved_by=str(e.get("approved_by") or "").strip()[:100],
+            )
+            for e in raw.get("exceptions") or ()
+        )
         spec = ZoneSpec(
             zone_id=str(raw["zone_id"]),
             name=str(raw["name"]),
@@ -75,6 +90,7 @@ def zone_from_json(raw: object) -> ZoneSpec:
             radius_m=float(raw.get("radius_m") or 0.0),
             schedule=schedule,
             disclosed=disclosed,
+            exceptions=exceptions,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"zone {raw.get('zone_id')!r} is malformed: {e}") from None

@@ -63,10 +63,19 @@ def person_json(p: Person) -> dict[str, Any]:
     }
 
 
+def exceptions_json(z: ZoneSpec) -> list[dict[str, Any]]:
+    """A zone's approved exceptions as the API takes them back (ISO times)."""
+    return [
+        {"from": iso(e.start), "to": iso(e.end), "reason": e.reason, "approved_by": e.approved_by}
+        for e in z.exceptions
+    ]
+
+
 def zone_json(z: ZoneSpec) -> dict[str, Any]:
     out: dict[str, Any] = msgspec.to_builtins(z)
     out.setdefault("radius_m", 0.0)
     out.setdefault("schedule", [])
+    out["exceptions"] = exceptions_json(z)
     out["disclosed"] = z.disclosed_to_respondent
     return out
 
@@ -85,6 +94,7 @@ def zones_geojson(zones: Iterable[ZoneSpec]) -> dict[str, Any]:
                     "kind": z.kind,
                     "radius_m": z.radius_m,
                     "schedule": msgspec.to_builtins(z.schedule),
+                    "exceptions": exceptions_json(z),
                     "disclosed": z.disclosed_to_respondent,
                 },
             }

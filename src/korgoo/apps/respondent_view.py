@@ -141,6 +141,10 @@ def _zone(z: ZoneSpec) -> dict[str, Any]:
         "kind": z.kind,
         "geometry": z.geometry,
         "schedule": [_window(w) for w in z.schedule],
+        # Approved absences (his night shift): when he need not be there.
+        "exceptions": [
+            {"from": iso(e.start), "to": iso(e.end), "reason": e.reason} for e in z.exceptions
+        ],
     }
     if z.radius_m:
         out["radius_m"] = z.radius_m

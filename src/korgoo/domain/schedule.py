@@ -12,7 +12,7 @@ from functools import lru_cache
 from math import floor
 from zoneinfo import ZoneInfo
 
-from korgoo.domain.terms import ScheduleWindow
+from korgoo.domain.terms import ScheduleException, ScheduleWindow, ZoneSpec
 
 MINUTES_PER_DAY = 1440
 _HOUR_S = 3600
@@ -76,6 +76,35 @@ def schedule_active(
         elif (second >= start and weekday in w.days) or (second < end and yesterday in w.days):
             return True
     return False
+
+
+def zone_in_force(spec: ZoneSpec, t: float, tz: str = "Asia/Bishkek") -> bool:
+    """Whether a zone is in force at `t`: inside its weekly schedule (or it has
+    none) and outside every approved exception."""
+    for e in spec.exceptions:
+        if e.start <= t < e.end:
+            return False
+    return schedule_active(spec.schedule, t, tz)
+
+
+# An exception is an approved absence, not a second schedule: a few weeks at
+# most, and a few dozen per zone (a new order version replaces a long-lasting one).
+MAX_EXCEPTION_S = 31 * 86400.0
+MAX_EXCEPTIONS = 60
+MAX_REASON = 300
+
+
+def validate_exceptions(exceptions: tuple[ScheduleException, ...]) -> None:
+    """Raise ValueError, saying which exception is wrong and how."""
+    if len(exceptions) > MAX_EXCEPTIONS:
+        raise ValueError(f"at most {MAX_EXCEPTIONS} exceptions per zone, got {len(exceptions)}")
+    for n, e in enumerate(exceptions, start=1):
+        if not e.end > e.start:
+            raise ValueError(f"exception {n}: it must end after it starts")
+        if e.end - e.start > MAX_EXCEPTION_S:
+            raise ValueError(f"exception {n}: at most 31 days long")
+        if not e.reason.strip() or len(e.reason) > MAX_REASON:
+            raise ValueError(f"exception {n}: give a reason of 1 to {MAX_REASON} characters")
 
 
 def validate_schedule(windows: tuple[ScheduleWindow, ...]) -> None:

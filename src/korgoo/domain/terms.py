@@ -42,11 +42,23 @@ class ScheduleWindow(msgspec.Struct, frozen=True):
     end: int
 
 
+class ScheduleException(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A stretch of time, approved by the supervising officer, during which a
+    zone is not in force although its weekly schedule says it is: a night
+    shift, a hospital visit. Epoch seconds, [start, end)."""
+
+    start: float
+    end: float
+    reason: str
+    approved_by: str = ""
+
+
 class ZoneSpec(msgspec.Struct, frozen=True, omit_defaults=True):
     """An exclusion zone (must stay out) or inclusion zone (curfew: must stay in).
 
     `geometry` is a GeoJSON geometry: a Point with `radius_m`, or a Polygon.
-    An empty schedule means always in force.
+    An empty schedule means always in force; `exceptions` take stretches of
+    time out of it.
 
     `disclosed` is the supervisor's choice whether the respondent is shown the
     zone (name, place, schedule); None takes the default of the zone's kind
@@ -60,6 +72,7 @@ class ZoneSpec(msgspec.Struct, frozen=True, omit_defaults=True):
     radius_m: float = 0.0
     schedule: tuple[ScheduleWindow, ...] = ()
     disclosed: bool | None = None
+    exceptions: tuple[ScheduleException, ...] = ()
 
     @property
     def disclosed_to_respondent(self) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import shapely
 
-from korgoo.domain.schedule import validate_schedule
+from korgoo.domain.schedule import validate_exceptions, validate_schedule
 from korgoo.domain.terms import ZoneSpec
 from korgoo.geo.distance import metres_per_degree, wrap_lon
 from korgoo.geo.projection import LocalProjection
@@ -65,6 +65,7 @@ def parse_zone(spec: ZoneSpec) -> CircleShape | PolygonShape:
         raise ValueError(f"{where}: kind must be 'exclusion' or 'inclusion', not {spec.kind!r}")
     try:
         validate_schedule(spec.schedule)
+        validate_exceptions(spec.exceptions)
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from None
     geometry = spec.geometry

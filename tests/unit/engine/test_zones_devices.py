@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from korgoo.domain.decisions import DecisionKind, Priority
 from korgoo.domain.events import CheckinDue, OrderChange, Signal, SignalKind
-from korgoo.domain.terms import ScheduleWindow, ZoneSpec
+from korgoo.domain.terms import ScheduleException, ScheduleWindow, ZoneSpec
 from korgoo.engine import Engine
 
 from .conftest import HOME, T0, home_zone, kinds, make_terms, north_of, rfix, vfix
@@ -110,6 +110,30 @@ def test_curfew_inclusion_zone_exit() -> None:
     out = e.apply(rfix(night_t + 120, home))
     out += e.apply(rfix(night_t + 200, home))
     assert kinds(out, "zone.inclusion") == ["cleared"]
+
+
+def test_an_approved_night_shift_raises_no_curfew_alert_that_night_and_does_the_next() -> None:
+    night_t = MONDAY_NOON_UTC + 5 * 3600  # Monday 23:00 local
+    shift = ScheduleException(night_t - 3600, night_t + 7 * 3600, "night shift", "probation")
+    curfew = ZoneSpec(
+        zone_id="curfew",
+        name="Registered address",
+        kind="inclusion",
+        geometry={"type": "Point", "coordinates": [HOME[1] + 0.05, HOME[0]]},
+        radius_m=150,
+        schedule=(ScheduleWindow(days=(0, 1, 2, 3, 4, 5, 6), start=22 * 60, end=6 * 60),),
+        exceptions=(shift,),
+    )
+    away = north_of((HOME[0], HOME[1] + 0.05), 2000)  # at work
+    e = started(at=MONDAY_NOON_UTC, zones=(curfew,))
+    out = []
+    for i in range(10):  # a fix every 5 minutes through the shift's first hour
+        out += e.apply(rfix(night_t + 300 * i, away))
+    assert kinds(out, "zone.inclusion") == []
+    out = []
+    for i in range(10):  # Tuesday night: no exception, the same place
+        out += e.apply(rfix(night_t + 86400 + 300 * i, away))
+    assert kinds(out, "zone.inclusion") == ["opened"]
 
 
 def test_strap_open_is_p1_near_the_victim_and_clears_when_closed() -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from korgoo.domain.decisions import Decision
 from korgoo.domain.events import Fix
 from korgoo.domain.rules import EpisodeKey, Rule
-from korgoo.domain.schedule import schedule_active
+from korgoo.domain.schedule import zone_in_force
 from korgoo.domain.terms import ZoneSpec
 from korgoo.engine.confidence import Sigma, cleared, fix_sigma, level_of, party_sigma
 from korgoo.engine.episode import Step, observe
@@ -52,7 +52,7 @@ def on_position(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> N
         idle = ep is None or (not ep.open and ep.pending is None)
         if exclusion and idle and z.far_outside(lat, lon, 3.0 * acc + p.clear_margin_m):
             continue
-        if spec.schedule and not schedule_active(spec.schedule, t, tz):
+        if (spec.schedule or spec.exceptions) and not zone_in_force(spec, t, tz):
             if ep is not None and ep.open:
                 close(m, out, key, now, "schedule_ended")
             elif ep is not None:
@@ -91,7 +91,7 @@ def late_fix(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> None
     for spec, z, key, exclusion in m.zones:
         if exclusion and z.far_outside(fix.lat, fix.lon, fix.acc):
             continue
-        if spec.schedule and not schedule_active(spec.schedule, fix.t, tz):
+        if (spec.schedule or spec.exceptions) and not zone_in_force(spec, fix.t, tz):
             continue
         p = m.params
         moving = fix.speed is not None and fix.speed >= STILL_MPS

@@ -344,6 +344,7 @@ function select(index) {
     $("zone-radius-field").hidden = zone.geometry.type !== "Point";
     $("zone-radius").value = Math.round(zone.radius_m || 0);
     renderSchedule();
+    renderExceptions();
   }
   drawZones();
 }
@@ -403,6 +404,55 @@ $("schedule-add").addEventListener("click", () => {
   zone.schedule = [...(zone.schedule || []), { days: [...WEEK], start: 22 * 60, end: 6 * 60 }];
   setDirty(true);
   renderSchedule();
+});
+
+// ---- approved exceptions of the selected zone ----------------------------------
+
+function renderExceptions() {
+  const zone = zones[selected];
+  const exceptions = (zone && zone.exceptions) || [];
+  $("exceptions").replaceChildren(...exceptions.map((x, i) => {
+    const when = (key, label) => el("label", { class: "field" }, el("span", { class: "field-label" }, label),
+      el("input", {
+        type: "datetime-local", required: true, class: `exception-${key}`,
+        value: x[key] ? toLocalInput(toMs(x[key])) : "",
+        onchange: (event) => {
+          if (event.target.value) x[key] = new Date(fromLocalInput(event.target.value)).toISOString();
+          setDirty(true);
+        },
+      }));
+    const text = (key, label, max) => el("label", { class: "field grow" }, el("span", { class: "field-label" }, label),
+      el("input", {
+        value: x[key] || "", maxlength: String(max), required: key === "reason", class: `exception-${key}`,
+        onchange: (event) => {
+          x[key] = event.target.value.trim();
+          setDirty(true);
+        },
+      }));
+    return el("li", { class: "field-row contact-row schedule-exception" },
+      when("from", msg("from")), when("to", msg("to")),
+      text("reason", msg("exception_reason"), 300), text("approved_by", msg("approved_by"), 100),
+      el("button", {
+        type: "button", class: "btn btn-quiet",
+        onclick: () => {
+          exceptions.splice(i, 1);
+          setDirty(true);
+          renderExceptions();
+        },
+      }, msg("remove")));
+  }));
+}
+
+$("exception-add").addEventListener("click", () => {
+  const zone = zones[selected];
+  if (!zone) return;
+  // Tonight, 22:00 to 06:00, the usual night shift.
+  const start = new Date(fromLocalInput(toLocalInput(Date.now()).slice(0, 10) + "T22:00"));
+  const end = new Date(start.getTime() + 8 * 3600 * 1000);
+  zone.exceptions = [...(zone.exceptions || []), { from: start.toISOString(), to: end.toISOString(), reason: "", approved_by: "" }];
+  setDirty(true);
+  renderExceptions();
+  $("exceptions").lastElementChild.querySelector(".exception-reason").focus();
 });
 
 // Whether the respondent is shown the zone; unset, the default of its kind
@@ -507,6 +557,16 @@ $("variation-form").addEventListener("submit", async (event) => {
     $("variation-error").textContent = msg("reason_required");
     $("variation-reason").focus();
     return;
+  }
+  // An exception needs its reason and must end after it starts (said here, in
+  // the page's language, before the server would refuse it).
+  for (const zone of zones) {
+    for (const x of zone.exceptions || []) {
+      if (!x.reason || !(toMs(x.to) > toMs(x.from))) {
+        $("variation-error").textContent = `${zone.name}: ${msg("exception_invalid")}`;
+        return;
+      }
+    }
   }
   $("zone-save").disabled = true;
   try {
