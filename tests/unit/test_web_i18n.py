@@ -104,7 +104,7 @@ def test_templates_translate_through_the_environment() -> None:
             csrf="",
             languages=[],
             labels={},
-            tile_url="",
+            tiles=None,
             timezone="",
             script="",
         )

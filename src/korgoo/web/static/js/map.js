@@ -1,6 +1,8 @@
-// Leaflet helpers shared by the maps. With no tile server configured the map
-// draws on a plain grey background with a faint grid and a scale bar; zones,
-// positions and tracks still show.
+// Leaflet helpers shared by the maps. Streets come from vector tiles that Korgoo
+// serves itself (KORGOO_MAP_TILES), drawn by the vendored protomaps-leaflet: no
+// outside tile server learns where the operators look. With no tiles the map
+// draws a faint grid on a plain background and says so in a corner; zones,
+// positions and tracks show either way.
 import { el, fmtDateTime, msg, t } from "./common.js";
 
 const L = window.L;
@@ -32,14 +34,29 @@ const PlainGrid = L.GridLayer.extend({
   },
 });
 
+// A discreet note in a corner: the map has no streets because none are configured.
+const Note = L.Control.extend({
+  onAdd() {
+    return el("div", { class: "map-note" }, this.options.text);
+  },
+});
+
 export function makeMap(element, { center = BISHKEK, zoom = 13 } = {}) {
-  const tileUrl = document.body.dataset.tileUrl;
-  const map = L.map(element, { attributionControl: false, zoomSnap: 0.5 });
-  if (tileUrl) {
-    L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+  const { tiles, tilesMaxZoom, lang } = document.body.dataset;
+  const map = L.map(element, { attributionControl: false, zoomSnap: 0.5, maxZoom: 19 });
+  if (tiles && window.protomapsL) {
+    window.protomapsL.leafletLayer({
+      url: tiles, // same origin: the session cookie goes with each tile request
+      flavor: "light",
+      lang, // street names in the page's language where the tiles have them
+      maxDataZoom: Number(tilesMaxZoom) || 15,
+      maxZoom: 19,
+    }).addTo(map);
+    L.control.attribution({ prefix: false }).addAttribution(msg("map_credit")).addTo(map);
   } else {
     element.classList.add("plain");
     new PlainGrid().addTo(map);
+    new Note({ position: "bottomright", text: msg("map_plain") }).addTo(map);
   }
   L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
   map.setView(center, zoom);
