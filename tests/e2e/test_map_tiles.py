@@ -47,6 +47,7 @@ def test_the_live_map_draws_tiles_from_its_own_origin_only(page: Page, centre: C
     expect(page.locator("#live-map .leaflet-control-attribution")).to_contain_text(
         "участники OpenStreetMap"
     )
+    expect(page.locator("#live-map .leaflet-control-attribution a")).to_have_count(0)
     expect(page.locator("#live-map .map-note")).to_have_count(0)
     page.wait_for_load_state("networkidle")
     tiles = [r.url for r in requested if "/tiles/" in r.url]

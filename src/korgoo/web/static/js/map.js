@@ -51,8 +51,9 @@ export function makeMap(element, { center = BISHKEK, zoom = 13 } = {}) {
       lang, // street names in the page's language where the tiles have them
       maxDataZoom: Number(tilesMaxZoom) || 15,
       maxZoom: 19,
+      attribution: msg("map_credit"), // in the page's language, and no links out
     }).addTo(map);
-    L.control.attribution({ prefix: false }).addAttribution(msg("map_credit")).addTo(map);
+    L.control.attribution({ prefix: false }).addTo(map);
   } else {
     element.classList.add("plain");
     new PlainGrid().addTo(map);
