@@ -5,11 +5,14 @@ respondents without signal."""
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
 
+from korgoo.domain.events import Fix, Signal, SignalKind
+
 from .centre import Centre
-from .test_console import enter_home_zone, phone_case, row_of
+from .test_console import east_of, enter_home_zone, phone_case, row_of
 
 # The box of the alert's zone (the circle holding the respondent's dot) and of the map.
 ZONE_AND_MAP = """() => {
@@ -47,3 +50,26 @@ def test_the_alert_map_opens_on_the_incident_with_labels(console: Page, centre: 
     dot_x, dot_y = box["dot"]
     assert 0 < dot_x < map_w and 0 < dot_y < map_h, box
     expect(page.locator("#alert-map .map-note")).to_be_visible()  # no tiles here: it says so
+
+
+def test_the_live_map_shows_a_device_switched_off_as_such(console: Page, centre: Centre) -> None:
+    page = console
+    case = phone_case(centre)
+    lat, lon = east_of(case.home, 3000)  # far from her: nothing but the device to see
+    now = time.time()
+    device = case.respondent_device
+    # The battery runs flat, then the phone says it is switching off.
+    centre.engine_input(
+        [
+            Fix(device, now - 60, now, lat, lon, 10.0, battery=4.0, source="native"),
+            Fix(device, now - 30, now, lat, lon, 10.0, battery=3.0, source="native"),
+            Signal(device, now - 29, now, SignalKind.POWER_OFF, source="native"),
+        ]
+    )
+    page.locator("#nav-map").click()
+    row = page.locator("#live-list tbody tr", has_text=case.number)
+    expect(row).to_contain_text("Выключено")
+    expect(row).not_to_contain_text("Низкий заряд")
+    legend = page.locator("#live-legend")
+    expect(legend).to_contain_text("Выключено: 1")
+    expect(legend).to_contain_text("Низкий заряд: 0")

@@ -78,6 +78,7 @@ def test_labels_cover_every_code_the_api_sends() -> None:
             "compliant",
             "prealert",
             "breach",
+            "switched_off",
             "no_signal",
             "low_battery",
         }

@@ -35,6 +35,7 @@ STATES: Final = {
     "compliant": N_("Compliant"),
     "prealert": N_("In pre-alert"),
     "breach": N_("In breach"),
+    "switched_off": N_("Switched off"),
     "no_signal": N_("No signal"),
     "low_battery": N_("Low battery"),
 }

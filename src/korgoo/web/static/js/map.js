@@ -11,6 +11,7 @@ export const STATE_COLOURS = {
   compliant: "#15803d",
   prealert: "#b45309",
   breach: "#b91c1c",
+  switched_off: "#111827",
   no_signal: "#4b5563",
   low_battery: "#6d28d9",
 };
