@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     monitoring_max_days: int = 90
 
     # Console
-    tile_url: str = ""  # e.g. a local tile server; empty: plain background
+    # A PMTiles file of vector tiles (docs/operations.md, "Map tiles"), served by
+    # Korgoo itself at /tiles/{z}/{x}/{y}.mvt: no outside tile server learns where
+    # operators look. Empty: the maps draw a plain grid.
+    map_tiles: str = ""
     session_hours: float = 12.0
     login_free_failures: int = 3  # failed logins per user and address before any wait
     login_max_wait_s: float = 300.0  # the back-off doubles from 1 s up to this

@@ -31,7 +31,8 @@ def a_checkin_photo(centre: Centre, folder: Path) -> tuple[str, str]:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "reference.jpg").write_bytes(JPEG)
         set_photo(conn, terms.respondent.person_id, str(folder / "reference.jpg"), at=now)
-    (checkin,) = load(db, order_id=case.order_id)
+    # The centre's own scheduler may have planned the day's check-ins too.
+    (checkin,) = [c for c in load(db, order_id=case.order_id) if c.send_at == now - 300]
     mark_sent(db, checkin.id, now - 300, now + 300)
     (folder / "checkin.jpg").write_bytes(JPEG)
     record_photo(db, checkin.id, str(folder / "checkin.jpg"), now - 200, case.respondent_device)
@@ -48,7 +49,7 @@ def test_the_operator_rejects_a_check_in_photo_and_an_alert_follows(
     expect(page.locator("main")).to_have_attribute("data-loaded", "1")
     expect(page.locator("h1")).to_have_text("Отметки личности на проверку")
     review = page.locator("article.review")
-    expect(review).to_have_count(1)
+    expect(review).to_have_count(1)  # only this photo came
     expect(review.locator("h2")).to_contain_text(number)
     for img in (review.locator(".review-photo"), review.locator(".review-reference img")):
         expect(img).to_be_visible()

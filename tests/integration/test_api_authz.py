@@ -40,6 +40,8 @@ from fastapi.routing import iter_route_contexts
 from korgoo.api.auth import COOKIE, CSRF_HEADER
 from korgoo.domain.terms import DeviceKind
 from korgoo.store.devices import enrol_device
+from korgoo.web.tiles import open_tiles
+from tests.maptiles import BISHKEK, bishkek_tiles, tile_of
 
 from .api_world import World, world_fixture, zone_breach
 from .test_apps_world import enrol
@@ -202,8 +204,13 @@ def write_table(observed: dict[Row, str]) -> None:
             out.writerow([row.route, row.method, row.identity, observed[row]])
 
 
-async def test_every_route_method_and_identity_is_as_the_table_says(w: World) -> None:
+async def test_every_route_method_and_identity_is_as_the_table_says(
+    w: World, tmp_path: Path
+) -> None:
     alert_key = await zone_breach(w)
+    # The map's tiles, so that the tile route answers a tile to whoever may have it.
+    w.app.state.api.tiles = open_tiles(bishkek_tiles(tmp_path / "tiles.pmtiles"))  # type: ignore[attr-defined]
+    z, x, y = 13, *tile_of(*BISHKEK, 13)
     headers = await identities(w)
     values = {
         "order_id": "order-okt",
@@ -216,6 +223,9 @@ async def test_every_route_method_and_identity_is_as_the_table_says(w: World) ->
         "protocol": "watch",
         "ident": "123456789012345",
         "app": "victim",
+        "z": str(z),
+        "x": str(x),
+        "y": str(y),
     }
     app: FastAPI = w.app  # type: ignore[assignment]
     routes = app_routes(app)

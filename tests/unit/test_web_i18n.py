@@ -78,6 +78,7 @@ def test_labels_cover_every_code_the_api_sends() -> None:
             "compliant",
             "prealert",
             "breach",
+            "switched_off",
             "no_signal",
             "low_battery",
         }
@@ -104,7 +105,7 @@ def test_templates_translate_through_the_environment() -> None:
             csrf="",
             languages=[],
             labels={},
-            tile_url="",
+            tiles=None,
             timezone="",
             script="",
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import sqlalchemy as sa
+import structlog
 from fastapi import Depends, HTTPException, Request
 
 from korgoo.api.auth import COOKIE, CSRF_HEADER, token_hash
@@ -22,9 +23,23 @@ from korgoo.service.port import Monitoring
 from korgoo.settings import Settings
 from korgoo.store.orders import number_and_district
 from korgoo.store.users import User, session_user
+from korgoo.web.tiles import TileFile, TilesUnusableError, open_tiles
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Clock = Callable[[], float]
+log = structlog.get_logger("korgoo.api")
+
+
+def map_tiles(path: str) -> TileFile | None:
+    """The configured tiles file; a file that cannot be used is logged and the maps
+    keep their plain grid (a centre without streets still monitors)."""
+    if not path:
+        return None
+    try:
+        return open_tiles(path)
+    except TilesUnusableError as e:
+        log.error("map tiles unusable, the maps show a plain grid", error=str(e))
+        return None
 
 
 @dataclass(frozen=True)
@@ -64,9 +79,11 @@ class Api:
     auth_clock: Clock = time.time
     orders: OrderIndex = field(init=False)
     streams: Streams = field(default_factory=Streams)
+    tiles: TileFile | None = field(init=False)  # the map's streets; None: a plain grid
 
     def __post_init__(self) -> None:
         self.orders = OrderIndex(self.db)
+        self.tiles = map_tiles(self.settings.map_tiles)
 
     def now(self) -> float:
         return self.service.clock()
@@ -131,6 +148,23 @@ def require(capability: Capability | str) -> Callable[[Session], User]:
                 403,
                 f"Your role ({session.user.role}) does not have the permission "
                 f"'{needed.value}' this needs. Ask a supervisor.",
+            )
+        return session.user
+
+    return check
+
+
+def require_any(*capabilities: Capability) -> Callable[[Session], User]:
+    """A dependency giving the current user if their role has one of `capabilities`
+    (a resource several pages share, such as the map tiles)."""
+
+    def check(session: SessionDep) -> User:
+        if not any(can(session.user, c) for c in capabilities):
+            names = "', '".join(c.value for c in capabilities)
+            raise HTTPException(
+                403,
+                f"Your role ({session.user.role}) has none of the permissions "
+                f"'{names}' this needs. Ask a supervisor.",
             )
         return session.user
 

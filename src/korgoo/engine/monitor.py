@@ -20,6 +20,8 @@ from korgoo.engine.track import Track
 
 _BREACH_RULES = frozenset({Rule.PROXIMITY_BREACH, Rule.ZONE_EXCLUSION, Rule.ZONE_INCLUSION})
 _PREALERT_RULES = frozenset({Rule.PROXIMITY_PREALERT, Rule.PROXIMITY_APPROACH})
+# The live map's states, least grave first.
+_STATE_RANK = ("compliant", "low_battery", "no_signal", "switched_off", "prealert", "breach")
 
 
 class DeviceState:
@@ -286,18 +288,29 @@ class OrderMonitor:
     # -- views -----------------------------------------------------------------
 
     def state_label(self) -> str:
-        """Compliance state for the live map."""
-        label = "compliant"
+        """Compliance state for the live map: the gravest open condition. The map
+        shows the respondent, so device conditions are those of the respondent's
+        devices; one that said it is switching off is "switched_off" (its silence
+        is no lost signal, its last battery reading no longer matters)."""
+        best = 0
         for key, ep in self.episodes.items():
-            if not ep.open:
-                continue
-            rule = key.rule
-            if rule in _BREACH_RULES:
-                return "breach"
-            if rule in _PREALERT_RULES:
-                label = "prealert"
-            elif rule is Rule.DEVICE_NO_SIGNAL and label == "compliant":
-                label = "no_signal"
-            elif rule in BATTERY_RULES and label == "compliant":
-                label = "low_battery"
-        return label
+            if ep.open:
+                best = max(best, _STATE_RANK.index(self._label_of(key)))
+        return _STATE_RANK[best]
+
+    def _label_of(self, key: EpisodeKey) -> str:
+        rule = key.rule
+        if rule in _BREACH_RULES:
+            return "breach"
+        if rule in _PREALERT_RULES:
+            return "prealert"
+        dev = self.devices.get(key.subject)
+        if dev is None or not dev.respondent:
+            return "compliant"
+        if rule is Rule.DEVICE_POWER_OFF and dev.power_kind == SignalKind.POWER_OFF.value:
+            return "switched_off"
+        if rule is Rule.DEVICE_NO_SIGNAL:
+            return "no_signal"
+        if rule in BATTERY_RULES:
+            return "low_battery"
+        return "compliant"

@@ -40,6 +40,7 @@ from korgoo.api.routers import (
     persons,
     session,
     statistics,
+    tiles,
     tracks,
     users,
 )
@@ -115,6 +116,7 @@ def create_app(
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)
+    app.include_router(tiles.router)  # beside /static: the maps' streets
     app.include_router(operator_router, prefix=API_PREFIX)
     app.include_router(app_router)
     app.include_router(pages_router(app.state.api.settings))

@@ -35,6 +35,7 @@ STATES: Final = {
     "compliant": N_("Compliant"),
     "prealert": N_("In pre-alert"),
     "breach": N_("In breach"),
+    "switched_off": N_("Switched off"),
     "no_signal": N_("No signal"),
     "low_battery": N_("Low battery"),
 }
@@ -254,6 +255,8 @@ MESSAGES: Final = {
     "respondent_here": N_("Respondent"),
     "protected_here": N_("Protected person"),
     "accuracy": N_("accuracy"),
+    "map_plain": N_("No map tiles configured: plain grid"),
+    "map_credit": N_("Map data © OpenStreetMap contributors, Protomaps"),
     "track_before": N_("Track before the alert"),
     "track_after": N_("Track after the alert"),
     "new_zone": N_("New zone"),

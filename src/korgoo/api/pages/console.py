@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import msgspec
 from fastapi import APIRouter, Request
@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import get_api, optional_session
 from korgoo.api.permissions import CREATABLE_ROLES, Capability, capabilities
+from korgoo.api.routers.tiles import TILE_PATH
 from korgoo.domain.jurisdictions import JURISDICTIONS, Level
 from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
@@ -79,34 +80,30 @@ async def api_viewer(request: Request) -> Viewer | None:
     )
 
 
+def map_tiles(request: Request) -> dict[str, Any] | None:
+    """What the maps need to draw the served tiles, or None (a plain grid)."""
+    tiles = get_api(request).tiles
+    if tiles is None:
+        return None
+    return {"url": TILE_PATH, "max_zoom": tiles.max_zoom}
+
+
 def static_files() -> StaticFiles:
     """The console's CSS, scripts and the vendored Leaflet, to mount at /static."""
     return StaticFiles(directory=STATIC_DIR)
 
 
-def tile_origin(tile_url: str) -> str:
-    """The origin of the tile server for the page's Content-Security-Policy."""
-    parts = urlsplit(tile_url)
-    if not parts.scheme or not parts.netloc:
-        return ""
-    host = parts.netloc.replace("{s}", "*")
-    return f"{parts.scheme}://{host}"
-
-
-def security_headers(tile_url: str) -> dict[str, str]:
-    """Pages load nothing from elsewhere except map tiles from the configured server."""
-    tiles = tile_origin(tile_url)
-    csp = (
+# Pages load nothing from elsewhere: the map's tiles come from Korgoo too.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: {tiles}".rstrip()
-        + "; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
-    return {
-        "Content-Security-Policy": csp,
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-    }
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 C = Capability
@@ -117,7 +114,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     session lookup by default); without one, a page redirects to /login."""
     lookup = viewer or api_viewer
     router = APIRouter(include_in_schema=False)
-    headers = security_headers(settings.tile_url)
+    headers = SECURITY_HEADERS
 
     def render(
         request: Request, who: Viewer | None, template: str, script: str, **context: Any
@@ -133,7 +130,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
                 csrf=who.csrf if who else "",
                 languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
                 labels=script_labels(lang),
-                tile_url=settings.tile_url,
+                tiles=map_tiles(request),
                 timezone=settings.timezone,
                 script=script,
                 path=request.url.path,

@@ -137,5 +137,6 @@ def live_positions(api: Api, user: User) -> list[dict[str, Any]]:
 @router.get("/live", response_model=list[LivePositionOut])
 def live(user: Reader, api: ApiDep) -> list[dict[str, Any]]:
     """Every monitored respondent: last position and accuracy, and the state
-    (compliant, prealert, breach, no_signal, low_battery)."""
+    (breach, prealert, switched_off, no_signal, low_battery, compliant: the gravest
+    condition open on the respondent's devices or the order)."""
     return live_positions(api, user)

@@ -4,7 +4,7 @@ import {
   statusPills, t, toast, toMs, trackFix,
 } from "./common.js";
 import { on, startShell } from "./shell.js";
-import { drawZones, fitAll, legendItem, makeMap, position, track, ZONE_STYLE } from "./map.js";
+import { drawZones, fitAll, fitIncident, legendItem, makeMap, position, track, ZONE_STYLE } from "./map.js";
 
 const KEY = document.querySelector(".alert-page").dataset.alertKey;
 const PATH = "/alerts/" + encodeURIComponent(KEY);
@@ -15,7 +15,7 @@ const map = makeMap(document.getElementById("alert-map"));
 const layers = { zones: null, respondent: null, before: null, after: null, protected: [] };
 let alert = null;
 let reason = "";
-let fitted = false;
+let fitted = ""; // the incident the map was last opened on
 
 function evidenceValue(key, value) {
   const fix = fixOf(value);
@@ -178,6 +178,7 @@ async function renderMap(devices) {
     layers.respondent = position(map, {
       ...here, colour: COLOURS.respondent,
       label: `${msg("respondent_here")} · ${fmtDateTime(here.at)} · ±${Math.round(here.accuracy)} m`,
+      tag: `${msg("respondent_here")} · ${fmtWhen(here.at)}`,
     });
   }
   const occurred = toMs(alert.occurred_at) / 1000;
@@ -206,11 +207,17 @@ async function renderMap(devices) {
     layers.protected.push(position(map, {
       ...protectedFix, colour: COLOURS.protected,
       label: `${msg("protected_here")} · ${fmtDateTime(protectedFix.at)} · ±${Math.round(protectedFix.accuracy)} m`,
+      tag: `${msg("protected_here")} · ${fmtWhen(protectedFix.at)}`,
     }));
   }
-  if (!fitted) {
-    fitAll(map, [layers.zones, layers.respondent, layers.before, layers.after, ...layers.protected]);
-    fitted = true;
+  // On the incident (again when her position is revealed), else on everything.
+  const points = [here, protectedFix].filter(Boolean);
+  const incident = points.map((p) => `${p.lat},${p.lon}`).join(";") || "all";
+  if (incident !== fitted) {
+    if (!fitIncident(map, points, layers.zones, ev.zone_id)) {
+      fitAll(map, [layers.zones, layers.respondent, layers.before, layers.after, ...layers.protected]);
+    }
+    fitted = incident;
   }
 }
 

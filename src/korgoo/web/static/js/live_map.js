@@ -4,7 +4,7 @@ import { on, startShell } from "./shell.js";
 import { fitAll, legendItem, makeMap, STATE_COLOURS } from "./map.js";
 
 const L = window.L;
-const STATE_ORDER = ["breach", "prealert", "no_signal", "low_battery", "compliant"];
+const STATE_ORDER = ["breach", "prealert", "switched_off", "no_signal", "low_battery", "compliant"];
 const map = makeMap(document.getElementById("live-map"), { zoom: 12 });
 const markers = new Map(); // key -> { dot, ring, item }
 const items = new Map();

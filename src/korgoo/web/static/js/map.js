@@ -1,6 +1,8 @@
-// Leaflet helpers shared by the maps. With no tile server configured the map
-// draws on a plain grey background with a faint grid and a scale bar; zones,
-// positions and tracks still show.
+// Leaflet helpers shared by the maps. Streets come from vector tiles that Korgoo
+// serves itself (KORGOO_MAP_TILES), drawn by the vendored protomaps-leaflet: no
+// outside tile server learns where the operators look. With no tiles the map
+// draws a faint grid on a plain background and says so in a corner; zones,
+// positions and tracks show either way.
 import { el, fmtDateTime, msg, t } from "./common.js";
 
 const L = window.L;
@@ -9,6 +11,7 @@ export const STATE_COLOURS = {
   compliant: "#15803d",
   prealert: "#b45309",
   breach: "#b91c1c",
+  switched_off: "#111827",
   no_signal: "#4b5563",
   low_battery: "#6d28d9",
 };
@@ -32,14 +35,30 @@ const PlainGrid = L.GridLayer.extend({
   },
 });
 
+// A discreet note in a corner: the map has no streets because none are configured.
+const Note = L.Control.extend({
+  onAdd() {
+    return el("div", { class: "map-note" }, this.options.text);
+  },
+});
+
 export function makeMap(element, { center = BISHKEK, zoom = 13 } = {}) {
-  const tileUrl = document.body.dataset.tileUrl;
-  const map = L.map(element, { attributionControl: false, zoomSnap: 0.5 });
-  if (tileUrl) {
-    L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+  const { tiles, tilesMaxZoom, lang } = document.body.dataset;
+  const map = L.map(element, { attributionControl: false, zoomSnap: 0.5, maxZoom: 19 });
+  if (tiles && window.protomapsL) {
+    window.protomapsL.leafletLayer({
+      url: tiles, // same origin: the session cookie goes with each tile request
+      flavor: "light",
+      lang, // street names in the page's language where the tiles have them
+      maxDataZoom: Number(tilesMaxZoom) || 15,
+      maxZoom: 19,
+      attribution: msg("map_credit"), // in the page's language, and no links out
+    }).addTo(map);
+    L.control.attribution({ prefix: false }).addTo(map);
   } else {
     element.classList.add("plain");
     new PlainGrid().addTo(map);
+    new Note({ position: "bottomright", text: msg("map_plain") }).addTo(map);
   }
   L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
   map.setView(center, zoom);
@@ -62,6 +81,7 @@ export function zoneLayer(feature) {
     );
   }
   layer.bindTooltip(`${t("zone_kinds", props.kind)}: ${props.name || props.zone_id || ""}`);
+  layer.zoneId = props.zone_id;
   return layer;
 }
 
@@ -71,17 +91,25 @@ export function drawZones(map, collection) {
   return group.addTo(map);
 }
 
-// A person's position: a dot with its accuracy circle.
-export function position(map, { lat, lon, accuracy, colour, label }) {
+// A person's position: a dot with its accuracy circle, a short tag always shown
+// beside it (who, when) and the details on click.
+export function position(map, { lat, lon, accuracy, colour, label, tag }) {
   const group = L.featureGroup();
   if (accuracy) {
     L.circle([lat, lon], {
       radius: accuracy, color: colour, weight: 1, fillColor: colour, fillOpacity: 0.12, interactive: false,
     }).addTo(group);
   }
-  L.circleMarker([lat, lon], {
+  const dot = L.circleMarker([lat, lon], {
     radius: 8, color: "#fff", weight: 2, fillColor: colour, fillOpacity: 1,
-  }).bindTooltip(label).addTo(group);
+  });
+  if (tag) {
+    dot.bindTooltip(tag, { permanent: true, direction: "right", offset: [10, 0], className: "marker-tag" })
+      .bindPopup(label);
+  } else {
+    dot.bindTooltip(label);
+  }
+  dot.addTo(group);
   return group.addTo(map);
 }
 
@@ -105,6 +133,49 @@ export function legendItem(kind, colour, text) {
     zone: el("span", { class: "swatch-zone", style: `border-color:${colour}` }),
   }[kind];
   return el("span", { class: "legend-item" }, swatch, text);
+}
+
+// The point of a zone's edge nearest to `at` (a circle's rim, or a polygon's
+// nearest side), in a local flat frame: zones are a few km across at most.
+export function nearestEdge(layer, at) {
+  const k = Math.cos((at.lat * Math.PI) / 180);
+  const flat = (p) => [p.lng * k, p.lat];
+  const back = ([x, y]) => L.latLng(y, x / k);
+  const [px, py] = flat(at);
+  if (layer instanceof L.Circle) {
+    const c = layer.getLatLng();
+    const d = c.distanceTo(at);
+    if (d < 0.01) return L.latLng(c.lat, c.lng);
+    const [cx, cy] = flat(c);
+    const f = layer.getRadius() / d;
+    return back([cx + (px - cx) * f, cy + (py - cy) * f]);
+  }
+  const ring = (layer.getLatLngs()[0] || []).map(flat);
+  let best = null;
+  let bestD = Infinity;
+  for (let i = 0; i < ring.length; i += 1) {
+    const [ax, ay] = ring[i];
+    const [bx, by] = ring[(i + 1) % ring.length];
+    const len = (bx - ax) ** 2 + (by - ay) ** 2;
+    const u = len ? Math.max(0, Math.min(1, ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len)) : 0;
+    const q = [ax + u * (bx - ax), ay + u * (by - ay)];
+    const d = (q[0] - px) ** 2 + (q[1] - py) ** 2;
+    if (d < bestD) [best, bestD] = [q, d];
+  }
+  return best ? back(best) : null;
+}
+
+// Open on the incident: the given positions (with their accuracy) and the nearest
+// edge of the alert's zone, not every zone of the order.
+export function fitIncident(map, points, zones, zoneId) {
+  const bounds = L.latLngBounds([]);
+  for (const p of points) bounds.extend(L.latLng(p.lat, p.lon).toBounds(2 * Math.max(p.accuracy || 0, 30)));
+  if (!bounds.isValid()) return false;
+  const zone = zones && zoneId ? zones.getLayers().find((z) => z.zoneId === zoneId) : null;
+  const edge = zone && nearestEdge(zone, L.latLng(points[0].lat, points[0].lon));
+  if (edge) bounds.extend(edge);
+  map.fitBounds(bounds.pad(0.3), { maxZoom: 17 });
+  return true;
 }
 
 export function fitAll(map, layers, fallbackZoom = 13) {
