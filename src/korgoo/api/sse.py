@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, Session, SessionDep, require
 from korgoo.api.permissions import Capability, can
+from korgoo.api.responses import EVENT_STREAM
 from korgoo.api.routers.alerts import location_read, shown, visible
 from korgoo.api.routers.tracks import live_positions
 from korgoo.service.effects import Effects
@@ -117,7 +118,7 @@ def _still_live(api: Api, session: Session) -> bool:
     return session_user(api.db, session.token_hash, now=api.auth_clock()) is not None
 
 
-@router.get("/events/stream")
+@router.get("/events/stream", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def events(
     user: Reader, session: SessionDep, api: ApiDep, reason: str | None = None
 ) -> StreamingResponse:

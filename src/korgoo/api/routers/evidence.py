@@ -43,7 +43,11 @@ def _filename(evidence: Evidence, suffix: str) -> str:
     return f'attachment; filename="evidence-{number}-{stamp}.{suffix}"'
 
 
-@router.get("/alerts/{key:path}/evidence.zip")
+@router.get(
+    "/alerts/{key:path}/evidence.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
 def alert_bundle(key: str, reason: Reason, user: Exporter, api: ApiDep) -> Response:
     """The alert's evidence bundle: events from the order's first version, the
     decisions, order versions, rules and parameters, signed by the centre's key;
@@ -64,7 +68,11 @@ def alert_bundle(key: str, reason: Reason, user: Exporter, api: ApiDep) -> Respo
     )
 
 
-@router.get("/alerts/{key:path}/evidence.pdf")
+@router.get(
+    "/alerts/{key:path}/evidence.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def alert_report(
     key: str, reason: Reason, user: Exporter, api: ApiDep, lang: str | None = None
 ) -> Response:

@@ -16,6 +16,13 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, scope
+from korgoo.api.responses import (
+    OrderDetailOut,
+    OrderOut,
+    OrderVersionOut,
+    TermsOut,
+    ZoneCollectionOut,
+)
 from korgoo.api.routers.persons import check_district, visible_person
 from korgoo.api.schemas import EndIn, OrderIn, VariationIn, epoch, parse_time, zone_from_json
 from korgoo.api.search import orders_matching
@@ -85,7 +92,7 @@ def _detail(api: Api, order: Order, current: OrderVersion) -> dict[str, Any]:
     return out
 
 
-@router.get("/orders")
+@router.get("/orders", response_model=list[OrderOut])
 def orders(
     user: Reader,
     api: ApiDep,
@@ -110,7 +117,7 @@ def orders(
     return [order_json(o, v, state(o.id)) for o, v in found]
 
 
-@router.post("/orders", status_code=201)
+@router.post("/orders", status_code=201, response_model=OrderDetailOut)
 async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     check_district(user, body.district)
     await run_in_threadpool(_check_parties, api, user, body.respondent_id, body.protected_ids)
@@ -153,7 +160,7 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     return await run_in_threadpool(_detail, api, order, first)
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", response_model=OrderDetailOut)
 def order(order_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
     found = visible_order(api, user, order_id)
     current = latest_version(api.db, order_id)
@@ -177,7 +184,7 @@ def _changes(raw: dict[str, Any]) -> dict[str, object]:
     return changes
 
 
-@router.post("/orders/{order_id}/variations", status_code=201)
+@router.post("/orders/{order_id}/variations", status_code=201, response_model=OrderVersionOut)
 async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """A new version with `changes` applied to the current one (e.g. `zones`,
     `min_distance_m`, `ends_at`); the earlier versions stay as they were."""
@@ -207,7 +214,7 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
     return version_json(new)
 
 
-@router.post("/orders/{order_id}/end", status_code=201)
+@router.post("/orders/{order_id}/end", status_code=201, response_model=OrderVersionOut)
 async def end(order_id: str, body: EndIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """End monitoring (or record that the order was revoked) as a new version."""
     await run_in_threadpool(visible_order, api, user, order_id)
@@ -239,13 +246,13 @@ async def _store_version(store: Any) -> OrderVersion:
     return version
 
 
-@router.get("/orders/{order_id}/versions")
+@router.get("/orders/{order_id}/versions", response_model=list[OrderVersionOut])
 def order_versions(order_id: str, user: Reader, api: ApiDep) -> list[dict[str, Any]]:
     visible_order(api, user, order_id)
     return [version_json(v) for v in versions(api.db, order_id)]
 
 
-@router.get("/orders/{order_id}/terms")
+@router.get("/orders/{order_id}/terms", response_model=TermsOut)
 def terms(order_id: str, user: Reader, api: ApiDep, at: str | None = None) -> dict[str, Any]:
     """What was in force at `at` (ISO-8601; default now), with the devices assigned then."""
     visible_order(api, user, order_id)
@@ -259,7 +266,7 @@ def terms(order_id: str, user: Reader, api: ApiDep, at: str | None = None) -> di
     return terms_json(found)
 
 
-@router.get("/orders/{order_id}/zones")
+@router.get("/orders/{order_id}/zones", response_model=ZoneCollectionOut)
 def zones(order_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
     """The current version's zones as a GeoJSON FeatureCollection (a circle is a
     Point with `radius_m` in its properties)."""
