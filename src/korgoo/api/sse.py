@@ -32,6 +32,7 @@ from korgoo.api.permissions import Capability, can
 from korgoo.api.responses import EVENT_STREAM
 from korgoo.api.routers.alerts import location_read, shown, visible
 from korgoo.api.routers.tracks import live_positions
+from korgoo.api.schemas import ReasonQuery
 from korgoo.service.effects import Effects
 from korgoo.store.users import User, session_user
 
@@ -120,7 +121,7 @@ def _still_live(api: Api, session: Session) -> bool:
 
 @router.get("/events/stream", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def events(
-    user: Reader, session: SessionDep, api: ApiDep, reason: str | None = None
+    user: Reader, session: SessionDep, api: ApiDep, reason: ReasonQuery = None
 ) -> StreamingResponse:
     """Live updates as server-sent events (see the module description)."""
     details = {"what": "event stream", "districts": list(user.districts)}

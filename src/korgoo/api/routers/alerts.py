@@ -20,7 +20,20 @@ from korgoo.alerts.model import Alert, Transition
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, can, in_scope, scope
 from korgoo.api.responses import AlertActionOut, AlertDetailOut, AlertOut, TransitionOut
-from korgoo.api.schemas import CallIn, ErrorOut, EscalateIn, NoteIn, ResolveIn, StageIn, parse_time
+from korgoo.api.schemas import (
+    CallIn,
+    CodeQuery,
+    ErrorOut,
+    EscalateIn,
+    IdQuery,
+    NoteIn,
+    ReasonQuery,
+    ResolveIn,
+    SearchQuery,
+    StageIn,
+    TimeQuery,
+    parse_time,
+)
 from korgoo.api.search import orders_matching
 from korgoo.api.views import alert_json, holds_protected_positions, transition_json
 from korgoo.domain.decisions import Priority
@@ -92,13 +105,13 @@ def alerts(
     api: ApiDep,
     status: Status = "open",
     priority: Annotated[list[Priority] | None, Query()] = None,
-    rule: str | None = None,
-    district: str | None = None,
-    order_id: str | None = None,
-    order: Annotated[str | None, Query(max_length=100)] = None,
-    person: Annotated[str | None, Query(max_length=200)] = None,
-    since: str | None = None,
-    until: str | None = None,
+    rule: CodeQuery = None,
+    district: CodeQuery = None,
+    order_id: IdQuery = None,
+    order: SearchQuery = None,
+    person: SearchQuery = None,
+    since: TimeQuery = None,
+    until: TimeQuery = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
     """The queue: most urgent priority first, then oldest first. `status`: open
@@ -187,7 +200,7 @@ def _alert_read(api: Api, user: User, alert: Alert, reason: str | None, what: st
 
 @router.get("/alerts/{key:path}/timeline", response_model=list[TransitionOut])
 def timeline(
-    key: str, user: Reader, api: ApiDep, reason: str | None = None
+    key: str, user: Reader, api: ApiDep, reason: ReasonQuery = None
 ) -> list[dict[str, Any]]:
     """The alert's transitions in the order they were stored. What the protected
     person's position can be derived from (her fix, the distance to her) is
@@ -204,7 +217,7 @@ def timeline(
 
 
 @router.get("/alerts/{key:path}", response_model=AlertDetailOut)
-def alert(key: str, user: Reader, api: ApiDep, reason: str | None = None) -> dict[str, Any]:
+def alert(key: str, user: Reader, api: ApiDep, reason: ReasonQuery = None) -> dict[str, Any]:
     """The alert, its evidence and its timeline. The protected person's positions
     and what they can be derived from (the distance to her) are shown only to a
     user with `locations.protected.read` who gives a `reason`; the read is

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,7 @@ from korgoo.api.responses import (
     RespondentMeOut,
     SubscribedOut,
 )
+from korgoo.api.schemas import ID_MAX
 from korgoo.apps import enrolment
 from korgoo.apps import respondent_view as rv
 from korgoo.apps import victim_view as vv
@@ -323,6 +324,9 @@ Enroller = Annotated[User, Depends(require(Capability.DEVICES_ENROL))]
 AlertReader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
 
 
+IdParam = Annotated[str, Query(max_length=ID_MAX)]
+
+
 class EnrolmentIn(BaseModel):
     person_id: str = Field(min_length=1, max_length=64)
     kind: DeviceKind
@@ -368,7 +372,7 @@ def _photo_url(checkin_id: str) -> str:
 
 
 @operator_router.get("/checkins", response_model=list[CheckinOut])
-async def list_checkins(order_id: str, user: AlertReader, api: ApiDep) -> list[dict[str, Any]]:
+async def list_checkins(order_id: IdParam, user: AlertReader, api: ApiDep) -> list[dict[str, Any]]:
     """The order's check-ins sent so far, with the photo's URL when one came."""
     await asyncio.to_thread(_visible_order, api, user, order_id)
     found = await asyncio.to_thread(load, api.db, order_id=order_id, sent_only=True)

@@ -24,7 +24,18 @@ from korgoo.api.responses import (
     ZoneCollectionOut,
 )
 from korgoo.api.routers.persons import check_district, visible_person
-from korgoo.api.schemas import EndIn, OrderIn, VariationIn, epoch, parse_time, zone_from_json
+from korgoo.api.schemas import (
+    ZONES_MAX,
+    CodeQuery,
+    EndIn,
+    OrderIn,
+    SearchQuery,
+    TimeQuery,
+    VariationIn,
+    epoch,
+    parse_time,
+    zone_from_json,
+)
 from korgoo.api.search import orders_matching
 from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
 from korgoo.domain.terms import OrderStatus, OrderTerms
@@ -72,6 +83,8 @@ def _check_parties(api: Api, user: User, respondent_id: str, protected_ids: list
 def _zones(raw: object) -> list[Any]:
     if not isinstance(raw, list):
         raise HTTPException(422, "zones must be a list of zones")
+    if len(raw) > ZONES_MAX:
+        raise HTTPException(422, f"'zones': an order may have at most {ZONES_MAX} zones")
     try:
         return [zone_from_json(z) for z in raw]
     except ValueError as e:
@@ -97,9 +110,9 @@ def orders(
     user: Reader,
     api: ApiDep,
     live: bool = False,
-    number: Annotated[str | None, Query(max_length=100)] = None,
-    person: Annotated[str | None, Query(max_length=200)] = None,
-    district: str | None = None,
+    number: SearchQuery = None,
+    person: SearchQuery = None,
+    district: CodeQuery = None,
     status: Annotated[list[OrderStatus] | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Orders with their current version; `live=true` keeps draft and active ones.
@@ -253,7 +266,7 @@ def order_versions(order_id: str, user: Reader, api: ApiDep) -> list[dict[str, A
 
 
 @router.get("/orders/{order_id}/terms", response_model=TermsOut)
-def terms(order_id: str, user: Reader, api: ApiDep, at: str | None = None) -> dict[str, Any]:
+def terms(order_id: str, user: Reader, api: ApiDep, at: TimeQuery = None) -> dict[str, Any]:
     """What was in force at `at` (ISO-8601; default now), with the devices assigned then."""
     visible_order(api, user, order_id)
     try:
