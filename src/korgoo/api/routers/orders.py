@@ -25,6 +25,7 @@ from korgoo.api.responses import (
 )
 from korgoo.api.routers.persons import check_district, visible_person
 from korgoo.api.schemas import (
+    LIST_MAX,
     ZONES_MAX,
     CodeQuery,
     EndIn,
@@ -209,6 +210,8 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
     protected = changes.get("protected_ids", list(current.protected_ids))
     if not isinstance(respondent, str) or not isinstance(protected, list):
         raise HTTPException(422, "respondent_id must be a person id, protected_ids a list of them")
+    if len(protected) > LIST_MAX:
+        raise HTTPException(422, f"'protected_ids' may have at most {LIST_MAX} persons")
     if "respondent_id" in changes or "protected_ids" in changes:
         await run_in_threadpool(_check_parties, api, user, respondent, protected)
     at = api.now()
