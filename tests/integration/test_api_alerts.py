@@ -56,7 +56,7 @@ async def test_engine_alert_worked_through_the_api_with_timeline_in_order(w: Wor
     r = await op.post(path(key, "resolve"), json={"outcome": "not-a-code", "note": "x"})
     assert r.status_code == 422 and "outcome" in r.json()["detail"]
     r = await op.post(path(key, "resolve"), json={"outcome": "confirmed_violation"})
-    assert r.status_code == 422 and "'note': Field required" in r.json()["detail"]
+    assert r.status_code == 422 and "'note' is required" in r.json()["detail"]
 
     # He leaves; the engine returns the alert to normal; then it is resolved.
     await w.fixes("bracelet-okt", T0 + 200, *[north_of(HOME, 2000)] * 6, step=30)

@@ -11,6 +11,8 @@ Bounded (a few examples per operation) so it runs in well under a minute.
 from __future__ import annotations
 
 import asyncio
+import warnings
+from typing import Any
 
 import pytest
 import schemathesis
@@ -73,3 +75,52 @@ async def test_generated_requests_get_no_5xx_and_answers_match_the_schema(
     async with serving(w.app) as url:
         tried = await asyncio.to_thread(run_operations, url, openapi, headers)
     assert len(tried) > 40, tried
+
+
+def _named(schema: dict[str, Any]) -> bool:
+    """A schema naming a declared model (or a list of them), not a bare object."""
+    if "$ref" in schema:
+        return True
+    if schema.get("type") == "array":
+        return _named(schema.get("items", {}))
+    choices = schema.get("anyOf") or schema.get("oneOf") or []
+    return bool(choices) and all(_named(c) for c in choices)
+
+
+def undeclared_answers(openapi: dict[str, Any]) -> list[str]:
+    """The /api/ and /app/api/ operations whose success answer is neither a named
+    model, nor empty (204), nor a declared non-JSON content type."""
+    out = []
+    for path, operations in openapi["paths"].items():
+        if not path.startswith(("/api/", "/app/api/")):
+            continue
+        for method, op in operations.items():
+            success = sorted(code for code in op["responses"] if code.startswith("2"))
+            if not success:
+                out.append(f"{method.upper()} {path}: no success answer")
+                continue
+            answer = op["responses"][success[0]]
+            content = answer.get("content", {})
+            if success[0] == "204" and not content:
+                continue
+            if set(content) - {"application/json"}:
+                continue
+            if not _named(content.get("application/json", {}).get("schema", {})):
+                out.append(f"{method.upper()} {path}")
+    return out
+
+
+async def test_every_api_route_declares_what_it_answers(w: World) -> None:
+    """Each operation of /api/ and /app/api/ answers a declared pydantic model, no
+    body (204), or a declared non-JSON content type (files, streams); and the
+    OpenAPI document is built without a warning (e.g. a duplicate operationId)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w.app.openapi_schema = None  # type: ignore[attr-defined]
+        openapi = w.app.openapi()  # type: ignore[attr-defined]
+    operations = [op for ops in openapi["paths"].values() for op in ops.values()]
+    assert len(operations) > 60
+    missing = undeclared_answers(openapi)
+    assert missing == [], "\n".join(missing)
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids))

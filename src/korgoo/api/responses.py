@@ -8,9 +8,9 @@ declared here fails the route's tests instead of vanishing from the document.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Out(BaseModel):
@@ -259,3 +259,276 @@ class NotifySettingsOut(Out):
     email: str | None
     phone: str | None  # her SMS number (the person's phone)
     channels: list[str]  # what she would be sent over now, in failover order
+
+
+# -- orders ------------------------------------------------------------------------
+
+
+class ScheduleWindowOut(Out):
+    days: list[int]  # 0 is Monday
+    start: int  # minutes after local midnight
+    end: int
+
+
+class ScheduleExceptionOut(Out):
+    """An approved stretch of time when the zone is not in force (ISO times)."""
+
+    from_: str = Field(alias="from")
+    to: str
+    reason: str
+    approved_by: str
+
+
+class ZoneOut(Out):
+    zone_id: str
+    name: str
+    kind: str  # exclusion | inclusion
+    geometry: dict[str, Any]  # GeoJSON: a Point (with radius_m) or a Polygon
+    radius_m: float
+    schedule: list[ScheduleWindowOut]  # empty: always in force
+    exceptions: list[ScheduleExceptionOut]
+    disclosed: bool  # whether the respondent is shown it
+
+
+class OrderVersionOut(Out):
+    version: int
+    valid_from: str
+    status: str
+    starts_at: str
+    ends_at: str | None
+    min_distance_m: float
+    warning_distance_m: float
+    checkins_per_day: int
+    reason: str
+    created_by: str
+    zones: list[ZoneOut]
+    respondent_id: str
+    protected_ids: list[str]
+
+
+class OrderOut(Out):
+    id: str
+    number: str
+    kind: str
+    issuing_authority: str
+    legal_basis: str
+    district: str
+    created_at: str
+    created_by: str
+    state: str  # the engine's view: compliant, prealert, breach, ...
+    current: OrderVersionOut
+
+
+class PartyDeviceOut(Out):
+    device_id: str
+    kind: str
+
+
+class PartyOut(Out):
+    person_id: str
+    role: str
+    devices: list[PartyDeviceOut]
+
+
+class TermsOut(Out):
+    """What an order required at a time, with the devices assigned then."""
+
+    order_id: str
+    version: int
+    kind: str
+    status: str
+    starts_at: str
+    ends_at: str | None
+    district: str
+    respondent: PartyOut
+    protected: list[PartyOut]
+    min_distance_m: float
+    warning_distance_m: float
+    zones: list[ZoneOut]
+    checkins_per_day: int
+
+
+class OrderDetailOut(OrderOut):
+    terms: TermsOut | None  # in force now (None: not yet or no longer)
+
+
+class ZonePropertiesOut(Out):
+    zone_id: str
+    name: str
+    kind: str
+    radius_m: float
+    schedule: list[ScheduleWindowOut]
+    exceptions: list[ScheduleExceptionOut]
+    disclosed: bool
+
+
+class ZoneFeatureOut(Out):
+    type: Literal["Feature"]
+    id: str
+    geometry: dict[str, Any]
+    properties: ZonePropertiesOut
+
+
+class ZoneCollectionOut(Out):
+    """An order's zones as a GeoJSON FeatureCollection."""
+
+    type: Literal["FeatureCollection"]
+    features: list[ZoneFeatureOut]
+
+
+# -- alerts ------------------------------------------------------------------------
+
+
+class AlertOut(Out):
+    alert_key: str
+    order_id: str
+    order_number: str | None
+    district: str | None
+    rule: str
+    subject: str
+    priority: str
+    confidence: str | None
+    pages: bool  # whether it pages the duty operator
+    status: str  # unacknowledged, acknowledged, resolved
+    active: bool
+    acked: bool
+    resolved: bool
+    late: bool
+    opened_at: str
+    occurred_at: str
+    ack_due_at: str
+    acked_at: str | None
+    acked_by: str | None
+    returned_at: str | None
+    resolved_at: str | None
+    resolved_by: str | None
+    outcome: str | None
+    note: str | None
+    escalations_done: int
+    stages: dict[str, str]  # response stage -> when first recorded
+    evidence: dict[str, Any]  # the rule's evidence, her positions left out unless allowed
+    protected_location_withheld: bool
+
+
+class TransitionOut(Out):
+    kind: str
+    at: str
+    actor: str  # engine, sla or a user name
+    active: bool
+    acked: bool
+    resolved: bool
+    priority: str | None
+    details: dict[str, Any]
+
+
+class AlertDetailOut(AlertOut):
+    timeline: list[TransitionOut]
+
+
+class AlertActionOut(Out):
+    """The alert after an operator's action, and the transitions it made."""
+
+    alert: AlertOut
+    transitions: list[TransitionOut]
+
+
+# -- native ingest -----------------------------------------------------------------
+
+
+class MessageResultOut(Out):
+    id: str | int | None  # the client's message id (None: unreadable)
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str = ""  # why it was rejected (left out when empty)
+
+
+class BatchResultsOut(Out):
+    """One result per message of the batch, in order."""
+
+    results: list[MessageResultOut]
+
+
+# -- the phone apps ----------------------------------------------------------------
+
+
+class EnrolledOut(Out):
+    device_id: str
+    secret: str  # shown in this answer only
+    kind: str
+    person_id: str
+    order_id: str
+
+
+class CurfewWindowOut(Out):
+    days: list[int]
+    start_min: int
+    end_min: int
+
+
+class RespondentZoneOut(Out):
+    id: str
+    name: str
+    kind: str
+    geometry: dict[str, Any]
+    schedule: list[CurfewWindowOut]
+    radius_m: float | None = None  # a circle's radius (left out for a polygon)
+
+
+class ConditionsOut(Out):
+    keep_away_m: float
+    zones: list[RespondentZoneOut]  # disclosed zones only
+    curfew: list[CurfewWindowOut]
+    checkins_per_day: int
+
+
+class RespondentMeOut(Out):
+    role: Literal["respondent"]
+    order_number: str
+    order_kind: str
+    status: str
+    ends_at: str | None
+    conditions: ConditionsOut
+    centre_phone: str
+    vapid_public_key: str
+
+
+class ProtectedMeOut(Out):
+    role: Literal["protected"]
+    order_number: str
+    status: str
+    ends_at: str | None
+    sharing: bool
+    centre_phone: str
+    police_phone: str
+    vapid_public_key: str
+
+
+class AlarmFrameOut(Out):
+    about: str  # the id of the message the alarm stood for
+    status: str
+
+
+class AlarmStatusOut(Out):
+    alarms: list[AlarmFrameOut]
+
+
+class MessageReceiptOut(Out):
+    id: str
+    received: bool
+
+
+class CheckinDoneOut(Out):
+    id: str
+    on_time: bool
+
+
+class PushKeyOut(Out):
+    public_key: str  # the VAPID applicationServerKey
+    subscribed: bool
+
+
+class SubscribedOut(Out):
+    subscribed: bool
+
+
+# Non-JSON answers, for `responses=` on their routes.
+EVENT_STREAM: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -27,6 +28,31 @@ from korgoo.geo import validate_zone
 from korgoo.store.registry import PersonRole
 
 Language = Literal["ru", "ky", "en"]
+
+# The limits of what a person may type, defined once (issue 11 item 4): a request
+# over them is refused with 422 naming the field and the limit, nothing stored.
+NOTE_MAX = 2000  # notes on alerts, calls and persons
+REASON_MAX = 500  # why something was done, for the record
+NAME_MAX = 200  # names of persons, zones, authorities
+ADDRESS_MAX = 300
+LABEL_MAX = 40  # "home", "work", "mobile"
+ID_MAX = 64  # ids, numbers, user names
+CODE_MAX = 64  # a word from a fixed list: party, outcome, stage, rule, role, protocol
+QUERY_MAX = 200  # a search string
+TIME_MAX = 64  # an ISO-8601 time in a query
+LIST_MAX = 50  # ids in one list (protected persons, districts)
+ZONES_MAX = 20  # zones of one order
+VERTICES_MAX = 1000  # positions in one polygon zone
+
+Text = Annotated[str, StringConstraints(max_length=NOTE_MAX)]
+Id = Annotated[str, StringConstraints(max_length=ID_MAX)]
+Code = Annotated[str, StringConstraints(max_length=CODE_MAX)]
+# Query parameters: a search string, a time, an id or a code, a reason.
+SearchQuery = Annotated[str | None, Query(max_length=QUERY_MAX)]
+TimeQuery = Annotated[str | None, Query(max_length=TIME_MAX)]
+IdQuery = Annotated[str | None, Query(max_length=ID_MAX)]
+CodeQuery = Annotated[str | None, Query(max_length=CODE_MAX)]
+ReasonQuery = Annotated[str | None, Query(max_length=REASON_MAX)]
 
 
 def iso(t: float | None) -> str | None:
@@ -65,6 +91,7 @@ def zone_from_json(raw: object) -> ZoneSpec:
     missing = [k for k in ("zone_id", "name", "kind", "geometry") if not raw.get(k)]
     if missing:
         raise ValueError(f"a zone needs {missing}")
+    _check_zone_size(raw)
     disclosed = raw.get("disclosed")
     if disclosed is not None and not isinstance(disclosed, bool):
         raise ValueError(f"zone {raw.get('zone_id')!r}: 'disclosed' must be true, false or null")
@@ -98,6 +125,21 @@ def zone_from_json(raw: object) -> ZoneSpec:
     return spec
 
 
+def _check_zone_size(raw: dict[str, Any]) -> None:
+    """A zone's id, name and polygon within the limits (ValueError says which)."""
+    where = f"zone {str(raw['zone_id'])[:ID_MAX]!r}"
+    if len(str(raw["zone_id"])) > ID_MAX:
+        raise ValueError(f"{where}: 'zone_id' may have at most {ID_MAX} characters")
+    if len(str(raw["name"])) > NAME_MAX:
+        raise ValueError(f"{where}: 'name' may have at most {NAME_MAX} characters")
+    geometry = raw["geometry"]
+    rings = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if isinstance(rings, list):
+        vertices = sum(len(r) for r in rings if isinstance(r, list))
+        if vertices > VERTICES_MAX:
+            raise ValueError(f"{where}: a polygon may have at most {VERTICES_MAX} vertices")
+
+
 class ErrorOut(BaseModel):
     """Every error answer of the API: a message a person understands."""
 
@@ -119,21 +161,20 @@ PersonLanguage = Literal["ky", "ru", "uz", "en"]
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-]{3,30}$"
 MAX_PHONES = 6
 MAX_ADDRESSES = 4
-NOTE_MAX = 1000
 
 
 class PhoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     number: str = Field(min_length=4, max_length=32, pattern=PHONE_PATTERN)
-    label: str = Field(default="", max_length=40)
+    label: str = Field(default="", max_length=LABEL_MAX)
 
 
 class AddressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=300)
-    label: str = Field(default="", max_length=40)
+    text: str = Field(min_length=1, max_length=ADDRESS_MAX)
+    label: str = Field(default="", max_length=LABEL_MAX)
 
 
 def _past_date(value: date | None) -> date | None:
@@ -150,7 +191,7 @@ class PersonContactsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str = Field(default="", min_length=1, max_length=200)
+    display_name: str = Field(default="", min_length=1, max_length=NAME_MAX)
     birth_date: BirthDate = None
     language: PersonLanguage | None = None
     phones: list[PhoneIn] = Field(default=[], max_length=MAX_PHONES)
@@ -160,59 +201,59 @@ class PersonContactsIn(BaseModel):
 
 class PersonIn(PersonContactsIn):
     role: PersonRole
-    display_name: str = Field(min_length=1, max_length=200)
-    district: str = Field(max_length=32)
+    display_name: str = Field(min_length=1, max_length=NAME_MAX)
+    district: str = Field(max_length=CODE_MAX)
 
 
 class NotifySettingsIn(BaseModel):
     language: Literal["ru", "ky", "en"]
-    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=NAME_MAX, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
 class OrderIn(BaseModel):
-    number: str = Field(min_length=1, max_length=64)
+    number: str = Field(min_length=1, max_length=ID_MAX)
     kind: OrderKind
-    issuing_authority: str = Field(min_length=1, max_length=200)
-    legal_basis: str = Field(min_length=1, max_length=200)
-    district: str
-    respondent_id: str
-    protected_ids: list[str] = []
+    issuing_authority: str = Field(min_length=1, max_length=NAME_MAX)
+    legal_basis: str = Field(min_length=1, max_length=NAME_MAX)
+    district: Code
+    respondent_id: Id
+    protected_ids: list[Id] = Field(default=[], max_length=LIST_MAX)
     starts_at: AwareDatetime
     ends_at: AwareDatetime | None = None
     min_distance_m: float = Field(default=500.0, gt=0)
     warning_distance_m: float = Field(default=1000.0, gt=0)
-    zones: list[dict[str, Any]] = []
+    zones: list[dict[str, Any]] = Field(default=[], max_length=ZONES_MAX)
     checkins_per_day: int = Field(default=0, ge=0, le=24)
     status: Literal["draft", "active"] = "active"
-    reason: str = "issued"
+    reason: str = Field(default="issued", max_length=REASON_MAX)
 
 
 class VariationIn(BaseModel):
-    changes: dict[str, Any] = Field(min_length=1)
-    reason: str = Field(min_length=1)
+    # What may change is checked by the store; its zones by `zone_from_json`.
+    changes: dict[str, Any] = Field(min_length=1, max_length=LIST_MAX)
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 class EndIn(BaseModel):
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
     revoked: bool = False
 
 
 class DeviceIn(BaseModel):
-    device_id: str = Field(min_length=1, max_length=64)
+    device_id: str = Field(min_length=1, max_length=ID_MAX)
     kind: DeviceKind
-    model: str = Field(default="", max_length=100)
+    model: str = Field(default="", max_length=NAME_MAX)
     tz_offset_min: int = Field(default=0, ge=-720, le=840)
     # A bracelet's one protocol (watch, gt06, osmand); apps have none.
-    protocol: str | None = None
+    protocol: Code | None = None
 
 
 class EnrolUnknownIn(BaseModel):
     kind: DeviceKind
-    model: str = Field(default="", max_length=100)
+    model: str = Field(default="", max_length=NAME_MAX)
     tz_offset_min: int = Field(default=0, ge=-720, le=840)
 
 
-REASON_MAX = 500
 # Why something was done, for the record: said in words, not blank.
 Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX)
@@ -220,7 +261,7 @@ Reason = Annotated[
 
 
 class AssignIn(BaseModel):
-    person_id: str = Field(max_length=64)
+    person_id: str = Field(max_length=ID_MAX)
     reason: Reason
 
 
@@ -229,37 +270,39 @@ class UnassignIn(BaseModel):
 
 
 class NoteIn(BaseModel):
-    text: str
+    text: Text
 
 
 class CallIn(BaseModel):
-    party: str
-    outcome: str
-    note: str = ""
+    party: Code
+    outcome: Code
+    note: Text = ""
 
 
 class EscalateIn(BaseModel):
-    reason: str
+    reason: Annotated[str, StringConstraints(max_length=REASON_MAX)]
 
 
 class StageIn(BaseModel):
-    stage: str
+    stage: Code
 
 
 class ResolveIn(BaseModel):
     outcome: Outcome
-    note: str
+    note: Text
 
 
 # A user change is explained in a few words at least (on the audit log).
-UserReason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+UserReason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=REASON_MAX)
+]
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    role: str
-    display_name: str = Field("", max_length=200)
-    districts: list[str] = Field([], max_length=50)
+    username: str = Field(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9._@-]+$")
+    role: Code
+    display_name: str = Field("", max_length=NAME_MAX)
+    districts: list[Code] = Field([], max_length=LIST_MAX)
     language: Language = "ru"
     password: str | None = Field(None, max_length=200)
     reason: UserReason  # why: on the audit log
@@ -268,9 +311,9 @@ class UserIn(BaseModel):
 class UserPatch(BaseModel):
     """A change of a user's role, districts or name; the fields left out stay."""
 
-    role: str | None = None
-    districts: list[str] | None = Field(None, max_length=50)
-    display_name: str | None = Field(None, min_length=1, max_length=200)
+    role: Code | None = None
+    districts: list[Code] | None = Field(None, max_length=LIST_MAX)
+    display_name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     reason: UserReason
 
 

@@ -29,8 +29,10 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, Session, SessionDep, require
 from korgoo.api.permissions import Capability, can
+from korgoo.api.responses import EVENT_STREAM
 from korgoo.api.routers.alerts import location_read, shown, visible
 from korgoo.api.routers.tracks import live_positions
+from korgoo.api.schemas import ReasonQuery
 from korgoo.service.effects import Effects
 from korgoo.store.users import User, session_user
 
@@ -117,9 +119,9 @@ def _still_live(api: Api, session: Session) -> bool:
     return session_user(api.db, session.token_hash, now=api.auth_clock()) is not None
 
 
-@router.get("/events/stream")
+@router.get("/events/stream", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def events(
-    user: Reader, session: SessionDep, api: ApiDep, reason: str | None = None
+    user: Reader, session: SessionDep, api: ApiDep, reason: ReasonQuery = None
 ) -> StreamingResponse:
     """Live updates as server-sent events (see the module description)."""
     details = {"what": "event stream", "districts": list(user.districts)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,7 +27,7 @@ from korgoo import __version__
 from korgoo.api import sse
 from korgoo.api.deps import Api, Clock
 from korgoo.api.pages.apps import apps_router
-from korgoo.api.pages.console import pages_router, static_files
+from korgoo.api.pages.console import LANGUAGE_COOKIE, pages_router, static_files
 from korgoo.api.routers import (
     alerts,
     audit,
@@ -51,6 +51,7 @@ from korgoo.apps.service import Apps
 from korgoo.service.health import Health
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
+from korgoo.web.validation import describe_errors, request_language
 
 API_PREFIX = "/api/v1"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -192,19 +193,9 @@ async def _store_busy(_: Request, exc: Exception) -> Response:
     )
 
 
-async def _validation_error(_: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": describe_errors(exc.errors())}, 422)
-
-
-def describe_errors(errors: Sequence[Any]) -> str:
-    """Pydantic's errors as one sentence per field: "'note': Field required"."""
-    parts = []
-    for error in errors:
-        if error.get("type") == "json_invalid":
-            parts.append("the request body is not valid JSON")
-            continue
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-        where = f"'{'.'.join(loc)}': " if loc else ""
-        parts.append(f"{where}{error.get('msg', 'invalid value')}")
-    return "Invalid request: " + "; ".join(parts) + "."
+    lang = request_language(
+        request.headers.get("accept-language", ""), request.cookies.get(LANGUAGE_COOKIE)
+    )
+    return JSONResponse({"detail": describe_errors(exc.errors(), lang)}, 422)

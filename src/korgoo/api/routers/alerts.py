@@ -19,7 +19,21 @@ from korgoo.alerts.machine import AlertError
 from korgoo.alerts.model import Alert, Transition
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, can, in_scope, scope
-from korgoo.api.schemas import CallIn, EscalateIn, NoteIn, ResolveIn, StageIn, parse_time
+from korgoo.api.responses import AlertActionOut, AlertDetailOut, AlertOut, TransitionOut
+from korgoo.api.schemas import (
+    CallIn,
+    CodeQuery,
+    ErrorOut,
+    EscalateIn,
+    IdQuery,
+    NoteIn,
+    ReasonQuery,
+    ResolveIn,
+    SearchQuery,
+    StageIn,
+    TimeQuery,
+    parse_time,
+)
 from korgoo.api.search import orders_matching
 from korgoo.api.views import alert_json, holds_protected_positions, transition_json
 from korgoo.domain.decisions import Priority
@@ -34,6 +48,8 @@ Actor = Annotated[User, Depends(require(Capability.ALERTS_ACT))]
 Resolver = Annotated[User, Depends(require(Capability.ALERTS_RESOLVE))]
 Status = Literal["open", "active", "unacknowledged", "acknowledged", "resolved"]
 Action = Callable[[AlertBook, float], list[Transition]]
+# An action the alert's state does not allow: 409, saying why.
+REFUSED: dict[int | str, dict[str, Any]] = {409: {"model": ErrorOut}}
 
 
 def respondent_of(api: Api, order_id: str) -> str | None:
@@ -83,19 +99,19 @@ def _matches(api: Api, alert: Alert, status: Status, f: dict[str, Any]) -> bool:
     return f["districts"] is None or district in f["districts"]
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[AlertOut])
 def alerts(
     user: Reader,
     api: ApiDep,
     status: Status = "open",
     priority: Annotated[list[Priority] | None, Query()] = None,
-    rule: str | None = None,
-    district: str | None = None,
-    order_id: str | None = None,
-    order: Annotated[str | None, Query(max_length=100)] = None,
-    person: Annotated[str | None, Query(max_length=200)] = None,
-    since: str | None = None,
-    until: str | None = None,
+    rule: CodeQuery = None,
+    district: CodeQuery = None,
+    order_id: IdQuery = None,
+    order: SearchQuery = None,
+    person: SearchQuery = None,
+    since: TimeQuery = None,
+    until: TimeQuery = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
     """The queue: most urgent priority first, then oldest first. `status`: open
@@ -182,9 +198,9 @@ def _alert_read(api: Api, user: User, alert: Alert, reason: str | None, what: st
     return location_read(api, user, reason, f"alert:{alert.alert_key}", details)
 
 
-@router.get("/alerts/{key:path}/timeline")
+@router.get("/alerts/{key:path}/timeline", response_model=list[TransitionOut])
 def timeline(
-    key: str, user: Reader, api: ApiDep, reason: str | None = None
+    key: str, user: Reader, api: ApiDep, reason: ReasonQuery = None
 ) -> list[dict[str, Any]]:
     """The alert's transitions in the order they were stored. What the protected
     person's position can be derived from (her fix, the distance to her) is
@@ -200,8 +216,8 @@ def timeline(
     ]
 
 
-@router.get("/alerts/{key:path}")
-def alert(key: str, user: Reader, api: ApiDep, reason: str | None = None) -> dict[str, Any]:
+@router.get("/alerts/{key:path}", response_model=AlertDetailOut)
+def alert(key: str, user: Reader, api: ApiDep, reason: ReasonQuery = None) -> dict[str, Any]:
     """The alert, its evidence and its timeline. The protected person's positions
     and what they can be derived from (the distance to her) are shown only to a
     user with `locations.protected.read` who gives a `reason`; the read is
@@ -237,17 +253,17 @@ async def _act(api: Api, user: User, key: str, action: Action) -> dict[str, Any]
     }
 
 
-@router.post("/alerts/{key:path}/acknowledge")
+@router.post("/alerts/{key:path}/acknowledge", response_model=AlertActionOut, responses=REFUSED)
 async def acknowledge(key: str, user: Actor, api: ApiDep) -> dict[str, Any]:
     return await _act(api, user, key, lambda b, at: b.acknowledge(key, user.username, at))
 
 
-@router.post("/alerts/{key:path}/notes")
+@router.post("/alerts/{key:path}/notes", response_model=AlertActionOut, responses=REFUSED)
 async def note(key: str, body: NoteIn, user: Actor, api: ApiDep) -> dict[str, Any]:
     return await _act(api, user, key, lambda b, at: b.add_note(key, user.username, at, body.text))
 
 
-@router.post("/alerts/{key:path}/calls")
+@router.post("/alerts/{key:path}/calls", response_model=AlertActionOut, responses=REFUSED)
 async def call(key: str, body: CallIn, user: Actor, api: ApiDep) -> dict[str, Any]:
     """A phone call about the alert: `party` respondent, protected, police,
     probation or other; `outcome` how it went (answered, no answer, ...)."""
@@ -261,7 +277,7 @@ async def call(key: str, body: CallIn, user: Actor, api: ApiDep) -> dict[str, An
     )
 
 
-@router.post("/alerts/{key:path}/stages")
+@router.post("/alerts/{key:path}/stages", response_model=AlertActionOut, responses=REFUSED)
 async def stage(key: str, body: StageIn, user: Actor, api: ApiDep) -> dict[str, Any]:
     """A response stage: victim_warned, respondent_instructed, police_notified,
     police_on_scene (the first record of each counts)."""
@@ -270,12 +286,12 @@ async def stage(key: str, body: StageIn, user: Actor, api: ApiDep) -> dict[str, 
     )
 
 
-@router.post("/alerts/{key:path}/escalate")
+@router.post("/alerts/{key:path}/escalate", response_model=AlertActionOut, responses=REFUSED)
 async def escalate(key: str, body: EscalateIn, user: Actor, api: ApiDep) -> dict[str, Any]:
     return await _act(api, user, key, lambda b, at: b.escalate(key, user.username, at, body.reason))
 
 
-@router.post("/alerts/{key:path}/resolve")
+@router.post("/alerts/{key:path}/resolve", response_model=AlertActionOut, responses=REFUSED)
 async def resolve(key: str, body: ResolveIn, user: Resolver, api: ApiDep) -> dict[str, Any]:
     """Close the alert with an outcome code and a note. While the condition is
     still active only a false-alarm outcome is accepted (409 says which)."""

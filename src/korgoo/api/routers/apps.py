@@ -12,13 +12,27 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, in_scope
-from korgoo.api.responses import CheckinOut, EnrolmentCodeOut
+from korgoo.api.responses import (
+    EVENT_STREAM,
+    AlarmStatusOut,
+    BatchResultsOut,
+    CheckinDoneOut,
+    CheckinOut,
+    EnrolledOut,
+    EnrolmentCodeOut,
+    MessageReceiptOut,
+    ProtectedMeOut,
+    PushKeyOut,
+    RespondentMeOut,
+    SubscribedOut,
+)
+from korgoo.api.schemas import ID_MAX
 from korgoo.apps import enrolment
 from korgoo.apps import respondent_view as rv
 from korgoo.apps import victim_view as vv
@@ -102,7 +116,7 @@ class EnrolIn(BaseModel):
     install_id: str | None = Field(default=None, max_length=128)
 
 
-@app_router.post("/enrol", status_code=201)
+@app_router.post("/enrol", status_code=201, response_model=EnrolledOut)
 async def enrol(body: EnrolIn, request: Request, apps: AppsDep) -> dict[str, Any]:
     """Exchange a one-time code for this phone's device id and secret (shown once)."""
     client = request.client.host if request.client else ""
@@ -127,7 +141,7 @@ async def enrol(body: EnrolIn, request: Request, apps: AppsDep) -> dict[str, Any
     }
 
 
-@app_router.post("/messages")
+@app_router.post("/messages", response_model=BatchResultsOut)
 async def messages(request: Request, device: DeviceDep, apps: AppsDep) -> Response:
     """A native ingest batch from the app, answered per message."""
     service = apps.service
@@ -164,7 +178,7 @@ async def _sharing(apps: Apps, device: records.AppDevice, events: list[Any]) -> 
         await asyncio.to_thread(records.set_sharing, apps.db, device.device_id, sharing)
 
 
-@app_router.get("/me")
+@app_router.get("/me", response_model=RespondentMeOut | ProtectedMeOut)
 async def me(device: DeviceDep, apps: AppsDep, api: ApiDep) -> dict[str, Any]:
     service, db = apps.service, apps.db
     terms = await asyncio.to_thread(terms_at, db, device.order_id, service.clock())
@@ -217,7 +231,7 @@ async def _device_stream(apps: Apps, device: records.AppDevice) -> AsyncIterator
         hub.close(device.device_id, queue)
 
 
-@app_router.get("/stream")
+@app_router.get("/stream", response_class=StreamingResponse, responses=EVENT_STREAM)
 async def stream(device: DeviceDep, apps: AppsDep) -> StreamingResponse:
     """Server-sent events for this device (instruction / warning / checkin /
     panic_received / revoked); the last unacknowledged message of each kind first."""
@@ -228,7 +242,7 @@ async def stream(device: DeviceDep, apps: AppsDep) -> StreamingResponse:
     )
 
 
-@app_router.get("/status")
+@app_router.get("/status", response_model=AlarmStatusOut)
 async def alarm_status(device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
     """The protected person's app: what has happened to her last SOS and her last
     breach alarm, as `status` frames (what a reconnecting app needs)."""
@@ -249,7 +263,7 @@ class ReceiptIn(BaseModel):
     id: str = Field(min_length=1, max_length=64)
 
 
-@app_router.post("/receipts")
+@app_router.post("/receipts", response_model=MessageReceiptOut)
 async def receipt(body: ReceiptIn, device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
     m = await apps.notifier.receipt(device.device_id, body.id)
     if m is None:
@@ -257,7 +271,7 @@ async def receipt(body: ReceiptIn, device: DeviceDep, apps: AppsDep) -> dict[str
     return {"id": m.id, "received": True}
 
 
-@app_router.post("/checkins/{checkin_id}")
+@app_router.post("/checkins/{checkin_id}", response_model=CheckinDoneOut)
 async def checkin_photo(
     checkin_id: str,
     device: DeviceDep,
@@ -283,14 +297,14 @@ class PushSubscriptionIn(BaseModel):
     keys: PushKeys
 
 
-@app_router.get("/push-subscription")
+@app_router.get("/push-subscription", response_model=PushKeyOut)
 async def push_key(device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
     """The VAPID public key (applicationServerKey) and whether this phone subscribed."""
     sub = await asyncio.to_thread(records.subscription, apps.db, device.device_id)
     return {"public_key": (await apps.pusher()).public_key, "subscribed": sub is not None}
 
 
-@app_router.post("/push-subscription", status_code=201)
+@app_router.post("/push-subscription", status_code=201, response_model=SubscribedOut)
 async def push_subscription(
     body: PushSubscriptionIn, device: DeviceDep, apps: AppsDep
 ) -> dict[str, Any]:
@@ -308,6 +322,9 @@ async def push_subscription(
 operator_router = APIRouter(tags=["apps"])
 Enroller = Annotated[User, Depends(require(Capability.DEVICES_ENROL))]
 AlertReader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
+
+
+IdParam = Annotated[str, Query(max_length=ID_MAX)]
 
 
 class EnrolmentIn(BaseModel):
@@ -355,7 +372,7 @@ def _photo_url(checkin_id: str) -> str:
 
 
 @operator_router.get("/checkins", response_model=list[CheckinOut])
-async def list_checkins(order_id: str, user: AlertReader, api: ApiDep) -> list[dict[str, Any]]:
+async def list_checkins(order_id: IdParam, user: AlertReader, api: ApiDep) -> list[dict[str, Any]]:
     """The order's check-ins sent so far, with the photo's URL when one came."""
     await asyncio.to_thread(_visible_order, api, user, order_id)
     found = await asyncio.to_thread(load, api.db, order_id=order_id, sent_only=True)

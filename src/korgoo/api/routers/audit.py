@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from korgoo.api.deps import ApiDep, require
 from korgoo.api.permissions import Capability
 from korgoo.api.responses import AuditEntryOut
-from korgoo.api.schemas import iso, parse_time
+from korgoo.api.schemas import CodeQuery, IdQuery, SearchQuery, TimeQuery, iso, parse_time
 from korgoo.store.audit import audit_entries
 from korgoo.store.users import User
 
@@ -21,12 +21,12 @@ Reader = Annotated[User, Depends(require(Capability.AUDIT_READ))]
 def audit(
     _: Reader,
     api: ApiDep,
-    since: str | None = None,
-    until: str | None = None,
-    actor: str | None = None,
-    action: str | None = None,
-    subject: str | None = None,
-    subject_contains: Annotated[str | None, Query(max_length=200)] = None,
+    since: TimeQuery = None,
+    until: TimeQuery = None,
+    actor: IdQuery = None,
+    action: CodeQuery = None,
+    subject: SearchQuery = None,
+    subject_contains: SearchQuery = None,
     before_id: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:

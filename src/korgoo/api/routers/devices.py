@@ -24,7 +24,7 @@ from korgoo.api.responses import (
     UnknownDeviceOut,
 )
 from korgoo.api.routers.persons import visible_person
-from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, UnassignIn, iso
+from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, SearchQuery, UnassignIn, iso
 from korgoo.api.views import assignment_json, unknown_device_json
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
@@ -102,7 +102,7 @@ SILENCE_S: Final = {
 def devices(
     user: Reader,
     api: ApiDep,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: SearchQuery = None,
     kind: Annotated[list[DeviceKind] | None, Query()] = None,
     state: Literal["assigned", "unassigned"] | None = None,
     contact: Literal["recent", "stale", "never"] | None = None,

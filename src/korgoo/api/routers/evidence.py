@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from korgoo.api.deps import Api, ApiDep, require
 from korgoo.api.permissions import Capability, can
 from korgoo.api.routers.alerts import find_alert
+from korgoo.api.schemas import REASON_MAX, CodeQuery
 from korgoo.evidence.bundle import Evidence, SelectionError, alert_selection, collect, export_bundle
 from korgoo.evidence.keys import signing_key
 from korgoo.evidence.report import export_report
@@ -24,7 +25,7 @@ from korgoo.web.i18n import environment, pick_language
 
 router = APIRouter(tags=["evidence"])
 Exporter = Annotated[User, Depends(require(Capability.EVIDENCE_EXPORT))]
-Reason = Annotated[str, Query(min_length=1, max_length=500, description="Why (audit log).")]
+Reason = Annotated[str, Query(min_length=1, max_length=REASON_MAX, description="Why (audit log).")]
 
 
 def _evidence(api: Api, user: User, key: str, reason: str) -> Evidence:
@@ -43,7 +44,11 @@ def _filename(evidence: Evidence, suffix: str) -> str:
     return f'attachment; filename="evidence-{number}-{stamp}.{suffix}"'
 
 
-@router.get("/alerts/{key:path}/evidence.zip")
+@router.get(
+    "/alerts/{key:path}/evidence.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
 def alert_bundle(key: str, reason: Reason, user: Exporter, api: ApiDep) -> Response:
     """The alert's evidence bundle: events from the order's first version, the
     decisions, order versions, rules and parameters, signed by the centre's key;
@@ -64,9 +69,13 @@ def alert_bundle(key: str, reason: Reason, user: Exporter, api: ApiDep) -> Respo
     )
 
 
-@router.get("/alerts/{key:path}/evidence.pdf")
+@router.get(
+    "/alerts/{key:path}/evidence.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def alert_report(
-    key: str, reason: Reason, user: Exporter, api: ApiDep, lang: str | None = None
+    key: str, reason: Reason, user: Exporter, api: ApiDep, lang: CodeQuery = None
 ) -> Response:
     """The alert's evidence report in `lang` (default: the user's language). The
     protected person's positions are in it only for a role that may read them."""

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from korgoo.api.responses import BatchResultsOut
 from korgoo.domain.ingest import Ingest, Outcome, StoreUnavailable
 from korgoo.gateways import native
 from korgoo.gateways.admission import refusal
@@ -21,6 +22,7 @@ from korgoo.gateways.metrics import ACK_SECONDS, ACKED, DECODED, MESSAGES, REJEC
 
 INGEST_PATH = "/api/v1/ingest"
 _NATIVE = "native"
+SCHEMA_TYPE = "application/schema+json"
 
 
 def native_router(ingest: Ingest, clock: Clock = time.time) -> APIRouter:
@@ -28,7 +30,7 @@ def native_router(ingest: Ingest, clock: Clock = time.time) -> APIRouter:
     router = APIRouter()
     schema = native.schema()
 
-    @router.post(INGEST_PATH)
+    @router.post(INGEST_PATH, response_model=BatchResultsOut)
     async def receive_batch(request: Request) -> Response:
         received_at = clock()
         MESSAGES.labels(_NATIVE).inc()
@@ -72,9 +74,14 @@ def native_router(ingest: Ingest, clock: Clock = time.time) -> APIRouter:
         answers = native.results(items, outcomes)
         return Response(native.encode_results(answers), media_type="application/json")
 
-    @router.get(INGEST_PATH + "/schema")
+    @router.get(
+        INGEST_PATH + "/schema",
+        response_class=JSONResponse,
+        responses={200: {"content": {SCHEMA_TYPE: {}}}},
+    )
     async def batch_schema() -> JSONResponse:
-        return JSONResponse(schema)
+        """The JSON Schema of a batch body."""
+        return JSONResponse(schema, media_type=SCHEMA_TYPE)
 
     return router
 

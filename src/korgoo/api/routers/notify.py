@@ -92,7 +92,11 @@ async def _fields(request: Request) -> dict[str, str]:
     return fields
 
 
-@router.api_route("/notify/sms-receipts", methods=["GET", "POST"], response_model=SmsReceiptOut)
+# One handler, two operations: providers report by GET or by POST.
+@router.get("/notify/sms-receipts", response_model=SmsReceiptOut, operation_id="sms_receipt_by_get")
+@router.post(
+    "/notify/sms-receipts", response_model=SmsReceiptOut, operation_id="sms_receipt_by_post"
+)
 async def sms_receipt(request: Request, api: ApiDep) -> dict[str, Any]:
     settings = api.settings
     if not settings.sms_receipt_token:

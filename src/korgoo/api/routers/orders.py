@@ -16,8 +16,27 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, scope
+from korgoo.api.responses import (
+    OrderDetailOut,
+    OrderOut,
+    OrderVersionOut,
+    TermsOut,
+    ZoneCollectionOut,
+)
 from korgoo.api.routers.persons import check_district, visible_person
-from korgoo.api.schemas import EndIn, OrderIn, VariationIn, epoch, parse_time, zone_from_json
+from korgoo.api.schemas import (
+    LIST_MAX,
+    ZONES_MAX,
+    CodeQuery,
+    EndIn,
+    OrderIn,
+    SearchQuery,
+    TimeQuery,
+    VariationIn,
+    epoch,
+    parse_time,
+    zone_from_json,
+)
 from korgoo.api.search import orders_matching
 from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
 from korgoo.domain.terms import OrderStatus, OrderTerms
@@ -65,6 +84,8 @@ def _check_parties(api: Api, user: User, respondent_id: str, protected_ids: list
 def _zones(raw: object) -> list[Any]:
     if not isinstance(raw, list):
         raise HTTPException(422, "zones must be a list of zones")
+    if len(raw) > ZONES_MAX:
+        raise HTTPException(422, f"'zones': an order may have at most {ZONES_MAX} zones")
     try:
         return [zone_from_json(z) for z in raw]
     except ValueError as e:
@@ -85,14 +106,14 @@ def _detail(api: Api, order: Order, current: OrderVersion) -> dict[str, Any]:
     return out
 
 
-@router.get("/orders")
+@router.get("/orders", response_model=list[OrderOut])
 def orders(
     user: Reader,
     api: ApiDep,
     live: bool = False,
-    number: Annotated[str | None, Query(max_length=100)] = None,
-    person: Annotated[str | None, Query(max_length=200)] = None,
-    district: str | None = None,
+    number: SearchQuery = None,
+    person: SearchQuery = None,
+    district: CodeQuery = None,
     status: Annotated[list[OrderStatus] | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Orders with their current version; `live=true` keeps draft and active ones.
@@ -110,7 +131,7 @@ def orders(
     return [order_json(o, v, state(o.id)) for o, v in found]
 
 
-@router.post("/orders", status_code=201)
+@router.post("/orders", status_code=201, response_model=OrderDetailOut)
 async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     check_district(user, body.district)
     await run_in_threadpool(_check_parties, api, user, body.respondent_id, body.protected_ids)
@@ -153,7 +174,7 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     return await run_in_threadpool(_detail, api, order, first)
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", response_model=OrderDetailOut)
 def order(order_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
     found = visible_order(api, user, order_id)
     current = latest_version(api.db, order_id)
@@ -177,7 +198,7 @@ def _changes(raw: dict[str, Any]) -> dict[str, object]:
     return changes
 
 
-@router.post("/orders/{order_id}/variations", status_code=201)
+@router.post("/orders/{order_id}/variations", status_code=201, response_model=OrderVersionOut)
 async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """A new version with `changes` applied to the current one (e.g. `zones`,
     `min_distance_m`, `ends_at`); the earlier versions stay as they were."""
@@ -189,6 +210,8 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
     protected = changes.get("protected_ids", list(current.protected_ids))
     if not isinstance(respondent, str) or not isinstance(protected, list):
         raise HTTPException(422, "respondent_id must be a person id, protected_ids a list of them")
+    if len(protected) > LIST_MAX:
+        raise HTTPException(422, f"'protected_ids' may have at most {LIST_MAX} persons")
     if "respondent_id" in changes or "protected_ids" in changes:
         await run_in_threadpool(_check_parties, api, user, respondent, protected)
     at = api.now()
@@ -207,7 +230,7 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
     return version_json(new)
 
 
-@router.post("/orders/{order_id}/end", status_code=201)
+@router.post("/orders/{order_id}/end", status_code=201, response_model=OrderVersionOut)
 async def end(order_id: str, body: EndIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """End monitoring (or record that the order was revoked) as a new version."""
     await run_in_threadpool(visible_order, api, user, order_id)
@@ -239,14 +262,14 @@ async def _store_version(store: Any) -> OrderVersion:
     return version
 
 
-@router.get("/orders/{order_id}/versions")
+@router.get("/orders/{order_id}/versions", response_model=list[OrderVersionOut])
 def order_versions(order_id: str, user: Reader, api: ApiDep) -> list[dict[str, Any]]:
     visible_order(api, user, order_id)
     return [version_json(v) for v in versions(api.db, order_id)]
 
 
-@router.get("/orders/{order_id}/terms")
-def terms(order_id: str, user: Reader, api: ApiDep, at: str | None = None) -> dict[str, Any]:
+@router.get("/orders/{order_id}/terms", response_model=TermsOut)
+def terms(order_id: str, user: Reader, api: ApiDep, at: TimeQuery = None) -> dict[str, Any]:
     """What was in force at `at` (ISO-8601; default now), with the devices assigned then."""
     visible_order(api, user, order_id)
     try:
@@ -259,7 +282,7 @@ def terms(order_id: str, user: Reader, api: ApiDep, at: str | None = None) -> di
     return terms_json(found)
 
 
-@router.get("/orders/{order_id}/zones")
+@router.get("/orders/{order_id}/zones", response_model=ZoneCollectionOut)
 def zones(order_id: str, user: Reader, api: ApiDep) -> dict[str, Any]:
     """The current version's zones as a GeoJSON FeatureCollection (a circle is a
     Point with `radius_m` in its properties)."""

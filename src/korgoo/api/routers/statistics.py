@@ -17,7 +17,7 @@ from korgoo.api.deps import Api, ApiDep, require
 from korgoo.api.permissions import Capability, in_scope, scope
 from korgoo.api.responses import StatisticsOut
 from korgoo.api.routers.persons import DISTRICTS
-from korgoo.api.schemas import iso
+from korgoo.api.schemas import CODE_MAX, TIME_MAX, CodeQuery, iso
 from korgoo.figures.statistics import Statistics, compute
 from korgoo.store.statistics import statistics_inputs
 from korgoo.store.users import User
@@ -32,6 +32,7 @@ Since = Annotated[
     str | None,
     Query(
         alias="from",
+        max_length=TIME_MAX,
         description="Start: a date (local midnight in Bishkek) or an ISO 8601 time. "
         "Default: 30 days before the end.",
     ),
@@ -40,11 +41,14 @@ Until = Annotated[
     str | None,
     Query(
         alias="to",
+        max_length=TIME_MAX,
         description="End: a date (counted whole, to its local midnight) or an ISO 8601 "
         "time (exclusive). Default: now.",
     ),
 ]
-District = Annotated[str | None, Query(description="A district code, e.g. KG-GB-OKT.")]
+District = Annotated[
+    str | None, Query(max_length=CODE_MAX, description="A district code, e.g. KG-GB-OKT.")
+]
 
 
 def _instant(text: str, tz: ZoneInfo, *, end: bool) -> float:
@@ -122,7 +126,7 @@ def statistics_csv(
     since: Since = None,
     until: Until = None,
     district: District = None,
-    lang: str | None = None,
+    lang: CodeQuery = None,
 ) -> Response:
     """The figures as CSV in `lang` (default: the user's language); counts of 1 to 4 as "<5"."""
     s = figures(api, user, since, until, district)
@@ -140,7 +144,7 @@ def statistics_xlsx(
     since: Since = None,
     until: Until = None,
     district: District = None,
-    lang: str | None = None,
+    lang: CodeQuery = None,
 ) -> Response:
     """The figures as an Excel workbook in `lang`; counts of 1 to 4 as "<5"."""
     s = figures(api, user, since, until, district)

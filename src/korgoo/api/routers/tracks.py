@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, can, in_scope
 from korgoo.api.responses import LivePositionOut, TrackOut
-from korgoo.api.schemas import iso, parse_time
+from korgoo.api.schemas import ReasonQuery, TimeQuery, iso, parse_time
 from korgoo.domain.terms import OrderStatus
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assignments
@@ -45,9 +45,9 @@ def track(
     device_id: str,
     user: Reader,
     api: ApiDep,
-    since: str | None = None,
-    until: str | None = None,
-    reason: str | None = None,
+    since: TimeQuery = None,
+    until: TimeQuery = None,
+    reason: ReasonQuery = None,
 ) -> dict[str, Any]:
     """The device's fixes with device time in [since, until] (ISO-8601; default
     the last hour), each with its accuracy radius in metres."""

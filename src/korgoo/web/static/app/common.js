@@ -165,7 +165,11 @@ let stopped = false;
 
 // Calls the app API with the device's credential; a 401 means the phone was unenrolled.
 export async function call(path, { method = "GET", json, body, keepalive = false } = {}) {
-  const headers = { Authorization: authorization(), Accept: "application/json" };
+  const headers = {
+    Authorization: authorization(),
+    Accept: "application/json",
+    "Accept-Language": document.documentElement.lang,
+  };
   if (json !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(API + path, {
     method,

@@ -39,7 +39,8 @@ export async function api(path, { method = "GET", body, query } = {}) {
     const qs = params.toString();
     if (qs) url += "?" + qs;
   }
-  const headers = { Accept: "application/json" };
+  // The page's language: the server says what is wrong with a request in it.
+  const headers = { Accept: "application/json", "Accept-Language": document.documentElement.lang };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
