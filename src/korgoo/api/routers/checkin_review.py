@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile
 from fastapi.responses import FileResponse
@@ -22,6 +22,7 @@ from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, in_scope, scope
 from korgoo.api.responses import CheckinOut, Out
 from korgoo.api.routers.persons import visible_person
+from korgoo.api.schemas import NOTE_MAX
 from korgoo.apps.checkins import JPEG_MAGIC, MAX_PHOTO_BYTES, checkin_json
 from korgoo.domain.events import Signal, SignalKind
 from korgoo.domain.ingest import Message, StoreUnavailable, Verdict
@@ -36,7 +37,6 @@ Reader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
 Actor = Annotated[User, Depends(require(Capability.ALERTS_ACT))]
 PersonWriter = Annotated[User, Depends(require(Capability.PERSONS_WRITE))]
 PersonReader = Annotated[User, Depends(require(Capability.PERSONS_READ))]
-NOTE_MAX: Final = 2000
 
 
 class ReviewIn(BaseModel):

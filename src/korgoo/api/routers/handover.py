@@ -22,7 +22,7 @@ from korgoo.api.permissions import Capability, in_scope, scope
 from korgoo.api.responses import Out
 from korgoo.api.routers.alerts import visible
 from korgoo.api.routers.devices import SILENCE_S
-from korgoo.api.schemas import iso
+from korgoo.api.schemas import NOTE_MAX, iso
 from korgoo.engine.params import DEFAULT_PARAMS
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import last_contacts, list_devices
@@ -33,7 +33,6 @@ router = APIRouter(tags=["handover"])
 Reader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
 Writer = Annotated[User, Depends(require(Capability.ALERTS_ACT))]
 
-NOTE_MAX: Final = 2000
 # Notes of the last day reach the next shift (a shift is 8-12 hours; one day
 # also covers a shift that started early).
 NOTES_WINDOW_S: Final = 24 * 3600.0
