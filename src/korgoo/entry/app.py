@@ -36,6 +36,7 @@ from korgoo.api.routers import (
     notify,
     orders,
     persons,
+    police,
     session,
     statistics,
     tracks,
@@ -108,6 +109,7 @@ def create_app(
         audit,
         statistics,
         notify,
+        police,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

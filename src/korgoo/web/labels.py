@@ -25,6 +25,7 @@ ROLES: Final = {
     "supervisor": N_("Supervisor"),
     "administrator": N_("Administrator"),
     "police_duty_officer": N_("Police duty officer"),
+    "police_district_inspector": N_("Police district inspector"),
     "probation_officer": N_("Probation officer"),
     "prosecutor": N_("Prosecutor"),
     "court": N_("Court"),
