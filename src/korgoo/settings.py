@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     vapid_subject: str = "mailto:centre@korgoo.invalid"
     centre_phone: str = "+996 312 000 000"
     police_phone: str = "102"
+    # Seconds a police duty unit has to accept an alert offered to it before the
+    # centre supervisor is told (docs/escalation.md).
+    police_accept_s: float = 120.0
     checkins_dir: str = "var/checkins"  # identity check-in photos
     person_photos_dir: str = "var/persons"  # reference photos the check-ins are compared with
 

@@ -156,6 +156,9 @@ USERS = (
     ("admin", "administrator", ()),
     ("statistics", "statistics", ()),
     ("statistics-len", "statistics", (LEN,)),
+    ("police-okt", "police_duty_officer", (OKT,)),
+    ("police-len", "police_duty_officer", (LEN,)),
+    ("inspector-okt", "police_district_inspector", (OKT,)),
 )
 
 

@@ -50,12 +50,21 @@ __all__ = ["world_fixture"]
 
 TABLE = Path(__file__).with_name("authz_table.csv")
 FIELDS = ("route", "method", "identity", "expected")
-ROLES = ("operator", "supervisor", "administrator", "statistics")
+ROLES = (
+    "operator",
+    "supervisor",
+    "administrator",
+    "statistics",
+    "police_duty_officer",
+    "police_district_inspector",
+)
 ROLE_USERS = {
     "operator": "operator",
     "supervisor": "supervisor",
     "administrator": "admin",
     "statistics": "statistics",
+    "police_duty_officer": "police-okt",
+    "police_district_inspector": "inspector-okt",
 }
 IDENTITIES = ("anonymous", *ROLES, "respondent_app", "victim_app", "bracelet")
 SPARE_BRACELET = "bracelet-spare"  # unassigned: a DELETE of its assignment changes nothing

@@ -45,6 +45,15 @@ def test_demo_without_live_view_prints_a_summary_and_keeps_the_record(tmp_path: 
         fixes = conn.scalar(sa.text("SELECT count(*) FROM events WHERE kind = 'fix'"))
         alerts = conn.scalar(sa.text("SELECT count(*) FROM alerts"))
         devices = conn.execute(sa.text("SELECT kind, count(*) FROM devices GROUP BY kind")).all()
+        police = conn.execute(
+            sa.text("SELECT role, districts FROM users WHERE username = 'police-okt'")
+        ).one()
+        strap = conn.execute(
+            sa.text("SELECT police_unit, police_district FROM alerts WHERE rule = 'device.strap'")
+        ).all()
+    # Oktyabrsky's duty officer can sign in; the strap removal went to its inspector.
+    assert police[0] == "police_duty_officer" and "KG-GB-OKT" in str(police[1])
+    assert strap and set(strap) == {("district_inspector", "KG-GB-OKT")}
     assert orders == 18
     assert dict(devices) == {"bracelet": 6, "respondent_app": 12, "victim_app": 9}
     assert fixes > 2000

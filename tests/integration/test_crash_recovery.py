@@ -221,7 +221,10 @@ async def test_kill_before_commit_keeps_acked_and_resend_stores_once(server: Ser
     assert sorted(a.subject for a in strap) == sorted(frames)  # one alert per device
     assert alerts_before <= {a.alert_key for a in strap}
     for alert in strap:
-        assert [t.kind.value for t in transitions(server.db, alert.alert_key)] == ["raised"]
+        # Raised, and offered to the district inspector: each once, resend or not.
+        kinds = [t.kind.value for t in transitions(server.db, alert.alert_key)]
+        assert kinds == ["raised", "escalated"]
+        assert alert.police_unit == "district_inspector"
     with server.db.connect() as conn:
         opened = conn.scalar(sa.text("SELECT count(*) FROM decisions WHERE kind = 'opened'"))
     assert opened == devices

@@ -25,6 +25,7 @@ import msgspec
 from korgoo.alerts import machine
 from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition
 from korgoo.alerts.policy import (
+    agency_for,
     confidence_rank,
     default_policy,
     default_priority,
@@ -32,6 +33,7 @@ from korgoo.alerts.policy import (
     priority_rank,
 )
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
+from korgoo.domain.jurisdictions import district_at
 from korgoo.domain.rules import episode_key, reopen_count, reopened_key
 
 _ROUTED = frozenset({DecisionKind.OPENED, DecisionKind.UPDATED, DecisionKind.CLEARED})
@@ -71,8 +73,10 @@ class AlertBook:
         policy_for: Callable[[Priority], EscalationPolicy] = default_policy,
         *,
         auto_close_acked_rtn: bool = False,
+        order_district: Callable[[str], str | None] = lambda _order_id: None,
     ) -> None:
         self._policy_for = policy_for
+        self._order_district = order_district  # where an order was issued, for police offers
         self._auto_close = auto_close_acked_rtn
         self._live: dict[str, Alert] = {}  # by alert key
         self._route: dict[str, str] = {}  # episode key -> live alert key, when they differ
@@ -151,6 +155,8 @@ class AlertBook:
             else:
                 policy = self._policy_for(decision.priority) if decision.priority else None
                 new, transitions = machine.apply_update(alert, routed, policy)
+                new, offered = self._offer(new, decision.at)  # a priority risen to P1
+                transitions += offered
             self._keep(alert, new)
             return out + transitions
         closed = self._closed.get(key)
@@ -170,6 +176,8 @@ class AlertBook:
         opened = msgspec.structs.replace(decision, kind=DecisionKind.OPENED, alert_key=alert_key)
         priority = opened.priority or default_priority(opened.rule)
         alert, transitions = machine.raise_alert(opened, self._policy_for(priority))
+        alert, offered = self._offer(alert, decision.at)
+        transitions += offered
         if reopening:
             raised = transitions[0]
             transitions[0] = msgspec.structs.replace(
@@ -179,6 +187,38 @@ class AlertBook:
         self._live[alert_key] = alert
         self._changed[alert_key] = alert
         return transitions
+
+    def _offer(self, alert: Alert, at: float) -> machine.Result:
+        """Offer the alert to the police unit its rule and priority call for, in
+        the district where the respondent is (the fix in the decision's
+        evidence), else the order's district. Decided from the decision alone, so
+        a replay offers it to the same unit."""
+        unit = agency_for(alert.rule, alert.priority)
+        if unit is None or alert.police_offered_at is not None:
+            return alert, []
+        fix = alert.evidence.get("respondent_fix")
+        district = None
+        if isinstance(fix, list | tuple) and len(fix) >= 3:
+            district = district_at(float(fix[1]), float(fix[2]))
+        basis = "respondent_position"
+        if district is None:
+            district, basis = self._order_district(alert.order_id), "order"
+        if district is None:
+            return alert, []  # no district known: the centre alone has it
+        return machine.offer_police(alert, at, unit, district, basis)
+
+    def police_accept(self, alert_key: str, actor: str, at: float) -> list[Transition]:
+        return self._act(alert_key, at, lambda a: machine.police_accept(a, actor, at))
+
+    def police_stage(self, alert_key: str, actor: str, at: float, stage: str) -> list[Transition]:
+        return self._act(alert_key, at, lambda a: machine.police_stage(a, actor, at, stage))
+
+    def police_report(
+        self, alert_key: str, actor: str, at: float, outcome: str, note: str
+    ) -> list[Transition]:
+        return self._act(
+            alert_key, at, lambda a: machine.police_report(a, actor, at, outcome, note)
+        )
 
     def take_changed(self) -> dict[str, Alert]:
         """The alerts changed since the last call (resolved ones included), by key:

@@ -45,7 +45,13 @@ from typing import Final
 import msgspec
 
 from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition, TransitionKind
-from korgoo.alerts.policy import default_priority, due_escalations, priority_rank
+from korgoo.alerts.policy import (
+    POLICE_DUTY,
+    default_priority,
+    due_escalations,
+    police_accept_due,
+    priority_rank,
+)
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.rules import LATCHING_RULES
 
@@ -151,8 +157,24 @@ def is_stale(alert: Alert, decision: Decision) -> bool:
 
 
 def escalate_due(alert: Alert, now: float) -> Result:
-    """Take the frozen policy's steps due by `now`, each stamped at its due time."""
-    return _take_steps(alert, now, None)
+    """Take the frozen policy's steps due by `now`, and the police offer's
+    acceptance timeout if it ran out, each stamped at its due time."""
+    alert, out = _take_steps(alert, now, None)
+    due = police_accept_due(alert)
+    if due is not None and due <= now:
+        alert = msgspec.structs.replace(alert, police_failed_over=True)
+        details: dict[str, object] = {
+            "notify": "supervisor",
+            "reason": "police_not_accepted",
+            "unit": alert.police_unit,
+            "district": alert.police_district,
+            "offered_at": alert.police_offered_at,
+        }
+        # Actor "policy", as for the offer: an SLA step may fall due at the same
+        # instant, and a timeline line is unique by (alert, kind, time, actor).
+        out.append(_transition(alert, TransitionKind.ESCALATED, due, POLICY, details))
+        out.sort(key=lambda t: t.at)  # stable: the policy's steps keep their order
+    return alert, out
 
 
 def _take_steps(alert: Alert, now: float, late_at: float | None) -> Result:
@@ -432,4 +454,89 @@ def escalate(alert: Alert, actor: str, at: float, reason: str) -> Result:
     alert, out = escalate_due(alert, at)
     details = {"reason": reason, "manual": True}
     out.append(_transition(alert, TransitionKind.ESCALATED, at, actor, details))
+    return alert, out
+
+
+# -- the police's part (docs/escalation.md) ---------------------------------------
+
+# What a police officer records after acting on the alert.
+POLICE_OUTCOMES: Final = frozenset(
+    {"respondent_detained", "respondent_removed", "respondent_not_found", "no_breach", "other"}
+)
+POLICE_ACCEPTED: Final = POLICE_DELIVERED  # the statistics' "police_accepted"
+POLICE_DISPATCHED: Final = "police_dispatched"
+POLICE_ON_SCENE: Final = "police_on_scene"
+POLICE_REPORTED: Final = "police_reported"
+
+
+def offer_police(alert: Alert, at: float, unit: str, district: str, basis: str) -> Result:
+    """Offer the alert to a police unit of `district` (once per alert). `basis`
+    says how the district was found: "respondent_position" or "order"."""
+    _check_time(at)
+    if alert.police_offered_at is not None or alert.resolved:
+        return alert, []
+    stages = {**alert.stages, "police_notified": at} if unit == POLICE_DUTY else alert.stages
+    alert = msgspec.structs.replace(
+        alert, police_unit=unit, police_district=district, police_offered_at=at, stages=stages
+    )
+    details: dict[str, object] = {
+        "notify": unit,
+        "district": district,
+        "basis": basis,
+        "policy_revision": alert.policy.revision,
+    }
+    if unit == POLICE_DUTY:
+        details["accept_within_s"] = alert.policy.police_accept_s
+    return alert, [_transition(alert, TransitionKind.ESCALATED, at, POLICY, details)]
+
+
+def _check_police(alert: Alert, actor: str, at: float, *, accepted: bool) -> None:
+    _check_operator(alert, actor, at)
+    if alert.police_offered_at is None:
+        raise AlertError(f"alert {alert.alert_key} was not offered to the police")
+    if accepted and alert.police_accepted_by is None:
+        raise AlertError("accept the alert first")
+
+
+def police_accept(alert: Alert, actor: str, at: float) -> Result:
+    """A police officer of the offered unit takes the alert on."""
+    _check_police(alert, actor, at, accepted=False)
+    if alert.police_accepted_by is not None:
+        raise AlertError(
+            f"alert {alert.alert_key} was already accepted by {alert.police_accepted_by}"
+        )
+    alert, out = escalate_due(alert, at)
+    alert = msgspec.structs.replace(
+        alert, police_accepted_by=actor, stages={**alert.stages, POLICE_ACCEPTED: at}
+    )
+    details = {"stage": POLICE_ACCEPTED, "agency": alert.police_district or "", "accepted": True}
+    out.append(_transition(alert, TransitionKind.STAGE, at, actor, details))
+    return alert, out
+
+
+def police_stage(alert: Alert, actor: str, at: float, stage: str) -> Result:
+    """Unit dispatched, or on scene; the first record of each counts."""
+    _check_police(alert, actor, at, accepted=True)
+    if stage not in (POLICE_DISPATCHED, POLICE_ON_SCENE):
+        raise AlertError(f"unknown police stage '{stage}'")
+    alert, out = escalate_due(alert, at)
+    if stage in alert.stages:
+        return alert, out
+    alert = msgspec.structs.replace(alert, stages={**alert.stages, stage: at})
+    out.append(_transition(alert, TransitionKind.STAGE, at, actor, {"stage": stage}))
+    return alert, out
+
+
+def police_report(alert: Alert, actor: str, at: float, outcome: str, note: str) -> Result:
+    """The police's outcome and note. The alert stays open: the centre resolves it."""
+    _check_police(alert, actor, at, accepted=True)
+    if outcome not in POLICE_OUTCOMES:
+        raise AlertError(f"unknown outcome '{outcome}'; choose one of {sorted(POLICE_OUTCOMES)}")
+    if not note.strip():
+        raise AlertError("a note is required: say what was found and done")
+    alert, out = escalate_due(alert, at)
+    first = alert.stages.get(POLICE_REPORTED, at)  # a later report adds, the first counts
+    alert = msgspec.structs.replace(alert, stages={**alert.stages, POLICE_REPORTED: first})
+    details = {"stage": POLICE_REPORTED, "outcome": outcome, "note": note}
+    out.append(_transition(alert, TransitionKind.STAGE, at, actor, details))
     return alert, out

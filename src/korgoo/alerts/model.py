@@ -49,6 +49,9 @@ class EscalationPolicy(msgspec.Struct, frozen=True):
     revision: str
     ack_sla_s: float
     steps: tuple[EscalationStep, ...] = ()
+    # How long a police unit offered the alert has to accept it before the
+    # centre supervisor is told (docs/escalation.md).
+    police_accept_s: float = 120.0
 
 
 class Alert(msgspec.Struct, omit_defaults=True):
@@ -74,6 +77,14 @@ class Alert(msgspec.Struct, omit_defaults=True):
     outcome: Outcome | None = None
     note: str | None = None
     escalations_done: int = 0
+    # The police offer (docs/escalation.md): the unit ("police_duty" or
+    # "district_inspector") and district it went to, when, who accepted it, and
+    # whether the acceptance timeout passed it on to the centre supervisor.
+    police_unit: str | None = None
+    police_district: str | None = None
+    police_offered_at: float | None = None
+    police_accepted_by: str | None = None
+    police_failed_over: bool = False
     # Stage timestamps for response-time figures: victim_warned, police_notified,
     # police_on_scene, respondent_instructed.
     stages: dict[str, float] = {}

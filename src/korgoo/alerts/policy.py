@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Final
 
 import msgspec
 
 from korgoo.alerts.model import Alert, EscalationPolicy, EscalationStep
 from korgoo.domain.decisions import Confidence, Priority
-from korgoo.domain.rules import CATALOGUE
+from korgoo.domain.rules import CATALOGUE, Rule
 
 
 class PolicyError(ValueError):
@@ -61,6 +62,39 @@ _DEFAULT_STEPS: Mapping[Priority, tuple[EscalationStep, ...]] = MappingProxyType
 )
 
 
+# Who outside the centre is offered an alert the moment it opens (docs/escalation.md):
+# a P1 breach or panic goes to the police duty unit of the district where the
+# respondent is; a strap removal to the district inspector; device faults stay in
+# the centre.
+POLICE_DUTY: Final = "police_duty"
+DISTRICT_INSPECTOR: Final = "district_inspector"
+_DUTY_RULES: Final = frozenset(
+    {Rule.PROXIMITY_BREACH.value, Rule.ZONE_EXCLUSION.value, Rule.PANIC.value}
+)
+
+
+def agency_for(rule: str, priority: Priority) -> str | None:
+    """The police unit an alert of `rule` at `priority` is offered to, if any."""
+    if rule in _DUTY_RULES and priority is Priority.P1:
+        return POLICE_DUTY
+    if rule == Rule.DEVICE_STRAP.value:
+        return DISTRICT_INSPECTOR
+    return None
+
+
+def police_accept_due(alert: Alert) -> float | None:
+    """When an offer to the police duty unit passes to the supervisor unaccepted."""
+    if (
+        alert.police_unit != POLICE_DUTY
+        or alert.police_offered_at is None
+        or alert.police_accepted_by is not None
+        or alert.police_failed_over
+        or alert.resolved
+    ):
+        return None
+    return alert.police_offered_at + alert.policy.police_accept_s
+
+
 def priority_rank(priority: Priority) -> int:
     """0 for the most urgent priority (P1)."""
     return _PRIORITY_RANK[priority]
@@ -83,7 +117,7 @@ def default_policy(priority: Priority) -> EscalationPolicy:
     )
 
 
-_POLICY_FIELDS = frozenset({"revision", "ack_sla_s", "steps"})
+_POLICY_FIELDS = frozenset({"revision", "ack_sla_s", "steps", "police_accept_s"})
 _STEP_FIELDS = frozenset({"after_s", "notify"})
 
 
@@ -125,6 +159,10 @@ def _check(policy: EscalationPolicy) -> None:
         raise PolicyError("revision must not be empty: alerts record which policy they used")
     if not (math.isfinite(policy.ack_sla_s) and policy.ack_sla_s > 0):
         raise PolicyError(f"ack_sla_s must be a positive number of seconds, got {policy.ack_sla_s}")
+    if not (math.isfinite(policy.police_accept_s) and policy.police_accept_s > 0):
+        raise PolicyError(
+            f"police_accept_s must be a positive number of seconds, got {policy.police_accept_s}"
+        )
     previous = 0.0
     for i, step in enumerate(policy.steps):
         if not step.notify.strip():
@@ -147,10 +185,13 @@ def sla_due(alert: Alert) -> float | None:
 
 
 def next_escalation_at(alert: Alert) -> float | None:
-    """When the next step of the alert's policy comes due; None if none will."""
+    """When the next step of the alert's policy, or its police offer's acceptance
+    timeout, comes due; None if none will."""
+    police = police_accept_due(alert)
     if alert.acked or alert.resolved or alert.escalations_done >= len(alert.policy.steps):
-        return None
-    return alert.opened_at + alert.policy.steps[alert.escalations_done].after_s
+        return police
+    step = alert.opened_at + alert.policy.steps[alert.escalations_done].after_s
+    return step if police is None else min(step, police)
 
 
 def due_escalations(alert: Alert, now: float) -> list[EscalationStep]:

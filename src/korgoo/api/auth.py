@@ -36,7 +36,7 @@ import msgspec
 import pyotp
 import sqlalchemy as sa
 
-from korgoo.api.permissions import CREATABLE_ROLES, TOTP_ROLES
+from korgoo.api.permissions import CREATABLE_ROLES, DISTRICT_BOUND_ROLES, TOTP_ROLES
 from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.settings import Settings
 from korgoo.store.audit import audit_append
@@ -208,6 +208,8 @@ def add_user(
     unknown = sorted(set(districts) - {j.code for j in JURISDICTIONS})
     if unknown:
         raise ValueError(f"unknown district codes {unknown}")
+    if role in {r.value for r in DISTRICT_BOUND_ROLES} and not districts:
+        raise ValueError(f"a {role} serves districts: give at least one")
     password = password or secrets.token_urlsafe(12)
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")

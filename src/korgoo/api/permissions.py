@@ -23,8 +23,13 @@ Decisions for the roles of now:
 - statistics: the ministry's figures (counts, rates, response times over a
   period and district) and nothing else: no person, order, alert, track,
   device or audit entry. Operators and supervisors see the figures too.
-The agency roles are declared with the grants intended for them; they become
-creatable with the issue that brings them (`CREATABLE_ROLES`).
+- police duty officer / district inspector: the police view (`police.respond`):
+  the alerts offered to their districts and their response to them, and the
+  orders, persons and tracks of their districts; the duty officer also the
+  protected person's position, with a reason. Bound to districts.
+The other agency roles are declared with the grants intended for them; they
+become creatable with the issue that brings them (`CREATABLE_ROLES`).
+docs/roles.md is this table in words (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ class Capability(StrEnum):
     EVIDENCE_EXPORT = "evidence.export"
     USERS_ADMIN = "users.admin"
     STATISTICS_READ = "statistics.read"  # figures over a period, never a person
+    # The police view: alerts offered to the user's districts (read, accept, unit
+    # dispatched, on scene, outcome); scoped by the offer's district, not the order's.
+    POLICE_RESPOND = "police.respond"
 
 
 class Role(StrEnum):
@@ -60,6 +68,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMINISTRATOR = "administrator"
     POLICE_DUTY_OFFICER = "police_duty_officer"
+    POLICE_DISTRICT_INSPECTOR = "police_district_inspector"
     PROBATION_OFFICER = "probation_officer"
     PROSECUTOR = "prosecutor"
     COURT = "court"
@@ -89,18 +98,26 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     # No DEVICES_ENROL: a phone enrolled on an order is a credential for the
     # case (a respondent app reads his order's conditions), which is case work.
     Role.ADMINISTRATOR: frozenset({C.USERS_ADMIN, C.DEVICES_READ, C.DEVICES_WRITE, C.AUDIT_READ}),
-    # Intended grants of the agency roles (not creatable yet):
-    # the police unit on duty takes alerts of its districts and sends officers.
+    # The police unit on duty takes the alerts offered to its districts and sends
+    # officers; it reads the orders, persons and tracks of its districts, and the
+    # protected person's position with a reason (to find her). It does not work
+    # the centre's queue (no alerts.read / alerts.act): it sees only what it is
+    # offered, and the centre resolves the alert.
     Role.POLICE_DUTY_OFFICER: frozenset(
         {
-            C.ALERTS_READ,
-            C.ALERTS_ACT,
+            C.POLICE_RESPOND,
             C.ORDERS_READ,
             C.PERSONS_READ,
             C.LOCATIONS_PROTECTED_READ,
             C.TRACKS_READ,
         }
     ),
+    # The district inspector follows the respondents of his district (strap
+    # removals are offered to him), not the protected person's whereabouts.
+    Role.POLICE_DISTRICT_INSPECTOR: frozenset(
+        {C.POLICE_RESPOND, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ}
+    ),
+    # Intended grants of the other agency roles (not creatable yet):
     # probation follows its clients' compliance, not the victims' whereabouts.
     Role.PROBATION_OFFICER: frozenset(
         {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.DEVICES_READ, C.TRACKS_READ}
@@ -116,8 +133,24 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
 }
 
 CREATABLE_ROLES: Final = frozenset(
-    {Role.OPERATOR, Role.SUPERVISOR, Role.ADMINISTRATOR, Role.STATISTICS}
+    {
+        Role.OPERATOR,
+        Role.SUPERVISOR,
+        Role.ADMINISTRATOR,
+        Role.STATISTICS,
+        Role.POLICE_DUTY_OFFICER,
+        Role.POLICE_DISTRICT_INSPECTOR,
+    }
 )
+# The police unit a police role belongs to: it sees the alerts offered to that
+# unit in its districts (alerts.policy.agency_for says which unit gets which).
+POLICE_UNIT_OF_ROLE: Final = {
+    Role.POLICE_DUTY_OFFICER: "police_duty",
+    Role.POLICE_DISTRICT_INSPECTOR: "district_inspector",
+}
+# Roles that must be bound to districts: an agency unit serves its districts,
+# never the whole country.
+DISTRICT_BOUND_ROLES: Final = frozenset({Role.POLICE_DUTY_OFFICER, Role.POLICE_DISTRICT_INSPECTOR})
 # Roles whose login needs a second factor (TOTP).
 TOTP_ROLES: Final = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 
@@ -143,6 +176,13 @@ def in_scope(user: User, district: str | None) -> bool:
     district (an unassigned device) is visible only to users who see all."""
     allowed = scope(user)
     return allowed is None or (district is not None and district in allowed)
+
+
+def police_unit(user: User) -> str | None:
+    try:
+        return POLICE_UNIT_OF_ROLE.get(Role(user.role))
+    except ValueError:
+        return None
 
 
 def any_in_scope(user: User, districts: Collection[str]) -> bool:

@@ -379,6 +379,16 @@ class ZoneCollectionOut(Out):
 # -- alerts ------------------------------------------------------------------------
 
 
+class PoliceOfferOut(Out):
+    """Which police unit the alert was offered to, and what became of the offer."""
+
+    unit: str | None  # police_duty | police_inspector
+    district: str | None
+    offered_at: str | None
+    accepted_by: str | None
+    failed_over: bool
+
+
 class AlertOut(Out):
     alert_key: str
     order_id: str
@@ -405,6 +415,7 @@ class AlertOut(Out):
     outcome: str | None
     note: str | None
     escalations_done: int
+    police: PoliceOfferOut | None
     stages: dict[str, str]  # response stage -> when first recorded
     evidence: dict[str, Any]  # the rule's evidence, her positions left out unless allowed
     protected_location_withheld: bool

@@ -240,6 +240,15 @@ def alert_json(
         "outcome": None if alert.outcome is None else alert.outcome.value,
         "note": alert.note,
         "escalations_done": alert.escalations_done,
+        "police": None
+        if alert.police_offered_at is None
+        else {
+            "unit": alert.police_unit,
+            "district": alert.police_district,
+            "offered_at": iso(alert.police_offered_at),
+            "accepted_by": alert.police_accepted_by,
+            "failed_over": alert.police_failed_over,
+        },
         "stages": {k: iso(v) for k, v in alert.stages.items()},
         "evidence": evidence,
         "protected_location_withheld": withheld,

@@ -90,3 +90,23 @@ def within(code: str, ancestor: str) -> bool:
             return True
         node = parents.get(node)
     return False
+
+
+# Where each district of Bishkek lies, as (south, west, north, east) boxes in
+# degrees, tried in order (the first that holds the point wins). They follow the
+# main streets that part the districts closely enough to pick the police unit on
+# duty; the official boundaries replace them when the ministry provides them.
+DISTRICT_AREAS: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
+    ("KG-GB-LEN", (42.78, 74.40, 42.95, 74.585)),  # west of Manas / Mira
+    ("KG-GB-OKT", (42.78, 74.585, 42.862, 74.78)),  # south-east, below Chuy / Jibek Jolu
+    ("KG-GB-PER", (42.862, 74.585, 42.95, 74.625)),  # the centre-north
+    ("KG-GB-SVE", (42.862, 74.625, 42.95, 74.78)),  # north-east
+)
+
+
+def district_at(lat: float, lon: float) -> str | None:
+    """The district a position lies in, or None outside every known district."""
+    for code, (south, west, north, east) in DISTRICT_AREAS:
+        if south <= lat < north and west <= lon < east:
+            return code
+    return None

@@ -38,6 +38,7 @@ from korgoo.api.routers import (
     notify,
     orders,
     persons,
+    police,
     session,
     statistics,
     tiles,
@@ -114,6 +115,7 @@ def create_app(
         notify,
         handover,
         checkin_review,
+        police,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

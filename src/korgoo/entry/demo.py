@@ -80,7 +80,10 @@ DEMO_USERS = (
     ("supervisor", "supervisor", "supervisor-demo", "KORGOODEMOSUPERVISORAAAA"),
     ("admin", "administrator", "admin-demo", None),
     ("ministry", "statistics", "ministry-demo", None),  # the ministry's figures only
+    ("police-okt", "police_duty_officer", "police-demo", None),  # /police, on a phone
 )
+# The districts of the demo users bound to some (the pilot's district).
+DEMO_DISTRICTS = {"police-okt": ("KG-GB-OKT",)}
 
 
 def create_demo_users(db: sa.Engine, now: float) -> None:
@@ -89,6 +92,7 @@ def create_demo_users(db: sa.Engine, now: float) -> None:
             db,
             username,
             role=role,
+            districts=DEMO_DISTRICTS.get(username, ()),
             password=password,
             totp_secret=secret,
             now=now,

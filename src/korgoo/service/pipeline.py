@@ -33,6 +33,7 @@ import structlog
 from korgoo.alerts.book import AlertBook, BookState
 from korgoo.alerts.machine import ENGINE, POLICY, SLA
 from korgoo.alerts.model import Alert, Transition
+from korgoo.alerts.policy import default_policy
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.events import Event, Fix, OrderChange, Signal, Tick
 from korgoo.domain.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
@@ -102,7 +103,11 @@ class Pipeline:
         # The engine and the alert book are touched only on the writer thread;
         # everyone else reads the snapshots published after each change.
         self._engine = Engine(params)
-        self._book = AlertBook()
+        accept_s = settings.police_accept_s
+        self._book = AlertBook(
+            lambda p: msgspec.structs.replace(default_policy(p), police_accept_s=accept_s),
+            order_district=self._order_district,
+        )
         self._orders: Mapping[str, OrderLive] = EMPTY_ORDERS
         self._alerts = EMPTY_ALERTS
         self._orders_of_device: dict[str, tuple[str, ...]] = {}
@@ -504,6 +509,11 @@ class Pipeline:
             self._alerts = AlertsView(self._book.live())
 
     # -- snapshots ---------------------------------------------------------------
+
+    def _order_district(self, order_id: str) -> str | None:
+        """The district an order was issued in, from the engine's terms."""
+        monitor = self._engine.monitors.get(order_id)
+        return None if monitor is None else monitor.terms.district
 
     def _index_devices(self) -> None:
         """Device -> orders it reports for, from the engine's current terms."""

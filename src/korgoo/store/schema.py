@@ -102,6 +102,12 @@ alerts = sa.Table(
     sa.Column("outcome", sa.String(32)),
     sa.Column("note", sa.Text()),
     sa.Column("escalations_done", sa.Integer(), nullable=False),
+    # The police offer (docs/escalation.md); police_district scopes the police view.
+    sa.Column("police_unit", sa.String(32)),
+    sa.Column("police_district", sa.String(32), index=True),
+    sa.Column("police_offered_at", Time),
+    sa.Column("police_accepted_by", sa.String(64)),
+    sa.Column("police_failed_over", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("policy", Json, nullable=False),
     sa.Column("stages", Json, nullable=False),
     sa.Column("evidence", Json, nullable=False),

@@ -25,6 +25,7 @@ ROLES: Final = {
     "supervisor": N_("Supervisor"),
     "administrator": N_("Administrator"),
     "police_duty_officer": N_("Police duty officer"),
+    "police_district_inspector": N_("Police district inspector"),
     "probation_officer": N_("Probation officer"),
     "prosecutor": N_("Prosecutor"),
     "court": N_("Court"),
@@ -176,6 +177,22 @@ OUTCOME_CLASSES: Final = {
     "open": N_("Not resolved yet"),
 }
 
+# The police view: its steps, and the outcomes an officer records
+# (alerts.machine.POLICE_OUTCOMES).
+POLICE_STEPS: Final = {
+    "accepted": N_("Accepted"),
+    "dispatched": N_("Unit dispatched"),
+    "on_scene": N_("On scene"),
+    "reported": N_("Outcome recorded"),
+}
+POLICE_OUTCOMES: Final = {
+    "respondent_detained": N_("Respondent detained"),
+    "respondent_removed": N_("Respondent made to leave"),
+    "respondent_not_found": N_("Respondent not found"),
+    "no_breach": N_("No breach found"),
+    "other": N_("Other"),
+}
+
 # Response stages of the statistics: from the alert's opening to ...
 STAGES: Final = {
     "acknowledged": N_("Acknowledged by the operator"),
@@ -221,6 +238,9 @@ AUDIT_ACTIONS: Final = {
 }
 
 MESSAGES: Final = {
+    "police_no_position": N_("No position known"),
+    "police_withheld": N_("Shown only with a reason"),
+    "police_accepted_by": N_("Accepted by"),
     "open": N_("Open"),
     "active": N_("Active"),
     "normal": N_("Returned to normal"),
@@ -399,6 +419,8 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "order_status": ORDER_STATUS,
         "outcome_classes": OUTCOME_CLASSES,
         "stages": STAGES,
+        "police_steps": POLICE_STEPS,
+        "police_outcomes": POLICE_OUTCOMES,
         "roles": ROLES,
         "evidence": EVIDENCE,
         "audit_actions": AUDIT_ACTIONS,

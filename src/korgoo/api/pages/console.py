@@ -32,6 +32,7 @@ from korgoo.web.labels import (
     PARTIES,
     PERSON_LANGUAGES,
     PERSON_ROLES,
+    POLICE_OUTCOMES,
     ROLES,
     RULES,
     ZONE_KINDS,
@@ -241,6 +242,12 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             districts=DISTRICTS,
         )
 
+    @router.get("/police")
+    async def police(request: Request) -> Response:
+        return await page(
+            request, "police.html", "police", C.POLICE_RESPOND, police_outcomes=POLICE_OUTCOMES
+        )
+
     @router.get("/audit")
     async def audit(request: Request) -> Response:
         return await page(request, "audit.html", "audit", C.AUDIT_READ)
@@ -258,6 +265,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 LANDINGS: Final = (
     ("/", Capability.ALERTS_READ),
     ("/admin", Capability.USERS_ADMIN),
+    ("/police", Capability.POLICE_RESPOND),
     ("/cases", Capability.ORDERS_READ),
     ("/audit", Capability.AUDIT_READ),
     ("/devices", Capability.DEVICES_READ),

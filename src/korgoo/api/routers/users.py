@@ -28,7 +28,7 @@ from korgoo.api.auth import (
     totp_uri,
 )
 from korgoo.api.deps import Api, ApiDep, not_found, require
-from korgoo.api.permissions import CREATABLE_ROLES, Capability
+from korgoo.api.permissions import CREATABLE_ROLES, DISTRICT_BOUND_ROLES, Capability
 from korgoo.api.responses import NewUserOut, UserAdminOut, UserChangeOut
 from korgoo.api.schemas import ReasonIn, UserIn, UserPatch, iso
 from korgoo.api.views import user_json
@@ -152,6 +152,10 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
     a second factor and has none gets a new TOTP secret (in this answer only)."""
     _check_role_and_districts(body.role, body.districts)
     before = _existing(api, username)
+    role = body.role or before.role
+    districts = before.districts if body.districts is None else body.districts
+    if role in {r.value for r in DISTRICT_BOUND_ROLES} and not districts:
+        raise HTTPException(422, f"a {role} serves districts: give at least one")
     if username == admin.username and body.role not in (None, before.role):
         raise HTTPException(409, "You cannot change your own role: ask another administrator.")
     secret = None

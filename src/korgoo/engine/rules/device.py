@@ -38,6 +38,9 @@ def panic(m: OrderMonitor, dev: DeviceState, t: float, now: float, out: list[Dec
         evidence: dict[str, object] = {"signal": "sos", "person_id": dev.person_id}
         if track.known:
             evidence["last_fix"] = [track.t, track.lat, track.lon, track.acc]
+        r = m.respondent
+        if r.known:  # where he is picks the police unit to send (docs/escalation.md)
+            evidence["respondent_fix"] = [r.t, r.lat, r.lon, r.acc]
         instant(
             m,
             out,

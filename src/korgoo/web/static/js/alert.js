@@ -68,10 +68,13 @@ function details(item) {
     return parts.join(" · ");
   }
   if (d.party) parts.push(`${t("parties", d.party)}: ${t("call_outcomes", d.outcome)}`);
-  if (d.outcome && !d.party) parts.push(t("outcomes", d.outcome));
+  if (d.outcome && !d.party) {
+    parts.push(d.stage === "police_reported" ? t("police_outcomes", d.outcome) : t("outcomes", d.outcome));
+  }
   if (d.stage) parts.push(String(d.stage));
   if (d.reason) parts.push(String(d.reason));
   if (d.notify) parts.push(String(d.notify));
+  if (d.district) parts.push(t("districts", d.district));
   if (d.text) parts.push(String(d.text));
   if (d.note) parts.push(String(d.note));
   if (item.kind === "updated" && item.priority) parts.push(item.priority);
