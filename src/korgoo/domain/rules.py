@@ -62,11 +62,11 @@ _HYSTERESIS = ("probable_fixes", "probable_seconds", "clear_margin_m", "clear_se
 _CONFIDENCE = (
     "sigma_divisor",
     "drift_sigma_per_acc",
+    "network_sigma_per_acc",
     "cell_accuracy_m",
     "p_possible",
     "p_probable",
     "p_certain",
-    "p_certain_still",
     "p_clear",
     "support_s",
 )
