@@ -37,6 +37,7 @@ class DeviceState:
         "respondent",
         "sharing",
         "sos_last",
+        "strap_open",
         "suspect_ts",
         "timer_pending",
     )
@@ -51,6 +52,7 @@ class DeviceState:
         self.power_kind = ""
         self.sharing = True
         self.sos_last = -1e18
+        self.strap_open = False  # a bracelet off his ankle: its fixes are not where he is
         self.mock_last = -1e18
         self.timer_pending = False
         self.alarmed = False  # a contact-cleared episode may be open
@@ -171,6 +173,8 @@ class OrderMonitor:
         if fix.mock:
             device.mock(self, dev, t, now, out)
             return dev  # a mocked position is no evidence either way
+        if dev.strap_open:
+            return dev  # the strap alert stands; the bracelet is not where he is
         lat, lon, acc, speed = fix.lat, fix.lon, fix.acc, fix.speed
         verdict = plausibility.check(dev.anchor, t, lat, lon, acc, speed)
         if not verdict.evaluated:
@@ -184,7 +188,7 @@ class OrderMonitor:
             device.plausible(self, dev, t, now, out)
         if dev.respondent:
             track = self.respondent
-            track.update(t, fix.at, lat, lon, acc, speed)
+            track.update(t, fix.at, lat, lon, acc, speed, fix.heading)
             for pid, ptrack in self.protected.items():
                 if ptrack.t >= 0.0:
                     proximity.on_position(
@@ -194,7 +198,7 @@ class OrderMonitor:
                 zones.on_position(self, fix, now, out)
         elif dev.sharing:
             ptrack = self.protected[dev.person_id]
-            ptrack.update(t, fix.at, lat, lon, acc, speed)
+            ptrack.update(t, fix.at, lat, lon, acc, speed, fix.heading)
             if self.respondent.t >= 0.0:
                 proximity.on_position(
                     self, dev.person_id, self.respondent, ptrack, None, None, now, out
@@ -243,8 +247,10 @@ class OrderMonitor:
             if dev.alarmed:
                 device.contact(self, dev, now, out)
         if kind is SignalKind.STRAP_OPEN or kind is SignalKind.TAMPER:
+            dev.strap_open = dev.respondent
             device.strap_opened(self, dev, kind, t, now, out)
         elif kind is SignalKind.STRAP_CLOSED:
+            dev.strap_open = False
             close(self, out, EpisodeKey(Rule.DEVICE_STRAP, dev.device_id), now, "strap_closed")
         elif kind is SignalKind.SOS:
             device.panic(self, dev, t, now, out)
