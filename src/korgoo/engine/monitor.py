@@ -165,6 +165,8 @@ class OrderMonitor:
         if late:
             self._late_fix(dev, fix, now, out)
             return dev
+        if t == dev.last_t:
+            return dev  # sent twice: evaluated once (a second look is no new evidence)
         dev.last_t = t
         if fix.charging:
             device.charging(self, dev, now, out)
@@ -188,7 +190,7 @@ class OrderMonitor:
             device.plausible(self, dev, t, now, out)
         if dev.respondent:
             track = self.respondent
-            track.update(t, fix.at, lat, lon, acc, speed, fix.heading)
+            track.update(t, fix.at, lat, lon, acc, speed)
             for pid, ptrack in self.protected.items():
                 if ptrack.t >= 0.0:
                     proximity.on_position(
@@ -198,7 +200,7 @@ class OrderMonitor:
                 zones.on_position(self, fix, now, out)
         elif dev.sharing:
             ptrack = self.protected[dev.person_id]
-            ptrack.update(t, fix.at, lat, lon, acc, speed, fix.heading)
+            ptrack.update(t, fix.at, lat, lon, acc, speed)
             if self.respondent.t >= 0.0:
                 proximity.on_position(
                     self, dev.person_id, self.respondent, ptrack, None, None, now, out

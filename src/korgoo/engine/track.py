@@ -6,7 +6,6 @@ other party was at that time, without any database query.
 
 from __future__ import annotations
 
-import math
 from array import array
 
 from korgoo.geo import distance_m
@@ -35,10 +34,6 @@ JUMP_RUN = 3
 # (with slack for acceleration and both accuracies): a fix beyond that is a
 # multipath leap whatever its claimed accuracy.
 JUMP_SPEED_SLACK = 1.5
-# Share of the distance travelled by which a turn can leave a fix off the chord
-# of the two reported velocities.
-TURN_SLACK = 0.35
-M_PER_DEG_LAT = 111_195.0
 # A cell fix (this coarse or worse) that agrees with a finer estimate says only
 # that the device is still there: the finer position is kept.
 CELL_M = 250.0
@@ -53,7 +48,6 @@ class Track:
         "base",
         "gap",
         "head",
-        "heading",
         "held",
         "jumped",
         "lat",
@@ -79,7 +73,6 @@ class Track:
         self.base = 0.0  # ring times are relative to this
         self.still = 0  # fixes averaged into the current estimate
         self.speed = -1.0  # reported speed of the live fix; < 0: none (network, cell)
-        self.heading = -1.0  # reported heading (degrees) of the live fix; < 0: none
         self.gap = 0.0  # device seconds since the fix before the live one
         self.jumped = 0  # discounted fixes in a row (multipath) up to the live one
         self.held = False  # the live report was a cell fix that kept the finer estimate
@@ -90,14 +83,7 @@ class Track:
         return self.t >= 0.0
 
     def update(
-        self,
-        t: float,
-        at: float,
-        lat: float,
-        lon: float,
-        acc: float,
-        speed: float | None,
-        heading: float | None = None,
+        self, t: float, at: float, lat: float, lon: float, acc: float, speed: float | None
     ) -> None:
         dt = t - self.t
         if self.t >= 0.0 and dt < RESET_GAP_S and self.acc < CELL_M:
@@ -142,7 +128,10 @@ class Track:
                 elif (
                     speed >= STILL_MPS
                     and self.speed >= 0.0
-                    and self._leaped(dt, d, lat, lon, acc, speed, heading)
+                    and d
+                    > JUMP_MIN_M
+                    + JUMP_RADII * (acc + self.acc)
+                    + JUMP_SPEED_SLACK * max(speed, self.speed) * dt
                 ):
                     # Kept where it was, and it ages from there.
                     self.jumped += 1
@@ -167,37 +156,8 @@ class Track:
             self.still = 1 if speed is not None and speed < STILL_MPS else 0
         self.gap = t - self.t if self.t >= 0.0 else 0.0
         self.speed = -1.0 if speed is None else speed
-        self.heading = -1.0 if heading is None or speed is None else heading
         self.plat, self.plon = self.lat, self.lon  # (0, 0) before the first: far away
         self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
-
-    def _leaped(
-        self,
-        dt: float,
-        d: float,
-        lat: float,
-        lon: float,
-        acc: float,
-        speed: float,
-        heading: float | None,
-    ) -> bool:
-        """Whether a moving fix lies beyond where the reported velocities take
-        the device: farther than its speeds allow or, with both headings, off
-        the path they trace (the mean of the two velocities times the time is
-        the chord of any one turn; a turn near either end leaves less than
-        TURN_SLACK of the distance travelled)."""
-        slack = JUMP_MIN_M + JUMP_RADII * (acc + self.acc)
-        if d > slack + JUMP_SPEED_SLACK * max(speed, self.speed) * dt:
-            return True
-        if heading is None or self.heading < 0.0:
-            return False
-        h0, h1 = math.radians(self.heading), math.radians(heading)
-        ex = 0.5 * dt * (self.speed * math.sin(h0) + speed * math.sin(h1))
-        ny = 0.5 * dt * (self.speed * math.cos(h0) + speed * math.cos(h1))
-        x = (lon - self.lon) * M_PER_DEG_LAT * math.cos(math.radians(lat))
-        y = (lat - self.lat) * M_PER_DEG_LAT
-        off = math.hypot(x - ex, y - ny)
-        return off > slack + TURN_SLACK * max(speed, self.speed) * dt
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:
         """Keep a position in the ring only (late fixes never become the live one)."""

@@ -4,7 +4,7 @@ one-fix drive-through, network and cell fixes judged by what the device did."""
 from __future__ import annotations
 
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind
-from korgoo.domain.events import OrderChange
+from korgoo.domain.events import OrderChange, Signal, SignalKind
 from korgoo.engine import Engine
 from korgoo.engine.track import Track
 
@@ -143,3 +143,30 @@ def test_network_fix_while_driving_is_a_moving_fix() -> None:
     out += e.apply(rfix(T0 + 160, north_of(HOME, 200), acc=25))
     got = opened(out, "zone.exclusion")
     assert len(got) == 1 and got[0].pages and got[0].confidence is Confidence.CERTAIN
+
+
+# -- what the device says of itself -----------------------------------------------------
+
+
+def test_a_fix_sent_twice_does_not_make_a_still_phone_stale() -> None:
+    # A duplicate of her Wi-Fi fix is not a report a second after the first: her
+    # five-minute schedule still holds, and the approach pages without "stale".
+    e = started(min_distance_m=300.0)
+    e.apply(vfix(T0, HOME, acc=20))
+    e.apply(vfix(T0 + 300, HOME, acc=20))
+    assert e.apply(vfix(T0 + 300, HOME, acc=20, at=T0 + 330)) == []
+    out = e.apply(rfix(T0 + 560, north_of(HOME, 150), acc=8, speed=10.0, heading=180.0))
+    got = opened(out)
+    assert len(got) == 1 and got[0].pages
+    assert "discounted" not in got[0].evidence
+
+
+def test_bracelet_with_its_strap_open_is_no_evidence_of_where_he_is() -> None:
+    e = started()
+    e.apply(vfix(T0, HOME, acc=10, speed=0.0))
+    e.apply(Signal("bracelet-1", T0 + 10, T0 + 10, SignalKind.STRAP_OPEN))
+    out = e.apply(rfix(T0 + 60, north_of(HOME, 100), acc=8, speed=10.0, heading=180.0))
+    assert not paged(out)
+    e.apply(Signal("bracelet-1", T0 + 70, T0 + 70, SignalKind.STRAP_CLOSED))
+    out = e.apply(rfix(T0 + 120, north_of(HOME, 100), acc=8, speed=10.0, heading=180.0))
+    assert paged(out)
