@@ -87,7 +87,11 @@ class Track:
     ) -> None:
         dt = t - self.t
         if self.t >= 0.0 and dt < RESET_GAP_S and self.acc < CELL_M:
-            d = distance_m(self.lat, self.lon, lat, lon)
+            # An upper bound settles the common short step without the geodesic:
+            # under JUMP_MIN_M nothing below is a leap, a move or a disagreement.
+            d = (abs(lat - self.lat) + abs(lon - self.lon)) * 111_320.0
+            if d > JUMP_MIN_M:
+                d = distance_m(self.lat, self.lon, lat, lon)
             if speed is None and acc < CELL_M:
                 # A network fix carries no speed: it is taken as moving when
                 # the device just reported moving, or when it moved farther
