@@ -88,21 +88,21 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
         for spec in (
             RuleSpec(
                 Rule.PROXIMITY_BREACH,
-                2,
+                3,
                 Priority.P1,
                 N_("Too close to the protected person"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_PREALERT,
-                2,
+                3,
                 Priority.P3,
                 N_("Within the warning distance"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_APPROACH,
-                2,
+                3,
                 Priority.P2,
                 N_("Approaching the protected person"),
                 (
@@ -115,14 +115,14 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
             ),
             RuleSpec(
                 Rule.ZONE_EXCLUSION,
-                2,
+                3,
                 Priority.P2,
                 N_("Entered an exclusion zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),
             ),
             RuleSpec(
                 Rule.ZONE_INCLUSION,
-                2,
+                3,
                 Priority.P2,
                 N_("Left the curfew zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),

@@ -101,7 +101,7 @@ class Track:
                 elif d > JUMP_MIN_M + JUMP_RADII * (acc + self.acc):
                     speed = max(d / max(dt, 1.0), STILL_MPS)
             elif acc >= CELL_M:
-                if d <= acc + self.acc:
+                if d <= 2.0 * acc + self.acc:  # a cell radius is ~1.6 sigma: within 3
                     # A still device is still there (it reports every minute
                     # once it moves); a moving one's estimate just ages.
                     if self.speed < STILL_MPS:
