@@ -62,7 +62,6 @@ _HYSTERESIS = ("probable_fixes", "probable_seconds", "clear_margin_m", "clear_se
 _CONFIDENCE = (
     "sigma_divisor",
     "drift_sigma_per_acc",
-    "network_sigma_per_acc",
     "cell_accuracy_m",
     "p_possible",
     "p_probable",

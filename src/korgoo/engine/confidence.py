@@ -4,8 +4,7 @@ Each position gets a per-axis standard deviation from what the device says of
 itself: a moving satellite fix is the reported 68 % radius / 1.5; a still or
 network fix drifts indoors by about its radius, and that drift is slow, so
 neither averaging nor waiting shrinks it; a cell fix is coarse and alone never
-pages; a network fix without speed gets a wider model than its radius. An
-old position is widened by how far the person may have walked since,
+pages. An old position is widened by how far the person may have walked since,
 except that a still phone reporting on its slow schedule has not been walking.
 """
 
@@ -40,10 +39,6 @@ def fix_sigma(acc: float, speed: float | None, still: bool, p: RuleParams) -> fl
     """Per-axis standard deviation of one fix's error."""
     if acc >= p.cell_accuracy_m or (not still and speed is not None and speed >= STILL_MPS):
         return acc / p.sigma_divisor
-    if speed is None:
-        # A network (Wi-Fi) fix: no speed to tell a still phone from a moving
-        # one, and its radius is the access points' spread, not the drift.
-        return acc * p.network_sigma_per_acc
     return acc * p.drift_sigma_per_acc
 
 

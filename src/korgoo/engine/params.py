@@ -19,8 +19,6 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     # remove drift. A fix this coarse or worse is a cell fix: alone it never pages.
     sigma_divisor: float = 1.5
     drift_sigma_per_acc: float = 1.0
-    # A network (Wi-Fi) fix carries no speed and drifts 1-1.5x its radius indoors.
-    network_sigma_per_acc: float = 1.0
     cell_accuracy_m: float = 250.0
     # Levels: shown (possible), paged after sustained evidence (probable), paged at
     # once on one tight moving fix (certain); an open episode clears below p_clear.

@@ -109,17 +109,6 @@ def test_one_deep_still_fix_of_a_near_neighbour_does_not_page() -> None:
     assert all(d.confidence is not Confidence.CERTAIN for d in opened(out))
 
 
-def test_network_fixes_of_near_neighbours_get_a_wider_model() -> None:
-    # Wi-Fi fixes (no speed) drifted to 380 m apart at 60 m accuracy: with
-    # sigma 1.5 x accuracy the pair is not probable, so nothing is paged.
-    e = started()
-    out: list[Decision] = []
-    for i in range(60):
-        out += e.apply(vfix(T0 + 60 * i, HOME, acc=60))
-        out += e.apply(rfix(T0 + 60 * i + 30, north_of(HOME, 380), acc=60))
-    assert not paged(out)
-
-
 # -- the one-fix drive-through --------------------------------------------------------
 
 
