@@ -246,18 +246,19 @@ async def test_restart_rebuilds_open_zone_episode_by_replay(server: Server) -> N
         return [a.alert_key for a in list_alerts(server.db, rule="zone.exclusion")]
 
     await server.start()
-    for t in (t0, t0 + 3, t0 + 5):
+    # Standing still inside: a still fix pages once held for 30 s (issue 9).
+    for t in (t0, t0 + 15, t0 + 35):
         await report(t, HOME)
     await server.until(lambda: len(zone_alerts()) == 1)
     (key,) = zone_alerts()
     server.kill()
 
     await server.start()
-    await report(t0 + 10, HOME)  # still inside: the replayed episode is open, nothing new
-    # then outside for longer than clear_seconds, moving at a speed a body can
-    # reach (a still device's leap would be set aside as multipath)
-    for t in (t0 + 30, t0 + 60, t0 + 95):
-        await report(t, OUTSIDE, speed_kmh=20.0)
+    await report(t0 + 40, HOME)  # still inside: the replayed episode is open, nothing new
+    # then outside for longer than clear_seconds, reporting the speed that 800 m
+    # in 20 s takes (a leap beyond the reported speed is set aside as multipath)
+    for t in (t0 + 60, t0 + 90, t0 + 125):
+        await report(t, OUTSIDE, speed_kmh=150.0)
     await server.until(
         lambda: "returned_to_normal" in [t.kind.value for t in transitions(server.db, key)]
     )

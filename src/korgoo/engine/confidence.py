@@ -45,10 +45,12 @@ def fix_sigma(acc: float, speed: float | None, still: bool, p: RuleParams) -> fl
 def party_sigma(track: Track, age_s: float, p: RuleParams) -> Sigma:
     """The uncertainty of where the party of `track` is `age_s` after its live fix."""
     rest = resting(track, p)
-    coarse = track.acc >= p.cell_accuracy_m
+    # A cell report that kept a moving party's finer estimate is no fresh
+    # evidence of where it is: it neither supports nor decides anything.
+    coarse = track.acc >= p.cell_accuracy_m or (track.held and not rest)
     s = fix_sigma(track.acc, None if track.speed < 0.0 else track.speed, rest, p)
     discounted: list[str] = []
-    if coarse:
+    if coarse or track.held:
         discounted.append("cell")
     if track.jumped:
         discounted.append("jump")
@@ -66,13 +68,15 @@ def party_sigma(track: Track, age_s: float, p: RuleParams) -> Sigma:
 
 def level_of(prob: float, coarse: bool, tight: bool, p: RuleParams) -> Confidence | None:
     """The confidence level a breach probability reaches; a cell fix is at most
-    possible; a tight (moving satellite) fix is certain at once at p_certain, a
-    still or network one (its drift already in its sigma) only at p_certain_still."""
+    possible; only a tight (moving satellite) fix is certain at once: a still or
+    network one, however deep, is probable and pages only once the hysteresis
+    has seen it held (one indoor fix can be a multipath leap with an honest-looking
+    radius)."""
     if prob < p.p_possible:
         return None
     if coarse:
         return Confidence.POSSIBLE
-    if prob >= p.p_certain and (tight or prob >= p.p_certain_still):
+    if prob >= p.p_certain and tight:
         return Confidence.CERTAIN
     if prob >= p.p_probable:
         return Confidence.PROBABLE

@@ -39,6 +39,7 @@ class DeviceState:
         "respondent",
         "sharing",
         "sos_last",
+        "strap_open",
         "suspect_ts",
         "timer_pending",
     )
@@ -53,6 +54,7 @@ class DeviceState:
         self.power_kind = ""
         self.sharing = True
         self.sos_last = -1e18
+        self.strap_open = False  # a bracelet off his ankle: its fixes are not where he is
         self.mock_last = -1e18
         self.timer_pending = False
         self.alarmed = False  # a contact-cleared episode may be open
@@ -165,6 +167,8 @@ class OrderMonitor:
         if late:
             self._late_fix(dev, fix, now, out)
             return dev
+        if t == dev.last_t:
+            return dev  # sent twice: evaluated once (a second look is no new evidence)
         dev.last_t = t
         if fix.charging:
             device.charging(self, dev, now, out)
@@ -173,6 +177,8 @@ class OrderMonitor:
         if fix.mock:
             device.mock(self, dev, t, now, out)
             return dev  # a mocked position is no evidence either way
+        if dev.strap_open:
+            return dev  # the strap alert stands; the bracelet is not where he is
         lat, lon, acc, speed = fix.lat, fix.lon, fix.acc, fix.speed
         verdict = plausibility.check(dev.anchor, t, lat, lon, acc, speed)
         if not verdict.evaluated:
@@ -245,8 +251,10 @@ class OrderMonitor:
             if dev.alarmed:
                 device.contact(self, dev, now, out)
         if kind is SignalKind.STRAP_OPEN or kind is SignalKind.TAMPER:
+            dev.strap_open = dev.respondent
             device.strap_opened(self, dev, kind, t, now, out)
         elif kind is SignalKind.STRAP_CLOSED:
+            dev.strap_open = False
             close(self, out, EpisodeKey(Rule.DEVICE_STRAP, dev.device_id), now, "strap_closed")
         elif kind is SignalKind.SOS:
             device.panic(self, dev, t, now, out)

@@ -11,7 +11,7 @@ import msgspec
 class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     """Thresholds of all rules. `revision` names this set and is recorded on decisions."""
 
-    revision: str = "default-2026-12"
+    revision: str = "default-2026-12b"
     # Breach confidence is a probability from both parties' error models: the
     # accuracy radius holds ~68 % (per-axis sigma = accuracy / sigma_divisor) for a
     # moving satellite fix; a still or network fix drifts indoors by about its
@@ -25,7 +25,6 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     p_possible: float = 0.2
     p_probable: float = 0.9
     p_certain: float = 0.9
-    p_certain_still: float = 0.995
     p_clear: float = 0.02
     # An open breach episode without supporting evidence (a non-cell fix at the
     # probable level) for this long clears: coarse fixes neither hold nor break it.

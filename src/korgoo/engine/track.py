@@ -25,9 +25,20 @@ RESET_GAP_S = 600.0
 # Multipath: a device reporting it stands still whose position leaps this far
 # (and beyond a few radii) is not moving; up to JUMP_RUN such fixes in a row are
 # discounted and the estimate kept. More in a row are taken as a real move.
+# Indoor drift is slow (minutes), so two radii of the larger accuracy already
+# exceed what it moves an estimate between two reports.
 JUMP_MIN_M = 100.0
-JUMP_RADII = 3.0
+JUMP_RADII = 2.0
 JUMP_RUN = 3
+# A moving device cannot have gone farther than its reported speeds allow
+# (with slack for acceleration and both accuracies): a fix beyond that is a
+# multipath leap whatever its claimed accuracy.
+JUMP_SPEED_SLACK = 1.5
+# A cell fix (this coarse or worse) that agrees with a finer estimate says only
+# that the device is still there: the finer position is kept.
+CELL_M = 250.0
+# A network fix this soon after a moving satellite fix is moving at that speed.
+NETWORK_CARRY_S = 120.0
 
 
 class Track:
@@ -37,9 +48,12 @@ class Track:
         "base",
         "gap",
         "head",
+        "held",
         "jumped",
         "lat",
         "lon",
+        "plat",
+        "plon",
         "ring",
         "ring_t",
         "speed",
@@ -61,6 +75,8 @@ class Track:
         self.speed = -1.0  # reported speed of the live fix; < 0: none (network, cell)
         self.gap = 0.0  # device seconds since the fix before the live one
         self.jumped = 0  # discounted fixes in a row (multipath) up to the live one
+        self.held = False  # the live report was a cell fix that kept the finer estimate
+        self.plat = self.plon = 0.0  # the estimate before the live fix was taken
 
     @property
     def known(self) -> bool:
@@ -69,21 +85,63 @@ class Track:
     def update(
         self, t: float, at: float, lat: float, lon: float, acc: float, speed: float | None
     ) -> None:
-        if (
-            speed is not None
-            and speed < STILL_MPS
-            and self.still
-            and self.jumped < JUMP_RUN
-            and t - self.t < RESET_GAP_S
-        ):
-            d = distance_m(self.lat, self.lon, lat, lon)
-            if d > JUMP_MIN_M and d > JUMP_RADII * (acc + self.acc):
-                # The estimate stays; the device is reporting, so it is not stale.
-                self.jumped += 1
-                self.gap = t - self.t
-                self.t, self.at = t, at
-                return
+        dt = t - self.t
+        if self.t >= 0.0 and dt < RESET_GAP_S and self.acc < CELL_M:
+            # An upper bound settles the common short step without the geodesic:
+            # under JUMP_MIN_M nothing below is a leap, a move or a disagreement.
+            d = (abs(lat - self.lat) + abs(lon - self.lon)) * 111_320.0
+            if d > JUMP_MIN_M:
+                d = distance_m(self.lat, self.lon, lat, lon)
+            if speed is None and acc < CELL_M:
+                # A network fix carries no speed: it is taken as moving when
+                # the device just reported moving, or when it moved farther
+                # than indoor drift explains.
+                if 0.0 <= dt <= NETWORK_CARRY_S and self.speed >= STILL_MPS:
+                    speed = self.speed
+                elif d > JUMP_MIN_M + JUMP_RADII * (acc + self.acc):
+                    speed = max(d / max(dt, 1.0), STILL_MPS)
+            elif acc >= CELL_M:
+                if d <= 2.0 * acc + self.acc:  # a cell radius is ~1.6 sigma: within 3
+                    # A still device is still there (it reports every minute
+                    # once it moves); a moving one's estimate just ages.
+                    if self.speed < STILL_MPS:
+                        self.gap = dt
+                        self.t, self.at = t, at
+                    self.held = True
+                    return
+            elif speed is not None and self.jumped < JUMP_RUN:
+                if speed < STILL_MPS and self.speed < STILL_MPS:
+                    # Still now and at the estimate (a network fix has no speed
+                    # but a phone moving reports satellite fixes every minute).
+                    near = JUMP_RADII * max(acc, self.acc)
+                    if d > JUMP_MIN_M and d > near:
+                        if distance_m(self.plat, self.plon, self.lat, self.lon) > max(
+                            JUMP_MIN_M, near
+                        ):
+                            # The estimate itself stands alone (a first fix, or
+                            # one that left its predecessor): it may be the leap,
+                            # so the newer fix is taken afresh.
+                            self.still = 0
+                        else:
+                            # The estimate stays; the device is reporting, so it
+                            # is not stale.
+                            self.jumped += 1
+                            self.gap = dt
+                            self.t, self.at = t, at
+                            return
+                elif (
+                    speed >= STILL_MPS
+                    and self.speed >= 0.0
+                    and d
+                    > JUMP_MIN_M
+                    + JUMP_RADII * (acc + self.acc)
+                    + JUMP_SPEED_SLACK * max(speed, self.speed) * dt
+                ):
+                    # Kept where it was, and it ages from there.
+                    self.jumped += 1
+                    return
         self.jumped = 0
+        self.held = False
         if t - self.ring_t >= SPACING_S:
             self.remember(t, lat, lon, acc)
         if (
@@ -102,6 +160,7 @@ class Track:
             self.still = 1 if speed is not None and speed < STILL_MPS else 0
         self.gap = t - self.t if self.t >= 0.0 else 0.0
         self.speed = -1.0 if speed is None else speed
+        self.plat, self.plon = self.lat, self.lon  # (0, 0) before the first: far away
         self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:

@@ -70,7 +70,9 @@ def test_no_alerts_before_the_order_starts_or_after_it_ends() -> None:
         )
     )
     assert e.apply(rfix(T0 + 10, HOME)) + e.apply(rfix(T0 + 20, HOME)) == []
-    out = e.apply(rfix(T0 + 1010, HOME))
+    # A moving satellite fix well inside decides at once (a speed-less one would
+    # wait for a second: it may be an indoor leap).
+    out = e.apply(rfix(T0 + 1010, HOME, speed=1.5))
     assert kinds(out, "zone.exclusion") == ["opened"]
     # The order ends mid-episode: the open episode closes at the end time.
     out = e.tick(T0 + 6000)
@@ -83,7 +85,7 @@ def test_no_alerts_before_the_order_starts_or_after_it_ends() -> None:
 
 def test_revocation_closes_episodes_and_variation_keeps_state() -> None:
     e = started(zones=(home_zone(),))
-    e.apply(rfix(T0 + 10, HOME))
+    e.apply(rfix(T0 + 10, HOME, speed=1.5))
     # Variation: a wider minimum distance. The zone episode stays open (same zone).
     varied = make_terms(zones=(home_zone(),), version=2, min_distance_m=800.0)
     out = e.apply(OrderChange(at=T0 + 20, terms=varied))

@@ -55,7 +55,7 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # Evidence: distance at or under the minimum distance, both radii recorded.
     assert breach.evidence["distance_m"] <= 500.0  # type: ignore[operator]
     assert breach.evidence["limit_m"] == 500.0
-    assert breach.rule_version == 2 and breach.params_rev  # 2: plausibility + probability
+    assert breach.rule_version == 3 and breach.params_rev  # 3: leaps, still fixes wait (issue 9)
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]

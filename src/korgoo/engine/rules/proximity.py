@@ -78,9 +78,15 @@ def on_position(
     sv = party_sigma(v, dt, p)
     s = math.sqrt(sr.sigma * sr.sigma + sv.sigma * sv.sigma)
     coarse = sr.coarse or sv.coarse
-    # Certain at once only on a tight fix of a moving respondent: two still
-    # phones drift together too slowly for any number of fixes to settle it.
-    tight = sr.moving and not coarse and not v.jumped
+    # Certain at once only on a tight fix of a moving party: two still phones
+    # drift together too slowly for any number of fixes to settle it. A moving
+    # protected person (driving past his home) decides it when both circles,
+    # his widened by its age, lie within the minimum distance.
+    tight = (
+        not coarse
+        and not v.jumped
+        and (sr.moving or (sv.moving and not r.jumped and d + rr + rv < dmin))
+    )
     pb = prob_within(d, s, dmin)
     evidence: dict[str, object] = {
         "distance_m": round(d, 1),
