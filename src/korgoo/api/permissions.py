@@ -26,7 +26,9 @@ Decisions for the roles of now:
 - police duty officer / district inspector: the police view (`police.respond`):
   the alerts offered to their districts and their response to them, and the
   orders, persons and tracks of their districts; the duty officer also the
-  protected person's position, with a reason. Bound to districts.
+  protected person's position, with a reason. Bound to districts. The duty
+  officer also issues temporary orders of his districts and asks the centre to
+  monitor them (`orders.request`), never a court order.
 The other agency roles are declared with the grants intended for them; they
 become creatable with the issue that brings them (`CREATABLE_ROLES`).
 docs/roles.md is this table in words (a test keeps the two in step).
@@ -61,6 +63,9 @@ class Capability(StrEnum):
     # The police view: alerts offered to the user's districts (read, accept, unit
     # dispatched, on scene, outcome); scoped by the offer's district, not the order's.
     POLICE_RESPOND = "police.respond"
+    # A temporary protective order of the user's districts, with its request for
+    # monitoring (bracelet or app, and the fitting); never a court order.
+    ORDERS_REQUEST = "orders.request"
 
 
 class Role(StrEnum):
@@ -102,10 +107,14 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     # officers; it reads the orders, persons and tracks of its districts, and the
     # protected person's position with a reason (to find her). It does not work
     # the centre's queue (no alerts.read / alerts.act): it sees only what it is
-    # offered, and the centre resolves the alert.
+    # offered, and the centre resolves the alert. It issues temporary orders of
+    # its districts and asks the centre to monitor them (orders.request),
+    # registering the order's persons on the way; never a court order, never a
+    # variation (no orders.write, no persons.write).
     Role.POLICE_DUTY_OFFICER: frozenset(
         {
             C.POLICE_RESPOND,
+            C.ORDERS_REQUEST,
             C.ORDERS_READ,
             C.PERSONS_READ,
             C.LOCATIONS_PROTECTED_READ,

@@ -315,6 +315,7 @@ class OrderOut(Out):
     district: str
     created_at: str
     created_by: str
+    replaces_order_id: str | None  # the temporary order this court order took over from
     state: str  # the engine's view: compliant, prealert, breach, ...
     current: OrderVersionOut
 
@@ -543,3 +544,29 @@ class SubscribedOut(Out):
 
 # Non-JSON answers, for `responses=` on their routes.
 EVENT_STREAM: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}}}
+
+
+class MonitoringRequestOut(Out):
+    """A police request for monitoring and each step of the centre's answer."""
+
+    id: str
+    order_id: str
+    order_number: str
+    district: str
+    kind: str
+    status: str
+    note: str
+    requested_by: str
+    requested_at: str
+    fitted_by: str | None
+    fitted_at: str | None
+    started_by: str | None
+    started_at: str | None
+    refused_by: str | None
+    refused_at: str | None
+    refusal_reason: str | None
+
+
+class TemporaryOrderOut(Out):
+    order: OrderDetailOut
+    request: MonitoringRequestOut

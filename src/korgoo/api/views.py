@@ -131,6 +131,7 @@ def order_json(order: Order, current: OrderVersion, state: str) -> dict[str, Any
         "district": order.district,
         "created_at": iso(order.created_at),
         "created_by": order.created_by,
+        "replaces_order_id": order.replaces_order_id,
         "state": state,
         "current": version_json(current),
     }

@@ -39,6 +39,7 @@ from korgoo.api.routers import (
     orders,
     persons,
     police,
+    requests,
     session,
     statistics,
     tiles,
@@ -116,6 +117,7 @@ def create_app(
         handover,
         checkin_review,
         police,
+        requests,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

@@ -52,6 +52,7 @@ class Order(msgspec.Struct, frozen=True):
     district: str
     created_at: float
     created_by: str
+    replaces_order_id: str | None = None  # the temporary order this one took over from
 
 
 class OrderVersion(msgspec.Struct, frozen=True):
@@ -91,6 +92,7 @@ def create_order(
     status: OrderStatus = OrderStatus.ACTIVE,
     reason: str = "issued",
     order_id: str | None = None,
+    replaces_order_id: str | None = None,
     at: float | None = None,
 ) -> OrderVersion:
     """Register an order and its version 1. Without `ends_at`, monitoring ends
@@ -105,6 +107,7 @@ def create_order(
         district=district,
         created_at=at,
         created_by=actor,
+        replaces_order_id=replaces_order_id,
     )
     conn.execute(sa.insert(orders).values(msgspec.to_builtins(order)))
     if ends_at is None:

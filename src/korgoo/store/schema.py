@@ -171,6 +171,43 @@ orders = sa.Table(
     sa.Column("district", sa.String(32), sa.ForeignKey("jurisdictions.code"), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
+    # A court order that took over from a temporary one (the police's) at its creation.
+    sa.Column("replaces_order_id", sa.String(64)),
+)
+
+# Monitoring a police officer asked for with a temporary order, and how the
+# centre answered: requested -> fitted (bracelet) / enrolled (app) -> started,
+# or refused with a reason; each step with its actor and time.
+monitoring_requests = sa.Table(
+    "monitoring_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("district", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # bracelet | respondent_app
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("note", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", Time, nullable=False),
+    sa.Column("fitted_by", sa.String(64)),
+    sa.Column("fitted_at", Time),
+    sa.Column("started_by", sa.String(64)),
+    sa.Column("started_at", Time),
+    sa.Column("refused_by", sa.String(64)),
+    sa.Column("refused_at", Time),
+    sa.Column("refusal_reason", sa.String(1000)),
+    sa.Index(None, "status"),
+    sa.Index(None, "order_id"),
+)
+
+# Times the centre could not monitor, and that those concerned were told.
+outages = sa.Table(
+    "outages",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("started_at", Time, nullable=False),
+    sa.Column("ended_at", Time),
+    sa.Column("causes", sa.JSON(), nullable=False),
 )
 
 order_versions = sa.Table(

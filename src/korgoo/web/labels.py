@@ -82,6 +82,9 @@ NOTIFICATION_TEMPLATES: Final = {
     "prealert": N_("warning"),
     "alert": N_("danger"),
     "all_clear": N_("all-clear"),
+    "order_ended": N_("order ended"),
+    "monitoring_interrupted": N_("monitoring interrupted"),
+    "monitoring_restored": N_("monitoring restored"),
 }
 
 PARTIES: Final = {

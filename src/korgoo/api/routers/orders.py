@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
@@ -39,7 +39,11 @@ from korgoo.api.schemas import (
 )
 from korgoo.api.search import orders_matching
 from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
-from korgoo.domain.terms import OrderStatus, OrderTerms
+from korgoo.apps.service import Apps
+from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, OrderTerms
+from korgoo.notify.channels import enabled_channels
+from korgoo.notify.outbox import enqueue_notice
+from korgoo.store import app_records
 from korgoo.store.audit import audit_append
 from korgoo.store.orders import (
     Order,
@@ -53,6 +57,7 @@ from korgoo.store.orders import (
     versions,
 )
 from korgoo.store.registry import PersonRole
+from korgoo.store.requests import move_apps
 from korgoo.store.users import User
 
 router = APIRouter(tags=["orders"])
@@ -133,13 +138,38 @@ def orders(
 
 @router.post("/orders", status_code=201, response_model=OrderDetailOut)
 async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    """Enter an order. With `replaces_order_id` (a court order taking over from a
+    temporary one): the temporary order ends at the instant this one is stored,
+    in the same transaction, and its enrolled apps pass to this one; the devices
+    stay assigned to the persons, so monitoring has no gap."""
     check_district(user, body.district)
     await run_in_threadpool(_check_parties, api, user, body.respondent_id, body.protected_ids)
     zones = _zones(body.zones)
     at = api.now()
+    replaced = None
+    if body.replaces_order_id is not None:
+        replaced = await run_in_threadpool(
+            _replaceable, api, user, body.replaces_order_id, body, at
+        )
 
     def store() -> OrderVersion:
         with api.db.begin() as conn:
+            if replaced is not None:
+                ended = end_order(
+                    conn,
+                    replaced.id,
+                    reason=f"replaced by order {body.number}",
+                    actor=user.username,
+                    at=at,
+                )
+                audit_append(
+                    conn,
+                    user.username,
+                    "order.replaced",
+                    replaced.id,
+                    {"version": ended.version, "replaced_by": body.number},
+                    at=at,
+                )
             first = create_order(
                 conn,
                 number=body.number,
@@ -158,9 +188,13 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
                 status=OrderStatus(body.status),
                 reason=body.reason,
                 actor=user.username,
+                replaces_order_id=None if replaced is None else replaced.id,
                 at=at,
             )
-            details = {"number": body.number, "district": body.district}
+            details: dict[str, object] = {"number": body.number, "district": body.district}
+            if replaced is not None:
+                details["replaces"] = replaced.number
+                details["apps_moved"] = move_apps(conn, replaced.id, first.order_id)
             audit_append(conn, user.username, "order.created", first.order_id, details, at=at)
             return first
 
@@ -168,10 +202,32 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
         first = await run_in_threadpool(store)
     except sa.exc.IntegrityError:
         raise HTTPException(409, f"An order numbered {body.number!r} already exists.") from None
+    except ValueError as e:  # the replaced order ended meanwhile
+        raise HTTPException(409, str(e)) from None
+    if replaced is not None:
+        await _publish(api, replaced.id, at)
     await _publish(api, first.order_id, at)
     order = await run_in_threadpool(get_order, api.db, first.order_id)
     assert order is not None
     return await run_in_threadpool(_detail, api, order, first)
+
+
+def _replaceable(api: Api, user: User, order_id: str, body: OrderIn, at: float) -> Order:
+    """The live temporary order a court order may take over from (same persons
+    and district), or 404 / 422 / 409."""
+    order = visible_order(api, user, order_id)
+    current = latest_version(api.db, order_id)
+    assert current is not None
+    if order.kind is not OrderKind.TEMPORARY or body.kind is not OrderKind.COURT:
+        raise HTTPException(422, "Only a court order replaces a temporary order.")
+    if current.status not in (OrderStatus.DRAFT, OrderStatus.ACTIVE) or current.ends_at <= at:
+        raise HTTPException(409, f"Order {order.number} has already ended.")
+    if order.district != body.district or current.respondent_id != body.respondent_id:
+        raise HTTPException(422, "A replacing order has the same district and respondent.")
+    if epoch(body.starts_at) > at:
+        # A later start would leave the time between unmonitored.
+        raise HTTPException(422, "A replacing order starts when it is entered, not later.")
+    return order
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetailOut)
@@ -231,8 +287,12 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
 
 
 @router.post("/orders/{order_id}/end", status_code=201, response_model=OrderVersionOut)
-async def end(order_id: str, body: EndIn, user: Writer, api: ApiDep) -> dict[str, Any]:
-    """End monitoring (or record that the order was revoked) as a new version."""
+async def end(
+    order_id: str, body: EndIn, user: Writer, api: ApiDep, request: Request
+) -> dict[str, Any]:
+    """End monitoring (or record that the order was revoked) as a new version,
+    and tell the device holders: the apps a message, a protected person without
+    the app an SMS (or e-mail) from the outbox, written with the new version."""
     await run_in_threadpool(visible_order, api, user, order_id)
     at = api.now()
 
@@ -241,13 +301,45 @@ async def end(order_id: str, body: EndIn, user: Writer, api: ApiDep) -> dict[str
             new = end_order(
                 conn, order_id, reason=body.reason, actor=user.username, revoked=body.revoked, at=at
             )
-            details = {"version": new.version, "status": new.status.value, "reason": body.reason}
+            told = enqueue_notice(
+                conn,
+                key=f"order_ended:{order_id}:{new.version}",
+                template="order_ended",
+                order_id=order_id,
+                person_ids=new.protected_ids,
+                at=at,
+                enabled=enabled_channels(api.settings),
+            )
+            details = {
+                "version": new.version,
+                "status": new.status.value,
+                "reason": body.reason,
+                "notifications": len(told),
+            }
             audit_append(conn, user.username, "order.ended", order_id, details, at=at)
             return new
 
     new = await _store_version(store)
     await _publish(api, order_id, at)
+    await _tell_apps(request.app.state.apps, api, order_id, new)
     return version_json(new)
+
+
+async def _tell_apps(apps: Apps, api: Api, order_id: str, ended: OrderVersion) -> None:
+    """A message to each app enrolled on the order that it has ended, before the
+    revocation sweep takes the credential back."""
+    for person_id in (ended.respondent_id, *ended.protected_ids):
+        for kind in (DeviceKind.RESPONDENT_APP, DeviceKind.VICTIM_APP):
+            devices = await run_in_threadpool(app_records.devices_of, api.db, person_id, kind)
+            for device in devices:
+                if device.order_id != order_id:
+                    continue
+                payload = {
+                    "id": app_records.new_id(),
+                    "code": "order_ended",
+                    "status": ended.status.value,
+                }
+                await apps.notifier.send(device, "order_ended", payload, order_id=order_id)
 
 
 async def _store_version(store: Any) -> OrderVersion:
