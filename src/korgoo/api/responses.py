@@ -570,3 +570,12 @@ class MonitoringRequestOut(Out):
 class TemporaryOrderOut(Out):
     order: OrderDetailOut
     request: MonitoringRequestOut
+
+
+class OutageOut(Out):
+    """Whether the centre cannot monitor now, since when, why, and where it matters."""
+
+    active: bool
+    since: str | None
+    causes: list[str]  # store | pipeline | gateway:<name>
+    districts: list[str]  # of the live orders when it began, within the user's districts

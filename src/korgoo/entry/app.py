@@ -37,6 +37,7 @@ from korgoo.api.routers import (
     handover,
     notify,
     orders,
+    outage,
     persons,
     police,
     requests,
@@ -51,6 +52,7 @@ from korgoo.api.routers.ingest import native_router
 from korgoo.api.schemas import ErrorOut
 from korgoo.apps.service import Apps
 from korgoo.service.health import Health
+from korgoo.service.outage import OutageWatch
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.web.validation import describe_errors, request_language
@@ -77,14 +79,18 @@ def create_app(
 ) -> FastAPI:
     settings = settings or pipeline.settings
     apps = Apps(pipeline, pipeline.db, settings)
+    watch = OutageWatch(health, pipeline.db, settings, pipeline.clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # The apps' notifier and check-in scheduler run while the server does.
+        # The apps' notifier and check-in scheduler, and the outage watch, run
+        # while the server does.
         await apps.start()
+        watch.start()
         try:
             yield
         finally:
+            await watch.stop()
             await apps.stop()
 
     docs = settings.api_docs  # a map of every route is for development, not production
@@ -99,6 +105,7 @@ def create_app(
     )
     app.state.api = Api(pipeline, pipeline.db, settings, auth_clock)
     app.state.apps = apps
+    app.state.outage = watch
     if settings.native_enabled:
         app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
     # evidence before alerts: `/alerts/{key:path}` would take its paths.
@@ -118,6 +125,7 @@ def create_app(
         checkin_review,
         police,
         requests,
+        outage,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

@@ -120,6 +120,9 @@ class Pipeline:
         self._ticker: asyncio.Task[None] | None = None
         self._ready = False
         self._last_seq = 0
+        # When the batch in hand was taken (the clock's time); None while idle.
+        # A batch held long is a stalled pipeline (domain.outage).
+        self.busy_since: float | None = None
         self._unstored: _Unstored | None = None
         self._retrying: asyncio.Task[None] | None = None
         self.fixes_processed = 0
@@ -268,7 +271,11 @@ class Pipeline:
                 batch.append(item)
                 size += len(item.messages)
             metrics.QUEUE_DEPTH.set(self._queue.qsize())
-            await self._process(loop, batch)
+            self.busy_since = self.clock()
+            try:
+                await self._process(loop, batch)
+            finally:
+                self.busy_since = None
 
     async def _process(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
         if self._unstored is not None and not await self._store_unstored(loop):
