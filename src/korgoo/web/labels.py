@@ -230,6 +230,12 @@ AUDIT_ACTIONS: Final = {
     "order.created": N_("Order created"),
     "order.varied": N_("Order varied"),
     "order.ended": N_("Order ended"),
+    "order.replaced": N_("Order replaced by a court order"),
+    "monitoring.requested": N_("Monitoring requested"),
+    "monitoring.fitted": N_("Bracelet fitted"),
+    "monitoring.enrolled": N_("App enrolled"),
+    "monitoring.started": N_("Monitoring started"),
+    "monitoring.refused": N_("Monitoring refused"),
     "device.enrolled": N_("Device enrolled"),
     "device.assigned": N_("Device assigned"),
     "device.unassigned": N_("Device unassigned"),
@@ -240,7 +246,32 @@ AUDIT_ACTIONS: Final = {
     "handover.note": N_("Note left for the next shift"),
 }
 
+# Why the centre cannot monitor (domain.outage causes, without the gateway's name).
+OUTAGE_CAUSES: Final = {
+    "store": N_("the database refuses writes"),
+    "pipeline": N_("processing has stalled"),
+    "gateway": N_("a device gateway is down"),
+}
+REQUEST_STATUS: Final = {
+    "requested": N_("requested"),
+    "fitted": N_("bracelet fitted"),
+    "enrolled": N_("app enrolled"),
+    "started": N_("monitoring started"),
+    "refused": N_("refused"),
+}
+MONITORING_KINDS: Final = {
+    "bracelet": N_("Bracelet"),
+    "respondent_app": N_("Respondent app"),
+}
+
 MESSAGES: Final = {
+    "outage_banner": N_(
+        "The centre cannot monitor since {since}: {causes}. Protected persons are told by SMS."
+    ),
+    "no_requests": N_("No monitoring request is waiting."),
+    "request_saved": N_("Saved."),
+    "temporary_order_made": N_("Temporary order issued; the centre has your request."),
+    "refusal_needs_reason": N_("Give the reason for the refusal."),
     "police_no_position": N_("No position known"),
     "police_withheld": N_("Shown only with a reason"),
     "police_accepted_by": N_("Accepted by"),
@@ -428,6 +459,9 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "evidence": EVIDENCE,
         "audit_actions": AUDIT_ACTIONS,
         "messages": MESSAGES,
+        "outage_causes": OUTAGE_CAUSES,
+        "request_status": REQUEST_STATUS,
+        "monitoring_kinds": MONITORING_KINDS,
     }
     labels = {
         name: {code: gettext(lang, msg) for code, msg in group.items()}

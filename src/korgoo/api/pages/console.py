@@ -26,6 +26,7 @@ from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
     DEVICE_KINDS,
+    MONITORING_KINDS,
     ORDER_KINDS,
     ORDER_STATUS,
     OUTCOMES,
@@ -245,8 +246,18 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     @router.get("/police")
     async def police(request: Request) -> Response:
         return await page(
-            request, "police.html", "police", C.POLICE_RESPOND, police_outcomes=POLICE_OUTCOMES
+            request,
+            "police.html",
+            "police",
+            C.POLICE_RESPOND,
+            police_outcomes=POLICE_OUTCOMES,
+            monitoring_kinds=MONITORING_KINDS,
+            person_languages=PERSON_LANGUAGES,
         )
+
+    @router.get("/requests")
+    async def requests(request: Request) -> Response:
+        return await page(request, "requests.html", "requests", C.ORDERS_READ)
 
     @router.get("/audit")
     async def audit(request: Request) -> Response:
