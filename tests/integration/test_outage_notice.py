@@ -7,11 +7,13 @@ respondent; the console and the police units of the affected districts see it.""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from korgoo.notify.messages import LANGUAGES, render
 from korgoo.service.outage import OutageWatch
+from korgoo.store.db import open_engine
 from korgoo.store.schema import notifications, outages
 
 from ..unit.engine.conftest import T0
@@ -97,3 +99,34 @@ def test_the_texts_say_nothing_about_the_respondent() -> None:
             body = f"{text.subject} {text.body}".lower()
             assert not re.search(r"\bhe\b|respondent|near|metres|km|ответчик|он\b", body), body
             assert "C" in text.body  # the centre's number, for her questions
+
+
+async def test_an_outage_the_store_cannot_record_is_recorded_when_it_can(
+    w: World, tmp_path: Path
+) -> None:
+    w.pipeline.settings.sms_url = "http://127.0.0.1:9/send"
+    sup = await w.login("supervisor")
+    phones = {"phones": [{"number": "+996 700 000 001", "label": "mobile"}]}
+    assert (await sup.patch("/api/v1/persons/prot-okt", json=phones)).status_code == 200
+    watch: OutageWatch = w.app.state.outage  # type: ignore[attr-defined]
+    store = watch.db
+    # The store refuses: a database that cannot be opened stands for it.
+    watch.db = open_engine(f"sqlite:///{tmp_path}")  # a directory: every query fails
+    watch.health.pipeline._ready = False  # what the pipeline says when its commit fails
+    w.clock.t = T0 + 1
+    assert watch.check() == "started"
+    # Known in memory (the banner shows it), not yet stored or sent.
+    assert (await sup.get("/api/v1/outage")).json()["active"] is True
+    assert sent(w) == []
+    w.clock.t = T0 + 20
+    assert watch.check() is None
+    assert sent(w) == []
+    # The store works again: the outage is recorded, she is told once, then restored.
+    watch.db = store
+    watch.health.pipeline._ready = True
+    w.clock.t = T0 + 40
+    assert watch.check() == "ended"
+    assert sent(w) == [("prot-okt", "monitoring_interrupted"), ("prot-okt", "monitoring_restored")]
+    with w.pipeline.db.connect() as conn:
+        (row,) = conn.execute(sa.select(outages)).all()
+    assert (row.started_at, row.ended_at, row.causes) == (T0 + 1, T0 + 40, ["store"])
