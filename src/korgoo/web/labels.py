@@ -165,6 +165,7 @@ EVIDENCE: Final = {
 ORDER_KINDS: Final = {
     "temporary": N_("Temporary protective order"),
     "court": N_("Court protective order"),
+    "probation": N_("Probation order"),
 }
 
 # The ministry's classes of an alert's outcome (figures.statistics.OUTCOME_CLASSES).
