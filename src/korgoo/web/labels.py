@@ -238,7 +238,31 @@ AUDIT_ACTIONS: Final = {
     "handover.note": N_("Note left for the next shift"),
 }
 
+# A reporting appointment's outcome, recorded by the probation officer.
+APPOINTMENT_OUTCOMES: Final = {
+    "attended": N_("Attended"),
+    "missed": N_("Missed"),
+}
+
+# A request to vary a curfew's schedule.
+REQUEST_STATUS: Final = {
+    "requested": N_("Awaiting the supervisor"),
+    "approved": N_("Approved"),
+    "refused": N_("Refused"),
+}
+
 MESSAGES: Final = {
+    "no_curfew": N_("No curfew"),
+    "excepted": N_("Approved exception"),
+    "review_note": N_("Your review of the alert"),
+    "note_review": N_("Note the review"),
+    "review_saved": N_("Review saved."),
+    "outcome_saved": N_("Outcome recorded."),
+    "appointment_saved": N_("Appointment added."),
+    "request_sent": N_("Request sent to the supervisor."),
+    "decision_note": N_("Note on the decision (needed to refuse)"),
+    "approve": N_("Approve"),
+    "refuse": N_("Refuse"),
     "police_no_position": N_("No position known"),
     "police_withheld": N_("Shown only with a reason"),
     "police_accepted_by": N_("Accepted by"),
@@ -422,6 +446,8 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "stages": STAGES,
         "police_steps": POLICE_STEPS,
         "police_outcomes": POLICE_OUTCOMES,
+        "appointment_outcomes": APPOINTMENT_OUTCOMES,
+        "request_status": REQUEST_STATUS,
         "roles": ROLES,
         "evidence": EVIDENCE,
         "audit_actions": AUDIT_ACTIONS,

@@ -248,6 +248,10 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             request, "police.html", "police", C.POLICE_RESPOND, police_outcomes=POLICE_OUTCOMES
         )
 
+    @router.get("/caseload")
+    async def caseload(request: Request) -> Response:
+        return await page(request, "caseload.html", "caseload", C.PROBATION_CASELOAD)
+
     @router.get("/audit")
     async def audit(request: Request) -> Response:
         return await page(request, "audit.html", "audit", C.AUDIT_READ)
@@ -266,6 +270,7 @@ LANDINGS: Final = (
     ("/", Capability.ALERTS_READ),
     ("/admin", Capability.USERS_ADMIN),
     ("/police", Capability.POLICE_RESPOND),
+    ("/caseload", Capability.PROBATION_CASELOAD),
     ("/cases", Capability.ORDERS_READ),
     ("/audit", Capability.AUDIT_READ),
     ("/devices", Capability.DEVICES_READ),
