@@ -219,11 +219,18 @@ async def test_an_approved_exception_spares_that_night_and_the_next_night_alerts
     assert curfew_alerts() == []
     await w.fixes("bracelet-prb", NIGHT + 86400, *([AT_WORK] * 12), step=300)
     (key,) = curfew_alerts()
+    # Offered to the probation unit of the order's district (not to the police).
+    alert = w.pipeline.alert(key)
+    assert alert is not None
+    assert (alert.police_unit, alert.police_district) == ("probation", OKT)
     # On his caseload to review; he notes his review.
     load = (await officer.get("/api/v1/caseload")).json()
     assert load["clients"][0]["open_alerts"] >= 1
     violation = next(v for v in load["violations"] if v["alert_key"] == key)
     assert violation["rule"] == "zone.inclusion" and violation["reviews"] == []
+    assert violation["offered"] is True
+    inspector = await w.login("inspector-okt")
+    assert (await inspector.get("/api/v1/police/alerts")).json() == []
     r = await officer.post(
         f"/api/v1/caseload/alerts/{key}/reviews", json={"note": "called him; he overslept at work"}
     )

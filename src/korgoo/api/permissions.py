@@ -152,11 +152,13 @@ CREATABLE_ROLES: Final = frozenset(
         Role.PROBATION_OFFICER,
     }
 )
-# The police unit a police role belongs to: it sees the alerts offered to that
-# unit in its districts (alerts.policy.agency_for says which unit gets which).
+# The unit an agency role belongs to: it is offered the alerts of that unit in
+# its districts (alerts.policy.agency_for says which unit gets which); the police
+# see them on /police, the probation officer on his caseload.
 POLICE_UNIT_OF_ROLE: Final = {
     Role.POLICE_DUTY_OFFICER: "police_duty",
     Role.POLICE_DISTRICT_INSPECTOR: "district_inspector",
+    Role.PROBATION_OFFICER: "probation",
 }
 # Roles that must be bound to districts: an agency unit serves its districts,
 # never the whole country.

@@ -253,6 +253,7 @@ REQUEST_STATUS: Final = {
 
 MESSAGES: Final = {
     "no_curfew": N_("No curfew"),
+    "offered_to_you": N_("Sent to you"),
     "excepted": N_("Approved exception"),
     "review_note": N_("Your review of the alert"),
     "note_review": N_("Note the review"),

@@ -21,6 +21,7 @@ from korgoo.api.deps import Api, ApiDep, not_found, require
 from korgoo.api.permissions import Capability, scope
 from korgoo.api.responses import Out
 from korgoo.api.routers.orders import apply_variation, visible_order
+from korgoo.api.routers.police import offered_to
 from korgoo.api.schemas import (
     ID_MAX,
     NAME_MAX,
@@ -146,6 +147,7 @@ class ViolationOut(Out):
     priority: str
     opened_at: str
     resolved: bool
+    offered: bool  # offered to the probation unit of his districts when it opened
     reviews: list[ReviewOut]
 
 
@@ -292,6 +294,7 @@ def _caseload(api: Api, user: User) -> CaseloadOut:
                 priority=alert.priority.value,
                 opened_at=_at(alert.opened_at),
                 resolved=alert.resolved,
+                offered=offered_to(user, alert),
                 reviews=[
                     ReviewOut(
                         reviewed_by=r.reviewed_by, reviewed_at=_at(r.reviewed_at), note=r.note

@@ -59,7 +59,8 @@ function violationRow(v) {
     "tr", { dataset: { alertKey: v.alert_key } },
     el("td", {}, fmtDateTime(v.opened_at)),
     el("td", {}, `${v.client} · ${v.number}`),
-    el("td", {}, t("rules", v.rule)),
+    el("td", {}, t("rules", v.rule),
+      v.offered ? el("span", { class: "pill offered" }, msg("offered_to_you")) : null),
     el("td", {}, v.resolved ? msg("resolved") : msg("open")),
     el("td", {}, ...reviews, form),
   );
