@@ -159,6 +159,7 @@ USERS = (
     ("police-okt", "police_duty_officer", (OKT,)),
     ("police-len", "police_duty_officer", (LEN,)),
     ("inspector-okt", "police_district_inspector", (OKT,)),
+    ("probation-okt", "probation_officer", (OKT,)),
 )
 
 

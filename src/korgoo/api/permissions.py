@@ -29,6 +29,14 @@ Decisions for the roles of now:
   protected person's position, with a reason. Bound to districts. The duty
   officer also issues temporary orders of his districts and asks the centre to
   monitor them (`orders.request`), never a court order.
+  protected person's position, with a reason. Bound to districts.
+- probation officer: his caseload (`probation.caseload`) and nothing of the
+  centre's: the probation orders of his districts, their clients' compliance,
+  alerts (to review), curfews, appointments, and requests to vary a curfew.
+  No `orders.read`, `alerts.read` or `persons.read`: those routes scope by
+  district only and would show him the protective orders and the victims of
+  his districts; the caseload's queries take probation orders alone. Bound to
+  districts.
 The other agency roles are declared with the grants intended for them; they
 become creatable with the issue that brings them (`CREATABLE_ROLES`).
 docs/roles.md is this table in words (a test keeps the two in step).
@@ -66,6 +74,9 @@ class Capability(StrEnum):
     # A temporary protective order of the user's districts, with its request for
     # monitoring (bracelet or app, and the fitting); never a court order.
     ORDERS_REQUEST = "orders.request"
+    # The probation caseload: the probation orders of the user's districts, and
+    # the officer's part in them (appointments, reviews, variation requests).
+    PROBATION_CASELOAD = "probation.caseload"
 
 
 class Role(StrEnum):
@@ -126,11 +137,10 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     Role.POLICE_DISTRICT_INSPECTOR: frozenset(
         {C.POLICE_RESPOND, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ}
     ),
+    # Probation follows its clients' compliance, never a protective order or a
+    # victim: everything through the caseload, scoped to probation orders.
+    Role.PROBATION_OFFICER: frozenset({C.PROBATION_CASELOAD}),
     # Intended grants of the other agency roles (not creatable yet):
-    # probation follows its clients' compliance, not the victims' whereabouts.
-    Role.PROBATION_OFFICER: frozenset(
-        {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.DEVICES_READ, C.TRACKS_READ}
-    ),
     # the prosecutor reads the record of violations as evidence.
     Role.PROSECUTOR: frozenset(
         {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ, C.AUDIT_READ}
@@ -149,17 +159,22 @@ CREATABLE_ROLES: Final = frozenset(
         Role.STATISTICS,
         Role.POLICE_DUTY_OFFICER,
         Role.POLICE_DISTRICT_INSPECTOR,
+        Role.PROBATION_OFFICER,
     }
 )
-# The police unit a police role belongs to: it sees the alerts offered to that
-# unit in its districts (alerts.policy.agency_for says which unit gets which).
+# The unit an agency role belongs to: it is offered the alerts of that unit in
+# its districts (alerts.policy.agency_for says which unit gets which); the police
+# see them on /police, the probation officer on his caseload.
 POLICE_UNIT_OF_ROLE: Final = {
     Role.POLICE_DUTY_OFFICER: "police_duty",
     Role.POLICE_DISTRICT_INSPECTOR: "district_inspector",
+    Role.PROBATION_OFFICER: "probation",
 }
 # Roles that must be bound to districts: an agency unit serves its districts,
 # never the whole country.
-DISTRICT_BOUND_ROLES: Final = frozenset({Role.POLICE_DUTY_OFFICER, Role.POLICE_DISTRICT_INSPECTOR})
+DISTRICT_BOUND_ROLES: Final = frozenset(
+    {Role.POLICE_DUTY_OFFICER, Role.POLICE_DISTRICT_INSPECTOR, Role.PROBATION_OFFICER}
+)
 # Roles whose login needs a second factor (TOTP).
 TOTP_ROLES: Final = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 

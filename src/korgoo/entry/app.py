@@ -31,6 +31,7 @@ from korgoo.api.pages.console import LANGUAGE_COOKIE, pages_router, static_files
 from korgoo.api.routers import (
     alerts,
     audit,
+    caseload,
     checkin_review,
     devices,
     evidence,
@@ -126,6 +127,7 @@ def create_app(
         police,
         requests,
         outage,
+        caseload,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

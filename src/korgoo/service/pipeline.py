@@ -107,6 +107,7 @@ class Pipeline:
         self._book = AlertBook(
             lambda p: msgspec.structs.replace(default_policy(p), police_accept_s=accept_s),
             order_district=self._order_district,
+            order_kind=self._order_kind,
         )
         self._orders: Mapping[str, OrderLive] = EMPTY_ORDERS
         self._alerts = EMPTY_ALERTS
@@ -521,6 +522,11 @@ class Pipeline:
         """The district an order was issued in, from the engine's terms."""
         monitor = self._engine.monitors.get(order_id)
         return None if monitor is None else monitor.terms.district
+
+    def _order_kind(self, order_id: str) -> str | None:
+        """The order's kind, from the engine's terms (probation alerts go to probation)."""
+        monitor = self._engine.monitors.get(order_id)
+        return None if monitor is None else monitor.terms.kind.value
 
     def _index_devices(self) -> None:
         """Device -> orders it reports for, from the engine's current terms."""

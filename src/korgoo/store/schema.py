@@ -165,7 +165,7 @@ orders = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("number", sa.String(64), nullable=False, unique=True),
-    sa.Column("kind", sa.String(16), nullable=False),  # temporary | court
+    sa.Column("kind", sa.String(16), nullable=False),  # temporary | court | probation
     sa.Column("issuing_authority", sa.String(200), nullable=False),
     sa.Column("legal_basis", sa.String(200), nullable=False),
     sa.Column("district", sa.String(32), sa.ForeignKey("jurisdictions.code"), nullable=False),
@@ -506,4 +506,56 @@ retention_lease = sa.Table(
     metadata,
     sa.Column("tbl", sa.String(32), primary_key=True),
     sa.Column("before_at", Time, nullable=False),
+)
+
+# -- probation (korgoo.store.probation) --
+
+# A probation client's reporting appointments; the officer records whether he came.
+probation_appointments = sa.Table(
+    "probation_appointments",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("place", sa.String(200), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("outcome", sa.String(16)),  # attended | missed; None while to come
+    sa.Column("outcome_note", sa.Text()),
+    sa.Column("outcome_by", sa.String(64)),
+    sa.Column("outcome_at", Time),
+    sa.Index(None, "order_id", "at"),
+)
+
+# A probation officer's request to vary a zone's schedule (exceptions to add);
+# a supervisor approves it (it becomes a new order version) or refuses it.
+variation_requests = sa.Table(
+    "variation_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", Time, nullable=False),
+    sa.Column("zone_id", sa.String(64), nullable=False),
+    sa.Column("exceptions", Json, nullable=False),  # list of ScheduleException
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # requested | approved | refused
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", Time),
+    sa.Column("decision_note", sa.Text()),
+    sa.Column("version", sa.Integer()),  # the order version an approval became
+    sa.Index(None, "order_id", "status"),
+)
+
+# A probation officer's review of a client's alert (what he made of it).
+probation_reviews = sa.Table(
+    "probation_reviews",
+    metadata,
+    sa.Column("id", BigId, sa.Identity(), primary_key=True),
+    sa.Column("alert_key", sa.String(200), nullable=False),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("reviewed_by", sa.String(64), nullable=False),
+    sa.Column("reviewed_at", Time, nullable=False),
+    sa.Column("note", sa.Text(), nullable=False),
+    sa.Index(None, "alert_key"),
 )

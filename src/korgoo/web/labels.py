@@ -168,6 +168,7 @@ EVIDENCE: Final = {
 ORDER_KINDS: Final = {
     "temporary": N_("Temporary protective order"),
     "court": N_("Court protective order"),
+    "probation": N_("Probation order"),
 }
 
 # The ministry's classes of an alert's outcome (figures.statistics.OUTCOME_CLASSES).
@@ -264,6 +265,19 @@ MONITORING_KINDS: Final = {
     "respondent_app": N_("Respondent app"),
 }
 
+# A reporting appointment's outcome, recorded by the probation officer.
+APPOINTMENT_OUTCOMES: Final = {
+    "attended": N_("Attended"),
+    "missed": N_("Missed"),
+}
+
+# A request to vary a curfew's schedule.
+VARIATION_STATUS: Final = {
+    "requested": N_("Awaiting the supervisor"),
+    "approved": N_("Approved"),
+    "refused": N_("Refused"),
+}
+
 MESSAGES: Final = {
     "outage_banner": N_(
         "The centre cannot monitor since {since}: {causes}. Protected persons are told by SMS."
@@ -272,6 +286,18 @@ MESSAGES: Final = {
     "request_saved": N_("Saved."),
     "temporary_order_made": N_("Temporary order issued; the centre has your request."),
     "refusal_needs_reason": N_("Give the reason for the refusal."),
+    "no_curfew": N_("No curfew"),
+    "offered_to_you": N_("Sent to you"),
+    "excepted": N_("Approved exception"),
+    "review_note": N_("Your review of the alert"),
+    "note_review": N_("Note the review"),
+    "review_saved": N_("Review saved."),
+    "outcome_saved": N_("Outcome recorded."),
+    "appointment_saved": N_("Appointment added."),
+    "request_sent": N_("Request sent to the supervisor."),
+    "decision_note": N_("Note on the decision (needed to refuse)"),
+    "approve": N_("Approve"),
+    "refuse": N_("Refuse"),
     "police_no_position": N_("No position known"),
     "police_withheld": N_("Shown only with a reason"),
     "police_accepted_by": N_("Accepted by"),
@@ -455,6 +481,8 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "stages": STAGES,
         "police_steps": POLICE_STEPS,
         "police_outcomes": POLICE_OUTCOMES,
+        "appointment_outcomes": APPOINTMENT_OUTCOMES,
+        "variation_status": VARIATION_STATUS,
         "roles": ROLES,
         "evidence": EVIDENCE,
         "audit_actions": AUDIT_ACTIONS,

@@ -259,6 +259,10 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     async def requests(request: Request) -> Response:
         return await page(request, "requests.html", "requests", C.ORDERS_READ)
 
+    @router.get("/caseload")
+    async def caseload(request: Request) -> Response:
+        return await page(request, "caseload.html", "caseload", C.PROBATION_CASELOAD)
+
     @router.get("/audit")
     async def audit(request: Request) -> Response:
         return await page(request, "audit.html", "audit", C.AUDIT_READ)
@@ -277,6 +281,7 @@ LANDINGS: Final = (
     ("/", Capability.ALERTS_READ),
     ("/admin", Capability.USERS_ADMIN),
     ("/police", Capability.POLICE_RESPOND),
+    ("/caseload", Capability.PROBATION_CASELOAD),
     ("/cases", Capability.ORDERS_READ),
     ("/audit", Capability.AUDIT_READ),
     ("/devices", Capability.DEVICES_READ),

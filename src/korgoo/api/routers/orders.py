@@ -7,6 +7,7 @@ terms (`pipeline.order_changed`), so the engine monitors the new version at once
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -63,7 +64,6 @@ from korgoo.store.users import User
 router = APIRouter(tags=["orders"])
 Reader = Annotated[User, Depends(require(Capability.ORDERS_READ))]
 Writer = Annotated[User, Depends(require(Capability.ORDERS_WRITE))]
-_RESPONDENT_ROLES = frozenset({PersonRole.RESPONDENT, PersonRole.PROBATION_CLIENT})
 _TIMES = ("starts_at", "ends_at")
 
 
@@ -75,12 +75,20 @@ def visible_order(api: Api, user: User, order_id: str) -> Order:
     return order
 
 
-def _check_parties(api: Api, user: User, respondent_id: str, protected_ids: list[str]) -> None:
+def _check_parties(
+    api: Api, user: User, kind: OrderKind, respondent_id: str, protected_ids: list[str]
+) -> None:
+    """A probation order is on a probation client and protects nobody; a
+    protective order is on a respondent (a probation client's curfew is not a
+    protective order)."""
     respondent = visible_person(api, user, respondent_id)
-    if respondent.role not in _RESPONDENT_ROLES:
+    wanted = PersonRole.PROBATION_CLIENT if kind is OrderKind.PROBATION else PersonRole.RESPONDENT
+    if respondent.role is not wanted:
         raise HTTPException(
-            422, f"Person {respondent_id} is a {respondent.role}, not a respondent."
+            422, f"Person {respondent_id} is a {respondent.role}, not a {wanted} ({kind} order)."
         )
+    if kind is OrderKind.PROBATION and protected_ids:
+        raise HTTPException(422, "A probation order has no protected persons.")
     for pid in protected_ids:
         if visible_person(api, user, pid).role is not PersonRole.PROTECTED:
             raise HTTPException(422, f"Person {pid} is not registered as a protected person.")
@@ -143,7 +151,9 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     in the same transaction, and its enrolled apps pass to this one; the devices
     stay assigned to the persons, so monitoring has no gap."""
     check_district(user, body.district)
-    await run_in_threadpool(_check_parties, api, user, body.respondent_id, body.protected_ids)
+    await run_in_threadpool(
+        _check_parties, api, user, body.kind, body.respondent_id, body.protected_ids
+    )
     zones = _zones(body.zones)
     at = api.now()
     replaced = None
@@ -258,7 +268,7 @@ def _changes(raw: dict[str, Any]) -> dict[str, object]:
 async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """A new version with `changes` applied to the current one (e.g. `zones`,
     `min_distance_m`, `ends_at`); the earlier versions stay as they were."""
-    await run_in_threadpool(visible_order, api, user, order_id)
+    found = await run_in_threadpool(visible_order, api, user, order_id)
     changes = _changes(body.changes)
     current = await run_in_threadpool(latest_version, api.db, order_id)
     assert current is not None
@@ -269,21 +279,35 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
     if len(protected) > LIST_MAX:
         raise HTTPException(422, f"'protected_ids' may have at most {LIST_MAX} persons")
     if "respondent_id" in changes or "protected_ids" in changes:
-        await run_in_threadpool(_check_parties, api, user, respondent, protected)
+        await run_in_threadpool(_check_parties, api, user, found.kind, respondent, protected)
+    return version_json(await apply_variation(api, user, order_id, changes, body.reason))
+
+
+async def apply_variation(
+    api: Api,
+    user: User,
+    order_id: str,
+    changes: dict[str, object],
+    reason: str,
+    also: Callable[[sa.Connection, OrderVersion], None] | None = None,
+) -> OrderVersion:
+    """Store a new version with `changes` (and what `also` records in the same
+    transaction, e.g. the approved request it came from), then hand it to the
+    engine: the one variation path."""
     at = api.now()
 
     def store() -> OrderVersion:
         with api.db.begin() as conn:
-            new = vary_order(
-                conn, order_id, changes, reason=body.reason, actor=user.username, at=at
-            )
-            details = {"version": new.version, "changed": sorted(changes), "reason": body.reason}
+            new = vary_order(conn, order_id, changes, reason=reason, actor=user.username, at=at)
+            details = {"version": new.version, "changed": sorted(changes), "reason": reason}
             audit_append(conn, user.username, "order.varied", order_id, details, at=at)
+            if also is not None:
+                also(conn, new)
             return new
 
     new = await _store_version(store)
     await _publish(api, order_id, at)
-    return version_json(new)
+    return new
 
 
 @router.post("/orders/{order_id}/end", status_code=201, response_model=OrderVersionOut)
