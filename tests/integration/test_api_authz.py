@@ -57,6 +57,8 @@ ROLES = (
     "statistics",
     "police_duty_officer",
     "police_district_inspector",
+    "prosecutor",
+    "court",
 )
 ROLE_USERS = {
     "operator": "operator",
@@ -65,6 +67,8 @@ ROLE_USERS = {
     "statistics": "statistics",
     "police_duty_officer": "police-okt",
     "police_district_inspector": "inspector-okt",
+    "prosecutor": "prosecutor-okt",
+    "court": "court-okt",
 }
 IDENTITIES = ("anonymous", *ROLES, "respondent_app", "victim_app", "bracelet")
 SPARE_BRACELET = "bracelet-spare"  # unassigned: a DELETE of its assignment changes nothing

@@ -52,7 +52,7 @@ from korgoo.store.orders import (
     vary_order,
     versions,
 )
-from korgoo.store.registry import PersonRole
+from korgoo.store.registry import PersonRole, monitored_districts
 from korgoo.store.users import User
 
 router = APIRouter(tags=["orders"])
@@ -134,6 +134,12 @@ def orders(
 @router.post("/orders", status_code=201, response_model=OrderDetailOut)
 async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     check_district(user, body.district)
+    if body.district not in await run_in_threadpool(monitored_districts, api.db):
+        raise HTTPException(
+            409,
+            f"Monitoring has not been rolled out in {body.district} yet: an order cannot be "
+            "entered there. The administrator switches it on (Administration, jurisdictions).",
+        )
     await run_in_threadpool(_check_parties, api, user, body.respondent_id, body.protected_ids)
     zones = _zones(body.zones)
     at = api.now()
