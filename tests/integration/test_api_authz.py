@@ -233,6 +233,7 @@ async def test_every_route_method_and_identity_is_as_the_table_says(
         "alert_key": alert_key,
         "username": "operator",
         "checkin_id": "no-such-checkin",
+        "code": "KG-GB-SVE",
         "protocol": "watch",
         "ident": "123456789012345",
         "app": "victim",

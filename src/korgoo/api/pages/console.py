@@ -188,7 +188,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/handover")
     async def handover(request: Request) -> Response:
-        return await page(request, "handover.html", "handover", C.ALERTS_READ)
+        return await page(request, "handover.html", "handover", C.ALERTS_ACT)
 
     @router.get("/checkins")
     async def checkins(request: Request) -> Response:
