@@ -37,8 +37,10 @@ Decisions for the roles of now:
   district only and would show him the protective orders and the victims of
   his districts; the caseload's queries take probation orders alone. Bound to
   districts.
-The other agency roles are declared with the grants intended for them; they
-become creatable with the issue that brings them (`CREATABLE_ROLES`).
+- prosecutor: the record of violations of his districts (alerts, orders,
+  persons, tracks) and the evidence report. Bound to districts.
+- court (judge or clerk): the orders of its districts, their alerts, and the
+  evidence report. Bound to districts.
 docs/roles.md is this table in words (a test keeps the two in step).
 """
 
@@ -65,7 +67,10 @@ class Capability(StrEnum):
     LOCATIONS_PROTECTED_READ = "locations.protected.read"
     TRACKS_READ = "tracks.read"
     AUDIT_READ = "audit.read"
-    EVIDENCE_EXPORT = "evidence.export"
+    EVIDENCE_EXPORT = "evidence.export"  # the signed bundle (raw events of both parties)
+    # The evidence report (PDF); the protected person's positions are in it only
+    # for a role that also has locations.protected.read.
+    EVIDENCE_REPORT = "evidence.report"
     USERS_ADMIN = "users.admin"
     STATISTICS_READ = "statistics.read"  # figures over a period, never a person
     # The police view: alerts offered to the user's districts (read, accept, unit
@@ -110,7 +115,14 @@ _OPERATOR: Final = frozenset(
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     Role.OPERATOR: _OPERATOR,
     Role.SUPERVISOR: _OPERATOR
-    | {C.ORDERS_WRITE, C.DEVICES_WRITE, C.PERSONS_WRITE, C.AUDIT_READ, C.EVIDENCE_EXPORT},
+    | {
+        C.ORDERS_WRITE,
+        C.DEVICES_WRITE,
+        C.PERSONS_WRITE,
+        C.AUDIT_READ,
+        C.EVIDENCE_EXPORT,
+        C.EVIDENCE_REPORT,
+    },
     # No DEVICES_ENROL: a phone enrolled on an order is a credential for the
     # case (a respondent app reads his order's conditions), which is case work.
     Role.ADMINISTRATOR: frozenset({C.USERS_ADMIN, C.DEVICES_READ, C.DEVICES_WRITE, C.AUDIT_READ}),
@@ -140,13 +152,20 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     # Probation follows its clients' compliance, never a protective order or a
     # victim: everything through the caseload, scoped to probation orders.
     Role.PROBATION_OFFICER: frozenset({C.PROBATION_CASELOAD}),
-    # Intended grants of the other agency roles (not creatable yet):
-    # the prosecutor reads the record of violations as evidence.
+    # The prosecutor reads the record of violations of his districts (alerts,
+    # orders, persons, the respondents' tracks) and takes the evidence report to
+    # bring a breach to court. Not the audit log (it is not scoped by district),
+    # not the signed bundle nor the protected person's positions: the report
+    # proves the breach by distances, and what he files reaches the defence.
     Role.PROSECUTOR: frozenset(
-        {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ, C.AUDIT_READ}
+        {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ, C.EVIDENCE_REPORT}
     ),
-    # the court issues and varies orders.
-    Role.COURT: frozenset({C.ORDERS_READ, C.ORDERS_WRITE, C.PERSONS_READ}),
+    # The court (judge or clerk) reads the orders of its districts and their
+    # breaches (alerts) and takes the evidence report of them. Orders are entered
+    # by the centre's supervisor from the court's decision (the court does not
+    # write them here); the signed bundle is exported by the centre on the
+    # court's request, since it holds the protected person's positions.
+    Role.COURT: frozenset({C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.EVIDENCE_REPORT}),
     # the ministry's analysts: the centre's figures, and nothing of any person.
     Role.STATISTICS: frozenset({C.STATISTICS_READ}),
 }
@@ -160,6 +179,8 @@ CREATABLE_ROLES: Final = frozenset(
         Role.POLICE_DUTY_OFFICER,
         Role.POLICE_DISTRICT_INSPECTOR,
         Role.PROBATION_OFFICER,
+        Role.PROSECUTOR,
+        Role.COURT,
     }
 )
 # The unit an agency role belongs to: it is offered the alerts of that unit in
@@ -173,7 +194,13 @@ POLICE_UNIT_OF_ROLE: Final = {
 # Roles that must be bound to districts: an agency unit serves its districts,
 # never the whole country.
 DISTRICT_BOUND_ROLES: Final = frozenset(
-    {Role.POLICE_DUTY_OFFICER, Role.POLICE_DISTRICT_INSPECTOR, Role.PROBATION_OFFICER}
+    {
+        Role.POLICE_DUTY_OFFICER,
+        Role.POLICE_DISTRICT_INSPECTOR,
+        Role.PROBATION_OFFICER,
+        Role.PROSECUTOR,
+        Role.COURT,
+    }
 )
 # Roles whose login needs a second factor (TOTP).
 TOTP_ROLES: Final = frozenset({Role.OPERATOR, Role.SUPERVISOR})

@@ -22,6 +22,7 @@ class UserOut(Out):
     display_name: str
     role: str
     districts: list[str]
+    agency: str | None  # the agency's id (GET /api/v1/agencies)
     language: str
     permissions: list[str]
     totp: bool
@@ -579,3 +580,19 @@ class OutageOut(Out):
     since: str | None
     causes: list[str]  # store | pipeline | gateway:<name>
     districts: list[str]  # of the live orders when it began, within the user's districts
+
+
+class AgencyOut(Out):
+    id: str
+    type: str  # moj_centre | police_unit | probation_office | prosecutor_office | court
+    name: str  # in the user's language
+    districts: list[str]  # served; empty: the whole country
+    roles: list[str]  # the roles a user of this agency may have
+
+
+class JurisdictionOut(Out):
+    code: str
+    level: str  # region | city | district
+    name: str  # in the user's language
+    parent: str | None
+    monitoring_enabled: bool

@@ -304,16 +304,22 @@ class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9._@-]+$")
     role: Code
     display_name: str = Field("", max_length=NAME_MAX)
+    # Empty: the agency's districts.
     districts: list[Code] = Field([], max_length=LIST_MAX)
+    # The agency (domain/agencies.py) the user works for; left out: the one the
+    # role and districts point to (the centre for its roles).
+    agency: Code | None = None
     language: Language = "ru"
     password: str | None = Field(None, max_length=200)
     reason: UserReason  # why: on the audit log
 
 
 class UserPatch(BaseModel):
-    """A change of a user's role, districts or name; the fields left out stay."""
+    """A change of a user's role, agency, districts or name; the fields left out
+    stay (a new agency without districts gives its districts)."""
 
     role: Code | None = None
+    agency: Code | None = None
     districts: list[Code] | None = Field(None, max_length=LIST_MAX)
     display_name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     reason: UserReason

@@ -40,6 +40,7 @@ def user_json(user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "role": user.role,
         "districts": list(user.districts),
+        "agency": user.agency,
         "language": user.language,
         "permissions": sorted(c.value for c in capabilities(user)),
         "totp": user.has_totp,

@@ -29,6 +29,7 @@ from korgoo.api.deps import Api, Clock
 from korgoo.api.pages.apps import apps_router
 from korgoo.api.pages.console import LANGUAGE_COOKIE, pages_router, static_files
 from korgoo.api.routers import (
+    agencies,
     alerts,
     audit,
     caseload,
@@ -113,6 +114,7 @@ def create_app(
     for module in (
         session,
         users,
+        agencies,
         persons,
         orders,
         devices,

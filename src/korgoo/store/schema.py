@@ -141,6 +141,22 @@ jurisdictions = sa.Table(
     sa.Column("name_ky", sa.String(100), nullable=False),
     sa.Column("name_en", sa.String(100), nullable=False),
     sa.Column("parent", sa.String(32), sa.ForeignKey("jurisdictions.code")),
+    # Whether electronic monitoring has been rolled out here: orders may be
+    # entered only in a district where it is (the administrator switches it).
+    sa.Column("monitoring_enabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
+# The organisations users work for (seeded from domain/agencies.py).
+agencies = sa.Table(
+    "agencies",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    # moj_centre | police_unit | probation_office | prosecutor_office | court
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("name_ru", sa.String(200), nullable=False),
+    sa.Column("name_ky", sa.String(200), nullable=False),
+    sa.Column("name_en", sa.String(200), nullable=False),
+    sa.Column("districts", Json, nullable=False),  # jurisdiction codes served; empty: all
 )
 
 persons = sa.Table(
@@ -305,6 +321,8 @@ users = sa.Table(
     sa.Column("disabled", sa.Boolean(), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("totp_last_step", sa.BigInteger()),  # the last TOTP time step used to log in
+    # The agency the user works for; NULL only between the migration and its seeding.
+    sa.Column("agency_id", sa.String(64), sa.ForeignKey("agencies.id")),
 )
 
 # Failed logins per (user name as typed, source address): the back-off's state.

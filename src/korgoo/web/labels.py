@@ -426,6 +426,16 @@ MESSAGES: Final = {
     "enable": N_("Enable"),
     "enable_user": N_("Enable the user"),
     "enable_help": N_("The user can sign in again with their password and code."),
+    "monitoring_on": N_("Monitoring rolled out"),
+    "monitoring_off": N_("Not rolled out"),
+    "switch_on": N_("Switch on"),
+    "switch_off": N_("Switch off"),
+    "switch_on_title": N_("Roll out monitoring in the district"),
+    "switch_on_help": N_("Orders may then be entered in this district."),
+    "switch_off_title": N_("Stop entering orders in the district"),
+    "switch_off_help": N_(
+        "New orders are refused in this district; the orders already there keep being monitored."
+    ),
     "no_entries": N_("No entries match."),
     "stale": N_("silent too long"),
     "alert_action": N_("Alert"),

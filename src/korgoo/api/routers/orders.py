@@ -57,7 +57,7 @@ from korgoo.store.orders import (
     vary_order,
     versions,
 )
-from korgoo.store.registry import PersonRole
+from korgoo.store.registry import PersonRole, monitored_districts
 from korgoo.store.requests import move_apps
 from korgoo.store.users import User
 
@@ -151,6 +151,12 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     in the same transaction, and its enrolled apps pass to this one; the devices
     stay assigned to the persons, so monitoring has no gap."""
     check_district(user, body.district)
+    if body.district not in await run_in_threadpool(monitored_districts, api.db):
+        raise HTTPException(
+            409,
+            f"Monitoring has not been rolled out in {body.district} yet: an order cannot be "
+            "entered there. The administrator switches it on (Administration, jurisdictions).",
+        )
     await run_in_threadpool(
         _check_parties, api, user, body.kind, body.respondent_id, body.protected_ids
     )
