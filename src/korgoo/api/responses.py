@@ -477,12 +477,21 @@ class CurfewWindowOut(Out):
     end_min: int
 
 
+class ExcusedOut(Out):
+    """An approved absence from a disclosed zone (his night shift), as he is told it."""
+
+    from_: str = Field(alias="from")
+    to: str
+    reason: str
+
+
 class RespondentZoneOut(Out):
     id: str
     name: str
     kind: str
     geometry: dict[str, Any]
     schedule: list[CurfewWindowOut]
+    exceptions: list[ExcusedOut]
     radius_m: float | None = None  # a circle's radius (left out for a polygon)
 
 
