@@ -551,9 +551,13 @@ def migrate(
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="The login name.")],
-    role: Annotated[str, typer.Option(help="operator, supervisor or administrator.")],
+    role: Annotated[str, typer.Option(help="operator, supervisor, administrator, ...")],
     districts: Annotated[
         list[str] | None, typer.Option("--districts", help="District code; repeat for more.")
+    ] = None,
+    agency: Annotated[
+        str | None,
+        typer.Option(help="Agency id (docs/roles.md); else the one role and districts point to."),
     ] = None,
     language: Annotated[str, typer.Option(help="ru, ky or en.")] = "ru",
     display_name: Annotated[str, typer.Option(help="Name shown in the console.")] = "",
@@ -575,6 +579,7 @@ def user_add(
             username,
             role=role,
             districts=districts or (),
+            agency=agency,
             language=language,
             display_name=display_name,
             password=password,
@@ -586,7 +591,7 @@ def user_add(
     finally:
         db.dispose()
     scope = ", ".join(new.user.districts) or "all districts"
-    console.print(f"user {username} ({role}, {scope}) created")
+    console.print(f"user {username} ({role}, {new.user.agency}, {scope}) created")
     console.print(f"password: {new.password}", highlight=False)
     if new.totp_secret:
         console.print(f"TOTP secret: {new.totp_secret}", highlight=False)

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     batch_wait_ms: float = 5.0  # longest a message waits for its batch to fill
 
     monitoring_max_days: int = 90
+    # How long a temporary protective order issued by the police runs. 30 days is
+    # a default, not a figure we could confirm in the Law of the Kyrgyz Republic
+    # "On protection and defence from family violence" (No. 63 of 27 April 2017,
+    # as amended): the centre's lawyer sets it.
+    temporary_order_days: int = 30
+    # Outage notice (docs/notifications.md): the centre cannot monitor when no
+    # batch was committed for this long while messages wait, when the store
+    # refuses writes, or when a gateway has been down this long.
+    outage_pipeline_stall_s: float = 120.0
+    outage_gateway_down_s: float = 300.0
+    outage_check_every_s: float = 15.0
 
     # Console
     # A PMTiles file of vector tiles (docs/operations.md, "Map tiles"), served by

@@ -3,7 +3,9 @@ Pipeline, the FastAPI app, users of every role, and two districts.
 
 Oktyabrsky (KG-GB-OKT) has an order with a bracelet respondent, a protected
 person with the victim app, and an exclusion zone around the protected
-person's home; Leninsky (KG-GB-LEN) has an order of its own. Clients log in
+person's home; Leninsky (KG-GB-LEN) has an order of its own. Monitoring is
+rolled out in both, not in Sverdlovsky (KG-GB-SVE), where a prosecutor and a
+court of their own see nothing of the others. Clients log in
 through the API (password and TOTP) and send the CSRF token on every request.
 """
 
@@ -30,11 +32,11 @@ from korgoo.settings import Settings
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order, terms_at
-from korgoo.store.registry import PersonRole, create_person
+from korgoo.store.registry import PersonRole, create_person, set_monitoring
 
 from ..unit.engine.conftest import HOME, T0, east_of, home_zone
 
-OKT, LEN = "KG-GB-OKT", "KG-GB-LEN"
+OKT, LEN, SVE = "KG-GB-OKT", "KG-GB-LEN", "KG-GB-SVE"
 VICTIM_POS = east_of(HOME, 3000)  # the protected person, away from home
 TOTP_STEP_S = 30
 
@@ -109,6 +111,8 @@ class World:
 def seed(url: str) -> None:
     db = open_engine(url)
     with db.begin() as conn:
+        for district in (OKT, LEN):  # monitoring rolled out here, not in Sverdlovsky
+            set_monitoring(conn, district, True)
         for pid, role, district in (
             ("resp-okt", PersonRole.RESPONDENT, OKT),
             ("prot-okt", PersonRole.PROTECTED, OKT),
@@ -159,6 +163,11 @@ USERS = (
     ("police-okt", "police_duty_officer", (OKT,)),
     ("police-len", "police_duty_officer", (LEN,)),
     ("inspector-okt", "police_district_inspector", (OKT,)),
+    ("probation-okt", "probation_officer", (OKT,)),
+    ("prosecutor-okt", "prosecutor", (OKT,)),
+    ("prosecutor-sve", "prosecutor", (SVE,)),
+    ("court-okt", "court", (OKT,)),
+    ("court-sve", "court", (SVE,)),
 )
 
 

@@ -57,6 +57,9 @@ ROLES = (
     "statistics",
     "police_duty_officer",
     "police_district_inspector",
+    "probation_officer",
+    "prosecutor",
+    "court",
 )
 ROLE_USERS = {
     "operator": "operator",
@@ -65,6 +68,9 @@ ROLE_USERS = {
     "statistics": "statistics",
     "police_duty_officer": "police-okt",
     "police_district_inspector": "inspector-okt",
+    "probation_officer": "probation-okt",
+    "prosecutor": "prosecutor-okt",
+    "court": "court-okt",
 }
 IDENTITIES = ("anonymous", *ROLES, "respondent_app", "victim_app", "bracelet")
 SPARE_BRACELET = "bracelet-spare"  # unassigned: a DELETE of its assignment changes nothing
@@ -229,6 +235,9 @@ async def test_every_route_method_and_identity_is_as_the_table_says(
         "alert_key": alert_key,
         "username": "operator",
         "checkin_id": "no-such-checkin",
+        "appointment_id": "no-such-appointment",
+        "request_id": "no-such-request",
+        "code": "KG-GB-SVE",
         "protocol": "watch",
         "ident": "123456789012345",
         "app": "victim",

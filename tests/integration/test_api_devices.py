@@ -228,20 +228,20 @@ async def test_tracks_of_respondent_and_of_protected_person(w: World) -> None:
 
 async def test_a_role_without_the_permission_cannot_read_a_protected_track(w: World) -> None:
     """No creatable role has tracks.read without locations.protected.read yet, so
-    the probation officer's intended grants are checked through the API's rule."""
+    the prosecutor's intended grants are checked through the API's rule."""
     from korgoo.api.permissions import ROLE_PERMISSIONS, Capability, Role
 
-    grants = ROLE_PERMISSIONS[Role.PROBATION_OFFICER]
+    grants = ROLE_PERMISSIONS[Role.PROSECUTOR]
     assert Capability.TRACKS_READ in grants
     assert Capability.LOCATIONS_PROTECTED_READ not in grants
     with w.pipeline.db.begin() as conn:
-        conn.exec_driver_sql("UPDATE users SET role = 'probation_officer' WHERE username = 'admin'")
+        conn.exec_driver_sql("UPDATE users SET role = 'prosecutor' WHERE username = 'admin'")
     await w.fixes("victim-app-okt", T0 + 10, VICTIM_POS)
-    probation = await w.login("admin")
+    prosecutor = await w.login("admin")
     window = {"since": iso(T0), "until": iso(T0 + 100), "reason": "curious"}
-    r = await probation.get("/api/v1/tracks/victim-app-okt", params=window)
+    r = await prosecutor.get("/api/v1/tracks/victim-app-okt", params=window)
     assert r.status_code == 403 and "protected person" in r.json()["detail"]
-    assert (await probation.get("/api/v1/tracks/bracelet-okt", params=window)).status_code == 200
+    assert (await prosecutor.get("/api/v1/tracks/bracelet-okt", params=window)).status_code == 200
 
 
 async def test_live_map_from_the_engine(w: World) -> None:

@@ -237,7 +237,7 @@ async def test_administrator_manages_users_and_nobody_else_does(w: World) -> Non
     assert r.status_code == 409 and "already exists" in r.json()["detail"]
     r = await admin.post(
         "/api/v1/users",
-        json={"username": "duty", "role": "superuser", "reason": "new night shift"},
+        json={"username": "duty", "role": "janitor", "reason": "new night shift"},
     )
     assert r.status_code == 422 and "cannot be created" in r.json()["detail"]
     r = await admin.post(
@@ -303,5 +303,5 @@ def test_cli_user_add_prints_password_and_totp(w: World) -> None:
         cli, ["user", "add", "duty-sup", "--role", "operator", "--database-url", w.url]
     )
     assert again.exit_code == 2 and "already exists" in again.output
-    bad = runner.invoke(cli, ["user", "add", "c", "--role", "root", "--database-url", w.url])
+    bad = runner.invoke(cli, ["user", "add", "c", "--role", "janitor", "--database-url", w.url])
     assert bad.exit_code == 2 and "cannot be created" in bad.output

@@ -172,7 +172,7 @@ async def test_seeded_figures_come_out_exactly(w: World) -> None:
     s = r.json()
     assert s["from_at"] == iso(P0) and s["to_at"] == iso(P1)
     assert s["orders"] == 4
-    assert counts(s["orders_by_kind"]) == {"temporary": 1, "court": 3}
+    assert counts(s["orders_by_kind"]) == {"temporary": 1, "court": 3, "probation": 0}
     assert counts(s["orders_by_district"]) == {OKT: 3, LEN: 1}
     assert counts(s["orders_by_status"]) == {"draft": 1, "active": 2, "ended": 1, "revoked": 0}
     assert counts(s["orders_by_mode"]) == {"bracelet": 2, "respondent_app": 1, "victim_app": 1}

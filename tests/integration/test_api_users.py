@@ -75,7 +75,7 @@ async def test_role_and_districts_change_with_a_reason_on_the_audit_log(w: World
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ({"role": "court", **WHY}, "cannot be given"),
+        ({"role": "janitor", **WHY}, "cannot be given"),
         ({"districts": ["KG-XX"], **WHY}, "KG-XX"),
         ({"role": "operator"}, "reason"),
         ({"role": "operator", "reason": "  "}, "reason"),

@@ -102,7 +102,8 @@ async def started(url: str, clock: Clock) -> Pipeline:
 
 
 def inside(t: float) -> Message:
-    f = Fix("bracelet-1", t, t, HOME[0], HOME[1], 10.0, source="test")
+    # Walking in, a tight satellite fix: decisive at once (a still one needs a dwell).
+    f = Fix("bracelet-1", t, t, HOME[0], HOME[1], 10.0, speed=1.5, source="test")
     return Message(event=f, msg_key=f"in:{t}")
 
 

@@ -120,3 +120,24 @@ def test_a_replay_offers_it_to_the_same_unit() -> None:
     a = first.apply(opened(respondent_fix=fix)) + first.tick(T0 + 200)
     b = second.apply(opened(respondent_fix=fix)) + second.tick(T0 + 200)
     assert a == b
+
+
+def test_a_probation_clients_curfew_exclusion_and_strap_go_to_probation() -> None:
+    assert agency_for("zone.inclusion", Priority.P2, "probation") == "probation"
+    assert agency_for("zone.exclusion", Priority.P2, "probation") == "probation"
+    assert agency_for("device.strap", Priority.P2, "probation") == "probation"
+    assert agency_for("zone.inclusion", Priority.P2, "court") is None
+    assert agency_for("device.no_signal", Priority.P2, "probation") is None
+    # A P1 exclusion breach still calls the police duty unit first.
+    assert agency_for("zone.exclusion", Priority.P1, "probation") == "police_duty"
+
+
+def test_probation_is_offered_in_the_orders_district_wherever_he_is() -> None:
+    b = AlertBook(order_district=lambda _: "KG-GB-OKT", order_kind=lambda _: "probation")
+    fix = [T0, IN_SVERDLOVSKY[0], IN_SVERDLOVSKY[1], 10.0]
+    (offer,) = offers(b.apply(opened("zone.inclusion", Priority.P2, respondent_fix=fix)))
+    assert (offer["notify"], offer["district"], offer["basis"]) == (
+        "probation",
+        "KG-GB-OKT",
+        "order",
+    )

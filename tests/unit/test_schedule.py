@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from korgoo.domain.schedule import (
     local_week_position,
+    next_window,
     schedule_active,
     validate_exceptions,
     validate_schedule,
@@ -204,3 +205,13 @@ def test_an_approved_exception_takes_its_night_out_of_the_curfew() -> None:
     ):
         with pytest.raises(ValueError, match=why):
             validate_exceptions((bad,))
+
+
+def test_next_window_is_tonights_curfew_and_then_tomorrows() -> None:
+    nightly = (ScheduleWindow(days=(0, 1, 2, 3, 4, 5, 6), start=22 * 60, end=6 * 60),)
+    noon = datetime(2026, 11, 30, 6, 0, tzinfo=UTC).timestamp()  # Monday 12:00 Bishkek
+    tonight = (noon + 10 * 3600, noon + 18 * 3600)  # 22:00 to 06:00 Bishkek
+    assert next_window(nightly, noon) == tonight
+    assert next_window(nightly, tonight[0] + 60) == tonight  # in force now
+    assert next_window(nightly, tonight[1]) == (tonight[0] + 86400, tonight[1] + 86400)
+    assert next_window((), noon) is None

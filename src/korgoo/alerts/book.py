@@ -25,6 +25,7 @@ import msgspec
 from korgoo.alerts import machine
 from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition
 from korgoo.alerts.policy import (
+    ORDER_DISTRICT_UNITS,
     agency_for,
     confidence_rank,
     default_policy,
@@ -74,9 +75,11 @@ class AlertBook:
         *,
         auto_close_acked_rtn: bool = False,
         order_district: Callable[[str], str | None] = lambda _order_id: None,
+        order_kind: Callable[[str], str | None] = lambda _order_id: None,
     ) -> None:
         self._policy_for = policy_for
         self._order_district = order_district  # where an order was issued, for police offers
+        self._order_kind = order_kind  # a probation order's alerts go to probation
         self._auto_close = auto_close_acked_rtn
         self._live: dict[str, Alert] = {}  # by alert key
         self._route: dict[str, str] = {}  # episode key -> live alert key, when they differ
@@ -189,16 +192,17 @@ class AlertBook:
         return transitions
 
     def _offer(self, alert: Alert, at: float) -> machine.Result:
-        """Offer the alert to the police unit its rule and priority call for, in
-        the district where the respondent is (the fix in the decision's
-        evidence), else the order's district. Decided from the decision alone, so
-        a replay offers it to the same unit."""
-        unit = agency_for(alert.rule, alert.priority)
+        """Offer the alert to the unit its rule, priority and order kind call
+        for: a police unit in the district where the respondent is (the fix in
+        the decision's evidence), else the order's district; probation always in
+        the order's district. Decided from the decision and the order alone, so a
+        replay offers it to the same unit."""
+        unit = agency_for(alert.rule, alert.priority, self._order_kind(alert.order_id))
         if unit is None or alert.police_offered_at is not None:
             return alert, []
         fix = alert.evidence.get("respondent_fix")
         district = None
-        if isinstance(fix, list | tuple) and len(fix) >= 3:
+        if unit not in ORDER_DISTRICT_UNITS and isinstance(fix, list | tuple) and len(fix) >= 3:
             district = district_at(float(fix[1]), float(fix[2]))
         basis = "respondent_position"
         if district is None:

@@ -19,6 +19,7 @@ import msgspec
 from korgoo.alerts.model import Alert, EscalationPolicy, EscalationStep
 from korgoo.domain.decisions import Confidence, Priority
 from korgoo.domain.rules import CATALOGUE, Rule
+from korgoo.domain.terms import OrderKind
 
 
 class PolicyError(ValueError):
@@ -64,19 +65,29 @@ _DEFAULT_STEPS: Mapping[Priority, tuple[EscalationStep, ...]] = MappingProxyType
 
 # Who outside the centre is offered an alert the moment it opens (docs/escalation.md):
 # a P1 breach or panic goes to the police duty unit of the district where the
-# respondent is; a strap removal to the district inspector; device faults stay in
-# the centre.
+# respondent is; a strap removal to the district inspector; on a probation order,
+# a curfew breach, an exclusion-zone entry and a strap removal go to the probation
+# officer of the order's district instead; device faults stay in the centre.
 POLICE_DUTY: Final = "police_duty"
 DISTRICT_INSPECTOR: Final = "district_inspector"
+PROBATION: Final = "probation"
 _DUTY_RULES: Final = frozenset(
     {Rule.PROXIMITY_BREACH.value, Rule.ZONE_EXCLUSION.value, Rule.PANIC.value}
 )
+_PROBATION_RULES: Final = frozenset(
+    {Rule.ZONE_INCLUSION.value, Rule.ZONE_EXCLUSION.value, Rule.DEVICE_STRAP.value}
+)
+# Units that serve the order's district, wherever the respondent is.
+ORDER_DISTRICT_UNITS: Final = frozenset({PROBATION})
 
 
-def agency_for(rule: str, priority: Priority) -> str | None:
-    """The police unit an alert of `rule` at `priority` is offered to, if any."""
+def agency_for(rule: str, priority: Priority, order_kind: str | None = None) -> str | None:
+    """The unit an alert of `rule` at `priority` on an order of `order_kind`
+    is offered to, if any."""
     if rule in _DUTY_RULES and priority is Priority.P1:
         return POLICE_DUTY
+    if order_kind == OrderKind.PROBATION.value and rule in _PROBATION_RULES:
+        return PROBATION
     if rule == Rule.DEVICE_STRAP.value:
         return DISTRICT_INSPECTOR
     return None

@@ -37,6 +37,7 @@ import pyotp
 import sqlalchemy as sa
 
 from korgoo.api.permissions import CREATABLE_ROLES, DISTRICT_BOUND_ROLES, TOTP_ROLES
+from korgoo.domain.agencies import AGENCIES, AGENCY_TYPE_OF_ROLE, Agency, default_agency, fits
 from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.settings import Settings
 from korgoo.store.audit import audit_append
@@ -186,12 +187,48 @@ class NewUser(msgspec.Struct, frozen=True):
     totp_uri: str | None
 
 
+def place(
+    role: str, agency_id: str | None, districts: Sequence[str]
+) -> tuple[Agency, tuple[str, ...]]:
+    """The agency and districts of a user of `role`: the agency named (else the
+    one the role and districts point to), which the role must fit; the districts
+    given, else the agency's, within those the agency serves. Raises ValueError
+    saying what is wrong, in words the administrator can act on."""
+    kind = AGENCY_TYPE_OF_ROLE.get(role)
+    if agency_id is None:
+        agency = default_agency(role, districts)
+        if agency is None:
+            raise ValueError(
+                f"choose the agency of this {role} (a {kind}): it gives the districts served"
+            )
+    else:
+        found = [a for a in AGENCIES if a.id == agency_id]
+        if not found:
+            raise ValueError(f"unknown agency {agency_id!r}")
+        agency = found[0]
+    if not fits(role, agency):
+        raise ValueError(
+            f"a {role} works in a {kind}, and {agency.name_en} is a {agency.type}: "
+            "choose an agency of that type or another role"
+        )
+    chosen = tuple(districts) or agency.districts
+    outside = sorted(set(chosen) - set(agency.districts)) if agency.districts else []
+    if outside:
+        raise ValueError(
+            f"{agency.name_en} does not serve {outside}; it serves {list(agency.districts)}"
+        )
+    if role in {r.value for r in DISTRICT_BOUND_ROLES} and not chosen:
+        raise ValueError(f"a {role} serves districts: give at least one")
+    return agency, chosen
+
+
 def add_user(
     db: sa.Engine,
     username: str,
     *,
     role: str,
     districts: Sequence[str] = (),
+    agency: str | None = None,
     language: str = "ru",
     display_name: str = "",
     password: str | None = None,
@@ -208,8 +245,9 @@ def add_user(
     unknown = sorted(set(districts) - {j.code for j in JURISDICTIONS})
     if unknown:
         raise ValueError(f"unknown district codes {unknown}")
-    if role in {r.value for r in DISTRICT_BOUND_ROLES} and not districts:
-        raise ValueError(f"a {role} serves districts: give at least one")
+    if role in {r.value for r in DISTRICT_BOUND_ROLES} and not districts and agency is None:
+        raise ValueError(f"a {role} serves districts: give at least one, or choose the agency")
+    placed, districts = place(role, agency, districts)
     password = password or secrets.token_urlsafe(12)
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
@@ -224,6 +262,7 @@ def add_user(
                 role=role,
                 password=password,
                 districts=districts,
+                agency=placed.id,
                 totp_secret=totp_secret,
                 language=language,
                 at=now,

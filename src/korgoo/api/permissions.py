@@ -26,9 +26,21 @@ Decisions for the roles of now:
 - police duty officer / district inspector: the police view (`police.respond`):
   the alerts offered to their districts and their response to them, and the
   orders, persons and tracks of their districts; the duty officer also the
+  protected person's position, with a reason. Bound to districts. The duty
+  officer also issues temporary orders of his districts and asks the centre to
+  monitor them (`orders.request`), never a court order.
   protected person's position, with a reason. Bound to districts.
-The other agency roles are declared with the grants intended for them; they
-become creatable with the issue that brings them (`CREATABLE_ROLES`).
+- probation officer: his caseload (`probation.caseload`) and nothing of the
+  centre's: the probation orders of his districts, their clients' compliance,
+  alerts (to review), curfews, appointments, and requests to vary a curfew.
+  No `orders.read`, `alerts.read` or `persons.read`: those routes scope by
+  district only and would show him the protective orders and the victims of
+  his districts; the caseload's queries take probation orders alone. Bound to
+  districts.
+- prosecutor: the record of violations of his districts (alerts, orders,
+  persons, tracks) and the evidence report. Bound to districts.
+- court (judge or clerk): the orders of its districts, their alerts, and the
+  evidence report. Bound to districts.
 docs/roles.md is this table in words (a test keeps the two in step).
 """
 
@@ -55,12 +67,21 @@ class Capability(StrEnum):
     LOCATIONS_PROTECTED_READ = "locations.protected.read"
     TRACKS_READ = "tracks.read"
     AUDIT_READ = "audit.read"
-    EVIDENCE_EXPORT = "evidence.export"
+    EVIDENCE_EXPORT = "evidence.export"  # the signed bundle (raw events of both parties)
+    # The evidence report (PDF); the protected person's positions are in it only
+    # for a role that also has locations.protected.read.
+    EVIDENCE_REPORT = "evidence.report"
     USERS_ADMIN = "users.admin"
     STATISTICS_READ = "statistics.read"  # figures over a period, never a person
     # The police view: alerts offered to the user's districts (read, accept, unit
     # dispatched, on scene, outcome); scoped by the offer's district, not the order's.
     POLICE_RESPOND = "police.respond"
+    # A temporary protective order of the user's districts, with its request for
+    # monitoring (bracelet or app, and the fitting); never a court order.
+    ORDERS_REQUEST = "orders.request"
+    # The probation caseload: the probation orders of the user's districts, and
+    # the officer's part in them (appointments, reviews, variation requests).
+    PROBATION_CASELOAD = "probation.caseload"
 
 
 class Role(StrEnum):
@@ -94,7 +115,14 @@ _OPERATOR: Final = frozenset(
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     Role.OPERATOR: _OPERATOR,
     Role.SUPERVISOR: _OPERATOR
-    | {C.ORDERS_WRITE, C.DEVICES_WRITE, C.PERSONS_WRITE, C.AUDIT_READ, C.EVIDENCE_EXPORT},
+    | {
+        C.ORDERS_WRITE,
+        C.DEVICES_WRITE,
+        C.PERSONS_WRITE,
+        C.AUDIT_READ,
+        C.EVIDENCE_EXPORT,
+        C.EVIDENCE_REPORT,
+    },
     # No DEVICES_ENROL: a phone enrolled on an order is a credential for the
     # case (a respondent app reads his order's conditions), which is case work.
     Role.ADMINISTRATOR: frozenset({C.USERS_ADMIN, C.DEVICES_READ, C.DEVICES_WRITE, C.AUDIT_READ}),
@@ -102,10 +130,14 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     # officers; it reads the orders, persons and tracks of its districts, and the
     # protected person's position with a reason (to find her). It does not work
     # the centre's queue (no alerts.read / alerts.act): it sees only what it is
-    # offered, and the centre resolves the alert.
+    # offered, and the centre resolves the alert. It issues temporary orders of
+    # its districts and asks the centre to monitor them (orders.request),
+    # registering the order's persons on the way; never a court order, never a
+    # variation (no orders.write, no persons.write).
     Role.POLICE_DUTY_OFFICER: frozenset(
         {
             C.POLICE_RESPOND,
+            C.ORDERS_REQUEST,
             C.ORDERS_READ,
             C.PERSONS_READ,
             C.LOCATIONS_PROTECTED_READ,
@@ -117,17 +149,23 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
     Role.POLICE_DISTRICT_INSPECTOR: frozenset(
         {C.POLICE_RESPOND, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ}
     ),
-    # Intended grants of the other agency roles (not creatable yet):
-    # probation follows its clients' compliance, not the victims' whereabouts.
-    Role.PROBATION_OFFICER: frozenset(
-        {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.DEVICES_READ, C.TRACKS_READ}
-    ),
-    # the prosecutor reads the record of violations as evidence.
+    # Probation follows its clients' compliance, never a protective order or a
+    # victim: everything through the caseload, scoped to probation orders.
+    Role.PROBATION_OFFICER: frozenset({C.PROBATION_CASELOAD}),
+    # The prosecutor reads the record of violations of his districts (alerts,
+    # orders, persons, the respondents' tracks) and takes the evidence report to
+    # bring a breach to court. Not the audit log (it is not scoped by district),
+    # not the signed bundle nor the protected person's positions: the report
+    # proves the breach by distances, and what he files reaches the defence.
     Role.PROSECUTOR: frozenset(
-        {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ, C.AUDIT_READ}
+        {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ, C.EVIDENCE_REPORT}
     ),
-    # the court issues and varies orders.
-    Role.COURT: frozenset({C.ORDERS_READ, C.ORDERS_WRITE, C.PERSONS_READ}),
+    # The court (judge or clerk) reads the orders of its districts and their
+    # breaches (alerts) and takes the evidence report of them. Orders are entered
+    # by the centre's supervisor from the court's decision (the court does not
+    # write them here); the signed bundle is exported by the centre on the
+    # court's request, since it holds the protected person's positions.
+    Role.COURT: frozenset({C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.EVIDENCE_REPORT}),
     # the ministry's analysts: the centre's figures, and nothing of any person.
     Role.STATISTICS: frozenset({C.STATISTICS_READ}),
 }
@@ -140,17 +178,30 @@ CREATABLE_ROLES: Final = frozenset(
         Role.STATISTICS,
         Role.POLICE_DUTY_OFFICER,
         Role.POLICE_DISTRICT_INSPECTOR,
+        Role.PROBATION_OFFICER,
+        Role.PROSECUTOR,
+        Role.COURT,
     }
 )
-# The police unit a police role belongs to: it sees the alerts offered to that
-# unit in its districts (alerts.policy.agency_for says which unit gets which).
+# The unit an agency role belongs to: it is offered the alerts of that unit in
+# its districts (alerts.policy.agency_for says which unit gets which); the police
+# see them on /police, the probation officer on his caseload.
 POLICE_UNIT_OF_ROLE: Final = {
     Role.POLICE_DUTY_OFFICER: "police_duty",
     Role.POLICE_DISTRICT_INSPECTOR: "district_inspector",
+    Role.PROBATION_OFFICER: "probation",
 }
 # Roles that must be bound to districts: an agency unit serves its districts,
 # never the whole country.
-DISTRICT_BOUND_ROLES: Final = frozenset({Role.POLICE_DUTY_OFFICER, Role.POLICE_DISTRICT_INSPECTOR})
+DISTRICT_BOUND_ROLES: Final = frozenset(
+    {
+        Role.POLICE_DUTY_OFFICER,
+        Role.POLICE_DISTRICT_INSPECTOR,
+        Role.PROBATION_OFFICER,
+        Role.PROSECUTOR,
+        Role.COURT,
+    }
+)
 # Roles whose login needs a second factor (TOTP).
 TOTP_ROLES: Final = frozenset({Role.OPERATOR, Role.SUPERVISOR})
 

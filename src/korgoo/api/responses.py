@@ -22,6 +22,7 @@ class UserOut(Out):
     display_name: str
     role: str
     districts: list[str]
+    agency: str | None  # the agency's id (GET /api/v1/agencies)
     language: str
     permissions: list[str]
     totp: bool
@@ -315,6 +316,7 @@ class OrderOut(Out):
     district: str
     created_at: str
     created_by: str
+    replaces_order_id: str | None  # the temporary order this court order took over from
     state: str  # the engine's view: compliant, prealert, breach, ...
     current: OrderVersionOut
 
@@ -475,12 +477,21 @@ class CurfewWindowOut(Out):
     end_min: int
 
 
+class ExcusedOut(Out):
+    """An approved absence from a disclosed zone (his night shift), as he is told it."""
+
+    from_: str = Field(alias="from")
+    to: str
+    reason: str
+
+
 class RespondentZoneOut(Out):
     id: str
     name: str
     kind: str
     geometry: dict[str, Any]
     schedule: list[CurfewWindowOut]
+    exceptions: list[ExcusedOut]
     radius_m: float | None = None  # a circle's radius (left out for a polygon)
 
 
@@ -543,3 +554,54 @@ class SubscribedOut(Out):
 
 # Non-JSON answers, for `responses=` on their routes.
 EVENT_STREAM: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}}}
+
+
+class MonitoringRequestOut(Out):
+    """A police request for monitoring and each step of the centre's answer."""
+
+    id: str
+    order_id: str
+    order_number: str
+    district: str
+    kind: str
+    status: str
+    note: str
+    requested_by: str
+    requested_at: str
+    fitted_by: str | None
+    fitted_at: str | None
+    started_by: str | None
+    started_at: str | None
+    refused_by: str | None
+    refused_at: str | None
+    refusal_reason: str | None
+
+
+class TemporaryOrderOut(Out):
+    order: OrderDetailOut
+    request: MonitoringRequestOut
+
+
+class OutageOut(Out):
+    """Whether the centre cannot monitor now, since when, why, and where it matters."""
+
+    active: bool
+    since: str | None
+    causes: list[str]  # store | pipeline | gateway:<name>
+    districts: list[str]  # of the live orders when it began, within the user's districts
+
+
+class AgencyOut(Out):
+    id: str
+    type: str  # moj_centre | police_unit | probation_office | prosecutor_office | court
+    name: str  # in the user's language
+    districts: list[str]  # served; empty: the whole country
+    roles: list[str]  # the roles a user of this agency may have
+
+
+class JurisdictionOut(Out):
+    code: str
+    level: str  # region | city | district
+    name: str  # in the user's language
+    parent: str | None
+    monitoring_enabled: bool

@@ -226,6 +226,8 @@ class OrderIn(BaseModel):
     checkins_per_day: int = Field(default=0, ge=0, le=24)
     status: Literal["draft", "active"] = "active"
     reason: str = Field(default="issued", max_length=REASON_MAX)
+    # A court order taking over from a temporary one: that one ends when this is entered.
+    replaces_order_id: Id | None = None
 
 
 class VariationIn(BaseModel):
@@ -302,16 +304,22 @@ class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9._@-]+$")
     role: Code
     display_name: str = Field("", max_length=NAME_MAX)
+    # Empty: the agency's districts.
     districts: list[Code] = Field([], max_length=LIST_MAX)
+    # The agency (domain/agencies.py) the user works for; left out: the one the
+    # role and districts point to (the centre for its roles).
+    agency: Code | None = None
     language: Language = "ru"
     password: str | None = Field(None, max_length=200)
     reason: UserReason  # why: on the audit log
 
 
 class UserPatch(BaseModel):
-    """A change of a user's role, districts or name; the fields left out stay."""
+    """A change of a user's role, agency, districts or name; the fields left out
+    stay (a new agency without districts gives its districts)."""
 
     role: Code | None = None
+    agency: Code | None = None
     districts: list[Code] | None = Field(None, max_length=LIST_MAX)
     display_name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     reason: UserReason
@@ -319,3 +327,33 @@ class UserPatch(BaseModel):
 
 class ReasonIn(BaseModel):
     reason: UserReason
+
+
+class NewPartyIn(PersonContactsIn):
+    """A person of a temporary order not registered yet (the police register her
+    with the order); the district is the order's."""
+
+    display_name: str = Field(min_length=1, max_length=NAME_MAX)
+
+
+class TemporaryOrderIn(BaseModel):
+    """A temporary protective order issued by the police, and the monitoring asked for."""
+
+    number: str = Field(min_length=1, max_length=ID_MAX)
+    issuing_authority: str = Field(min_length=1, max_length=NAME_MAX)  # the police unit
+    legal_basis: str = Field(min_length=1, max_length=NAME_MAX)
+    district: Code
+    # Each party: a registered person's id, or a new person to register.
+    respondent_id: Id | None = None
+    respondent: NewPartyIn | None = None
+    protected_id: Id | None = None
+    protected: NewPartyIn | None = None
+    min_distance_m: float = Field(default=500.0, gt=0)
+    warning_distance_m: float = Field(default=1000.0, gt=0)
+    zones: list[dict[str, Any]] = Field(default=[], max_length=ZONES_MAX)
+    monitoring: Literal["bracelet", "respondent_app"]
+    note: str = Field(default="", max_length=NOTE_MAX)  # for the centre: where to fit, whom to call
+
+
+class RefusalIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=REASON_MAX)

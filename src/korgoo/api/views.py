@@ -40,6 +40,7 @@ def user_json(user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "role": user.role,
         "districts": list(user.districts),
+        "agency": user.agency,
         "language": user.language,
         "permissions": sorted(c.value for c in capabilities(user)),
         "totp": user.has_totp,
@@ -131,6 +132,7 @@ def order_json(order: Order, current: OrderVersion, state: str) -> dict[str, Any
         "district": order.district,
         "created_at": iso(order.created_at),
         "created_by": order.created_by,
+        "replaces_order_id": order.replaces_order_id,
         "state": state,
         "current": version_json(current),
     }

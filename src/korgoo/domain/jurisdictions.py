@@ -2,9 +2,14 @@
 and the districts of Bishkek.
 
 Codes of regions and cities are ISO 3166-2:KG; the districts of Bishkek have no
-ISO code and take the city's code with a suffix. The jurisdiction scopes what a
-user may see and which police unit is notified. The store seeds these rows on
-every migration (insert missing, refresh names).
+ISO code and take the city's code with a suffix. Osh city is not divided into
+districts (raions) but into municipal territorial administrations, which are
+no police or court jurisdiction: the city itself is the unit orders, agencies
+and the rollout switch name there, as a region is outside the two cities.
+
+The jurisdiction scopes what a user may see and which police unit is notified.
+The store seeds these rows on every migration (insert missing, refresh names;
+the rollout switch, `monitoring_enabled`, is the administrator's and is kept).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ looked up once per UTC hour (cached); the rest is a subtraction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from math import floor
 from zoneinfo import ZoneInfo
@@ -85,6 +85,26 @@ def zone_in_force(spec: ZoneSpec, t: float, tz: str = "Asia/Bishkek") -> bool:
         if e.start <= t < e.end:
             return False
     return schedule_active(spec.schedule, t, tz)
+
+
+def next_window(
+    windows: tuple[ScheduleWindow, ...], t: float, tz: str = "Asia/Bishkek", days: int = 8
+) -> tuple[float, float] | None:
+    """The window of a weekly schedule in force at `t` or the next to start
+    (epoch [start, end)); None without windows or none within `days`."""
+    zone = ZoneInfo(tz)
+    today = datetime.fromtimestamp(t, zone).date()
+    found: list[tuple[float, float]] = []
+    for d in range(-1, days):  # yesterday's window may run past midnight into today
+        day = today + timedelta(days=d)
+        midnight = datetime.combine(day, time(), zone).timestamp()
+        for w in windows:
+            if day.weekday() in w.days:
+                end = w.end if w.end > w.start else MINUTES_PER_DAY + w.end
+                window = (midnight + w.start * 60, midnight + end * 60)
+                if window[1] > t:
+                    found.append(window)
+    return min(found) if found else None
 
 
 # An exception is an approved absence, not a second schedule: a few weeks at

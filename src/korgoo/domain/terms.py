@@ -21,6 +21,9 @@ class DeviceKind(StrEnum):
 class OrderKind(StrEnum):
     TEMPORARY = "temporary"
     COURT = "court"
+    # A court's probation order on a probation client: no protected person, so
+    # only its zones (a curfew at home, exclusion zones) and device rules apply.
+    PROBATION = "probation"
 
 
 class OrderStatus(StrEnum):

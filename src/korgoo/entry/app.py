@@ -29,16 +29,20 @@ from korgoo.api.deps import Api, Clock
 from korgoo.api.pages.apps import apps_router
 from korgoo.api.pages.console import LANGUAGE_COOKIE, pages_router, static_files
 from korgoo.api.routers import (
+    agencies,
     alerts,
     audit,
+    caseload,
     checkin_review,
     devices,
     evidence,
     handover,
     notify,
     orders,
+    outage,
     persons,
     police,
+    requests,
     session,
     statistics,
     tiles,
@@ -50,6 +54,7 @@ from korgoo.api.routers.ingest import native_router
 from korgoo.api.schemas import ErrorOut
 from korgoo.apps.service import Apps
 from korgoo.service.health import Health
+from korgoo.service.outage import OutageWatch
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.web.validation import describe_errors, request_language
@@ -76,14 +81,18 @@ def create_app(
 ) -> FastAPI:
     settings = settings or pipeline.settings
     apps = Apps(pipeline, pipeline.db, settings)
+    watch = OutageWatch(health, pipeline.db, settings, pipeline.clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # The apps' notifier and check-in scheduler run while the server does.
+        # The apps' notifier and check-in scheduler, and the outage watch, run
+        # while the server does.
         await apps.start()
+        watch.start()
         try:
             yield
         finally:
+            await watch.stop()
             await apps.stop()
 
     docs = settings.api_docs  # a map of every route is for development, not production
@@ -98,12 +107,14 @@ def create_app(
     )
     app.state.api = Api(pipeline, pipeline.db, settings, auth_clock)
     app.state.apps = apps
+    app.state.outage = watch
     if settings.native_enabled:
         app.include_router(native_router(pipeline, pipeline.clock), tags=["ingest"])
     # evidence before alerts: `/alerts/{key:path}` would take its paths.
     for module in (
         session,
         users,
+        agencies,
         persons,
         orders,
         devices,
@@ -116,6 +127,9 @@ def create_app(
         handover,
         checkin_review,
         police,
+        requests,
+        outage,
+        caseload,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

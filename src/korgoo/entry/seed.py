@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.domain.jurisdictions import BISHKEK, JURISDICTIONS
 from korgoo.domain.terms import DeviceKind
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order
-from korgoo.store.registry import PersonRole, create_person
+from korgoo.store.registry import PersonRole, create_person, set_monitoring
 from korgoo_lab.sim.population import Population
 
 ROLE = {"respondent": PersonRole.RESPONDENT, "protected": PersonRole.PROTECTED}
@@ -24,8 +24,12 @@ def district_code(name: str) -> str:
 
 
 def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "demo") -> None:
-    """Persons, devices with their assignments, and version 1 of every order."""
+    """Persons, devices with their assignments, and version 1 of every order, with
+    monitoring rolled out in Bishkek's districts (the pilot's)."""
     with db.begin() as conn:
+        for j in JURISDICTIONS:
+            if j.parent == BISHKEK:
+                set_monitoring(conn, j.code, True)
         for person in pop.persons:
             create_person(
                 conn,

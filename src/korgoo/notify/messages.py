@@ -39,6 +39,24 @@ TEMPLATES: Final = {
         N_("Korgoo: all clear"),
         N_("Korgoo: he has left the area. The centre keeps watching. Centre: {centre}."),
     ),
+    "order_ended": (
+        N_("Korgoo: protective order ended"),
+        N_(
+            "Korgoo: the protective order has ended and the centre no longer monitors it. "
+            "If you are in danger call the police: {police}. Centre: {centre}."
+        ),
+    ),
+    "monitoring_interrupted": (
+        N_("Korgoo: monitoring interrupted"),
+        N_(
+            "Korgoo: the centre's monitoring is interrupted for now. Do not rely on a warning "
+            "from us; if you are in danger call the police: {police}. Centre: {centre}."
+        ),
+    ),
+    "monitoring_restored": (
+        N_("Korgoo: monitoring restored"),
+        N_("Korgoo: the centre's monitoring works again. Centre: {centre}."),
+    ),
 }
 
 

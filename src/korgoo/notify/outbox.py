@@ -4,6 +4,7 @@ with them or not at all."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping, Sequence
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from korgoo.domain.decisions import Decision
 from korgoo.notify.messages import pick_language
 from korgoo.notify.model import Channel, Notification, Recipient
-from korgoo.notify.policy import plan, recipients_of
+from korgoo.notify.policy import plan, recipients_of, route_for
 from korgoo.store import notifications as store
 
 
@@ -56,3 +57,43 @@ def enqueue(
         ),
     )
     return made
+
+
+def enqueue_notice(
+    conn: sa.Connection,
+    *,
+    key: str,
+    template: str,
+    order_id: str,
+    person_ids: Collection[str],
+    at: float,
+    enabled: Collection[Channel],
+) -> list[str]:
+    """Store, on `conn`, a notice that is not an engine decision (the order ended,
+    monitoring interrupted or restored) to each protected person without the
+    victim app; `key` names the cause, so the same cause notifies her once
+    however often it is enqueued. Returns the ids of the rows stored."""
+    rows: list[dict[str, object]] = []
+    ids: list[str] = []
+    for c in store.contacts(conn, person_ids):
+        recipient = Recipient(c.person_id, pick_language(c.language), c.phone, c.email, c.has_app)
+        route = route_for(recipient, enabled)
+        if not route:
+            continue
+        digest = hashlib.sha256(f"{key}\x00{template}\x00{c.person_id}".encode()).hexdigest()
+        ids.append(digest)
+        rows.append(
+            {
+                "id": digest,
+                "created_at": at,
+                "order_id": order_id,
+                "alert_key": None,
+                "person_id": c.person_id,
+                "recipient": "protected",
+                "template": template,
+                "language": recipient.language,
+                "route": [[ch.value, a] for ch, a in route],
+            }
+        )
+    store.add(conn, rows)
+    return ids

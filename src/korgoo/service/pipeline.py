@@ -107,6 +107,7 @@ class Pipeline:
         self._book = AlertBook(
             lambda p: msgspec.structs.replace(default_policy(p), police_accept_s=accept_s),
             order_district=self._order_district,
+            order_kind=self._order_kind,
         )
         self._orders: Mapping[str, OrderLive] = EMPTY_ORDERS
         self._alerts = EMPTY_ALERTS
@@ -120,6 +121,9 @@ class Pipeline:
         self._ticker: asyncio.Task[None] | None = None
         self._ready = False
         self._last_seq = 0
+        # When the batch in hand was taken (the clock's time); None while idle.
+        # A batch held long is a stalled pipeline (domain.outage).
+        self.busy_since: float | None = None
         self._unstored: _Unstored | None = None
         self._retrying: asyncio.Task[None] | None = None
         self.fixes_processed = 0
@@ -268,7 +272,11 @@ class Pipeline:
                 batch.append(item)
                 size += len(item.messages)
             metrics.QUEUE_DEPTH.set(self._queue.qsize())
-            await self._process(loop, batch)
+            self.busy_since = self.clock()
+            try:
+                await self._process(loop, batch)
+            finally:
+                self.busy_since = None
 
     async def _process(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending]) -> None:
         if self._unstored is not None and not await self._store_unstored(loop):
@@ -514,6 +522,11 @@ class Pipeline:
         """The district an order was issued in, from the engine's terms."""
         monitor = self._engine.monitors.get(order_id)
         return None if monitor is None else monitor.terms.district
+
+    def _order_kind(self, order_id: str) -> str | None:
+        """The order's kind, from the engine's terms (probation alerts go to probation)."""
+        monitor = self._engine.monitors.get(order_id)
+        return None if monitor is None else monitor.terms.kind.value
 
     def _index_devices(self) -> None:
         """Device -> orders it reports for, from the engine's current terms."""

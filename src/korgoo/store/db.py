@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from korgoo.store.registry import seed_jurisdictions
+from korgoo.store.registry import seed_agencies, seed_jurisdictions
+from korgoo.store.users import fill_agencies
 
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 65_536  # page cache per connection
@@ -83,6 +84,8 @@ def migrate(url: str) -> None:
             command.upgrade(alembic_config(conn), "head")
         with engine.begin() as conn:
             seed_jurisdictions(conn)
+            seed_agencies(conn)
+            fill_agencies(conn)
     finally:
         engine.dispose()
 

@@ -52,6 +52,7 @@ class Order(msgspec.Struct, frozen=True):
     district: str
     created_at: float
     created_by: str
+    replaces_order_id: str | None = None  # the temporary order this one took over from
 
 
 class OrderVersion(msgspec.Struct, frozen=True):
@@ -91,6 +92,7 @@ def create_order(
     status: OrderStatus = OrderStatus.ACTIVE,
     reason: str = "issued",
     order_id: str | None = None,
+    replaces_order_id: str | None = None,
     at: float | None = None,
 ) -> OrderVersion:
     """Register an order and its version 1. Without `ends_at`, monitoring ends
@@ -105,6 +107,7 @@ def create_order(
         district=district,
         created_at=at,
         created_by=actor,
+        replaces_order_id=replaces_order_id,
     )
     conn.execute(sa.insert(orders).values(msgspec.to_builtins(order)))
     if ends_at is None:
@@ -313,10 +316,15 @@ def _terms(
 
 
 def list_orders(
-    engine: sa.Engine, *, districts: Collection[str] | None = None, live_only: bool = False
+    engine: sa.Engine,
+    *,
+    districts: Collection[str] | None = None,
+    live_only: bool = False,
+    kinds: Collection[OrderKind] | None = None,
 ) -> list[tuple[Order, OrderVersion]]:
     """Every order with its latest version, newest first; `districts` scopes to
-    jurisdictions (None: all), `live_only` keeps draft and active ones."""
+    jurisdictions (None: all), `live_only` keeps draft and active ones, `kinds`
+    keeps orders of those kinds (a probation officer's: probation)."""
     latest = (
         sa.select(order_versions.c.order_id, sa.func.max(order_versions.c.version).label("v"))
         .group_by(order_versions.c.order_id)
@@ -333,6 +341,8 @@ def list_orders(
         query = query.where(orders.c.district.in_(list(districts)))
     if live_only:
         query = query.where(v.c.status.in_(_LIVE))
+    if kinds is not None:
+        query = query.where(orders.c.kind.in_([OrderKind(k).value for k in kinds]))
     out: list[tuple[Order, OrderVersion]] = []
     with engine.connect() as conn:
         for row in conn.execute(query).mappings():

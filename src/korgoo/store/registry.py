@@ -10,9 +10,10 @@ from enum import StrEnum
 import msgspec
 import sqlalchemy as sa
 
+from korgoo.domain.agencies import AGENCIES, Agency
 from korgoo.domain.jurisdictions import JURISDICTIONS, Jurisdiction
 from korgoo.store.dialect import insert
-from korgoo.store.schema import jurisdictions, persons
+from korgoo.store.schema import agencies, jurisdictions, persons
 
 
 class PersonRole(StrEnum):
@@ -70,6 +71,40 @@ def list_jurisdictions(engine: sa.Engine) -> list[Jurisdiction]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(jurisdictions).order_by(jurisdictions.c.code))
         return [msgspec.convert(r, Jurisdiction, from_attributes=True) for r in rows]
+
+
+def monitored_districts(engine: sa.Engine) -> set[str]:
+    """The jurisdictions where monitoring has been rolled out."""
+    query = sa.select(jurisdictions.c.code).where(jurisdictions.c.monitoring_enabled)
+    with engine.connect() as conn:
+        return set(conn.scalars(query))
+
+
+def set_monitoring(conn: sa.Connection, code: str, enabled: bool) -> bool:
+    """Switch monitoring on or off in a jurisdiction; False if there is none."""
+    done = conn.execute(
+        sa.update(jurisdictions)
+        .where(jurisdictions.c.code == code)
+        .values(monitoring_enabled=enabled)
+    )
+    return done.rowcount == 1
+
+
+def seed_agencies(conn: sa.Connection) -> None:
+    """Insert missing agencies and refresh the names and districts of existing ones."""
+    for a in AGENCIES:
+        row = msgspec.structs.asdict(a) | {"districts": list(a.districts)}
+        stmt = insert(conn, agencies).values(row)
+        fresh = {
+            k: stmt.excluded[k] for k in ("type", "name_ru", "name_ky", "name_en", "districts")
+        }
+        conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=fresh))
+
+
+def list_agencies(engine: sa.Engine) -> list[Agency]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(agencies).order_by(agencies.c.id))
+        return [msgspec.convert(r, Agency, from_attributes=True) for r in rows]
 
 
 def create_person(

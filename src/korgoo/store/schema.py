@@ -141,6 +141,22 @@ jurisdictions = sa.Table(
     sa.Column("name_ky", sa.String(100), nullable=False),
     sa.Column("name_en", sa.String(100), nullable=False),
     sa.Column("parent", sa.String(32), sa.ForeignKey("jurisdictions.code")),
+    # Whether electronic monitoring has been rolled out here: orders may be
+    # entered only in a district where it is (the administrator switches it).
+    sa.Column("monitoring_enabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
+# The organisations users work for (seeded from domain/agencies.py).
+agencies = sa.Table(
+    "agencies",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    # moj_centre | police_unit | probation_office | prosecutor_office | court
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("name_ru", sa.String(200), nullable=False),
+    sa.Column("name_ky", sa.String(200), nullable=False),
+    sa.Column("name_en", sa.String(200), nullable=False),
+    sa.Column("districts", Json, nullable=False),  # jurisdiction codes served; empty: all
 )
 
 persons = sa.Table(
@@ -165,12 +181,49 @@ orders = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("number", sa.String(64), nullable=False, unique=True),
-    sa.Column("kind", sa.String(16), nullable=False),  # temporary | court
+    sa.Column("kind", sa.String(16), nullable=False),  # temporary | court | probation
     sa.Column("issuing_authority", sa.String(200), nullable=False),
     sa.Column("legal_basis", sa.String(200), nullable=False),
     sa.Column("district", sa.String(32), sa.ForeignKey("jurisdictions.code"), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
+    # A court order that took over from a temporary one (the police's) at its creation.
+    sa.Column("replaces_order_id", sa.String(64)),
+)
+
+# Monitoring a police officer asked for with a temporary order, and how the
+# centre answered: requested -> fitted (bracelet) / enrolled (app) -> started,
+# or refused with a reason; each step with its actor and time.
+monitoring_requests = sa.Table(
+    "monitoring_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("district", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # bracelet | respondent_app
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("note", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", Time, nullable=False),
+    sa.Column("fitted_by", sa.String(64)),
+    sa.Column("fitted_at", Time),
+    sa.Column("started_by", sa.String(64)),
+    sa.Column("started_at", Time),
+    sa.Column("refused_by", sa.String(64)),
+    sa.Column("refused_at", Time),
+    sa.Column("refusal_reason", sa.String(1000)),
+    sa.Index(None, "status"),
+    sa.Index(None, "order_id"),
+)
+
+# Times the centre could not monitor, and that those concerned were told.
+outages = sa.Table(
+    "outages",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("started_at", Time, nullable=False),
+    sa.Column("ended_at", Time),
+    sa.Column("causes", sa.JSON(), nullable=False),
 )
 
 order_versions = sa.Table(
@@ -268,6 +321,8 @@ users = sa.Table(
     sa.Column("disabled", sa.Boolean(), nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("totp_last_step", sa.BigInteger()),  # the last TOTP time step used to log in
+    # The agency the user works for; NULL only between the migration and its seeding.
+    sa.Column("agency_id", sa.String(64), sa.ForeignKey("agencies.id")),
 )
 
 # Failed logins per (user name as typed, source address): the back-off's state.
@@ -469,4 +524,56 @@ retention_lease = sa.Table(
     metadata,
     sa.Column("tbl", sa.String(32), primary_key=True),
     sa.Column("before_at", Time, nullable=False),
+)
+
+# -- probation (korgoo.store.probation) --
+
+# A probation client's reporting appointments; the officer records whether he came.
+probation_appointments = sa.Table(
+    "probation_appointments",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("place", sa.String(200), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("outcome", sa.String(16)),  # attended | missed; None while to come
+    sa.Column("outcome_note", sa.Text()),
+    sa.Column("outcome_by", sa.String(64)),
+    sa.Column("outcome_at", Time),
+    sa.Index(None, "order_id", "at"),
+)
+
+# A probation officer's request to vary a zone's schedule (exceptions to add);
+# a supervisor approves it (it becomes a new order version) or refuses it.
+variation_requests = sa.Table(
+    "variation_requests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", Time, nullable=False),
+    sa.Column("zone_id", sa.String(64), nullable=False),
+    sa.Column("exceptions", Json, nullable=False),  # list of ScheduleException
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # requested | approved | refused
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", Time),
+    sa.Column("decision_note", sa.Text()),
+    sa.Column("version", sa.Integer()),  # the order version an approval became
+    sa.Index(None, "order_id", "status"),
+)
+
+# A probation officer's review of a client's alert (what he made of it).
+probation_reviews = sa.Table(
+    "probation_reviews",
+    metadata,
+    sa.Column("id", BigId, sa.Identity(), primary_key=True),
+    sa.Column("alert_key", sa.String(200), nullable=False),
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("reviewed_by", sa.String(64), nullable=False),
+    sa.Column("reviewed_at", Time, nullable=False),
+    sa.Column("note", sa.Text(), nullable=False),
+    sa.Index(None, "alert_key"),
 )

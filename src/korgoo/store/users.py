@@ -19,6 +19,7 @@ import argon2
 import msgspec
 import sqlalchemy as sa
 
+from korgoo.domain.agencies import default_agency
 from korgoo.store.schema import login_failures, sessions, users
 
 LANGUAGES = ("ru", "ky", "en")
@@ -37,6 +38,7 @@ class User(msgspec.Struct, frozen=True):
     created_at: float
     disabled: bool = False
     has_totp: bool = False
+    agency: str | None = None  # the agency's id (domain/agencies.py)
 
 
 class Credentials(msgspec.Struct, frozen=True):
@@ -55,6 +57,7 @@ def _user(row: sa.Row[Any]) -> User:
         created_at=row.created_at,
         disabled=row.disabled,
         has_totp=row.totp_secret is not None,
+        agency=row.agency_id,
     )
 
 
@@ -66,6 +69,7 @@ def create_user(
     role: str,
     password: str,
     districts: Sequence[str] = (),
+    agency: str | None = None,
     totp_secret: str | None = None,
     language: str = "ru",
     at: float,
@@ -77,6 +81,7 @@ def create_user(
         "display_name": display_name,
         "role": role,
         "districts": list(districts),
+        "agency_id": agency,
         "password_hash": _hasher.hash(password),
         "totp_secret": totp_secret,
         "language": language,
@@ -85,6 +90,21 @@ def create_user(
     }
     conn.execute(sa.insert(users).values(row))
     return _user(conn.execute(sa.select(users).where(users.c.username == username)).one())
+
+
+def fill_agencies(conn: sa.Connection) -> None:
+    """Give the users created before agencies existed the agency their role and
+    districts point to (a user it does not say stays without one, for the
+    administrator to choose)."""
+    query = sa.select(users.c.username, users.c.role, users.c.districts).where(
+        users.c.agency_id.is_(None)
+    )
+    for username, role, districts in conn.execute(query).all():
+        agency = default_agency(role, list(districts or ()))
+        if agency is not None:
+            conn.execute(
+                sa.update(users).where(users.c.username == username).values(agency_id=agency.id)
+            )
 
 
 def get_user(engine: sa.Engine, username: str) -> User | None:
@@ -244,6 +264,7 @@ def change_user(
     *,
     role: str | None = None,
     districts: Sequence[str] | None = None,
+    agency: str | None = None,
     display_name: str | None = None,
     disabled: bool | None = None,
 ) -> User | None:
@@ -253,6 +274,8 @@ def change_user(
         values["role"] = role
     if districts is not None:
         values["districts"] = list(districts)
+    if agency is not None:
+        values["agency_id"] = agency
     if display_name is not None:
         values["display_name"] = display_name
     if disabled is not None:

@@ -82,6 +82,9 @@ NOTIFICATION_TEMPLATES: Final = {
     "prealert": N_("warning"),
     "alert": N_("danger"),
     "all_clear": N_("all-clear"),
+    "order_ended": N_("order ended"),
+    "monitoring_interrupted": N_("monitoring interrupted"),
+    "monitoring_restored": N_("monitoring restored"),
 }
 
 PARTIES: Final = {
@@ -165,6 +168,7 @@ EVIDENCE: Final = {
 ORDER_KINDS: Final = {
     "temporary": N_("Temporary protective order"),
     "court": N_("Court protective order"),
+    "probation": N_("Probation order"),
 }
 
 # The ministry's classes of an alert's outcome (figures.statistics.OUTCOME_CLASSES).
@@ -227,6 +231,12 @@ AUDIT_ACTIONS: Final = {
     "order.created": N_("Order created"),
     "order.varied": N_("Order varied"),
     "order.ended": N_("Order ended"),
+    "order.replaced": N_("Order replaced by a court order"),
+    "monitoring.requested": N_("Monitoring requested"),
+    "monitoring.fitted": N_("Bracelet fitted"),
+    "monitoring.enrolled": N_("App enrolled"),
+    "monitoring.started": N_("Monitoring started"),
+    "monitoring.refused": N_("Monitoring refused"),
     "device.enrolled": N_("Device enrolled"),
     "device.assigned": N_("Device assigned"),
     "device.unassigned": N_("Device unassigned"),
@@ -237,7 +247,57 @@ AUDIT_ACTIONS: Final = {
     "handover.note": N_("Note left for the next shift"),
 }
 
+# Why the centre cannot monitor (domain.outage causes, without the gateway's name).
+OUTAGE_CAUSES: Final = {
+    "store": N_("the database refuses writes"),
+    "pipeline": N_("processing has stalled"),
+    "gateway": N_("a device gateway is down"),
+}
+REQUEST_STATUS: Final = {
+    "requested": N_("requested"),
+    "fitted": N_("bracelet fitted"),
+    "enrolled": N_("app enrolled"),
+    "started": N_("monitoring started"),
+    "refused": N_("refused"),
+}
+MONITORING_KINDS: Final = {
+    "bracelet": N_("Bracelet"),
+    "respondent_app": N_("Respondent app"),
+}
+
+# A reporting appointment's outcome, recorded by the probation officer.
+APPOINTMENT_OUTCOMES: Final = {
+    "attended": N_("Attended"),
+    "missed": N_("Missed"),
+}
+
+# A request to vary a curfew's schedule.
+VARIATION_STATUS: Final = {
+    "requested": N_("Awaiting the supervisor"),
+    "approved": N_("Approved"),
+    "refused": N_("Refused"),
+}
+
 MESSAGES: Final = {
+    "outage_banner": N_(
+        "The centre cannot monitor since {since}: {causes}. Protected persons are told by SMS."
+    ),
+    "no_requests": N_("No monitoring request is waiting."),
+    "request_saved": N_("Saved."),
+    "temporary_order_made": N_("Temporary order issued; the centre has your request."),
+    "refusal_needs_reason": N_("Give the reason for the refusal."),
+    "no_curfew": N_("No curfew"),
+    "offered_to_you": N_("Sent to you"),
+    "excepted": N_("Approved exception"),
+    "review_note": N_("Your review of the alert"),
+    "note_review": N_("Note the review"),
+    "review_saved": N_("Review saved."),
+    "outcome_saved": N_("Outcome recorded."),
+    "appointment_saved": N_("Appointment added."),
+    "request_sent": N_("Request sent to the supervisor."),
+    "decision_note": N_("Note on the decision (needed to refuse)"),
+    "approve": N_("Approve"),
+    "refuse": N_("Refuse"),
     "police_no_position": N_("No position known"),
     "police_withheld": N_("Shown only with a reason"),
     "police_accepted_by": N_("Accepted by"),
@@ -366,6 +426,16 @@ MESSAGES: Final = {
     "enable": N_("Enable"),
     "enable_user": N_("Enable the user"),
     "enable_help": N_("The user can sign in again with their password and code."),
+    "monitoring_on": N_("Monitoring rolled out"),
+    "monitoring_off": N_("Not rolled out"),
+    "switch_on": N_("Switch on"),
+    "switch_off": N_("Switch off"),
+    "switch_on_title": N_("Roll out monitoring in the district"),
+    "switch_on_help": N_("Orders may then be entered in this district."),
+    "switch_off_title": N_("Stop entering orders in the district"),
+    "switch_off_help": N_(
+        "New orders are refused in this district; the orders already there keep being monitored."
+    ),
     "no_entries": N_("No entries match."),
     "stale": N_("silent too long"),
     "alert_action": N_("Alert"),
@@ -421,10 +491,15 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "stages": STAGES,
         "police_steps": POLICE_STEPS,
         "police_outcomes": POLICE_OUTCOMES,
+        "appointment_outcomes": APPOINTMENT_OUTCOMES,
+        "variation_status": VARIATION_STATUS,
         "roles": ROLES,
         "evidence": EVIDENCE,
         "audit_actions": AUDIT_ACTIONS,
         "messages": MESSAGES,
+        "outage_causes": OUTAGE_CAUSES,
+        "request_status": REQUEST_STATUS,
+        "monitoring_kinds": MONITORING_KINDS,
     }
     labels = {
         name: {code: gettext(lang, msg) for code, msg in group.items()}

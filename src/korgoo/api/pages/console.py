@@ -21,11 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from korgoo.api.deps import get_api, optional_session
 from korgoo.api.permissions import CREATABLE_ROLES, Capability, capabilities
 from korgoo.api.routers.tiles import TILE_PATH
+from korgoo.domain.agencies import AGENCIES, AGENCY_TYPE_OF_ROLE, Agency
 from korgoo.domain.jurisdictions import JURISDICTIONS, Level
 from korgoo.settings import Settings
 from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pick_language
 from korgoo.web.labels import (
     DEVICE_KINDS,
+    MONITORING_KINDS,
     ORDER_KINDS,
     ORDER_STATUS,
     OUTCOMES,
@@ -188,7 +190,7 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
 
     @router.get("/handover")
     async def handover(request: Request) -> Response:
-        return await page(request, "handover.html", "handover", C.ALERTS_READ)
+        return await page(request, "handover.html", "handover", C.ALERTS_ACT)
 
     @router.get("/checkins")
     async def checkins(request: Request) -> Response:
@@ -240,13 +242,28 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             C.USERS_ADMIN,
             roles={r.value: ROLES[r.value] for r in sorted(CREATABLE_ROLES)},
             districts=DISTRICTS,
+            agencies=[(a, agency_roles(a)) for a in AGENCIES],
         )
 
     @router.get("/police")
     async def police(request: Request) -> Response:
         return await page(
-            request, "police.html", "police", C.POLICE_RESPOND, police_outcomes=POLICE_OUTCOMES
+            request,
+            "police.html",
+            "police",
+            C.POLICE_RESPOND,
+            police_outcomes=POLICE_OUTCOMES,
+            monitoring_kinds=MONITORING_KINDS,
+            person_languages=PERSON_LANGUAGES,
         )
+
+    @router.get("/requests")
+    async def requests(request: Request) -> Response:
+        return await page(request, "requests.html", "requests", C.ORDERS_READ)
+
+    @router.get("/caseload")
+    async def caseload(request: Request) -> Response:
+        return await page(request, "caseload.html", "caseload", C.PROBATION_CASELOAD)
 
     @router.get("/audit")
     async def audit(request: Request) -> Response:
@@ -266,11 +283,18 @@ LANDINGS: Final = (
     ("/", Capability.ALERTS_READ),
     ("/admin", Capability.USERS_ADMIN),
     ("/police", Capability.POLICE_RESPOND),
+    ("/caseload", Capability.PROBATION_CASELOAD),
     ("/cases", Capability.ORDERS_READ),
     ("/audit", Capability.AUDIT_READ),
     ("/devices", Capability.DEVICES_READ),
     ("/statistics", Capability.STATISTICS_READ),
 )
+
+
+def agency_roles(agency: Agency) -> list[str]:
+    """The roles an administrator may give in `agency`."""
+    creatable = {r.value for r in CREATABLE_ROLES}
+    return [r for r, t in AGENCY_TYPE_OF_ROLE.items() if t == agency.type and r in creatable]
 
 
 def landing(permissions: frozenset[str]) -> str | None:

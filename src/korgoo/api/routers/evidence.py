@@ -1,7 +1,9 @@
 """Evidence of one alert for the court: the signed bundle and the report (PDF).
 
-Both need `evidence.export` (supervisors: see `permissions`) and a `reason`,
-which goes on the audit log with who exported what. Mounted before the alerts
+The bundle needs `evidence.export` (supervisors), the report `evidence.report`
+(supervisors, prosecutors, courts: see `permissions`); both need a `reason`,
+which goes on the audit log with who exported what. Both are scoped like the
+alert: outside the user's districts the alert is not found. Mounted before the alerts
 router, whose `/alerts/{key:path}` would otherwise take these paths.
 """
 
@@ -25,6 +27,7 @@ from korgoo.web.i18n import environment, pick_language
 
 router = APIRouter(tags=["evidence"])
 Exporter = Annotated[User, Depends(require(Capability.EVIDENCE_EXPORT))]
+Reporter = Annotated[User, Depends(require(Capability.EVIDENCE_REPORT))]
 Reason = Annotated[str, Query(min_length=1, max_length=REASON_MAX, description="Why (audit log).")]
 
 
@@ -75,7 +78,7 @@ def alert_bundle(key: str, reason: Reason, user: Exporter, api: ApiDep) -> Respo
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def alert_report(
-    key: str, reason: Reason, user: Exporter, api: ApiDep, lang: CodeQuery = None
+    key: str, reason: Reason, user: Reporter, api: ApiDep, lang: CodeQuery = None
 ) -> Response:
     """The alert's evidence report in `lang` (default: the user's language). The
     protected person's positions are in it only for a role that may read them."""

@@ -30,7 +30,9 @@ from korgoo.store.handover import add_note, last_actions, notes_since
 from korgoo.store.users import User
 
 router = APIRouter(tags=["handover"])
-Reader = Annotated[User, Depends(require(Capability.ALERTS_READ))]
+# The handover is the centre's shift work: those who work the queue read it, not
+# the agencies that only read alerts (its centre-wide notes are no district's).
+Reader = Annotated[User, Depends(require(Capability.ALERTS_ACT))]
 Writer = Annotated[User, Depends(require(Capability.ALERTS_ACT))]
 
 # Notes of the last day reach the next shift (a shift is 8-12 hours; one day

@@ -7,11 +7,12 @@ terms (`pipeline.order_changed`), so the engine monitors the new version at once
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import Api, ApiDep, not_found, require
@@ -39,7 +40,11 @@ from korgoo.api.schemas import (
 )
 from korgoo.api.search import orders_matching
 from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
-from korgoo.domain.terms import OrderStatus, OrderTerms
+from korgoo.apps.service import Apps
+from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, OrderTerms
+from korgoo.notify.channels import enabled_channels
+from korgoo.notify.outbox import enqueue_notice
+from korgoo.store import app_records
 from korgoo.store.audit import audit_append
 from korgoo.store.orders import (
     Order,
@@ -52,13 +57,13 @@ from korgoo.store.orders import (
     vary_order,
     versions,
 )
-from korgoo.store.registry import PersonRole
+from korgoo.store.registry import PersonRole, monitored_districts
+from korgoo.store.requests import move_apps
 from korgoo.store.users import User
 
 router = APIRouter(tags=["orders"])
 Reader = Annotated[User, Depends(require(Capability.ORDERS_READ))]
 Writer = Annotated[User, Depends(require(Capability.ORDERS_WRITE))]
-_RESPONDENT_ROLES = frozenset({PersonRole.RESPONDENT, PersonRole.PROBATION_CLIENT})
 _TIMES = ("starts_at", "ends_at")
 
 
@@ -70,12 +75,20 @@ def visible_order(api: Api, user: User, order_id: str) -> Order:
     return order
 
 
-def _check_parties(api: Api, user: User, respondent_id: str, protected_ids: list[str]) -> None:
+def _check_parties(
+    api: Api, user: User, kind: OrderKind, respondent_id: str, protected_ids: list[str]
+) -> None:
+    """A probation order is on a probation client and protects nobody; a
+    protective order is on a respondent (a probation client's curfew is not a
+    protective order)."""
     respondent = visible_person(api, user, respondent_id)
-    if respondent.role not in _RESPONDENT_ROLES:
+    wanted = PersonRole.PROBATION_CLIENT if kind is OrderKind.PROBATION else PersonRole.RESPONDENT
+    if respondent.role is not wanted:
         raise HTTPException(
-            422, f"Person {respondent_id} is a {respondent.role}, not a respondent."
+            422, f"Person {respondent_id} is a {respondent.role}, not a {wanted} ({kind} order)."
         )
+    if kind is OrderKind.PROBATION and protected_ids:
+        raise HTTPException(422, "A probation order has no protected persons.")
     for pid in protected_ids:
         if visible_person(api, user, pid).role is not PersonRole.PROTECTED:
             raise HTTPException(422, f"Person {pid} is not registered as a protected person.")
@@ -133,13 +146,46 @@ def orders(
 
 @router.post("/orders", status_code=201, response_model=OrderDetailOut)
 async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
+    """Enter an order. With `replaces_order_id` (a court order taking over from a
+    temporary one): the temporary order ends at the instant this one is stored,
+    in the same transaction, and its enrolled apps pass to this one; the devices
+    stay assigned to the persons, so monitoring has no gap."""
     check_district(user, body.district)
-    await run_in_threadpool(_check_parties, api, user, body.respondent_id, body.protected_ids)
+    if body.district not in await run_in_threadpool(monitored_districts, api.db):
+        raise HTTPException(
+            409,
+            f"Monitoring has not been rolled out in {body.district} yet: an order cannot be "
+            "entered there. The administrator switches it on (Administration, jurisdictions).",
+        )
+    await run_in_threadpool(
+        _check_parties, api, user, body.kind, body.respondent_id, body.protected_ids
+    )
     zones = _zones(body.zones)
     at = api.now()
+    replaced = None
+    if body.replaces_order_id is not None:
+        replaced = await run_in_threadpool(
+            _replaceable, api, user, body.replaces_order_id, body, at
+        )
 
     def store() -> OrderVersion:
         with api.db.begin() as conn:
+            if replaced is not None:
+                ended = end_order(
+                    conn,
+                    replaced.id,
+                    reason=f"replaced by order {body.number}",
+                    actor=user.username,
+                    at=at,
+                )
+                audit_append(
+                    conn,
+                    user.username,
+                    "order.replaced",
+                    replaced.id,
+                    {"version": ended.version, "replaced_by": body.number},
+                    at=at,
+                )
             first = create_order(
                 conn,
                 number=body.number,
@@ -158,9 +204,13 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
                 status=OrderStatus(body.status),
                 reason=body.reason,
                 actor=user.username,
+                replaces_order_id=None if replaced is None else replaced.id,
                 at=at,
             )
-            details = {"number": body.number, "district": body.district}
+            details: dict[str, object] = {"number": body.number, "district": body.district}
+            if replaced is not None:
+                details["replaces"] = replaced.number
+                details["apps_moved"] = move_apps(conn, replaced.id, first.order_id)
             audit_append(conn, user.username, "order.created", first.order_id, details, at=at)
             return first
 
@@ -168,10 +218,32 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
         first = await run_in_threadpool(store)
     except sa.exc.IntegrityError:
         raise HTTPException(409, f"An order numbered {body.number!r} already exists.") from None
+    except ValueError as e:  # the replaced order ended meanwhile
+        raise HTTPException(409, str(e)) from None
+    if replaced is not None:
+        await _publish(api, replaced.id, at)
     await _publish(api, first.order_id, at)
     order = await run_in_threadpool(get_order, api.db, first.order_id)
     assert order is not None
     return await run_in_threadpool(_detail, api, order, first)
+
+
+def _replaceable(api: Api, user: User, order_id: str, body: OrderIn, at: float) -> Order:
+    """The live temporary order a court order may take over from (same persons
+    and district), or 404 / 422 / 409."""
+    order = visible_order(api, user, order_id)
+    current = latest_version(api.db, order_id)
+    assert current is not None
+    if order.kind is not OrderKind.TEMPORARY or body.kind is not OrderKind.COURT:
+        raise HTTPException(422, "Only a court order replaces a temporary order.")
+    if current.status not in (OrderStatus.DRAFT, OrderStatus.ACTIVE) or current.ends_at <= at:
+        raise HTTPException(409, f"Order {order.number} has already ended.")
+    if order.district != body.district or current.respondent_id != body.respondent_id:
+        raise HTTPException(422, "A replacing order has the same district and respondent.")
+    if epoch(body.starts_at) > at:
+        # A later start would leave the time between unmonitored.
+        raise HTTPException(422, "A replacing order starts when it is entered, not later.")
+    return order
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetailOut)
@@ -202,7 +274,7 @@ def _changes(raw: dict[str, Any]) -> dict[str, object]:
 async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     """A new version with `changes` applied to the current one (e.g. `zones`,
     `min_distance_m`, `ends_at`); the earlier versions stay as they were."""
-    await run_in_threadpool(visible_order, api, user, order_id)
+    found = await run_in_threadpool(visible_order, api, user, order_id)
     changes = _changes(body.changes)
     current = await run_in_threadpool(latest_version, api.db, order_id)
     assert current is not None
@@ -213,26 +285,44 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
     if len(protected) > LIST_MAX:
         raise HTTPException(422, f"'protected_ids' may have at most {LIST_MAX} persons")
     if "respondent_id" in changes or "protected_ids" in changes:
-        await run_in_threadpool(_check_parties, api, user, respondent, protected)
+        await run_in_threadpool(_check_parties, api, user, found.kind, respondent, protected)
+    return version_json(await apply_variation(api, user, order_id, changes, body.reason))
+
+
+async def apply_variation(
+    api: Api,
+    user: User,
+    order_id: str,
+    changes: dict[str, object],
+    reason: str,
+    also: Callable[[sa.Connection, OrderVersion], None] | None = None,
+) -> OrderVersion:
+    """Store a new version with `changes` (and what `also` records in the same
+    transaction, e.g. the approved request it came from), then hand it to the
+    engine: the one variation path."""
     at = api.now()
 
     def store() -> OrderVersion:
         with api.db.begin() as conn:
-            new = vary_order(
-                conn, order_id, changes, reason=body.reason, actor=user.username, at=at
-            )
-            details = {"version": new.version, "changed": sorted(changes), "reason": body.reason}
+            new = vary_order(conn, order_id, changes, reason=reason, actor=user.username, at=at)
+            details = {"version": new.version, "changed": sorted(changes), "reason": reason}
             audit_append(conn, user.username, "order.varied", order_id, details, at=at)
+            if also is not None:
+                also(conn, new)
             return new
 
     new = await _store_version(store)
     await _publish(api, order_id, at)
-    return version_json(new)
+    return new
 
 
 @router.post("/orders/{order_id}/end", status_code=201, response_model=OrderVersionOut)
-async def end(order_id: str, body: EndIn, user: Writer, api: ApiDep) -> dict[str, Any]:
-    """End monitoring (or record that the order was revoked) as a new version."""
+async def end(
+    order_id: str, body: EndIn, user: Writer, api: ApiDep, request: Request
+) -> dict[str, Any]:
+    """End monitoring (or record that the order was revoked) as a new version,
+    and tell the device holders: the apps a message, a protected person without
+    the app an SMS (or e-mail) from the outbox, written with the new version."""
     await run_in_threadpool(visible_order, api, user, order_id)
     at = api.now()
 
@@ -241,13 +331,45 @@ async def end(order_id: str, body: EndIn, user: Writer, api: ApiDep) -> dict[str
             new = end_order(
                 conn, order_id, reason=body.reason, actor=user.username, revoked=body.revoked, at=at
             )
-            details = {"version": new.version, "status": new.status.value, "reason": body.reason}
+            told = enqueue_notice(
+                conn,
+                key=f"order_ended:{order_id}:{new.version}",
+                template="order_ended",
+                order_id=order_id,
+                person_ids=new.protected_ids,
+                at=at,
+                enabled=enabled_channels(api.settings),
+            )
+            details = {
+                "version": new.version,
+                "status": new.status.value,
+                "reason": body.reason,
+                "notifications": len(told),
+            }
             audit_append(conn, user.username, "order.ended", order_id, details, at=at)
             return new
 
     new = await _store_version(store)
     await _publish(api, order_id, at)
+    await _tell_apps(request.app.state.apps, api, order_id, new)
     return version_json(new)
+
+
+async def _tell_apps(apps: Apps, api: Api, order_id: str, ended: OrderVersion) -> None:
+    """A message to each app enrolled on the order that it has ended, before the
+    revocation sweep takes the credential back."""
+    for person_id in (ended.respondent_id, *ended.protected_ids):
+        for kind in (DeviceKind.RESPONDENT_APP, DeviceKind.VICTIM_APP):
+            devices = await run_in_threadpool(app_records.devices_of, api.db, person_id, kind)
+            for device in devices:
+                if device.order_id != order_id:
+                    continue
+                payload = {
+                    "id": app_records.new_id(),
+                    "code": "order_ended",
+                    "status": ended.status.value,
+                }
+                await apps.notifier.send(device, "order_ended", payload, order_id=order_id)
 
 
 async def _store_version(store: Any) -> OrderVersion:

@@ -25,6 +25,7 @@ from korgoo.api.auth import (
     creatable,
     needs_totp,
     new_totp_secret,
+    place,
     totp_uri,
 )
 from korgoo.api.deps import Api, ApiDep, not_found, require
@@ -120,6 +121,7 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
             body.username,
             role=body.role,
             districts=body.districts,
+            agency=body.agency,
             language=body.language,
             display_name=body.display_name,
             password=body.password,
@@ -128,7 +130,12 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
     except ValueError as e:
         raise HTTPException(409 if isinstance(e, UserExistsError) else 422, str(e)) from None
     with api.db.begin() as conn:
-        details = {"role": body.role, "districts": body.districts, "reason": body.reason}
+        details = {
+            "role": body.role,
+            "agency": new.user.agency,
+            "districts": list(new.user.districts),
+            "reason": body.reason,
+        }
         audit_append(
             conn,
             admin.username,
@@ -148,14 +155,23 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
 
 @router.patch("/users/{username}", response_model=UserChangeOut)
 def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[str, Any]:
-    """Change a user's role, districts or name. A user moved to a role that needs
-    a second factor and has none gets a new TOTP secret (in this answer only)."""
+    """Change a user's role, agency, districts or name. The role must fit the
+    agency, the districts lie within the agency's (a new agency without districts
+    gives its own). A user moved to a role that needs a second factor and has
+    none gets a new TOTP secret (in this answer only)."""
     _check_role_and_districts(body.role, body.districts)
     before = _existing(api, username)
     role = body.role or before.role
-    districts = before.districts if body.districts is None else body.districts
-    if role in {r.value for r in DISTRICT_BOUND_ROLES} and not districts:
+    if body.districts is not None:
+        districts: tuple[str, ...] | list[str] = body.districts
+    else:
+        districts = () if body.agency not in (None, before.agency) else before.districts
+    if role in {r.value for r in DISTRICT_BOUND_ROLES} and body.districts == []:
         raise HTTPException(422, f"a {role} serves districts: give at least one")
+    try:
+        agency, districts = place(role, body.agency or before.agency, districts)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
     if username == admin.username and body.role not in (None, before.role):
         raise HTTPException(409, "You cannot change your own role: ask another administrator.")
     secret = None
@@ -166,7 +182,8 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
             conn,
             username,
             role=body.role,
-            districts=body.districts,
+            districts=districts,
+            agency=agency.id,
             display_name=body.display_name,
         )
         if secret is not None:
@@ -175,8 +192,10 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
         # What changed, before and after (a field sent unchanged is left out).
         if body.role is not None and body.role != before.role:
             details["role"] = [before.role, body.role]
-        if body.districts is not None and sorted(body.districts) != sorted(before.districts):
-            details["districts"] = [list(before.districts), body.districts]
+        if agency.id != before.agency:
+            details["agency"] = [before.agency, agency.id]
+        if sorted(districts) != sorted(before.districts):
+            details["districts"] = [list(before.districts), list(districts)]
         if body.display_name is not None and body.display_name != before.display_name:
             details["display_name"] = [before.display_name, body.display_name]
         if secret is not None:

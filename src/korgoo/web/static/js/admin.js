@@ -6,10 +6,15 @@ import { startShell } from "./shell.js";
 const $ = (id) => document.getElementById(id);
 let users = [];
 let editing = null; // the user being changed; null: a new user
-let action = null; // { user, path, done }
+let action = null; // { title, path, method, body }: a change confirmed with a reason
 
 function districtNames(codes) {
   return codes.length ? codes.map((c) => t("districts", c)).join(", ") : msg("all_districts");
+}
+
+function agencyName(id) {
+  const option = id ? $("user-agency").querySelector(`option[value="${CSS.escape(id)}"]`) : null;
+  return option ? option.textContent : "";
 }
 
 function state(u) {
@@ -53,6 +58,7 @@ async function load() {
           el("td", { class: "mono" }, u.username),
           el("td", {}, u.display_name),
           el("td", {}, t("roles", u.role)),
+          el("td", {}, agencyName(u.agency)),
           el("td", {}, districtNames(u.districts)),
           el("td", { class: "user-state" }, state(u)),
           el("td", {}, u.totp ? msg("yes") : msg("no")),
@@ -87,6 +93,7 @@ const showUser = setupDialog($("user-dialog"), async () => {
       method: "PATCH",
       body: {
         role: $("user-role").value,
+        agency: $("user-agency").value,
         districts: tickedDistricts(),
         display_name: $("user-display").value.trim() || editing.display_name,
         reason,
@@ -100,6 +107,7 @@ const showUser = setupDialog($("user-dialog"), async () => {
         username: $("user-username").value.trim(),
         display_name: $("user-display").value.trim(),
         role: $("user-role").value,
+        agency: $("user-agency").value,
         districts: tickedDistricts(),
         language: $("user-language").value,
         reason,
@@ -111,6 +119,22 @@ const showUser = setupDialog($("user-dialog"), async () => {
   await load();
 });
 
+// The agency decides which roles fit and the districts served: roles that do not
+// fit are disabled, and the agency's districts are ticked (the administrator may
+// untick some; none ticked sends the agency's own).
+function agencyChosen(keepDistricts) {
+  const option = $("user-agency").selectedOptions[0];
+  const roles = option.dataset.roles.split(" ");
+  const role = $("user-role");
+  for (const o of role.options) o.disabled = !roles.includes(o.value);
+  if (!roles.includes(role.value)) role.value = roles[0];
+  if (keepDistricts) return;
+  const served = option.dataset.districts.split(" ").filter(Boolean);
+  for (const box of document.querySelectorAll('#user-form input[name="district"]')) {
+    box.checked = served.includes(box.value);
+  }
+}
+
 function openUser(u) {
   editing = u;
   $("user-title").textContent = u ? `${msg("change_user")}: ${u.username}` : msg("new_user");
@@ -120,11 +144,17 @@ function openUser(u) {
   showUser();
   // After the dialog's reset: fill in the user's current values.
   $("user-display").value = u ? u.display_name : "";
+  $("user-agency").value = (u && u.agency) || $("user-agency").options[0].value;
   $("user-role").value = u ? u.role : "operator";
-  for (const box of document.querySelectorAll('#user-form input[name="district"]')) {
-    box.checked = Boolean(u && u.districts.includes(box.value));
+  agencyChosen(Boolean(u));
+  if (u) {
+    for (const box of document.querySelectorAll('#user-form input[name="district"]')) {
+      box.checked = u.districts.includes(box.value);
+    }
   }
 }
+
+$("user-agency").addEventListener("change", () => agencyChosen(false));
 
 const ACTIONS = {
   unlock: { title: "unlock_user", help: "unlock_help" },
@@ -134,21 +164,60 @@ const ACTIONS = {
 };
 
 const showAction = setupDialog($("action-dialog"), async () => {
-  const answer = await api(`/users/${encodeURIComponent(action.user.username)}/${action.kind}`, {
-    method: "POST", body: { reason: $("action-reason").value.trim() },
+  const answer = await api(action.path, {
+    method: action.method, body: { ...action.body, reason: $("action-reason").value.trim() },
   });
-  showSecrets(null, answer);
+  if (action.path.startsWith("/users/")) showSecrets(null, answer);
   toast(msg("saved"));
   await load();
+  await loadJurisdictions();
 });
 
-function openAction(user, kind) {
-  action = { user, kind };
-  $("action-title").textContent = `${msg(ACTIONS[kind].title)}: ${user.username}`;
-  $("action-help").textContent = msg(ACTIONS[kind].help);
+function confirmAction(title, help, path, method, body = {}) {
+  action = { path, method, body };
+  $("action-title").textContent = title;
+  $("action-help").textContent = help;
   showAction();
+}
+
+function openAction(user, kind) {
+  confirmAction(
+    `${msg(ACTIONS[kind].title)}: ${user.username}`,
+    msg(ACTIONS[kind].help),
+    `/users/${encodeURIComponent(user.username)}/${kind}`,
+    "POST",
+  );
+}
+
+// The rollout switch per jurisdiction: orders are refused where it is off.
+async function loadJurisdictions() {
+  try {
+    const found = listOf(await api("/jurisdictions"), "jurisdictions");
+    $("jurisdictions").tBodies[0].replaceChildren(
+      ...found.map((j) => {
+        const on = j.monitoring_enabled;
+        const verb = on ? "switch_off" : "switch_on";
+        const name = t("districts", j.code);
+        return el("tr", { dataset: { jurisdiction: j.code } },
+          el("td", {}, name),
+          el("td", { class: "mono" }, j.code),
+          el("td", {}, el("span", { class: `pill ${on ? "pill-normal" : "pill-resolved"}` },
+            msg(on ? "monitoring_on" : "monitoring_off"))),
+          el("td", {}, button(msg(verb), () => confirmAction(
+            `${msg(`${verb}_title`)}: ${name}`,
+            msg(`${verb}_help`),
+            `/jurisdictions/${encodeURIComponent(j.code)}`,
+            "PATCH",
+            { monitoring_enabled: !on },
+          ), { "aria-label": `${msg(verb)} ${name}`, dataset: { action: verb } })));
+      }),
+    );
+  } catch (error) {
+    toast(error.message || msg("load_failed"));
+  }
 }
 
 $("user-new").addEventListener("click", () => openUser(null));
 startShell();
 load();
+loadJurisdictions();

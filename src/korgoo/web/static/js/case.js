@@ -202,6 +202,36 @@ async function loadVersions() {
   );
 }
 
+// The probation officer's requests to vary a curfew: a supervisor approves one
+// (it becomes the next version) or refuses it with a note.
+async function loadRequests() {
+  if (!order || order.kind !== "probation") return;
+  const requests = await api(`${ORDER_PATH}/variation-requests`);
+  $("requests-box").hidden = requests.length === 0;
+  const decide = async (r, verdict, note) => {
+    try {
+      await api(`/variation-requests/${r.id}/${verdict}`, { method: "POST", body: { note } });
+    } catch (error) {
+      toast(error.message);
+    }
+    await loadOrder();
+  };
+  $("variation-requests").replaceChildren(...requests.map((r) => {
+    const item = el("li", { dataset: { requestId: r.id, status: r.status } },
+      el("div", { class: "v-head" }, `${r.requested_by} · ${fmtDateTime(r.requested_at)} · `,
+        el("span", { class: "v-status" }, t("variation_status", r.status))),
+      ...r.exceptions.map((x) => el("div", {}, `${x.reason}: ${fmtDateTime(x.from)} – ${fmtDateTime(x.to)}`)),
+      el("div", { class: "sub" }, r.reason));
+    if (r.status === "requested" && PERMISSIONS.has("orders.write")) {
+      const note = el("input", { maxlength: 500, "aria-label": msg("decision_note") });
+      item.append(el("div", { class: "field-row" }, note,
+        el("button", { type: "button", class: "btn btn-primary request-approve", onclick: () => decide(r, "approve", note.value) }, msg("approve")),
+        el("button", { type: "button", class: "btn request-refuse", onclick: () => decide(r, "refuse", note.value) }, msg("refuse"))));
+    }
+    return item;
+  }));
+}
+
 async function loadAlerts() {
   const [open, resolved] = await Promise.all(
     ["open", "resolved"].map((status) => api("/alerts", { query: { status, order_id: ORDER_ID } })),
@@ -257,6 +287,7 @@ async function loadOrder() {
   drawZones();
   fitAll(map, [zoneLayer]);
   await loadVersions();
+  await loadRequests();
 }
 
 // ---- zone editor ------------------------------------------------------------

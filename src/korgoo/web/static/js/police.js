@@ -99,6 +99,46 @@ async function refresh() {
   document.getElementById("police-empty").hidden = alerts.length > 0;
 }
 
+// A temporary protective order of the officer's district, and the request to
+// the centre to monitor it (POST /police/orders).
+async function setupTemporaryOrder() {
+  const form = document.getElementById("temp-order");
+  if (!form) return;
+  const { user } = await api("/session");
+  document.getElementById("temp-district").replaceChildren(
+    ...user.districts.map((d) => el("option", { value: d }, t("districts", d))),
+  );
+  const phones = (number) => (number.trim() ? [{ number: number.trim(), label: "" }] : []);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = form.elements;
+    const body = {
+      number: f.number.value.trim(),
+      district: f.district.value,
+      issuing_authority: f.issuing_authority.value.trim(),
+      legal_basis: f.legal_basis.value.trim(),
+      respondent: { display_name: f.respondent_name.value.trim(), phones: phones(f.respondent_phone.value) },
+      protected: {
+        display_name: f.protected_name.value.trim(),
+        phones: phones(f.protected_phone.value),
+        language: f.protected_language.value,
+      },
+      min_distance_m: Number(f.min_distance_m.value),
+      monitoring: f.monitoring.value,
+      note: f.note.value.trim(),
+    };
+    try {
+      await api("/police/orders", { method: "POST", body });
+      toast(msg("temporary_order_made"));
+      form.reset();
+      form.querySelector(".form-error").textContent = "";
+    } catch (failure) {
+      form.querySelector(".form-error").textContent = failure.message || msg("load_failed");
+    }
+  });
+}
+
 startShell();
 refresh();
+setupTemporaryOrder();
 setInterval(refresh, POLL_MS);

@@ -176,6 +176,26 @@ function tickClock() {
   if (clock) clock.textContent = fmtClock(Date.now());
 }
 
+const OUTAGE_EVERY_MS = 30_000;
+
+// The centre cannot monitor: a banner until it can again (GET /outage).
+async function pollOutage() {
+  const banner = document.getElementById("outage-banner");
+  if (!banner) return;
+  try {
+    const outage = await api("/outage");
+    banner.hidden = !outage.active;
+    if (outage.active) {
+      const causes = outage.causes.map((c) => t("outage_causes", c.split(":")[0])).join(", ");
+      banner.textContent = msg("outage_banner")
+        .replace("{since}", fmtClock(Date.parse(outage.since)))
+        .replace("{causes}", causes);
+    }
+  } catch {
+    // The poll itself failing says nothing of the monitoring; the next one tells.
+  }
+}
+
 export function startShell() {
   document.documentElement.lang = LANG;
   setupLanguage();
@@ -183,6 +203,10 @@ export function startShell() {
   if (!document.getElementById("logout")) return;
   tickClock();
   setInterval(tickClock, 1000);
+  if (PERMISSIONS.has("orders.read")) {
+    pollOutage();
+    setInterval(pollOutage, OUTAGE_EVERY_MS);
+  }
   // A user who reads no alerts (the ministry's statistics) has no stream, banner or sounds.
   if (!PERMISSIONS.has("alerts.read")) {
     for (const id of ["live-status", "mute"]) document.getElementById(id)?.remove();
