@@ -58,7 +58,7 @@ def setup(server: Server) -> str:
 async def breach(server: Server, ident: str) -> str:
     """The respondent's bracelet reports from her home: a zone alert and its SMS."""
     t0 = float(int(time.time()) - 60)
-    for t in (t0, t0 + 3, t0 + 5):
+    for t in (t0, t0 + 20, t0 + 40):  # still there for 40 s: a dwell, not a leap
         acked: list[int] = []
         await send(server.watch_port, [watch_position(ident, t, *HOME) + watch_lk(ident)], acked)
         assert acked == [0]

@@ -49,7 +49,7 @@ async def started(url: str, clock: Clock) -> Pipeline:
 
 
 def fix(t: float, pos: tuple[float, float], device: str = "bracelet-1") -> Message:
-    f = Fix(device, t, t, pos[0], pos[1], 10.0, source="test")
+    f = Fix(device, t, t, pos[0], pos[1], 10.0, speed=1.5, source="test")  # walking
     return Message(event=f, msg_key=f"{device}:{t}:{pos}")
 
 
@@ -103,10 +103,13 @@ async def test_zone_entry_raises_one_alert_that_survives_restart(db_url: str) ->
     try:
         assert p2.order_state("order-1") == "breach"
         await p2.act(lambda book: book.acknowledge(zone.alert_key, "operator-1", T0 + 31))
-        # He leaves; the live engine clears the same alert (no new one).
-        for i in range(6):
+        # The strap closed again (an open strap's fixes are no evidence of where
+        # he is), he leaves; the live engine clears the same alert (no new one).
+        closed = Signal("bracelet-1", T0 + 35, T0 + 35, SignalKind.STRAP_CLOSED)
+        await p2.submit([Message(event=closed, msg_key="strap-closed")])
+        for i in range(12):  # walking away at 1.5 m/s, a fix every 30 s
             t = T0 + 40 + 30 * i
-            await p2.submit([fix(t, north_of(HOME, 2000))])
+            await p2.submit([fix(t, north_of(HOME, 45 * (i + 1)))])
     finally:
         await p2.stop()
     alerts2 = list_alerts(db)
