@@ -40,6 +40,7 @@ from korgoo.api.schemas import (
 from korgoo.api.search import orders_matching
 from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
 from korgoo.domain.terms import OrderStatus, OrderTerms
+from korgoo.domain.text import N_, said
 from korgoo.store.audit import audit_append
 from korgoo.store.orders import (
     Order,
@@ -66,7 +67,7 @@ def visible_order(api: Api, user: User, order_id: str) -> Order:
     order = get_order(api.db, order_id)
     scoped = scope(user)
     if order is None or (scoped is not None and order.district not in scoped):
-        raise not_found(f"Order {order_id}")
+        raise not_found(N_("Order {order_id}", order_id=order_id))
     return order
 
 
@@ -74,22 +75,31 @@ def _check_parties(api: Api, user: User, respondent_id: str, protected_ids: list
     respondent = visible_person(api, user, respondent_id)
     if respondent.role not in _RESPONDENT_ROLES:
         raise HTTPException(
-            422, f"Person {respondent_id} is a {respondent.role}, not a respondent."
+            422,
+            N_(
+                "Person {respondent_id} is a {role}, not a respondent.",
+                respondent_id=respondent_id,
+                role=respondent.role,
+            ),
         )
     for pid in protected_ids:
         if visible_person(api, user, pid).role is not PersonRole.PROTECTED:
-            raise HTTPException(422, f"Person {pid} is not registered as a protected person.")
+            raise HTTPException(
+                422, N_("Person {pid} is not registered as a protected person.", pid=pid)
+            )
 
 
 def _zones(raw: object) -> list[Any]:
     if not isinstance(raw, list):
-        raise HTTPException(422, "zones must be a list of zones")
+        raise HTTPException(422, N_("zones must be a list of zones"))
     if len(raw) > ZONES_MAX:
-        raise HTTPException(422, f"'zones': an order may have at most {ZONES_MAX} zones")
+        raise HTTPException(
+            422, N_("'zones': an order may have at most {zones_max} zones", zones_max=ZONES_MAX)
+        )
     try:
         return [zone_from_json(z) for z in raw]
     except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
 
 
 async def _publish(api: Api, order_id: str, at: float) -> OrderTerms:
@@ -167,7 +177,9 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     try:
         first = await run_in_threadpool(store)
     except sa.exc.IntegrityError:
-        raise HTTPException(409, f"An order numbered {body.number!r} already exists.") from None
+        raise HTTPException(
+            409, N_("An order numbered {number} already exists.", number=repr(body.number))
+        ) from None
     await _publish(api, first.order_id, at)
     order = await run_in_threadpool(get_order, api.db, first.order_id)
     assert order is not None
@@ -188,11 +200,11 @@ def _changes(raw: dict[str, Any]) -> dict[str, object]:
         if name in changes:
             value = changes[name]
             if not isinstance(value, str):
-                raise HTTPException(422, f"'{name}' must be an ISO-8601 time")
+                raise HTTPException(422, N_("'{name}' must be an ISO-8601 time", name=name))
             try:
                 changes[name] = parse_time(value, name)
             except ValueError as e:
-                raise HTTPException(422, str(e)) from None
+                raise HTTPException(422, said(e)) from None
     if "zones" in changes:
         changes["zones"] = _zones(changes["zones"])
     return changes
@@ -209,9 +221,13 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
     respondent = changes.get("respondent_id", current.respondent_id)
     protected = changes.get("protected_ids", list(current.protected_ids))
     if not isinstance(respondent, str) or not isinstance(protected, list):
-        raise HTTPException(422, "respondent_id must be a person id, protected_ids a list of them")
+        raise HTTPException(
+            422, N_("respondent_id must be a person id, protected_ids a list of them")
+        )
     if len(protected) > LIST_MAX:
-        raise HTTPException(422, f"'protected_ids' may have at most {LIST_MAX} persons")
+        raise HTTPException(
+            422, N_("'protected_ids' may have at most {list_max} persons", list_max=LIST_MAX)
+        )
     if "respondent_id" in changes or "protected_ids" in changes:
         await run_in_threadpool(_check_parties, api, user, respondent, protected)
     at = api.now()
@@ -255,10 +271,10 @@ async def _store_version(store: Any) -> OrderVersion:
         version: OrderVersion = await run_in_threadpool(store)
     except sa.exc.IntegrityError:
         raise HTTPException(
-            409, "The order was changed by someone else at the same time. Reload and try again."
+            409, N_("The order was changed by someone else at the same time. Reload and try again.")
         ) from None
     except (ValueError, msgspec.ValidationError) as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
     return version
 
 
@@ -275,10 +291,13 @@ def terms(order_id: str, user: Reader, api: ApiDep, at: TimeQuery = None) -> dic
     try:
         t = api.now() if at is None else parse_time(at, "at")
     except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
     found = terms_at(api.db, order_id, t)
     if found is None:
-        raise HTTPException(404, f"No version of order {order_id} was in force at {at}.")
+        raise HTTPException(
+            404,
+            N_("No version of order {order_id} was in force at {at}.", order_id=order_id, at=at),
+        )
     return terms_json(found)
 
 
