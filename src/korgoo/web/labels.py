@@ -193,6 +193,61 @@ POLICE_OUTCOMES: Final = {
     "other": N_("Other"),
 }
 
+# Who acted on the timeline when it was not a person (a person's user name is shown
+# as it is), and whom an escalation went to.
+ACTORS: Final = {
+    "engine": N_("Rules engine"),
+    "sla": N_("Response-time control"),
+    "policy": N_("Escalation policy"),
+    "notify": N_("Notifications"),
+    "app": N_("Phone app"),
+    "delivery": N_("Delivery service"),
+    "police_duty": N_("Police duty unit"),
+    "supervisor": N_("Shift supervisor"),
+    "operator": N_("Operator"),
+}
+# The timeline's stages (an operator's steps, the police's steps, a delivery).
+TIMELINE_STAGES: Final = {
+    "victim_warned": N_("Protected person warned"),
+    "respondent_instructed": N_("Respondent instructed"),
+    "police_notified": N_("Police notified"),
+    "police_on_scene": N_("Police on scene"),
+    "police_notification_delivered": N_("Notification to the police delivered"),
+    "police_dispatched": N_("Unit dispatched"),
+    "police_reported": N_("Police outcome recorded"),
+}
+REASONS: Final = {
+    "police_not_accepted": N_("The police did not accept in time"),
+}
+# What a device reported (an alert's evidence).
+SIGNALS: Final = {
+    "strap_open": N_("Strap opened"),
+    "strap_closed": N_("Strap closed"),
+    "tamper": N_("Tampering"),
+    "sos": N_("SOS button"),
+    "fall": N_("Fall"),
+    "low_battery": N_("Low battery"),
+    "power_off": N_("Switched off"),
+    "power_cut": N_("Power cut"),
+    "charging": N_("Charging"),
+    "mock_location": N_("Fake location"),
+    "permission_revoked": N_("Location permission withdrawn"),
+    "app_hidden": N_("App hidden"),
+    "heartbeat": N_("Heartbeat"),
+    "check_in": N_("Check-in"),
+    "check_in_rejected": N_("Check-in photo rejected"),
+    "sharing_paused": N_("Location sharing paused"),
+    "sharing_resumed": N_("Location sharing resumed"),
+    "respondent_position": N_("From the respondent's position"),
+    "order": N_("From the order's district"),
+}
+# Units after a number.
+UNITS: Final = {
+    "m": N_("{n} m"),
+    "km": N_("{n} km"),
+    "s": N_("{n} s"),
+}
+
 # Response stages of the statistics: from the alert's opening to ...
 STAGES: Final = {
     "acknowledged": N_("Acknowledged by the operator"),
@@ -370,6 +425,8 @@ MESSAGES: Final = {
     "stale": N_("silent too long"),
     "alert_action": N_("Alert"),
     "history": N_("History"),
+    "zoom_in": N_("Zoom in"),
+    "zoom_out": N_("Zoom out"),
     "yes": N_("Yes"),
     "no": N_("No"),
     "no_action_yet": N_("No action yet"),
@@ -423,6 +480,11 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "police_outcomes": POLICE_OUTCOMES,
         "roles": ROLES,
         "evidence": EVIDENCE,
+        "actors": ACTORS,
+        "timeline_stages": TIMELINE_STAGES,
+        "reasons": REASONS,
+        "signals": SIGNALS,
+        "units": UNITS,
         "audit_actions": AUDIT_ACTIONS,
         "messages": MESSAGES,
     }
