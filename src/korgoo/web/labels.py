@@ -160,6 +160,7 @@ EVIDENCE: Final = {
     "rule_version": N_("Rule version"),
     "params_rev": N_("Parameter revision"),
     "confidence": N_("Confidence"),
+    "probability": N_("Probability of a breach"),
 }
 
 ORDER_KINDS: Final = {
@@ -205,6 +206,7 @@ ACTORS: Final = {
     "police_duty": N_("Police duty unit"),
     "supervisor": N_("Shift supervisor"),
     "operator": N_("Operator"),
+    "demo": N_("Demo data"),
 }
 # The timeline's stages (an operator's steps, the police's steps, a delivery).
 TIMELINE_STAGES: Final = {
@@ -264,6 +266,40 @@ ORDER_STATUS: Final = {
 }
 
 # The audit log's actions (an alert's are "alert." and its transition's kind).
+# The names of an audit entry's details ("reason: ...").
+AUDIT_FIELDS: Final = {
+    "changed": N_("changed"),
+    "device_id": N_("device"),
+    "display_name": N_("name"),
+    "district": N_("district"),
+    "districts": N_("districts"),
+    "email": N_("e-mail"),
+    "kind": N_("kind"),
+    "language": N_("language"),
+    "number": N_("number"),
+    "order_id": N_("order"),
+    "outcome": N_("outcome"),
+    "person_id": N_("person"),
+    "previous": N_("before"),
+    "protocol": N_("protocol"),
+    "reason": N_("reason"),
+    "role": N_("role"),
+    "source": N_("source"),
+    "status": N_("status"),
+    "totp": N_("one-time codes"),
+    "version": N_("version"),
+    "wait_s": N_("wait, s"),
+    "what": N_("what"),
+    "user": N_("user"),
+    "username": N_("user"),
+    "has_photo": N_("photo"),
+    "address": N_("address"),
+}
+AUDIT_VALUES: Final = {
+    "issued": N_("issued"),
+    "reset": N_("reset"),
+}
+
 AUDIT_ACTIONS: Final = {
     "audit.keyed": N_("Audit log keyed"),
     "session.login": N_("Signed in"),
@@ -425,6 +461,7 @@ MESSAGES: Final = {
     "stale": N_("silent too long"),
     "alert_action": N_("Alert"),
     "history": N_("History"),
+    "version_issued": N_("Issued"),
     "zoom_in": N_("Zoom in"),
     "zoom_out": N_("Zoom out"),
     "yes": N_("Yes"),
@@ -486,6 +523,8 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "signals": SIGNALS,
         "units": UNITS,
         "audit_actions": AUDIT_ACTIONS,
+        "audit_fields": AUDIT_FIELDS,
+        "audit_values": AUDIT_VALUES,
         "messages": MESSAGES,
     }
     labels = {
