@@ -195,7 +195,7 @@ POLICE_OUTCOMES: Final = {
 }
 
 # Who acted on the timeline when it was not a person (a person's user name is shown
-# as it is), and whom an escalation went to.
+# as it is, even one such as "operator").
 ACTORS: Final = {
     "engine": N_("Rules engine"),
     "sla": N_("Response-time control"),
@@ -204,9 +204,13 @@ ACTORS: Final = {
     "app": N_("Phone app"),
     "delivery": N_("Delivery service"),
     "police_duty": N_("Police duty unit"),
+    "demo": N_("Demo data"),
+}
+# Whom an escalation went to (a role or a unit).
+ESCALATED_TO: Final = {
+    "police_duty": N_("Police duty unit"),
     "supervisor": N_("Shift supervisor"),
     "operator": N_("Operator"),
-    "demo": N_("Demo data"),
 }
 # The timeline's stages (an operator's steps, the police's steps, a delivery).
 TIMELINE_STAGES: Final = {
@@ -518,6 +522,7 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "roles": ROLES,
         "evidence": EVIDENCE,
         "actors": ACTORS,
+        "escalated_to": ESCALATED_TO,
         "timeline_stages": TIMELINE_STAGES,
         "reasons": REASONS,
         "signals": SIGNALS,

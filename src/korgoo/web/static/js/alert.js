@@ -74,7 +74,7 @@ function details(item) {
   }
   if (d.stage) parts.push(t("timeline_stages", d.stage));
   if (d.reason) parts.push(t("reasons", d.reason));
-  if (d.notify) parts.push(t("actors", d.notify));
+  if (d.notify) parts.push(t("escalated_to", d.notify));
   if (d.district) parts.push(t("districts", d.district));
   if (d.text) parts.push(String(d.text));
   if (d.note) parts.push(String(d.note));
