@@ -59,3 +59,14 @@ async def test_not_found_and_zone_refusals_are_translated_with_their_parts(w: Wo
     assert detail.startswith("зона 'school': для зоны Point radius_m"), detail
     english = await sup.post("/api/v1/orders", json=body)
     assert english.json()["detail"].startswith("zone 'school': radius_m must be"), english.text
+
+
+async def test_an_unknown_enrolment_code_is_explained_in_the_phones_language(w: World) -> None:
+    async with w.client() as phone:
+        r = await phone.post(
+            "/app/api/v1/enrol", json={"code": "12345678"}, headers={"Accept-Language": "ky"}
+        )
+    assert r.status_code == 404, r.text
+    assert r.json()["detail"] == (
+        "Мындай код белгисиз. Сандарды текшериңиз же борборго кайрылыңыз."  # noqa: RUF001
+    )
