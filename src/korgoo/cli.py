@@ -41,6 +41,28 @@ def quiet_logs(level: int) -> None:
     logging.getLogger().setLevel(level)
 
 
+def logs_to_file(path: Path, level: int) -> None:
+    """Structured and library logs at `level` and above into `path`: while the live
+    view runs it owns the terminal, and a log line would scroll it away."""
+    import logging
+
+    import structlog
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sink = path.open("a", encoding="utf-8", buffering=1)  # open for the process's life
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sink),
+    )
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
 @app.command()
 def demo(
     minutes: Annotated[float, typer.Option(help="Simulated minutes to run.")] = 180.0,
@@ -67,7 +89,11 @@ def demo(
 
     from korgoo.entry.demo import run_demo
 
-    quiet_logs(logging.WARNING)
+    log_path = db.with_suffix(".log")
+    if live:
+        logs_to_file(log_path, logging.INFO)
+    else:
+        quiet_logs(logging.WARNING)
     if not live and speed == 180.0:
         speed = 0.0
     serve_console = live if console_ is None else console_
@@ -102,7 +128,7 @@ def demo(
         f"Simulated {summary.simulated_minutes:.0f} min in {summary.wall_s:.1f} s: "
         f"{summary.fixes:,} fixes, {summary.events:,} device messages, "
         f"{summary.alerts} alerts ({summary.open_alerts} still open). "
-        f"Database: {summary.database}"
+        f"Database: {summary.database}" + (f"; log: {log_path}" if live else "")
     )
 
 

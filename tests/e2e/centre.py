@@ -34,6 +34,7 @@ from korgoo.settings import Settings
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.orders import current_terms
 from korgoo_lab.sim.population import Population, pilot_population
+from korgoo_lab.sim.russian import russian
 from tests.net import free_port
 
 OPERATOR = "operator"
@@ -75,7 +76,16 @@ def cases(pop: Population) -> list[Case]:
         assert zone.radius_m is not None
         home = (lat, lon)
         out.append(
-            Case(rec.order_id, rec.number, device, kind, victim, home, zone.radius_m, zone.name)
+            Case(
+                rec.order_id,
+                rec.number,
+                device,
+                kind,
+                victim,
+                home,
+                zone.radius_m,
+                russian(zone.name),  # as the centre stores it
+            )
         )
     return out
 

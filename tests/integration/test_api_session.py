@@ -56,11 +56,14 @@ async def test_login_sets_a_strict_httponly_cookie_and_returns_the_csrf_token(w:
 
 async def test_wrong_user_password_or_code_get_the_same_answer(w: World) -> None:
     good = w.users["operator"].password
-    assert await attempt(w, "nobody", good, w.totp("operator")) == (401, WRONG_LOGIN)
-    assert await attempt(w, "operator", "wrong password", w.totp("operator")) == (401, WRONG_LOGIN)
-    assert await attempt(w, "operator", good, "000000") == (401, WRONG_LOGIN)
+    assert await attempt(w, "nobody", good, w.totp("operator")) == (401, str(WRONG_LOGIN))
+    assert await attempt(w, "operator", "wrong password", w.totp("operator")) == (
+        401,
+        str(WRONG_LOGIN),
+    )
+    assert await attempt(w, "operator", good, "000000") == (401, str(WRONG_LOGIN))
     # Operators and supervisors need the second factor; administrators do not.
-    assert await attempt(w, "supervisor", w.users["supervisor"].password) == (401, WRONG_LOGIN)
+    assert await attempt(w, "supervisor", w.users["supervisor"].password) == (401, str(WRONG_LOGIN))
     assert (await attempt(w, "admin", w.users["admin"].password))[0] == 200
 
 
@@ -70,8 +73,8 @@ async def test_a_code_logs_in_once_and_no_older_code_after_it(w: World) -> None:
     code, previous = pyotp.TOTP(secret).at(now), pyotp.TOTP(secret).at(now - 30)
     assert (await attempt(w, "operator", good, code))[0] == 200
     # The same code again, and the previous step's code (still inside the window), fail.
-    assert await attempt(w, "operator", good, code) == (401, WRONG_LOGIN)
-    assert await attempt(w, "operator", good, previous) == (401, WRONG_LOGIN)
+    assert await attempt(w, "operator", good, code) == (401, str(WRONG_LOGIN))
+    assert await attempt(w, "operator", good, previous) == (401, str(WRONG_LOGIN))
     w.auth_clock.t += 30
     assert (await attempt(w, "operator", good, pyotp.TOTP(secret).at(now + 30)))[0] == 200
     with w.pipeline.db.connect() as conn:
@@ -100,7 +103,7 @@ async def test_failures_slow_down_their_source_not_the_operator_elsewhere(w: Wor
     w.auth_clock.t += 2
     assert await failures(w, "operator", flood, 1) == [(401, "")]
     status, message = await attempt(w, "operator", "wrong")  # from another address
-    assert (status, message) == (401, WRONG_LOGIN)
+    assert (status, message) == (401, str(WRONG_LOGIN))
     # The operator at the console signs in from there while the flood goes on.
     assert (await w.login("operator")).headers["X-CSRF-Token"]
     # The back-off doubles up to about five minutes, never an open-ended lockout.
@@ -129,7 +132,7 @@ async def test_unknown_names_are_answered_and_slowed_down_alike(w: World) -> Non
     r = await w.client("198.51.100.1").post(
         "/api/v1/session", json={"username": "nobody", "password": "x", "totp": ""}
     )
-    assert r.status_code == 429 and r.json()["detail"] == THROTTLED
+    assert r.status_code == 429 and r.json()["detail"] == str(THROTTLED)
 
 
 async def test_failed_logins_and_throttling_are_audited(w: World) -> None:
@@ -153,7 +156,10 @@ async def test_each_failed_login_is_audited_with_its_reason_and_never_the_passwo
     await attempt(w, "operator", good, "000000")
     used = w.totp("operator")
     assert (await attempt(w, "operator", good, used))[0] == 200
-    assert await attempt(w, "operator", good, used) == (401, WRONG_LOGIN)  # a code logs in once
+    assert await attempt(w, "operator", good, used) == (
+        401,
+        str(WRONG_LOGIN),
+    )  # a code logs in once
     admin = await w.login("admin")
     disabled = await admin.post(
         "/api/v1/users/supervisor/disable", json={"reason": "left the centre"}
@@ -161,7 +167,7 @@ async def test_each_failed_login_is_audited_with_its_reason_and_never_the_passwo
     assert disabled.status_code == 200
     assert await attempt(w, "supervisor", w.users["supervisor"].password, w.totp("supervisor")) == (
         401,
-        WRONG_LOGIN,
+        str(WRONG_LOGIN),
     )
     entries = (await admin.get("/api/v1/audit", params={"action": "session.login_failed"})).json()
     reasons = [(e["subject"], e["details"]["reason"]) for e in reversed(entries)]

@@ -36,6 +36,7 @@ from korgoo.alerts.policy import (
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.jurisdictions import district_at
 from korgoo.domain.rules import episode_key, reopen_count, reopened_key
+from korgoo.domain.text import N_
 
 _ROUTED = frozenset({DecisionKind.OPENED, DecisionKind.UPDATED, DecisionKind.CLEARED})
 
@@ -249,7 +250,10 @@ class AlertBook:
         alert = self._live.get(alert_key)
         if alert is None:
             raise machine.AlertError(
-                f"there is no open alert {alert_key}; it may have been resolved already"
+                N_(
+                    "there is no open alert {alert_key}; it may have been resolved already",
+                    alert_key=alert_key,
+                )
             )
         action(alert)  # validate first: a refused action must not swallow due escalations
         out = self.tick(at)

@@ -54,6 +54,7 @@ from korgoo.alerts.policy import (
 )
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.rules import LATCHING_RULES
+from korgoo.domain.text import N_
 
 ENGINE: Final = "engine"
 SLA: Final = "sla"
@@ -119,32 +120,48 @@ def is_latched(alert: Alert) -> bool:
 
 def _check_time(at: float) -> None:
     if not math.isfinite(at):
-        raise AlertError(f"the time {at!r} is not a valid time")
+        raise AlertError(N_("the time {at} is not a valid time", at=repr(at)))
 
 
 def _check_operator(alert: Alert, actor: str, at: float) -> None:
     _check_time(at)
     if not actor.strip():
-        raise AlertError("say who is acting: the operator's user name is missing")
+        raise AlertError(N_("say who is acting: the operator's user name is missing"))
     if actor in _SYSTEM_ACTORS:
-        raise AlertError(f"'{actor}' is reserved for the system; act under your own user name")
+        raise AlertError(
+            N_("'{actor}' is reserved for the system; act under your own user name", actor=actor)
+        )
     if alert.resolved:
         raise AlertError(
-            f"alert {alert.alert_key} was already resolved by {alert.resolved_by} "
-            f"({alert.outcome}); it cannot be changed"
+            N_(
+                "alert {alert_key} was already resolved by {resolved_by} "
+                "({outcome}); it cannot be changed",
+                alert_key=alert.alert_key,
+                resolved_by=alert.resolved_by,
+                outcome=alert.outcome,
+            )
         )
 
 
 def _check_decision(alert: Alert, decision: Decision, *kinds: DecisionKind) -> None:
     if decision.kind not in kinds:
-        raise AlertError(f"a {decision.kind} decision cannot be applied here")
+        raise AlertError(N_("a {kind} decision cannot be applied here", kind=decision.kind))
     if decision.alert_key != alert.alert_key:
         raise AlertError(
-            f"decision for {decision.alert_key} cannot be applied to alert {alert.alert_key}"
+            N_(
+                "decision for {decided} cannot be applied to alert {alert_key}",
+                decided=decision.alert_key,
+                alert_key=alert.alert_key,
+            )
         )
     _check_time(decision.at)
     if alert.resolved:
-        raise AlertError(f"alert {alert.alert_key} is resolved; the engine cannot change it")
+        raise AlertError(
+            N_(
+                "alert {alert_key} is resolved; the engine cannot change it",
+                alert_key=alert.alert_key,
+            )
+        )
 
 
 def is_stale(alert: Alert, decision: Decision) -> bool:
@@ -200,9 +217,11 @@ def _take_steps(alert: Alert, now: float, late_at: float | None) -> Result:
 def raise_alert(decision: Decision, policy: EscalationPolicy) -> Result:
     """A new alert from an OPENED decision: active, unacknowledged, policy frozen on."""
     if decision.kind is not DecisionKind.OPENED:
-        raise AlertError(f"an alert is raised from an opened decision, not {decision.kind}")
+        raise AlertError(
+            N_("an alert is raised from an opened decision, not {kind}", kind=decision.kind)
+        )
     if not decision.alert_key:
-        raise AlertError("the decision has no alert key; it cannot be raised idempotently")
+        raise AlertError(N_("the decision has no alert key; it cannot be raised idempotently"))
     _check_time(decision.at)
     alert = Alert(
         alert_key=decision.alert_key,
@@ -348,7 +367,11 @@ def acknowledge(alert: Alert, actor: str, at: float) -> Result:
     _check_operator(alert, actor, at)
     if alert.acked:
         raise AlertError(
-            f"alert {alert.alert_key} was already acknowledged by {alert.acked_by}; nothing to do"
+            N_(
+                "alert {alert_key} was already acknowledged by {acked_by}; nothing to do",
+                alert_key=alert.alert_key,
+                acked_by=alert.acked_by,
+            )
         )
     alert, out = escalate_due(alert, at)
     latched = is_latched(alert)
@@ -364,7 +387,7 @@ def acknowledge(alert: Alert, actor: str, at: float) -> Result:
 def add_note(alert: Alert, actor: str, at: float, text: str) -> Result:
     _check_operator(alert, actor, at)
     if not text.strip():
-        raise AlertError("the note is empty; write what was done or observed")
+        raise AlertError(N_("the note is empty; write what was done or observed"))
     alert, out = escalate_due(alert, at)
     out.append(_transition(alert, TransitionKind.NOTE, at, actor, {"text": text}))
     return alert, out
@@ -376,9 +399,15 @@ def log_call(
     """A phone call made about the alert: to whom, and how it went."""
     _check_operator(alert, actor, at)
     if party not in CALL_PARTIES:
-        raise AlertError(f"unknown call party '{party}'; choose one of {sorted(CALL_PARTIES)}")
+        raise AlertError(
+            N_(
+                "unknown call party '{party}'; choose one of {call_parties}",
+                party=party,
+                call_parties=sorted(CALL_PARTIES),
+            )
+        )
     if not outcome.strip():
-        raise AlertError("say how the call went (answered, no answer, ...)")
+        raise AlertError(N_("say how the call went (answered, no answer, ...)"))
     alert, out = escalate_due(alert, at)
     details = {"party": party, "outcome": outcome, "note": note}
     out.append(_transition(alert, TransitionKind.CALL_LOGGED, at, actor, details))
@@ -389,7 +418,13 @@ def record_stage(alert: Alert, stage: str, at: float, actor: str) -> Result:
     """A response stage timestamp; the first record of a stage counts, later ones are no-ops."""
     _check_operator(alert, actor, at)
     if stage not in STAGES:
-        raise AlertError(f"unknown stage '{stage}'; choose one of {sorted(STAGES)}")
+        raise AlertError(
+            N_(
+                "unknown stage '{stage}'; choose one of {stages}",
+                stage=stage,
+                stages=sorted(STAGES),
+            )
+        )
     alert, out = escalate_due(alert, at)
     if stage in alert.stages:
         return alert, out
@@ -402,7 +437,7 @@ def record_police_delivery(alert: Alert, at: float, actor: str, agency: str) -> 
     """A notification to the police was delivered (the agency confirmed receipt)."""
     _check_time(at)
     if not agency.strip():
-        raise AlertError("say which agency confirmed the notification")
+        raise AlertError(N_("say which agency confirmed the notification"))
     if POLICE_DELIVERED in alert.stages:
         return alert, []
     alert = msgspec.structs.replace(alert, stages={**alert.stages, POLICE_DELIVERED: at})
@@ -417,16 +452,22 @@ def resolve(alert: Alert, actor: str, at: float, outcome: Outcome | str, note: s
         code = Outcome(outcome)
     except ValueError:
         raise AlertError(
-            f"unknown outcome '{outcome}'; choose one of {[o.value for o in Outcome]}"
+            N_(
+                "unknown outcome '{outcome}'; choose one of {outcomes}",
+                outcome=outcome,
+                outcomes=[o.value for o in Outcome],
+            )
         ) from None
     if not note.strip():
-        raise AlertError("a note is required to resolve: say what was done and why")
+        raise AlertError(N_("a note is required to resolve: say what was done and why"))
     was_active = alert.active and not is_latched(alert)
     if was_active and code not in FALSE_CONDITION_OUTCOMES:
         raise AlertError(
-            "the condition is still active: act on it and wait for it to return to "
-            "normal, or, if you judge the condition itself false, resolve it as a GPS "
-            "or technical false alarm, a device fault or an authorised presence"
+            N_(
+                "the condition is still active: act on it and wait for it to return to "
+                "normal, or, if you judge the condition itself false, resolve it as a GPS "
+                "or technical false alarm, a device fault or an authorised presence"
+            )
         )
     alert, out = escalate_due(alert, at)
     if not alert.acked:
@@ -450,7 +491,7 @@ def escalate(alert: Alert, actor: str, at: float, reason: str) -> Result:
     """An operator escalates by hand; the SLA steps are not consumed by it."""
     _check_operator(alert, actor, at)
     if not reason.strip():
-        raise AlertError("say why the alert is escalated")
+        raise AlertError(N_("say why the alert is escalated"))
     alert, out = escalate_due(alert, at)
     details = {"reason": reason, "manual": True}
     out.append(_transition(alert, TransitionKind.ESCALATED, at, actor, details))
@@ -493,9 +534,11 @@ def offer_police(alert: Alert, at: float, unit: str, district: str, basis: str) 
 def _check_police(alert: Alert, actor: str, at: float, *, accepted: bool) -> None:
     _check_operator(alert, actor, at)
     if alert.police_offered_at is None:
-        raise AlertError(f"alert {alert.alert_key} was not offered to the police")
+        raise AlertError(
+            N_("alert {alert_key} was not offered to the police", alert_key=alert.alert_key)
+        )
     if accepted and alert.police_accepted_by is None:
-        raise AlertError("accept the alert first")
+        raise AlertError(N_("accept the alert first"))
 
 
 def police_accept(alert: Alert, actor: str, at: float) -> Result:
@@ -503,7 +546,11 @@ def police_accept(alert: Alert, actor: str, at: float) -> Result:
     _check_police(alert, actor, at, accepted=False)
     if alert.police_accepted_by is not None:
         raise AlertError(
-            f"alert {alert.alert_key} was already accepted by {alert.police_accepted_by}"
+            N_(
+                "alert {alert_key} was already accepted by {police_accepted_by}",
+                alert_key=alert.alert_key,
+                police_accepted_by=alert.police_accepted_by,
+            )
         )
     alert, out = escalate_due(alert, at)
     alert = msgspec.structs.replace(
@@ -518,7 +565,7 @@ def police_stage(alert: Alert, actor: str, at: float, stage: str) -> Result:
     """Unit dispatched, or on scene; the first record of each counts."""
     _check_police(alert, actor, at, accepted=True)
     if stage not in (POLICE_DISPATCHED, POLICE_ON_SCENE):
-        raise AlertError(f"unknown police stage '{stage}'")
+        raise AlertError(N_("unknown police stage '{stage}'", stage=stage))
     alert, out = escalate_due(alert, at)
     if stage in alert.stages:
         return alert, out
@@ -531,9 +578,15 @@ def police_report(alert: Alert, actor: str, at: float, outcome: str, note: str) 
     """The police's outcome and note. The alert stays open: the centre resolves it."""
     _check_police(alert, actor, at, accepted=True)
     if outcome not in POLICE_OUTCOMES:
-        raise AlertError(f"unknown outcome '{outcome}'; choose one of {sorted(POLICE_OUTCOMES)}")
+        raise AlertError(
+            N_(
+                "unknown outcome '{outcome}'; choose one of {police_outcomes}",
+                outcome=outcome,
+                police_outcomes=sorted(POLICE_OUTCOMES),
+            )
+        )
     if not note.strip():
-        raise AlertError("a note is required: say what was found and done")
+        raise AlertError(N_("a note is required: say what was found and done"))
     alert, out = escalate_due(alert, at)
     first = alert.stages.get(POLICE_REPORTED, at)  # a later report adds, the first counts
     alert = msgspec.structs.replace(alert, stages={**alert.stages, POLICE_REPORTED: first})

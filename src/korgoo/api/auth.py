@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from korgoo.api.permissions import CREATABLE_ROLES, DISTRICT_BOUND_ROLES, TOTP_ROLES
 from korgoo.domain.agencies import AGENCIES, AGENCY_TYPE_OF_ROLE, Agency, default_agency, fits
 from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.domain.text import N_, Text
 from korgoo.settings import Settings
 from korgoo.store.audit import audit_append
 from korgoo.store.users import (
@@ -56,8 +57,8 @@ from korgoo.store.users import (
 COOKIE: Final = "korgoo_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
 MIN_PASSWORD: Final = 10
-WRONG_LOGIN: Final = "Wrong user name, password or code. Check them and try again."
-THROTTLED: Final = (
+WRONG_LOGIN: Final = N_("Wrong user name, password or code. Check them and try again.")
+THROTTLED: Final = N_(
     "Too many failed sign-ins from here. Wait a moment, then try again, "
     "or ask an administrator to unlock your account."
 )
@@ -65,7 +66,7 @@ FORGET_FAILURES_S: Final = 86400.0
 
 
 class LoginError(Exception):
-    def __init__(self, message: str, status: int, retry_after: int | None = None) -> None:
+    def __init__(self, message: Text, status: int, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status

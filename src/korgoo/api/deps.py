@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from korgoo.api.auth import COOKIE, CSRF_HEADER, token_hash
 from korgoo.api.permissions import Capability, can
 from korgoo.api.streams import Streams
+from korgoo.domain.text import N_, Text
 from korgoo.service.port import Monitoring
 from korgoo.settings import Settings
 from korgoo.store.orders import number_and_district
@@ -123,14 +124,17 @@ def authenticated(
     request: Request, session: Annotated[Session | None, Depends(optional_session)]
 ) -> Session:
     if session is None:
-        raise HTTPException(401, "You are not logged in, or your session has expired. Log in.")
+        raise HTTPException(401, N_("You are not logged in, or your session has expired. Log in."))
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
             raise HTTPException(
                 403,
-                f"The request lacks a valid {CSRF_HEADER} header (the page may be outdated). "
-                "Reload the page and try again.",
+                N_(
+                    "The request lacks a valid {csrf_header} header (the page may be outdated). "
+                    "Reload the page and try again.",
+                    csrf_header=CSRF_HEADER,
+                ),
             )
     return session
 
@@ -146,8 +150,12 @@ def require(capability: Capability | str) -> Callable[[Session], User]:
         if not can(session.user, needed):
             raise HTTPException(
                 403,
-                f"Your role ({session.user.role}) does not have the permission "
-                f"'{needed.value}' this needs. Ask a supervisor.",
+                N_(
+                    "Your role ({role}) does not have the permission "
+                    "'{needed}' this needs. Ask a supervisor.",
+                    role=session.user.role,
+                    needed=needed.value,
+                ),
             )
         return session.user
 
@@ -163,15 +171,21 @@ def require_any(*capabilities: Capability) -> Callable[[Session], User]:
             names = "', '".join(c.value for c in capabilities)
             raise HTTPException(
                 403,
-                f"Your role ({session.user.role}) has none of the permissions "
-                f"'{names}' this needs. Ask a supervisor.",
+                N_(
+                    "Your role ({role}) has none of the permissions "
+                    "'{names}' this needs. Ask a supervisor.",
+                    role=session.user.role,
+                    names=names,
+                ),
             )
         return session.user
 
     return check
 
 
-def not_found(what: str) -> HTTPException:
+def not_found(what: Text) -> HTTPException:
     """404 for a record that does not exist or lies outside the user's districts:
     the same answer, so scoping does not reveal what exists elsewhere."""
-    return HTTPException(404, f"{what} was not found, or it is outside your districts.")
+    return HTTPException(
+        404, N_("{what} was not found, or it is outside your districts.", what=what)
+    )

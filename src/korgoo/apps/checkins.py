@@ -31,6 +31,7 @@ from korgoo.apps.notifier import Notifier
 from korgoo.domain.events import CheckinDue, Signal, SignalKind
 from korgoo.domain.ingest import Message
 from korgoo.domain.terms import DeviceKind, OrderTerms
+from korgoo.domain.text import N_, Text
 from korgoo.service.port import Monitoring
 from korgoo.store import app_records as records
 from korgoo.store import checkins as checkin_store
@@ -154,7 +155,7 @@ class Scheduler:
 
 
 class PhotoRefused(Exception):  # noqa: N818
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: Text) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -170,17 +171,17 @@ async def submit_photo(
 ) -> Checkin:
     """Keep the photo; before the due time it is the order's `check_in` signal."""
     if device.kind != DeviceKind.RESPONDENT_APP.value:
-        raise PhotoRefused(403, "Only the respondent's app sends identity check-ins.")
+        raise PhotoRefused(403, N_("Only the respondent's app sends identity check-ins."))
     found = await asyncio.to_thread(checkin_store.load, db, checkin_id=checkin_id)
     if not found or found[0].order_id != device.order_id or found[0].sent_at is None:
-        raise PhotoRefused(404, "There is no such check-in request for this phone.")
+        raise PhotoRefused(404, N_("There is no such check-in request for this phone."))
     c = found[0]
     if c.photo_at is not None:
-        raise PhotoRefused(409, "A photo was already sent for this check-in.")
+        raise PhotoRefused(409, N_("A photo was already sent for this check-in."))
     if len(photo) > MAX_PHOTO_BYTES:
-        raise PhotoRefused(413, "The photo is larger than 2 MB; take it again.")
+        raise PhotoRefused(413, N_("The photo is larger than 2 MB; take it again."))
     if not photo.startswith(JPEG_MAGIC):
-        raise PhotoRefused(422, "'photo': a JPEG image is expected.")
+        raise PhotoRefused(422, N_("'photo': a JPEG image is expected."))
     at = service.clock()
     path = folder / c.order_id / f"{c.id}.jpg"
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind, OrderStatus, OrderTerms
+from korgoo.domain.text import N_, Text
 from korgoo.service.port import Monitoring
 from korgoo.store import enrolment as codes
 from korgoo.store.app_records import revoke
@@ -38,7 +39,7 @@ _LIVE = frozenset({OrderStatus.DRAFT, OrderStatus.ACTIVE})
 class Refused(Exception):  # noqa: N818 (says what happened to the request)
     """The request cannot be honoured; `status` is the HTTP status to answer."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: Text) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -108,17 +109,30 @@ def issue(
 ) -> Issued:
     """A new code for enrolling `person_id`'s phone as `kind` on the order."""
     if kind not in APP_KINDS:
-        raise Refused(422, "'kind': an enrolment code is for respondent_app or victim_app.")
+        raise Refused(422, N_("'kind': an enrolment code is for respondent_app or victim_app."))
     found = versions(engine, order_id)
     if not found:
-        raise Refused(404, f"Order {order_id} was not found, or it is outside your districts.")
+        raise Refused(
+            404,
+            N_(
+                "Order {order_id} was not found, or it is outside your districts.",
+                order_id=order_id,
+            ),
+        )
     latest = found[-1]
     if latest.status not in _LIVE or latest.ends_at <= at:
-        raise Refused(409, "The order has ended; no phone can be enrolled on it.")
+        raise Refused(409, N_("The order has ended; no phone can be enrolled on it."))
     role = _ROLE_OF_KIND[kind]
     named = (latest.respondent_id,) if role == "respondent" else latest.protected_ids
     if person_id not in named:
-        raise Refused(422, f"'person_id': {person_id} is not the {role} person of this order.")
+        raise Refused(
+            422,
+            N_(
+                "'person_id': {person_id} is not the {role} person of this order.",
+                person_id=person_id,
+                role=role,
+            ),
+        )
     with engine.begin() as conn:
         code = _unused_code(conn, at)
         codes.add_code(
@@ -150,14 +164,16 @@ def redeem(engine: sa.Engine, code: str, install_id: str | None, at: float) -> E
     with engine.begin() as conn:
         row = codes.newest_code(conn, code_hash(digits))
         if row is None:
-            raise Refused(404, "This code is not known. Check the digits, or ask the centre.")
+            raise Refused(404, N_("This code is not known. Check the digits, or ask the centre."))
         if row.used_at is not None:
-            raise Refused(410, "This code was already used. Ask the centre for a new one.")
+            raise Refused(410, N_("This code was already used. Ask the centre for a new one."))
         if row.expires_at <= at:
-            raise Refused(410, "This code has expired (15 minutes). Ask the centre for a new one.")
+            raise Refused(
+                410, N_("This code has expired (15 minutes). Ask the centre for a new one.")
+            )
         device_id = f"app-{uuid.uuid4().hex[:20]}"
         if not codes.claim_code(conn, row.id, device_id, at):  # a concurrent exchange won
-            raise Refused(410, "This code was already used. Ask the centre for a new one.")
+            raise Refused(410, N_("This code was already used. Ask the centre for a new one."))
         secret = secrets.token_urlsafe(24)
         kind = DeviceKind(row.kind)
         enrol_device(conn, device_id, kind, model="pwa", secret=secret, at=at)

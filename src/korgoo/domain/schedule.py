@@ -13,6 +13,7 @@ from math import floor
 from zoneinfo import ZoneInfo
 
 from korgoo.domain.terms import ScheduleException, ScheduleWindow, ZoneSpec
+from korgoo.domain.text import N_
 
 MINUTES_PER_DAY = 1440
 _HOUR_S = 3600
@@ -117,14 +118,26 @@ MAX_REASON = 300
 def validate_exceptions(exceptions: tuple[ScheduleException, ...]) -> None:
     """Raise ValueError, saying which exception is wrong and how."""
     if len(exceptions) > MAX_EXCEPTIONS:
-        raise ValueError(f"at most {MAX_EXCEPTIONS} exceptions per zone, got {len(exceptions)}")
+        raise ValueError(
+            N_(
+                "at most {max_exceptions} exceptions per zone, got {exceptions}",
+                max_exceptions=MAX_EXCEPTIONS,
+                exceptions=len(exceptions),
+            )
+        )
     for n, e in enumerate(exceptions, start=1):
         if not e.end > e.start:
-            raise ValueError(f"exception {n}: it must end after it starts")
+            raise ValueError(N_("exception {n}: it must end after it starts", n=n))
         if e.end - e.start > MAX_EXCEPTION_S:
-            raise ValueError(f"exception {n}: at most 31 days long")
+            raise ValueError(N_("exception {n}: at most 31 days long", n=n))
         if not e.reason.strip() or len(e.reason) > MAX_REASON:
-            raise ValueError(f"exception {n}: give a reason of 1 to {MAX_REASON} characters")
+            raise ValueError(
+                N_(
+                    "exception {n}: give a reason of 1 to {max_reason} characters",
+                    n=n,
+                    max_reason=MAX_REASON,
+                )
+            )
 
 
 def validate_schedule(windows: tuple[ScheduleWindow, ...]) -> None:
@@ -132,14 +145,26 @@ def validate_schedule(windows: tuple[ScheduleWindow, ...]) -> None:
     for n, w in enumerate(windows, start=1):
         if not w.days or any(not 0 <= d <= 6 for d in w.days):
             raise ValueError(
-                f"schedule window {n}: days must be 0 (Monday) to 6 (Sunday), got {w.days}"
+                N_(
+                    "schedule window {n}: days must be 0 (Monday) to 6 (Sunday), got {days}",
+                    n=n,
+                    days=w.days,
+                )
             )
         if not 0 <= w.start < MINUTES_PER_DAY:
             raise ValueError(
-                f"schedule window {n}: start must be 0 to 1439 minutes after midnight,"
-                f" got {w.start}"
+                N_(
+                    "schedule window {n}: start must be 0 to 1439 minutes after midnight,"
+                    " got {start}",
+                    n=n,
+                    start=w.start,
+                )
             )
         if not 0 <= w.end <= MINUTES_PER_DAY:
             raise ValueError(
-                f"schedule window {n}: end must be 0 to 1440 minutes after midnight, got {w.end}"
+                N_(
+                    "schedule window {n}: end must be 0 to 1440 minutes after midnight, got {end}",
+                    n=n,
+                    end=w.end,
+                )
             )

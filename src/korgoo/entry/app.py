@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import fastapi
 import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
@@ -53,14 +54,18 @@ from korgoo.api.routers.apps import app_router, operator_router
 from korgoo.api.routers.ingest import native_router
 from korgoo.api.schemas import ErrorOut
 from korgoo.apps.service import Apps
+from korgoo.domain.text import N_
 from korgoo.service.health import Health
 from korgoo.service.outage import OutageWatch
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
+from korgoo.web.i18n import say
 from korgoo.web.validation import describe_errors, request_language
 
 API_PREFIX = "/api/v1"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+# Translators: the store could not take the request (SQLite locked).
+_BUSY = N_("The database is busy; nothing was changed. Try again in a moment.")
 
 
 log = structlog.get_logger("korgoo.api")
@@ -159,8 +164,8 @@ def create_app(
     )
     async def metrics(request: Request) -> Response:
         if not metrics_allowed(request, app.state.api.settings.metrics_token):
-            raise HTTPException(
-                403, "Metrics are for the centre's monitoring: use its token, or this machine."
+            raise fastapi.HTTPException(
+                403, N_("Metrics are for the centre's monitoring: use its token, or this machine.")
             )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -191,19 +196,28 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-async def _http_error(_: Request, exc: Exception) -> Response:
+def _language(request: Request) -> str:
+    return request_language(
+        request.headers.get("accept-language", ""), request.cookies.get(LANGUAGE_COOKIE)
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """The refusal in the reader's language: routes raise with a `Text` (message id
+    and values), translated here; `detail` stays one readable sentence."""
     assert isinstance(exc, HTTPException)
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
-    return JSONResponse({"detail": str(exc.detail)}, exc.status_code, headers=exc.headers)
+    detail = say(exc.detail, _language(request))
+    return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
 
 
-async def _store_busy(_: Request, exc: Exception) -> Response:
+async def _store_busy(request: Request, exc: Exception) -> Response:
     """The store could not take the request now (on SQLite: another writer held the
     lock): nothing was changed, and the request can simply be sent again."""
     log.warning("store_busy", error=str(exc).splitlines()[0])
     return JSONResponse(
-        {"detail": "The database is busy; nothing was changed. Try again in a moment."},
+        {"detail": say(_BUSY, _language(request))},
         503,
         headers={"Retry-After": "1"},
     )
@@ -211,7 +225,4 @@ async def _store_busy(_: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    lang = request_language(
-        request.headers.get("accept-language", ""), request.cookies.get(LANGUAGE_COOKIE)
-    )
-    return JSONResponse({"detail": describe_errors(exc.errors(), lang)}, 422)
+    return JSONResponse({"detail": describe_errors(exc.errors(), _language(request))}, 422)

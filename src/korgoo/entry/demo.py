@@ -153,7 +153,9 @@ async def run_demo(
     if serve_console:
         app = create_app(pipeline, Health(pipeline), settings)
         server = EmbeddedServer(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"),
+            # log_config=None: uvicorn's lines go where the demo sends its logs
+            # (a file under the live view), not straight onto the terminal.
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None),
             on_shutdown=lambda: end_streams(app),
         )
         server_task = asyncio.create_task(server.serve())

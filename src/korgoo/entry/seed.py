@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import sqlalchemy as sa
 
 from korgoo.domain.jurisdictions import BISHKEK, JURISDICTIONS
@@ -11,6 +12,7 @@ from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order
 from korgoo.store.registry import PersonRole, create_person, set_monitoring
 from korgoo_lab.sim.population import Population
+from korgoo_lab.sim.russian import russian
 
 ROLE = {"respondent": PersonRole.RESPONDENT, "protected": PersonRole.PROTECTED}
 
@@ -24,8 +26,9 @@ def district_code(name: str) -> str:
 
 
 def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "demo") -> None:
-    """Persons, devices with their assignments, and version 1 of every order, with
-    monitoring rolled out in Bishkek's districts (the pilot's)."""
+    """Persons, devices with their assignments, and version 1 of every order, their
+    names and words in Russian (the console's default language), with monitoring
+    rolled out in Bishkek's districts (the pilot's)."""
     with db.begin() as conn:
         for j in JURISDICTIONS:
             if j.parent == BISHKEK:
@@ -34,7 +37,7 @@ def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "dem
             create_person(
                 conn,
                 role=ROLE.get(person.role, PersonRole.RESPONDENT),
-                display_name=person.label,
+                display_name=russian(person.label),
                 district=district_code(person.district),
                 person_id=person.person_id,
                 at=at,
@@ -43,7 +46,12 @@ def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "dem
             # The pilot's bracelets speak the Watch protocol; apps use their secret.
             protocol = "watch" if device.kind is DeviceKind.BRACELET else None
             enrol_device(
-                conn, device.device_id, device.kind, model=device.model, protocol=protocol, at=at
+                conn,
+                device.device_id,
+                device.kind,
+                model=russian(device.model),
+                protocol=protocol,
+                at=at,
             )
         for a in pop.assignments:
             assign_device(conn, a.device_id, a.person_id, actor=actor, at=min(at, a.starts_at))
@@ -54,8 +62,8 @@ def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "dem
                 order_id=rec.order_id,
                 number=rec.number,
                 kind=rec.kind,
-                issuing_authority=rec.authority,
-                legal_basis=rec.legal_basis,
+                issuing_authority=russian(rec.authority),
+                legal_basis=russian(rec.legal_basis),
                 district=district_code(rec.district),
                 respondent_id=rec.respondent_id,
                 protected_ids=rec.protected_ids,
@@ -63,7 +71,7 @@ def load_population(db: sa.Engine, pop: Population, at: float, actor: str = "dem
                 ends_at=rec.ends_at,
                 min_distance_m=terms.min_distance_m,
                 warning_distance_m=terms.warning_distance_m,
-                zones=terms.zones,
+                zones=[msgspec.structs.replace(z, name=russian(z.name)) for z in terms.zones],
                 checkins_per_day=terms.checkins_per_day,
                 status=rec.status,
                 actor=actor,

@@ -44,6 +44,7 @@ from korgoo import __version__
 from korgoo.alerts.model import Alert, Transition
 from korgoo.domain.events import Event
 from korgoo.domain.rules import CATALOGUE
+from korgoo.domain.text import N_
 from korgoo.engine.params import RuleParams
 from korgoo.evidence.keys import fingerprint, public_pem
 from korgoo.store.alerts import get_alert, list_alerts, transitions
@@ -95,7 +96,7 @@ def alert_selection(db: sa.Engine, alert_key: str, now: float) -> Selection:
     (or `now` while it is open)."""
     alert = get_alert(db, alert_key)
     if alert is None:
-        raise SelectionError(f"no alert {alert_key}")
+        raise SelectionError(N_("no alert {alert_key}", alert_key=alert_key))
     start = min(alert.occurred_at, alert.opened_at) - ALERT_LEAD_S
     end = alert.resolved_at if alert.resolved_at is not None else now
     return Selection(alert.order_id, start, min(end, now), alert_key)
@@ -104,12 +105,14 @@ def alert_selection(db: sa.Engine, alert_key: str, now: float) -> Selection:
 def collect(db: sa.Engine, selection: Selection, params: RuleParams) -> Evidence:
     order = get_order(db, selection.order_id)
     if order is None:
-        raise SelectionError(f"no order {selection.order_id}")
+        raise SelectionError(N_("no order {order_id}", order_id=selection.order_id))
     if selection.to_at < selection.from_at:
-        raise SelectionError("the selection ends before it starts")
+        raise SelectionError(N_("the selection ends before it starts"))
     events = order_events(db, order.id, selection.to_at)
     if not events:
-        raise SelectionError(f"order {order.number} has no version in force by then")
+        raise SelectionError(
+            N_("order {number} has no version in force by then", number=order.number)
+        )
     stored = order_decisions(db, order.id, selection.to_at)
     last_decision = max((_decision_at(d) for d in stored), default=0.0)
     replay_until = max(events[-1][1].at, last_decision)
@@ -221,7 +224,7 @@ def export_bundle(
     """The signed zip of `evidence`; the export goes on the audit log (who, why,
     the manifest's digest) in the same step."""
     if not reason.strip():
-        raise ValueError("an export needs a reason")
+        raise ValueError(N_("an export needs a reason"))
     public = key.public_key()
     files = bundle_files(evidence, public_pem(public))
     head_seq, head_hash = audit_head(db)

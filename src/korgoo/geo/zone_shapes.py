@@ -16,6 +16,7 @@ import shapely
 
 from korgoo.domain.schedule import validate_exceptions, validate_schedule
 from korgoo.domain.terms import ZoneSpec
+from korgoo.domain.text import N_, Text, said
 from korgoo.geo.distance import metres_per_degree, wrap_lon
 from korgoo.geo.projection import LocalProjection
 
@@ -60,14 +61,20 @@ def validate_zone(spec: ZoneSpec) -> None:
 
 
 def parse_zone(spec: ZoneSpec) -> CircleShape | PolygonShape:
-    where = f"zone {spec.zone_id!r}"
+    where = N_("zone {zone_id}", zone_id=repr(spec.zone_id))
     if spec.kind not in ZONE_KINDS:
-        raise ValueError(f"{where}: kind must be 'exclusion' or 'inclusion', not {spec.kind!r}")
+        raise ValueError(
+            N_(
+                "{where}: kind must be 'exclusion' or 'inclusion', not {kind}",
+                where=where,
+                kind=repr(spec.kind),
+            )
+        )
     try:
         validate_schedule(spec.schedule)
         validate_exceptions(spec.exceptions)
     except ValueError as e:
-        raise ValueError(f"{where}: {e}") from None
+        raise ValueError(N_("{where}: {e}", where=where, e=said(e))) from None
     geometry = spec.geometry
     gtype = geometry.get("type") if isinstance(geometry, dict) else None
     coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
@@ -75,67 +82,118 @@ def parse_zone(spec: ZoneSpec) -> CircleShape | PolygonShape:
         return _parse_circle(where, coords, spec.radius_m)
     if gtype == "Polygon":
         if spec.radius_m:
-            raise ValueError(f"{where}: radius_m applies only to a Point zone, not a Polygon")
+            raise ValueError(
+                N_("{where}: radius_m applies only to a Point zone, not a Polygon", where=where)
+            )
         return _parse_polygon(where, coords)
     raise ValueError(
-        f"{where}: geometry must be a GeoJSON 'Point' (with radius_m) or 'Polygon', not {gtype!r}"
+        N_(
+            "{where}: geometry must be a GeoJSON 'Point' (with radius_m) or 'Polygon', not {gtype}",
+            where=where,
+            gtype=repr(gtype),
+        )
     )
 
 
-def _position(where: str, p: object, label: str) -> tuple[float, float]:
+def _position(where: Text, p: object, label: Text) -> tuple[float, float]:
     """(lat, lon) of a GeoJSON position [lon, lat] or [lon, lat, altitude]."""
     if (
         not isinstance(p, list | tuple)
         or len(p) not in (2, 3)
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p)
     ):
-        raise ValueError(f"{where}: {label} must be [longitude, latitude] numbers, got {p!r}")
+        raise ValueError(
+            N_(
+                "{where}: {label} must be [longitude, latitude] numbers, got {p}",
+                where=where,
+                label=label,
+                p=repr(p),
+            )
+        )
     lon, lat = float(p[0]), float(p[1])
     if not -180.0 <= lon <= 180.0:
         raise ValueError(
-            f"{where}: {label} has longitude {lon}, outside -180..180"
-            " (GeoJSON puts longitude first)"
+            N_(
+                "{where}: {label} has longitude {lon}, outside -180..180"
+                " (GeoJSON puts longitude first)",
+                where=where,
+                label=label,
+                lon=lon,
+            )
         )
     if not -90.0 <= lat <= 90.0:
         raise ValueError(
-            f"{where}: {label} has latitude {lat}, outside -90..90 (GeoJSON puts longitude first)"
+            N_(
+                "{where}: {label} has latitude {lat}, outside -90..90"
+                " (GeoJSON puts longitude first)",
+                where=where,
+                label=label,
+                lat=lat,
+            )
         )
     if abs(lat) > MAX_ZONE_LAT:
         raise ValueError(
-            f"{where}: {label} has latitude {lat}; zones beyond {MAX_ZONE_LAT:g} degrees"
-            " north or south are not supported"
+            N_(
+                "{where}: {label} has latitude {lat}; zones beyond {max_zone_lat:g} degrees"
+                " north or south are not supported",
+                where=where,
+                label=label,
+                lat=lat,
+                max_zone_lat=MAX_ZONE_LAT,
+            )
         )
     return lat, lon
 
 
-def _parse_circle(where: str, coords: object, radius_m: float) -> CircleShape:
-    lat, lon = _position(where, coords, "centre point")
+def _parse_circle(where: Text, coords: object, radius_m: float) -> CircleShape:
+    lat, lon = _position(where, coords, N_("centre point"))
     if not 0.0 < radius_m <= MAX_RADIUS_M:  # also refuses NaN
         raise ValueError(
-            f"{where}: radius_m must be more than 0 and at most {MAX_RADIUS_M:g} metres"
-            f" for a Point zone, got {radius_m}"
+            N_(
+                "{where}: radius_m must be more than 0 and at most {max_radius_m:g} metres"
+                " for a Point zone, got {radius_m}",
+                where=where,
+                max_radius_m=MAX_RADIUS_M,
+                radius_m=radius_m,
+            )
         )
     return CircleShape(lat, lon, float(radius_m))
 
 
-def _parse_polygon(where: str, coords: object) -> PolygonShape:
+def _parse_polygon(where: Text, coords: object) -> PolygonShape:
     if not isinstance(coords, list | tuple) or not coords:
         raise ValueError(
-            f"{where}: polygon coordinates must be a list of rings (outer ring first, then holes)"
+            N_(
+                "{where}: polygon coordinates must be a list of rings"
+                " (outer ring first, then holes)",
+                where=where,
+            )
         )
     rings: list[list[tuple[float, float]]] = []
     for k, ring in enumerate(coords):
-        label = "outer ring" if k == 0 else f"hole {k}"
+        label = N_("outer ring") if k == 0 else N_("hole {k}", k=k)
         if not isinstance(ring, list | tuple) or len(ring) < 4:
             got = len(ring) if isinstance(ring, list | tuple) else repr(ring)
             raise ValueError(
-                f"{where}: polygon ring must have at least 4 points (the first repeated as the"
-                f" last); the {label} has {got}"
+                N_(
+                    "{where}: polygon ring must have at least 4 points (the first repeated as the"
+                    " last); the {label} has {got}",
+                    where=where,
+                    label=label,
+                    got=got,
+                )
             )
-        points = [_position(where, p, f"{label} point {i + 1}") for i, p in enumerate(ring)]
+        points = [
+            _position(where, p, N_("{label} point {n}", label=label, n=i + 1))
+            for i, p in enumerate(ring)
+        ]
         if points[0] != points[-1]:
             raise ValueError(
-                f"{where}: polygon {label} is not closed: its last point must repeat its first"
+                N_(
+                    "{where}: polygon {label} is not closed: its last point must repeat its first",
+                    where=where,
+                    label=label,
+                )
             )
         rings.append(points)
 
@@ -151,15 +209,26 @@ def _parse_polygon(where: str, coords: object) -> PolygonShape:
     span_m = max((max(dlons) - min(dlons)) * kx, (lat_max - lat_min) * ky)
     if span_m > MAX_POLYGON_SPAN_M:
         raise ValueError(
-            f"{where}: polygon is {span_m / 1000:.0f} km across; zones up to"
-            f" {MAX_POLYGON_SPAN_M / 1000:.0f} km across are supported"
+            N_(
+                "{where}: polygon is {span_m:.0f} km across; zones up to"
+                " {max_polygon_span_m:.0f} km across are supported",
+                where=where,
+                span_m=span_m / 1000,
+                max_polygon_span_m=MAX_POLYGON_SPAN_M / 1000,
+            )
         )
 
     xy_rings = [[projection.to_xy(lat, lon) for lat, lon in ring] for ring in rings]
     polygon = shapely.Polygon(xy_rings[0], xy_rings[1:])
     reason = shapely.is_valid_reason(polygon)
     if reason != "Valid Geometry":
-        raise ValueError(f"{where}: polygon is not valid: {_explain(reason, projection)}")
+        raise ValueError(
+            N_(
+                "{where}: polygon is not valid: {problem}",
+                where=where,
+                problem=_explain(reason, projection),
+            )
+        )
     return PolygonShape(
         projection=projection,
         polygon=polygon,

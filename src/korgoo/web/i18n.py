@@ -17,6 +17,8 @@ from babel.dates import format_datetime
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from korgoo.domain.text import Text
+
 LANGUAGES: Final = ("ru", "ky", "en")
 DEFAULT_LANGUAGE: Final = "ru"
 DOMAIN: Final = "korgoo"
@@ -44,6 +46,13 @@ def translations(lang: str) -> Translations:
 
 def gettext(lang: str, message: str) -> str:
     return translations(lang).ugettext(message)
+
+
+def say(text: Text | object, lang: str) -> str:
+    """A `Text` (message id and values) in `lang`; anything else as it reads."""
+    if isinstance(text, Text):
+        return text.render(lambda message: gettext(lang, message))
+    return str(text)
 
 
 @cache

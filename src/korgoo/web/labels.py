@@ -163,6 +163,7 @@ EVIDENCE: Final = {
     "rule_version": N_("Rule version"),
     "params_rev": N_("Parameter revision"),
     "confidence": N_("Confidence"),
+    "probability": N_("Probability of a breach"),
 }
 
 ORDER_KINDS: Final = {
@@ -197,6 +198,66 @@ POLICE_OUTCOMES: Final = {
     "other": N_("Other"),
 }
 
+# Who acted on the timeline when it was not a person (a person's user name is shown
+# as it is, even one such as "operator").
+ACTORS: Final = {
+    "engine": N_("Rules engine"),
+    "sla": N_("Response-time control"),
+    "policy": N_("Escalation policy"),
+    "notify": N_("Notifications"),
+    "app": N_("Phone app"),
+    "delivery": N_("Delivery service"),
+    "police_duty": N_("Police duty unit"),
+    "demo": N_("Demo data"),
+}
+# Whom an escalation went to (a role or a unit).
+ESCALATED_TO: Final = {
+    "police_duty": N_("Police duty unit"),
+    "supervisor": N_("Shift supervisor"),
+    "operator": N_("Operator"),
+}
+# The timeline's stages (an operator's steps, the police's steps, a delivery).
+TIMELINE_STAGES: Final = {
+    "victim_warned": N_("Protected person warned"),
+    "respondent_instructed": N_("Respondent instructed"),
+    "police_notified": N_("Police notified"),
+    "police_on_scene": N_("Police on scene"),
+    "police_notification_delivered": N_("Notification to the police delivered"),
+    "police_dispatched": N_("Unit dispatched"),
+    "police_reported": N_("Police outcome recorded"),
+}
+REASONS: Final = {
+    "police_not_accepted": N_("The police did not accept in time"),
+}
+# What a device reported (an alert's evidence).
+SIGNALS: Final = {
+    "strap_open": N_("Strap opened"),
+    "strap_closed": N_("Strap closed"),
+    "tamper": N_("Tampering"),
+    "sos": N_("SOS button"),
+    "fall": N_("Fall"),
+    "low_battery": N_("Low battery"),
+    "power_off": N_("Switched off"),
+    "power_cut": N_("Power cut"),
+    "charging": N_("Charging"),
+    "mock_location": N_("Fake location"),
+    "permission_revoked": N_("Location permission withdrawn"),
+    "app_hidden": N_("App hidden"),
+    "heartbeat": N_("Heartbeat"),
+    "check_in": N_("Check-in"),
+    "check_in_rejected": N_("Check-in photo rejected"),
+    "sharing_paused": N_("Location sharing paused"),
+    "sharing_resumed": N_("Location sharing resumed"),
+    "respondent_position": N_("From the respondent's position"),
+    "order": N_("From the order's district"),
+}
+# Units after a number.
+UNITS: Final = {
+    "m": N_("{n} m"),
+    "km": N_("{n} km"),
+    "s": N_("{n} s"),
+}
+
 # Response stages of the statistics: from the alert's opening to ...
 STAGES: Final = {
     "acknowledged": N_("Acknowledged by the operator"),
@@ -213,6 +274,40 @@ ORDER_STATUS: Final = {
 }
 
 # The audit log's actions (an alert's are "alert." and its transition's kind).
+# The names of an audit entry's details ("reason: ...").
+AUDIT_FIELDS: Final = {
+    "changed": N_("changed"),
+    "device_id": N_("device"),
+    "display_name": N_("name"),
+    "district": N_("district"),
+    "districts": N_("districts"),
+    "email": N_("e-mail"),
+    "kind": N_("kind"),
+    "language": N_("language"),
+    "number": N_("number"),
+    "order_id": N_("order"),
+    "outcome": N_("outcome"),
+    "person_id": N_("person"),
+    "previous": N_("before"),
+    "protocol": N_("protocol"),
+    "reason": N_("reason"),
+    "role": N_("role"),
+    "source": N_("source"),
+    "status": N_("status"),
+    "totp": N_("one-time codes"),
+    "version": N_("version"),
+    "wait_s": N_("wait, s"),
+    "what": N_("what"),
+    "user": N_("user"),
+    "username": N_("user"),
+    "has_photo": N_("photo"),
+    "address": N_("address"),
+}
+AUDIT_VALUES: Final = {
+    "issued": N_("issued"),
+    "reset": N_("reset"),
+}
+
 AUDIT_ACTIONS: Final = {
     "audit.keyed": N_("Audit log keyed"),
     "session.login": N_("Signed in"),
@@ -440,6 +535,9 @@ MESSAGES: Final = {
     "stale": N_("silent too long"),
     "alert_action": N_("Alert"),
     "history": N_("History"),
+    "version_issued": N_("Issued"),
+    "zoom_in": N_("Zoom in"),
+    "zoom_out": N_("Zoom out"),
     "yes": N_("Yes"),
     "no": N_("No"),
     "no_action_yet": N_("No action yet"),
@@ -495,7 +593,15 @@ def script_labels(lang: str) -> dict[str, dict[str, str]]:
         "variation_status": VARIATION_STATUS,
         "roles": ROLES,
         "evidence": EVIDENCE,
+        "actors": ACTORS,
+        "escalated_to": ESCALATED_TO,
+        "timeline_stages": TIMELINE_STAGES,
+        "reasons": REASONS,
+        "signals": SIGNALS,
+        "units": UNITS,
         "audit_actions": AUDIT_ACTIONS,
+        "audit_fields": AUDIT_FIELDS,
+        "audit_values": AUDIT_VALUES,
         "messages": MESSAGES,
         "outage_causes": OUTAGE_CAUSES,
         "request_status": REQUEST_STATUS,

@@ -31,6 +31,21 @@ COMMON_MESSAGES: Final = {
     "offline": N_("No connection. Try again when the phone is online."),
     "not_enrolled": N_("This phone is not enrolled."),
     "revoked": N_("This phone is no longer enrolled."),
+    # A date where the phone's browser has no patterns for the language (Kyrgyz in
+    # many): "{day} January" is the day and its month as a date says them.
+    "month_1": N_("{day} January"),
+    "month_2": N_("{day} February"),
+    "month_3": N_("{day} March"),
+    "month_4": N_("{day} April"),
+    "month_5": N_("{day} May"),
+    "month_6": N_("{day} June"),
+    "month_7": N_("{day} July"),
+    "month_8": N_("{day} August"),
+    "month_9": N_("{day} September"),
+    "month_10": N_("{day} October"),
+    "month_11": N_("{day} November"),
+    "month_12": N_("{day} December"),
+    "date_long": N_("{day_month} {year}, {time}"),
 }
 
 RESPONDENT_MESSAGES: Final = {

@@ -16,6 +16,7 @@ from korgoo.api.permissions import CREATABLE_ROLES, Capability
 from korgoo.api.responses import AgencyOut, JurisdictionOut
 from korgoo.api.schemas import UserReason
 from korgoo.domain.agencies import AGENCY_TYPE_OF_ROLE
+from korgoo.domain.text import N_
 from korgoo.store.audit import audit_append
 from korgoo.store.registry import (
     list_agencies,
@@ -84,7 +85,7 @@ def switch(code: str, body: MonitoringIn, admin: Admin, api: ApiDep) -> dict[str
     orders there; orders already entered keep being monitored."""
     with api.db.begin() as conn:
         if not set_monitoring(conn, code, body.monitoring_enabled):
-            raise not_found(f"Jurisdiction {code!r}")
+            raise not_found(N_("Jurisdiction {code}", code=repr(code)))
         details = {"monitoring_enabled": body.monitoring_enabled, "reason": body.reason}
         audit_append(
             conn,

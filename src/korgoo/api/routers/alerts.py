@@ -37,6 +37,7 @@ from korgoo.api.schemas import (
 from korgoo.api.search import orders_matching
 from korgoo.api.views import alert_json, holds_protected_positions, transition_json
 from korgoo.domain.decisions import Priority
+from korgoo.domain.text import N_, said
 from korgoo.store.alerts import AlertStatus, get_alert, list_alerts, transitions
 from korgoo.store.audit import audit_append
 from korgoo.store.orders import latest_version
@@ -123,7 +124,7 @@ def alerts(
         t0 = None if since is None else parse_time(since, "since")
         t1 = None if until is None else parse_time(until, "until")
     except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
     districts = scope(user)
     if district:
         districts = (district,) if districts is None or district in districts else ()
@@ -162,7 +163,7 @@ def alerts(
 def find_alert(api: Api, user: User, key: str) -> Alert:
     alert = api.service.alert(key) or get_alert(api.db, key)
     if alert is None or not visible(api, user, alert):
-        raise not_found(f"Alert {key}")
+        raise not_found(N_("Alert {key}", key=key))
     return alert
 
 
@@ -241,7 +242,7 @@ async def _act(api: Api, user: User, key: str, action: Action) -> dict[str, Any]
     try:
         effects = await api.service.act(lambda book: action(book, at))
     except AlertError as e:
-        raise HTTPException(409, str(e)) from None
+        raise HTTPException(409, said(e)) from None
     after = await run_in_threadpool(find_alert, api, user, key)
     respondent = respondent_of(api, after.order_id)
     return {

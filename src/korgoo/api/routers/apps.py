@@ -49,6 +49,7 @@ from korgoo.apps.service import Apps
 from korgoo.domain.events import Signal, SignalKind
 from korgoo.domain.ingest import StoreUnavailable
 from korgoo.domain.terms import DeviceKind
+from korgoo.domain.text import N_
 from korgoo.gateways import native
 from korgoo.store import app_records as records
 from korgoo.store.alerts import get_alert
@@ -124,7 +125,7 @@ async def enrol(body: EnrolIn, request: Request, apps: AppsDep) -> dict[str, Any
     if not apps.attempts.allowed(client, now):
         raise HTTPException(
             429,
-            "Too many wrong codes. Wait a minute, then type the code again.",
+            N_("Too many wrong codes. Wait a minute, then type the code again."),
             headers={"Retry-After": "60"},
         )
     try:
@@ -184,7 +185,7 @@ async def me(device: DeviceDep, apps: AppsDep, api: ApiDep) -> dict[str, Any]:
     terms = await asyncio.to_thread(terms_at, db, device.order_id, service.clock())
     ref = await asyncio.to_thread(api.orders.get, device.order_id)
     if terms is None or ref is None:
-        raise HTTPException(404, "The order of this phone was not found.")
+        raise HTTPException(404, N_("The order of this phone was not found."))
     push_key = (await apps.pusher()).public_key
     if _is_respondent(device):
         out = rv.me(terms, ref.number, apps.settings.centre_phone)
@@ -247,7 +248,7 @@ async def alarm_status(device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
     """The protected person's app: what has happened to her last SOS and her last
     breach alarm, as `status` frames (what a reconnecting app needs)."""
     if _is_respondent(device):
-        raise HTTPException(404, "There is no alarm status for this phone.")
+        raise HTTPException(404, N_("There is no alarm status for this phone."))
     sent = await asyncio.to_thread(records.messages_of, apps.db, device.device_id)
     last = {m.event: m for m in sent if vv.is_alarm(m)}
     frames = []
@@ -267,7 +268,7 @@ class ReceiptIn(BaseModel):
 async def receipt(body: ReceiptIn, device: DeviceDep, apps: AppsDep) -> dict[str, Any]:
     m = await apps.notifier.receipt(device.device_id, body.id)
     if m is None:
-        raise HTTPException(404, "There is no such message for this phone.")
+        raise HTTPException(404, N_("There is no such message for this phone."))
     return {"id": m.id, "received": True}
 
 
@@ -310,7 +311,7 @@ async def push_subscription(
 ) -> dict[str, Any]:
     refusal = endpoint_refusal(body.endpoint)
     if refusal is not None:
-        raise HTTPException(400, f"'endpoint': {refusal}.")
+        raise HTTPException(400, N_("'endpoint': {refusal}.", refusal=refusal))
     sub = records.Subscription(body.endpoint, body.keys.p256dh, body.keys.auth)
     db, at = apps.db, apps.service.clock()
     await asyncio.to_thread(records.save_subscription, db, device.device_id, sub, at)
@@ -335,7 +336,7 @@ class EnrolmentIn(BaseModel):
 def _visible_order(api: Api, user: User, order_id: str) -> None:
     ref = api.orders.get(order_id)
     if ref is None or not in_scope(user, ref.district):
-        raise not_found(f"Order {order_id}")
+        raise not_found(N_("Order {order_id}", order_id=order_id))
 
 
 @operator_router.post(
@@ -387,6 +388,6 @@ async def list_checkins(order_id: IdParam, user: AlertReader, api: ApiDep) -> li
 async def checkin_photo_file(checkin_id: str, user: AlertReader, api: ApiDep) -> FileResponse:
     found = await asyncio.to_thread(load, api.db, checkin_id=checkin_id)
     if not found or found[0].photo_path is None:
-        raise not_found(f"Check-in photo {checkin_id}")
+        raise not_found(N_("Check-in photo {checkin_id}", checkin_id=checkin_id))
     await asyncio.to_thread(_visible_order, api, user, found[0].order_id)
     return FileResponse(Path(found[0].photo_path), media_type="image/jpeg")

@@ -10,6 +10,7 @@ from korgoo.api.deps import ApiDep, require
 from korgoo.api.permissions import Capability
 from korgoo.api.responses import AuditEntryOut
 from korgoo.api.schemas import CodeQuery, IdQuery, SearchQuery, TimeQuery, iso, parse_time
+from korgoo.domain.text import said
 from korgoo.store.audit import audit_entries
 from korgoo.store.users import User
 
@@ -38,7 +39,7 @@ def audit(
         t0 = None if since is None else parse_time(since, "since")
         t1 = None if until is None else parse_time(until, "until")
     except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
     entries = audit_entries(
         api.db,
         since=t0,

@@ -33,6 +33,7 @@ from korgoo.api.schemas import (
 )
 from korgoo.domain.schedule import next_window, validate_exceptions
 from korgoo.domain.terms import OrderKind, OrderStatus, ScheduleException, ZoneSpec
+from korgoo.domain.text import N_, said
 from korgoo.store.alerts import AlertStatus, get_alert, list_alerts
 from korgoo.store.audit import audit_append
 from korgoo.store.orders import Order, OrderVersion, latest_version, list_orders
@@ -192,7 +193,7 @@ def caseload_orders(api: Api, user: User) -> list[tuple[Order, OrderVersion]]:
 def _own_order(api: Api, user: User, order_id: str) -> Order:
     order = visible_order(api, user, order_id)
     if order.kind is not OrderKind.PROBATION:
-        raise not_found(f"Order {order_id}")
+        raise not_found(N_("Order {order_id}", order_id=order_id))
     return order
 
 
@@ -347,14 +348,14 @@ def outcome(appointment_id: str, body: OutcomeIn, user: Officer, api: ApiDep) ->
     """He came, or he missed it: recorded once by the officer."""
     found = get_appointment(api.db, appointment_id)
     if found is None:
-        raise not_found(f"Appointment {appointment_id}")
+        raise not_found(N_("Appointment {appointment_id}", appointment_id=appointment_id))
     _own_order(api, user, found.order_id)
     now = api.now()
     with api.db.begin() as conn:
         if not record_outcome(
             conn, appointment_id, body.outcome, body.note, actor=user.username, at=now
         ):
-            raise HTTPException(409, "This appointment's outcome is already recorded.")
+            raise HTTPException(409, N_("This appointment's outcome is already recorded."))
         details = {"appointment": appointment_id, "outcome": body.outcome.value, "note": body.note}
         audit_append(conn, user.username, "probation.outcome", found.order_id, details, at=now)
     done = get_appointment(api.db, appointment_id)
@@ -368,7 +369,7 @@ def review(key: str, body: ReviewIn, user: Officer, api: ApiDep) -> ReviewOut:
     ids = {o.id for o, _ in caseload_orders(api, user)}
     alert = api.service.alert(key) or get_alert(api.db, key)
     if alert is None or alert.order_id not in ids:
-        raise not_found(f"Alert {key}")
+        raise not_found(N_("Alert {key}", key=key))
     now = api.now()
     with api.db.begin() as conn:
         add_review(
@@ -393,9 +394,9 @@ def request_variation(order_id: str, body: RequestIn, user: Officer, api: ApiDep
     current = latest_version(api.db, order_id)
     assert current is not None
     if current.status not in (OrderStatus.DRAFT, OrderStatus.ACTIVE):
-        raise HTTPException(409, "The order is no longer in force.")
+        raise HTTPException(409, N_("The order is no longer in force."))
     if body.zone_id not in {z.zone_id for z in current.zones}:
-        raise HTTPException(422, f"The order has no zone {body.zone_id!r}.")
+        raise HTTPException(422, N_("The order has no zone {zone_id}.", zone_id=repr(body.zone_id)))
     exceptions = tuple(
         ScheduleException(epoch(e.start), epoch(e.end), e.reason.strip()) for e in body.exceptions
     )
@@ -431,10 +432,12 @@ def order_requests(order_id: str, user: Reader, api: ApiDep) -> list[RequestOut]
 def _open_request(api: Api, user: User, request_id: str) -> VariationRequest:
     found = get_request(api.db, request_id)
     if found is None:
-        raise not_found(f"Variation request {request_id}")
+        raise not_found(N_("Variation request {request_id}", request_id=request_id))
     visible_order(api, user, found.order_id)
     if found.status is not RequestStatus.REQUESTED:
-        raise HTTPException(409, f"This request was already {found.status.value}.")
+        raise HTTPException(
+            409, N_("This request was already {status}.", status=found.status.value)
+        )
     return found
 
 
@@ -445,7 +448,9 @@ async def approve(request_id: str, body: DecisionIn, user: Writer, api: ApiDep) 
     current = await run_in_threadpool(latest_version, api.db, found.order_id)
     assert current is not None
     if found.zone_id not in {z.zone_id for z in current.zones}:
-        raise HTTPException(409, f"The order no longer has zone {found.zone_id!r}.")
+        raise HTTPException(
+            409, N_("The order no longer has zone {zone_id}.", zone_id=repr(found.zone_id))
+        )
     approved = tuple(
         ScheduleException(e.start, e.end, e.reason, user.username) for e in found.exceptions
     )
@@ -476,7 +481,9 @@ def _with(zone: ZoneSpec, added: tuple[ScheduleException, ...]) -> ZoneSpec:
     try:
         validate_exceptions(exceptions)
     except ValueError as e:
-        raise HTTPException(422, f"zone {zone.zone_id!r}: {e}") from None
+        raise HTTPException(
+            422, N_("zone {zone_id}: {problem}", zone_id=repr(zone.zone_id), problem=said(e))
+        ) from None
     return msgspec.structs.replace(zone, exceptions=exceptions)
 
 
@@ -484,13 +491,13 @@ def _with(zone: ZoneSpec, added: tuple[ScheduleException, ...]) -> ZoneSpec:
 def refuse(request_id: str, body: DecisionIn, user: Writer, api: ApiDep) -> RequestOut:
     found = _open_request(api, user, request_id)
     if not body.note.strip():
-        raise HTTPException(422, "Say why the request is refused.")
+        raise HTTPException(422, N_("Say why the request is refused."))
     now = api.now()
     with api.db.begin() as conn:
         if not decide_request(
             conn, request_id, RequestStatus.REFUSED, actor=user.username, at=now, note=body.note
         ):
-            raise HTTPException(409, "The request was decided by someone else meanwhile.")
+            raise HTTPException(409, N_("The request was decided by someone else meanwhile."))
         details = {"request": request_id, "note": body.note}
         audit_append(
             conn, user.username, "probation.variation_refused", found.order_id, details, at=now

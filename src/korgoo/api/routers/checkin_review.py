@@ -26,6 +26,7 @@ from korgoo.api.schemas import NOTE_MAX
 from korgoo.apps.checkins import JPEG_MAGIC, MAX_PHOTO_BYTES, checkin_json
 from korgoo.domain.events import Signal, SignalKind
 from korgoo.domain.ingest import Message, StoreUnavailable, Verdict
+from korgoo.domain.text import N_
 from korgoo.store.audit import audit_append
 from korgoo.store.checkins import Checkin, awaiting_review, load, record_review
 from korgoo.store.orders import latest_version, order_ids_in
@@ -96,13 +97,13 @@ async def review(checkin_id: str, body: ReviewIn, user: Actor, api: ApiDep) -> d
     found = await asyncio.to_thread(load, api.db, checkin_id=checkin_id)
     ref = api.orders.get(found[0].order_id) if found else None
     if not found or ref is None or not in_scope(user, ref.district):
-        raise not_found(f"Check-in {checkin_id}")
+        raise not_found(N_("Check-in {checkin_id}", checkin_id=checkin_id))
     c = found[0]
     if c.photo_path is None or c.device_id is None:
-        raise HTTPException(409, "No photo has come for this check-in yet.")
+        raise HTTPException(409, N_("No photo has come for this check-in yet."))
     note = body.note.strip()
     if body.outcome == "rejected" and not note:
-        raise HTTPException(422, "'note': say why the photo is rejected.")
+        raise HTTPException(422, N_("'note': say why the photo is rejected."))
     at = api.now()
 
     def store() -> bool:
@@ -117,7 +118,7 @@ async def review(checkin_id: str, body: ReviewIn, user: Actor, api: ApiDep) -> d
             return done
 
     if not await asyncio.to_thread(store):
-        raise HTTPException(409, "This check-in has been reviewed already.")
+        raise HTTPException(409, N_("This check-in has been reviewed already."))
     if body.outcome == "rejected":
         signal = Signal(c.device_id, at, at, SignalKind.CHECK_IN_REJECTED, source="centre")
         try:
@@ -125,9 +126,13 @@ async def review(checkin_id: str, body: ReviewIn, user: Actor, api: ApiDep) -> d
                 [Message(event=signal, msg_key=f"{c.device_id}/review:{c.id}")]
             )
         except StoreUnavailable:
-            raise HTTPException(503, "The store is busy; the review is kept, try again.") from None
+            raise HTTPException(
+                503, N_("The store is busy; the review is kept, try again.")
+            ) from None
         if outcome.verdict is Verdict.REJECTED:
-            raise HTTPException(409, f"The alert could not be raised: {outcome.reason}.")
+            raise HTTPException(
+                409, N_("The alert could not be raised: {reason}.", reason=outcome.reason)
+            )
     reviewed = await asyncio.to_thread(load, api.db, checkin_id=checkin_id)
     return checkin_json(reviewed[0], _photo_url)
 
@@ -143,9 +148,9 @@ async def upload_photo(
     await asyncio.to_thread(visible_person, api, user, person_id)
     data = await photo.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
-        raise HTTPException(413, "The photo is larger than 2 MB.")
+        raise HTTPException(413, N_("The photo is larger than 2 MB."))
     if not data.startswith(JPEG_MAGIC):
-        raise HTTPException(422, "'photo': a JPEG image is expected.")
+        raise HTTPException(422, N_("'photo': a JPEG image is expected."))
     at = api.now()
     path = Path(api.settings.person_photos_dir) / f"{person_id}.jpg"
 
@@ -170,5 +175,5 @@ async def upload_photo(
 def person_photo(person_id: str, user: PersonReader, api: ApiDep) -> FileResponse:
     person = visible_person(api, user, person_id)
     if person.photo_path is None or not Path(person.photo_path).exists():
-        raise not_found(f"Photo of person {person_id}")
+        raise not_found(N_("Photo of person {person_id}", person_id=person_id))
     return FileResponse(Path(person.photo_path), media_type="image/jpeg")

@@ -28,6 +28,7 @@ from korgoo.api.schemas import AssignIn, DeviceIn, EnrolUnknownIn, SearchQuery, 
 from korgoo.api.views import assignment_json, unknown_device_json
 from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind
+from korgoo.domain.text import N_
 from korgoo.engine.params import DEFAULT_PARAMS
 from korgoo.gateways.admission import IDENTITY_PROTOCOLS
 from korgoo.store.audit import audit_append
@@ -72,7 +73,7 @@ def device_json(d: DeviceRecord, contact: Contact | None) -> dict[str, Any]:
 def visible_device(api: Api, user: User, device_id: str) -> DeviceRecord:
     found = list_devices(api.db, districts=scope(user), device_id=device_id)
     if not found:
-        raise not_found(f"Device {device_id}")
+        raise not_found(N_("Device {device_id}", device_id=device_id))
     return found[0]
 
 
@@ -140,11 +141,15 @@ def _protocol(kind: DeviceKind, protocol: str | None) -> str | None:
     """A bracelet's protocol must be named and known; an app must have none."""
     if kind in _APP_KINDS:
         if protocol is not None:
-            raise HTTPException(422, "An app authenticates with its secret: give no protocol.")
+            raise HTTPException(422, N_("An app authenticates with its secret: give no protocol."))
         return None
     if protocol not in IDENTITY_PROTOCOLS:
         raise HTTPException(
-            422, f"A bracelet needs its protocol: one of {list(IDENTITY_PROTOCOLS)}."
+            422,
+            N_(
+                "A bracelet needs its protocol: one of {identity_protocols}.",
+                identity_protocols=list(IDENTITY_PROTOCOLS),
+            ),
         )
     return protocol
 
@@ -177,7 +182,9 @@ def _enrol(
                 conn, user.username, "device.enrolled", f"device:{device_id}", details, at=at
             )
     except sa.exc.IntegrityError:
-        raise HTTPException(409, f"Device {device_id} is already enrolled.") from None
+        raise HTTPException(
+            409, N_("Device {device_id} is already enrolled.", device_id=device_id)
+        ) from None
     # The gateways accept it from now on, without a restart.
     api.service.device_enrolled(DeviceInfo(device_id, body.kind, body.tz_offset_min, protocol))
     return secret
@@ -213,7 +220,7 @@ def enrol_unknown(
     protocol: str, ident: str, body: EnrolUnknownIn, user: Writer, api: ApiDep
 ) -> dict[str, Any]:
     if not any(u.protocol == protocol and u.ident == ident for u in list_unknown_devices(api.db)):
-        raise not_found(f"Unknown {protocol} device {ident}")
+        raise not_found(N_("Unknown {protocol} device {ident}", protocol=protocol, ident=ident))
     # The protocol it was heard on is the one it speaks.
     secret = _enrol(api, user, body, ident, f"unknown:{protocol}", protocol)
     return _enrolled(api, user, ident, secret)
@@ -287,7 +294,9 @@ async def unassign(device_id: str, body: UnassignIn, user: Writer, api: ApiDep) 
     and of the orders concerned)."""
     before = await run_in_threadpool(visible_device, api, user, device_id)
     if before.person_id is None:
-        raise HTTPException(409, f"Device {device_id} is not assigned to anyone.")
+        raise HTTPException(
+            409, N_("Device {device_id} is not assigned to anyone.", device_id=device_id)
+        )
     concerned = await run_in_threadpool(orders_naming, api, [before.person_id])
     reason = body.reason
     at = api.now()

@@ -19,6 +19,7 @@ from korgoo.api.deps import Api, ApiDep, require
 from korgoo.api.permissions import Capability, can
 from korgoo.api.routers.alerts import find_alert
 from korgoo.api.schemas import REASON_MAX, CodeQuery
+from korgoo.domain.text import N_, said
 from korgoo.evidence.bundle import Evidence, SelectionError, alert_selection, collect, export_bundle
 from korgoo.evidence.keys import signing_key
 from korgoo.evidence.report import export_report
@@ -33,12 +34,12 @@ Reason = Annotated[str, Query(min_length=1, max_length=REASON_MAX, description="
 
 def _evidence(api: Api, user: User, key: str, reason: str) -> Evidence:
     if not reason.strip():
-        raise HTTPException(422, "An export needs a reason.")
+        raise HTTPException(422, N_("An export needs a reason."))
     find_alert(api, user, key)
     try:
         return collect(api.db, alert_selection(api.db, key, api.now()), api.service.params)
     except SelectionError as e:
-        raise HTTPException(409, str(e)) from None
+        raise HTTPException(409, said(e)) from None
 
 
 def _filename(evidence: Evidence, suffix: str) -> str:

@@ -23,6 +23,7 @@ from korgoo.api.responses import Out
 from korgoo.api.routers.alerts import visible
 from korgoo.api.routers.devices import SILENCE_S
 from korgoo.api.schemas import NOTE_MAX, iso
+from korgoo.domain.text import N_
 from korgoo.engine.params import DEFAULT_PARAMS
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import last_contacts, list_devices
@@ -212,15 +213,15 @@ async def leave_note(body: ShiftNoteIn, user: Writer, api: ApiDep) -> dict[str, 
     """A note for the next shift, for the whole centre or for one district."""
     text = body.text.strip()
     if not text:
-        raise HTTPException(422, "the note is empty")
+        raise HTTPException(422, N_("the note is empty"))
     district = body.district
     if district is None and user.districts:
         # A district officer's note stays in the district (it may name a case).
         if len(user.districts) > 1:
-            raise HTTPException(422, "name the district the note is for")
+            raise HTTPException(422, N_("name the district the note is for"))
         district = user.districts[0]
     if district is not None and not in_scope(user, district):
-        raise HTTPException(403, f"district {district} is not yours")
+        raise HTTPException(403, N_("district {district} is not yours", district=district))
     at = api.now()
 
     def store() -> int:

@@ -25,6 +25,7 @@ from korgoo.api.permissions import Capability
 from korgoo.api.responses import NotifySettingsOut, SmsReceiptOut
 from korgoo.api.routers.persons import visible_person
 from korgoo.api.schemas import NotifySettingsIn
+from korgoo.domain.text import N_
 from korgoo.notify.channels import enabled_channels, receipt_status
 from korgoo.notify.messages import DEFAULT_LANGUAGE
 from korgoo.notify.model import Recipient
@@ -83,12 +84,14 @@ async def _fields(request: Request) -> dict[str, str]:
         if kind == "application/json":
             parsed = json.loads(body)
             if not isinstance(parsed, dict):
-                raise ValueError("not an object")
+                raise ValueError(N_("not an object"))
             fields |= {str(k): str(v) for k, v in parsed.items()}
         else:
             fields |= dict(parse_qsl(body.decode(), keep_blank_values=True))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise HTTPException(422, f"the delivery report is not readable: {exc}") from None
+        raise HTTPException(
+            422, N_("the delivery report is not readable: {exc}", exc=exc)
+        ) from None
     return fields
 
 
@@ -100,21 +103,27 @@ async def _fields(request: Request) -> dict[str, str]:
 async def sms_receipt(request: Request, api: ApiDep) -> dict[str, Any]:
     settings = api.settings
     if not settings.sms_receipt_token:
-        raise HTTPException(404, "Delivery reports are not switched on.")
+        raise HTTPException(404, N_("Delivery reports are not switched on."))
     token = request.query_params.get("token", "")
     if not hmac.compare_digest(token.encode(), settings.sms_receipt_token.encode()):
-        raise HTTPException(401, "The delivery report lacks the centre's token.")
+        raise HTTPException(401, N_("The delivery report lacks the centre's token."))
     fields = await _fields(request)
     ref = fields.get(settings.sms_receipt_field_ref, "")
     status = fields.get(settings.sms_receipt_field_status, "")
     if not ref:
-        raise HTTPException(422, f"The report has no '{settings.sms_receipt_field_ref}'.")
+        raise HTTPException(
+            422,
+            N_(
+                "The report has no '{sms_receipt_field_ref}'.",
+                sms_receipt_field_ref=settings.sms_receipt_field_ref,
+            ),
+        )
     delivered = receipt_status(settings, status)
     if delivered is None:  # in progress (queued, sent to the network): nothing to record
         return {"recorded": False, "status": status}
     found = await run_in_threadpool(record_receipt, api.db, ref, delivered, api.now(), status)
     if found is None:
-        raise HTTPException(404, "No SMS with this reference was sent.")
+        raise HTTPException(404, N_("No SMS with this reference was sent."))
     row, recorded = found
     if recorded and row.alert_key:
         api.service.announce([row.alert_key])

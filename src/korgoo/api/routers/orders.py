@@ -42,6 +42,7 @@ from korgoo.api.search import orders_matching
 from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
 from korgoo.apps.service import Apps
 from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, OrderTerms
+from korgoo.domain.text import N_, said
 from korgoo.notify.channels import enabled_channels
 from korgoo.notify.outbox import enqueue_notice
 from korgoo.store import app_records
@@ -71,7 +72,7 @@ def visible_order(api: Api, user: User, order_id: str) -> Order:
     order = get_order(api.db, order_id)
     scoped = scope(user)
     if order is None or (scoped is not None and order.district not in scoped):
-        raise not_found(f"Order {order_id}")
+        raise not_found(N_("Order {order_id}", order_id=order_id))
     return order
 
 
@@ -85,24 +86,35 @@ def _check_parties(
     wanted = PersonRole.PROBATION_CLIENT if kind is OrderKind.PROBATION else PersonRole.RESPONDENT
     if respondent.role is not wanted:
         raise HTTPException(
-            422, f"Person {respondent_id} is a {respondent.role}, not a {wanted} ({kind} order)."
+            422,
+            N_(
+                "Person {respondent_id} is a {role}, not a {wanted} ({kind} order).",
+                respondent_id=respondent_id,
+                role=respondent.role,
+                wanted=wanted,
+                kind=kind,
+            ),
         )
     if kind is OrderKind.PROBATION and protected_ids:
-        raise HTTPException(422, "A probation order has no protected persons.")
+        raise HTTPException(422, N_("A probation order has no protected persons."))
     for pid in protected_ids:
         if visible_person(api, user, pid).role is not PersonRole.PROTECTED:
-            raise HTTPException(422, f"Person {pid} is not registered as a protected person.")
+            raise HTTPException(
+                422, N_("Person {pid} is not registered as a protected person.", pid=pid)
+            )
 
 
 def _zones(raw: object) -> list[Any]:
     if not isinstance(raw, list):
-        raise HTTPException(422, "zones must be a list of zones")
+        raise HTTPException(422, N_("zones must be a list of zones"))
     if len(raw) > ZONES_MAX:
-        raise HTTPException(422, f"'zones': an order may have at most {ZONES_MAX} zones")
+        raise HTTPException(
+            422, N_("'zones': an order may have at most {zones_max} zones", zones_max=ZONES_MAX)
+        )
     try:
         return [zone_from_json(z) for z in raw]
     except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
 
 
 async def _publish(api: Api, order_id: str, at: float) -> OrderTerms:
@@ -217,7 +229,9 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     try:
         first = await run_in_threadpool(store)
     except sa.exc.IntegrityError:
-        raise HTTPException(409, f"An order numbered {body.number!r} already exists.") from None
+        raise HTTPException(
+            409, N_("An order numbered {number} already exists.", number=repr(body.number))
+        ) from None
     except ValueError as e:  # the replaced order ended meanwhile
         raise HTTPException(409, str(e)) from None
     if replaced is not None:
@@ -235,14 +249,14 @@ def _replaceable(api: Api, user: User, order_id: str, body: OrderIn, at: float) 
     current = latest_version(api.db, order_id)
     assert current is not None
     if order.kind is not OrderKind.TEMPORARY or body.kind is not OrderKind.COURT:
-        raise HTTPException(422, "Only a court order replaces a temporary order.")
+        raise HTTPException(422, N_("Only a court order replaces a temporary order."))
     if current.status not in (OrderStatus.DRAFT, OrderStatus.ACTIVE) or current.ends_at <= at:
-        raise HTTPException(409, f"Order {order.number} has already ended.")
+        raise HTTPException(409, N_("Order {number} has already ended.", number=order.number))
     if order.district != body.district or current.respondent_id != body.respondent_id:
-        raise HTTPException(422, "A replacing order has the same district and respondent.")
+        raise HTTPException(422, N_("A replacing order has the same district and respondent."))
     if epoch(body.starts_at) > at:
         # A later start would leave the time between unmonitored.
-        raise HTTPException(422, "A replacing order starts when it is entered, not later.")
+        raise HTTPException(422, N_("A replacing order starts when it is entered, not later."))
     return order
 
 
@@ -260,11 +274,11 @@ def _changes(raw: dict[str, Any]) -> dict[str, object]:
         if name in changes:
             value = changes[name]
             if not isinstance(value, str):
-                raise HTTPException(422, f"'{name}' must be an ISO-8601 time")
+                raise HTTPException(422, N_("'{name}' must be an ISO-8601 time", name=name))
             try:
                 changes[name] = parse_time(value, name)
             except ValueError as e:
-                raise HTTPException(422, str(e)) from None
+                raise HTTPException(422, said(e)) from None
     if "zones" in changes:
         changes["zones"] = _zones(changes["zones"])
     return changes
@@ -281,9 +295,13 @@ async def vary(order_id: str, body: VariationIn, user: Writer, api: ApiDep) -> d
     respondent = changes.get("respondent_id", current.respondent_id)
     protected = changes.get("protected_ids", list(current.protected_ids))
     if not isinstance(respondent, str) or not isinstance(protected, list):
-        raise HTTPException(422, "respondent_id must be a person id, protected_ids a list of them")
+        raise HTTPException(
+            422, N_("respondent_id must be a person id, protected_ids a list of them")
+        )
     if len(protected) > LIST_MAX:
-        raise HTTPException(422, f"'protected_ids' may have at most {LIST_MAX} persons")
+        raise HTTPException(
+            422, N_("'protected_ids' may have at most {list_max} persons", list_max=LIST_MAX)
+        )
     if "respondent_id" in changes or "protected_ids" in changes:
         await run_in_threadpool(_check_parties, api, user, found.kind, respondent, protected)
     return version_json(await apply_variation(api, user, order_id, changes, body.reason))
@@ -377,10 +395,10 @@ async def _store_version(store: Any) -> OrderVersion:
         version: OrderVersion = await run_in_threadpool(store)
     except sa.exc.IntegrityError:
         raise HTTPException(
-            409, "The order was changed by someone else at the same time. Reload and try again."
+            409, N_("The order was changed by someone else at the same time. Reload and try again.")
         ) from None
     except (ValueError, msgspec.ValidationError) as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
     return version
 
 
@@ -397,10 +415,13 @@ def terms(order_id: str, user: Reader, api: ApiDep, at: TimeQuery = None) -> dic
     try:
         t = api.now() if at is None else parse_time(at, "at")
     except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
     found = terms_at(api.db, order_id, t)
     if found is None:
-        raise HTTPException(404, f"No version of order {order_id} was in force at {at}.")
+        raise HTTPException(
+            404,
+            N_("No version of order {order_id} was in force at {at}.", order_id=order_id, at=at),
+        )
     return terms_json(found)
 
 

@@ -13,6 +13,7 @@ from korgoo.api.responses import PersonOut
 from korgoo.api.schemas import PersonContactsIn, PersonIn
 from korgoo.api.views import person_json
 from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.domain.text import N_
 from korgoo.store.audit import audit_append
 from korgoo.store.registry import (
     CONTACT_FIELDS,
@@ -36,9 +37,14 @@ DISTRICTS = frozenset(j.code for j in JURISDICTIONS)
 def check_district(user: User, district: str) -> None:
     """422 for an unknown jurisdiction code, 403 for one outside the user's districts."""
     if district not in DISTRICTS:
-        raise HTTPException(422, f"'{district}' is not a known district code (e.g. KG-GB-OKT).")
+        raise HTTPException(
+            422,
+            N_("'{district}' is not a known district code (e.g. KG-GB-OKT).", district=district),
+        )
     if not in_scope(user, district):
-        raise HTTPException(403, f"District {district} is outside your districts.")
+        raise HTTPException(
+            403, N_("District {district} is outside your districts.", district=district)
+        )
 
 
 @router.get("/persons", response_model=list[PersonOut])
@@ -66,12 +72,12 @@ def update(person_id: str, body: PersonContactsIn, user: Writer, api: ApiDep) ->
     visible_person(api, user, person_id)
     changes = _contacts(body.model_dump(exclude_unset=True))
     if not changes:
-        raise HTTPException(422, "Nothing to change: give at least one field.")
+        raise HTTPException(422, N_("Nothing to change: give at least one field."))
     at = api.now()
     with api.db.begin() as conn:
         person = update_person(conn, person_id, changes, at=at)
         if person is None:
-            raise not_found(f"Person {person_id}")
+            raise not_found(N_("Person {person_id}", person_id=person_id))
         # The names of the fields only: the audit log is no copy of the contacts.
         details = {"changed": sorted(changes)}
         audit_append(conn, user.username, "person.updated", f"person:{person_id}", details, at=at)
@@ -105,5 +111,5 @@ def visible_person(api: ApiDep, user: User, person_id: str) -> Person:
     """The person if the user's districts include theirs; 404 otherwise."""
     found = get_person(api.db, person_id)
     if found is None or not in_scope(user, found.district):
-        raise not_found(f"Person {person_id}")
+        raise not_found(N_("Person {person_id}", person_id=person_id))
     return found

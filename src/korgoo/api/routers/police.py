@@ -31,6 +31,7 @@ from korgoo.api.responses import Out
 from korgoo.api.routers.alerts import Action, location_read, respondent_of
 from korgoo.api.schemas import CODE_MAX, NOTE_MAX, iso
 from korgoo.api.views import transition_json
+from korgoo.domain.text import N_, said
 from korgoo.store.alerts import get_alert, transitions
 from korgoo.store.orders import latest_version
 from korgoo.store.users import User
@@ -99,7 +100,7 @@ def offered_to(user: User, alert: Alert) -> bool:
 def _find(api: Api, user: User, key: str) -> Alert:
     alert = api.service.alert(key) or get_alert(api.db, key)
     if alert is None or not offered_to(user, alert):
-        raise not_found(f"Alert {key}")
+        raise not_found(N_("Alert {key}", key=key))
     return alert
 
 
@@ -200,7 +201,7 @@ async def _act(api: Api, user: User, key: str, action: Action) -> PoliceAlertOut
     try:
         await api.service.act(lambda book: action(book, at))
     except AlertError as e:
-        raise HTTPException(409, str(e)) from None
+        raise HTTPException(409, said(e)) from None
     return await run_in_threadpool(one, key, user, api)
 
 

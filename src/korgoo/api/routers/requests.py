@@ -23,6 +23,7 @@ from korgoo.api.routers.orders import _detail, _publish, _zones
 from korgoo.api.routers.persons import _contacts, check_district, visible_person
 from korgoo.api.schemas import NewPartyIn, RefusalIn, TemporaryOrderIn, iso
 from korgoo.domain.terms import OrderKind
+from korgoo.domain.text import N_
 from korgoo.store.audit import audit_append
 from korgoo.store.orders import (
     DAY_S,
@@ -82,7 +83,9 @@ def _party(
 ) -> tuple[str, bool]:
     """(person id, whether registered now): a registered person, or the new one."""
     if (given is None) == (new is None):
-        raise HTTPException(422, f"Give either the {role.value}'s id or a new {role.value}.")
+        raise HTTPException(
+            422, N_("Give either the {role}'s id or a new {role}.", role=role.value)
+        )
     if given is not None:
         return given, False
     assert new is not None
@@ -100,7 +103,10 @@ def _check_given(api: Api, user: User, body: TemporaryOrderIn) -> None:
         (body.protected_id, PersonRole.PROTECTED),
     ):
         if given is not None and visible_person(api, user, given).role is not role:
-            raise HTTPException(422, f"Person {given} is not registered as a {role.value}.")
+            raise HTTPException(
+                422,
+                N_("Person {given} is not registered as a {role}.", given=given, role=role.value),
+            )
 
 
 @router.post("/police/orders", status_code=201, response_model=TemporaryOrderOut)
@@ -175,7 +181,9 @@ async def temporary_order(body: TemporaryOrderIn, user: Police, api: ApiDep) -> 
     try:
         order_id, request = await run_in_threadpool(store)
     except sa.exc.IntegrityError:
-        raise HTTPException(409, f"An order numbered {body.number!r} already exists.") from None
+        raise HTTPException(
+            409, N_("An order numbered {number} already exists.", number=repr(body.number))
+        ) from None
     await _publish(api, order_id, at)
     order = await run_in_threadpool(get_order, api.db, order_id)
     assert order is not None
@@ -190,7 +198,7 @@ async def temporary_order(body: TemporaryOrderIn, user: Police, api: ApiDep) -> 
 def _visible_request(api: Api, user: User, request_id: str) -> MonitoringRequest:
     found = get_request(api.db, request_id)
     if found is None or not in_scope(user, found.district):
-        raise not_found(f"Request {request_id}")
+        raise not_found(N_("Request {request_id}", request_id=request_id))
     return found
 
 

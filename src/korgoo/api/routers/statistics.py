@@ -18,6 +18,7 @@ from korgoo.api.permissions import Capability, in_scope, scope
 from korgoo.api.responses import StatisticsOut
 from korgoo.api.routers.persons import DISTRICTS
 from korgoo.api.schemas import CODE_MAX, TIME_MAX, CodeQuery, iso
+from korgoo.domain.text import N_
 from korgoo.figures.statistics import Statistics, compute
 from korgoo.store.statistics import statistics_inputs
 from korgoo.store.users import User
@@ -59,7 +60,7 @@ def _instant(text: str, tz: ZoneInfo, *, end: bool) -> float:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise HTTPException(
-                422, f"'{text}' is not a date (2026-01-31) or an ISO 8601 time."
+                422, N_("'{text}' is not a date (2026-01-31) or an ISO 8601 time.", text=text)
             ) from None
         return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).timestamp()
     if end:
@@ -75,14 +76,23 @@ def figures(
     to_at = now if until is None else _instant(until, tz, end=True)
     from_at = to_at - DEFAULT_DAYS * 86400 if since is None else _instant(since, tz, end=False)
     if to_at <= from_at:
-        raise HTTPException(422, "The period's end must come after its start.")
+        raise HTTPException(422, N_("The period's end must come after its start."))
     if to_at - from_at > MAX_DAYS * 86400:
-        raise HTTPException(422, f"A period may be at most {MAX_DAYS} days long.")
+        raise HTTPException(
+            422, N_("A period may be at most {max_days} days long.", max_days=MAX_DAYS)
+        )
     if district is not None:
         if district not in DISTRICTS:
-            raise HTTPException(422, f"'{district}' is not a known district code (e.g. KG-GB-OKT).")
+            raise HTTPException(
+                422,
+                N_(
+                    "'{district}' is not a known district code (e.g. KG-GB-OKT).", district=district
+                ),
+            )
         if not in_scope(user, district):
-            raise HTTPException(403, f"District {district} is outside your districts.")
+            raise HTTPException(
+                403, N_("District {district} is outside your districts.", district=district)
+            )
     districts = (district,) if district is not None else scope(user)
     inputs = statistics_inputs(api.db, from_at=from_at, to_at=to_at, districts=districts)
     return compute(inputs, from_at=from_at, to_at=to_at, now=now, district=district)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from korgoo.api.deps import ApiDep, require_any
 from korgoo.api.permissions import Capability
+from korgoo.domain.text import N_
 from korgoo.store.users import User
 from korgoo.web.tiles import for_client
 
@@ -42,7 +43,9 @@ async def tile(z: int, x: int, y: int, request: Request, _: MapReader, api: ApiD
     """One vector tile, as stored (gzip-compressed when the file's tiles are)."""
     tiles = api.tiles
     if tiles is None:
-        raise HTTPException(404, "No map tiles are configured on this server (KORGOO_MAP_TILES).")
+        raise HTTPException(
+            404, N_("No map tiles are configured on this server (KORGOO_MAP_TILES).")
+        )
     # A page fault on a large file may wait for the disk: not on the event loop.
     data = await run_in_threadpool(tiles.get, z, x, y)
     if data is None:

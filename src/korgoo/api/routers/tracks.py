@@ -16,6 +16,7 @@ from korgoo.api.permissions import Capability, can, in_scope
 from korgoo.api.responses import LivePositionOut, TrackOut
 from korgoo.api.schemas import ReasonQuery, TimeQuery, iso, parse_time
 from korgoo.domain.terms import OrderStatus
+from korgoo.domain.text import N_, said
 from korgoo.store.audit import audit_append
 from korgoo.store.devices import assignments
 from korgoo.store.events import EventLog
@@ -55,26 +56,31 @@ def track(
         t1 = api.now() if until is None else parse_time(until, "until")
         t0 = t1 - DEFAULT_SPAN_S if since is None else parse_time(since, "since")
     except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, said(e)) from None
     if not 0 <= t1 - t0 <= MAX_SPAN_S:
-        raise HTTPException(422, "'since' must come before 'until', at most 31 days earlier.")
+        raise HTTPException(422, N_("'since' must come before 'until', at most 31 days earlier."))
     people = wearers(api, device_id, t0, t1)
     # Nobody wore it then: only users who see every district may read it.
     districts: list[str | None] = [p.district for p in people] or [None]
     if not any(in_scope(user, d) for d in districts):
-        raise not_found(f"A track of device {device_id}")
+        raise not_found(N_("A track of device {device_id}", device_id=device_id))
     protected = [p.id for p in people if p.role is PersonRole.PROTECTED]
     if protected:
         if not can(user, Capability.LOCATIONS_PROTECTED_READ):
             raise HTTPException(
                 403,
-                "This device belongs to a protected person; your role may not see their positions.",
+                N_(
+                    "This device belongs to a protected person; your role may not see"
+                    " their positions."
+                ),
             )
         if not (reason and reason.strip()):
             raise HTTPException(
                 422,
-                "This device belongs to a protected person: say why you need their "
-                "positions (the 'reason' parameter); the read is recorded.",
+                N_(
+                    "This device belongs to a protected person: say why you need their "
+                    "positions (the 'reason' parameter); the read is recorded."
+                ),
             )
         details = {
             "what": "track",

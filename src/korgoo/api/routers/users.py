@@ -34,6 +34,7 @@ from korgoo.api.responses import NewUserOut, UserAdminOut, UserChangeOut
 from korgoo.api.schemas import ReasonIn, UserIn, UserPatch, iso
 from korgoo.api.views import user_json
 from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.domain.text import N_, said
 from korgoo.store.audit import audit_append
 from korgoo.store.users import (
     User,
@@ -64,7 +65,7 @@ def _admin_json(api: Api, user: User, failures: tuple[int, float] | None) -> dic
 def _one(api: Api, username: str) -> dict[str, Any]:
     user = get_user(api.db, username)
     if user is None:
-        raise not_found(f"User {username!r}")
+        raise not_found(N_("User {username}", username=repr(username)))
     return _admin_json(api, user, failed_logins(api.db).get(username))
 
 
@@ -86,16 +87,23 @@ def _qr(uri: str) -> str:
 def _check_role_and_districts(role: str | None, districts: list[str] | None) -> None:
     if role is not None and not creatable(role):
         allowed = sorted(r.value for r in CREATABLE_ROLES)
-        raise HTTPException(422, f"role {role!r} cannot be given; choose one of {allowed}")
+        raise HTTPException(
+            422,
+            N_(
+                "role {role} cannot be given; choose one of {allowed}",
+                role=repr(role),
+                allowed=allowed,
+            ),
+        )
     unknown = sorted(set(districts or ()) - {j.code for j in JURISDICTIONS})
     if unknown:
-        raise HTTPException(422, f"unknown district codes {unknown}")
+        raise HTTPException(422, N_("unknown district codes {unknown}", unknown=unknown))
 
 
 def _existing(api: Api, username: str) -> User:
     user = get_user(api.db, username)
     if user is None:
-        raise not_found(f"User {username!r}")
+        raise not_found(N_("User {username}", username=repr(username)))
     return user
 
 
@@ -128,7 +136,7 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
             now=api.auth_clock(),
         )
     except ValueError as e:
-        raise HTTPException(409 if isinstance(e, UserExistsError) else 422, str(e)) from None
+        raise HTTPException(409 if isinstance(e, UserExistsError) else 422, said(e)) from None
     with api.db.begin() as conn:
         details = {
             "role": body.role,
@@ -167,13 +175,13 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
     else:
         districts = () if body.agency not in (None, before.agency) else before.districts
     if role in {r.value for r in DISTRICT_BOUND_ROLES} and body.districts == []:
-        raise HTTPException(422, f"a {role} serves districts: give at least one")
+        raise HTTPException(422, N_("a {role} serves districts: give at least one", role=role))
     try:
         agency, districts = place(role, body.agency or before.agency, districts)
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
     if username == admin.username and body.role not in (None, before.role):
-        raise HTTPException(409, "You cannot change your own role: ask another administrator.")
+        raise HTTPException(409, N_("You cannot change your own role: ask another administrator."))
     secret = None
     if body.role is not None and needs_totp(body.role) and not before.has_totp:
         secret = new_totp_secret()
@@ -211,7 +219,7 @@ def _set_disabled(
 ) -> dict[str, Any]:
     _existing(api, username)
     if disabled and username == admin.username:
-        raise HTTPException(409, "You cannot disable yourself: ask another administrator.")
+        raise HTTPException(409, N_("You cannot disable yourself: ask another administrator."))
     with api.db.begin() as conn:
         after = change_user(conn, username, disabled=disabled)
         ended = end_sessions(conn, username) if disabled else []

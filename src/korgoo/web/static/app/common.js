@@ -108,11 +108,20 @@ function formatLang() {
 export function formatDate(value) {
   const ms = toMs(value);
   if (ms === null) return "—";
-  return new Intl.DateTimeFormat(formatLang(), {
-    dateStyle: "long",
-    timeStyle: "short",
-    timeZone: TZ,
-  }).format(new Date(ms));
+  if (formatLang() === LANG) {
+    return new Intl.DateTimeFormat(LANG, { dateStyle: "long", timeStyle: "short", timeZone: TZ }).format(new Date(ms));
+  }
+  // No patterns for the language here: the numbers from Intl, the words from our table.
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: TZ, year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]),
+  );
+  const dayMonth = msg(`month_${parts.month}`).replace("{day}", parts.day);
+  return msg("date_long")
+    .replace("{day_month}", dayMonth)
+    .replace("{year}", parts.year)
+    .replace("{time}", `${parts.hour}:${parts.minute}`);
 }
 
 // ---- The device's credential

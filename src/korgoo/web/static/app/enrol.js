@@ -22,7 +22,8 @@ async function enrol(code) {
   try {
     const response = await fetch("/app/api/v1/enrol", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      // The page's language: a refused code is explained in it.
+      headers: { "Content-Type": "application/json", Accept: "application/json", "Accept-Language": document.documentElement.lang },
       body: JSON.stringify({ code, install_id: await installId() }),
       cache: "no-store",
     });

@@ -1,7 +1,7 @@
 // One alert: map with positions, zones and track; evidence; actions; timeline.
 import {
   api, el, fixOf, L, fmtDateTime, fmtWhen, lateTimes, listOf, msg, PERMISSIONS, prioBadge, setupDialog, slaText,
-  statusPills, t, toast, toMs, trackFix,
+  statusPills, t, toast, toMs, trackFix, unit,
 } from "./common.js";
 import { on, startShell } from "./shell.js";
 import { drawZones, fitAll, fitIncident, legendItem, makeMap, position, track, ZONE_STYLE } from "./map.js";
@@ -19,10 +19,11 @@ let fitted = ""; // the incident the map was last opened on
 
 function evidenceValue(key, value) {
   const fix = fixOf(value);
-  if (fix) return `${fix.lat.toFixed(5)}, ${fix.lon.toFixed(5)} ± ${Math.round(fix.accuracy)} m · ${fmtDateTime(fix.at)}`;
+  if (fix) return `${fix.lat.toFixed(5)}, ${fix.lon.toFixed(5)} ± ${unit(Math.round(fix.accuracy), "m")} · ${fmtDateTime(fix.at)}`;
   if (typeof value === "number") return value.toLocaleString(document.documentElement.lang);
+  if (typeof value === "boolean") return msg(value ? "yes" : "no");
   if (value && typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  return t("signals", String(value)); // a device's signal in words; ids as they are
 }
 
 function renderHead() {
@@ -71,9 +72,9 @@ function details(item) {
   if (d.outcome && !d.party) {
     parts.push(d.stage === "police_reported" ? t("police_outcomes", d.outcome) : t("outcomes", d.outcome));
   }
-  if (d.stage) parts.push(String(d.stage));
-  if (d.reason) parts.push(String(d.reason));
-  if (d.notify) parts.push(String(d.notify));
+  if (d.stage) parts.push(t("timeline_stages", d.stage));
+  if (d.reason) parts.push(t("reasons", d.reason));
+  if (d.notify) parts.push(t("escalated_to", d.notify));
   if (d.district) parts.push(t("districts", d.district));
   if (d.text) parts.push(String(d.text));
   if (d.note) parts.push(String(d.note));
@@ -92,7 +93,7 @@ function renderTimeline(items) {
           { class: "timeline-head" },
           el("span", { class: "timeline-kind" }, t("transitions", item.kind)),
           el("time", { class: "timeline-time", datetime: String(item.at) }, fmtDateTime(item.at)),
-          el("span", { class: "timeline-actor" }, item.actor),
+          el("span", { class: "timeline-actor" }, t("actors", item.actor)),
         ),
         details(item) ? el("div", { class: "timeline-details" }, details(item)) : null,
       ),
@@ -180,7 +181,7 @@ async function renderMap(devices) {
   if (here) {
     layers.respondent = position(map, {
       ...here, colour: COLOURS.respondent,
-      label: `${msg("respondent_here")} · ${fmtDateTime(here.at)} · ±${Math.round(here.accuracy)} m`,
+      label: `${msg("respondent_here")} · ${fmtDateTime(here.at)} · ±${unit(Math.round(here.accuracy), "m")}`,
       tag: `${msg("respondent_here")} · ${fmtWhen(here.at)}`,
     });
   }
@@ -209,7 +210,7 @@ async function renderMap(devices) {
   if (protectedFix) {
     layers.protected.push(position(map, {
       ...protectedFix, colour: COLOURS.protected,
-      label: `${msg("protected_here")} · ${fmtDateTime(protectedFix.at)} · ±${Math.round(protectedFix.accuracy)} m`,
+      label: `${msg("protected_here")} · ${fmtDateTime(protectedFix.at)} · ±${unit(Math.round(protectedFix.accuracy), "m")}`,
       tag: `${msg("protected_here")} · ${fmtWhen(protectedFix.at)}`,
     }));
   }

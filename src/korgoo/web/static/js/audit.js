@@ -28,7 +28,7 @@ function action(code) {
 
 function details(d) {
   const text = Object.entries(d || {})
-    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${t("audit_fields", k)}: ${typeof v === "string" ? t("audit_values", v) : JSON.stringify(v)}`)
     .join("; ");
   return text || "—";
 }
@@ -44,7 +44,7 @@ async function load(before) {
           el("tr", {},
             el("td", { class: "num" }, e.id),
             el("td", { class: "num" }, fmtDateTime(e.at)),
-            el("td", { class: "mono" }, e.actor),
+            el("td", { class: "mono" }, t("actors", e.actor)),
             el("td", {}, action(e.action)),
             el("td", { class: "mono" }, e.subject),
             el("td", { class: "audit-details" }, details(e.details))))

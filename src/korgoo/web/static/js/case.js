@@ -2,7 +2,7 @@
 // version), devices, alert history and track playback.
 import {
   alertHref, api, el, PERMISSIONS, fmtDateTime, fmtWhen, fromLocalInput, listOf, msg, prioBadge, setupDialog,
-  statusPills, t, toast, toLocalInput, toMs, trackFix,
+  statusPills, t, toast, toLocalInput, toMs, trackFix, unit,
 } from "./common.js";
 import { startShell } from "./shell.js";
 import { fitAll, makeMap, track, ZONE_STYLE } from "./map.js";
@@ -36,8 +36,8 @@ function detailRows(o) {
     [msg("status"), t("order_status", v.status)],
     [msg("starts"), fmtDateTime(v.starts_at)],
     [msg("ends"), fmtDateTime(v.ends_at)],
-    [msg("min_distance"), `${v.min_distance_m} m`],
-    [msg("warning_distance"), `${v.warning_distance_m} m`],
+    [msg("min_distance"), unit(v.min_distance_m, "m")],
+    [msg("warning_distance"), unit(v.warning_distance_m, "m")],
     [msg("checkins"), v.checkins_per_day],
   ];
 }
@@ -194,9 +194,9 @@ async function loadVersions() {
         "li",
         { class: v.version === current ? "current" : "", dataset: { version: v.version, status: s.code } },
         el("div", { class: "v-head" }, `${t("messages", "version")} ${v.version} · `, el("span", { class: "v-status" }, s.text)),
-        el("div", { class: "sub" }, `${fmtDateTime(v.valid_from)} · ${v.created_by}`),
-        el("div", {}, v.reason),
-        el("div", { class: "sub" }, `${msg("min_distance")}: ${v.min_distance_m} m · ${msg("zones")}: ${(v.zones || []).length}`),
+        el("div", { class: "sub" }, `${fmtDateTime(v.valid_from)} · ${t("actors", v.created_by)}`),
+        el("div", {}, v.reason === "issued" ? msg("version_issued") : v.reason),
+        el("div", { class: "sub" }, `${msg("min_distance")}: ${unit(v.min_distance_m, "m")} · ${msg("zones")}: ${(v.zones || []).length}`),
       ),
     ),
   );
@@ -624,7 +624,7 @@ function showFix(index) {
   const fix = playback.fixes[index];
   if (!fix) return;
   $("track-position").value = index;
-  $("track-time").textContent = `${fmtDateTime(fix.at)} · ±${Math.round(fix.accuracy_m)} m`;
+  $("track-time").textContent = `${fmtDateTime(fix.at)} · ±${unit(Math.round(fix.accuracy_m), "m")}`;
   if (!playback.marker) {
     playback.marker = L.circleMarker([fix.lat, fix.lon], { radius: 9, color: "#fff", weight: 2, fillColor: "#b91c1c", fillOpacity: 1 }).addTo(map);
   }

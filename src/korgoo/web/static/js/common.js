@@ -15,6 +15,11 @@ export function msg(code) {
   return t("messages", code);
 }
 
+// A number with its unit in the page's language: unit(150, "m") -> "150 м".
+export function unit(n, code) {
+  return t("units", code).replace("{n}", n);
+}
+
 export function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
   return meta ? meta.content : "";

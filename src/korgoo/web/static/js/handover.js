@@ -29,7 +29,7 @@ function lastAction(action) {
   return el(
     "div", {},
     el("b", {}, t("transitions", action.kind)),
-    ` · ${action.actor} · ${fmtWhen(action.at)}`,
+    ` · ${t("actors", action.actor)} · ${fmtWhen(action.at)}`,
     said ? el("div", { class: "sub" }, said) : "",
   );
 }

@@ -3,7 +3,7 @@
 // outside tile server learns where the operators look. With no tiles the map
 // draws a faint grid on a plain background and says so in a corner; zones,
 // positions and tracks show either way.
-import { el, fmtDateTime, msg, t } from "./common.js";
+import { el, fmtDateTime, msg, t, unit } from "./common.js";
 
 const L = window.L;
 export const BISHKEK = [42.8746, 74.5698];
@@ -42,9 +42,19 @@ const Note = L.Control.extend({
   },
 });
 
+// Leaflet's scale bar with its units in the page's language.
+const Scale = L.Control.Scale.extend({
+  _updateMetric(maxMeters) {
+    const meters = this._getRoundNum(maxMeters);
+    const label = meters < 1000 ? unit(meters, "m") : unit(meters / 1000, "km");
+    this._updateScale(this._mScale, label, meters / maxMeters);
+  },
+});
+
 export function makeMap(element, { center = BISHKEK, zoom = 13 } = {}) {
   const { tiles, tilesMaxZoom, lang } = document.body.dataset;
-  const map = L.map(element, { attributionControl: false, zoomSnap: 0.5, maxZoom: 19 });
+  const map = L.map(element, { attributionControl: false, zoomControl: false, zoomSnap: 0.5, maxZoom: 19 });
+  L.control.zoom({ zoomInTitle: msg("zoom_in"), zoomOutTitle: msg("zoom_out") }).addTo(map);
   if (tiles && window.protomapsL) {
     window.protomapsL.leafletLayer({
       url: tiles, // same origin: the session cookie goes with each tile request
@@ -60,7 +70,7 @@ export function makeMap(element, { center = BISHKEK, zoom = 13 } = {}) {
     new PlainGrid().addTo(map);
     new Note({ position: "bottomright", text: msg("map_plain") }).addTo(map);
   }
-  L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
+  new Scale({ imperial: false, maxWidth: 160 }).addTo(map);
   map.setView(center, zoom);
   return map;
 }
@@ -120,7 +130,7 @@ export function track(map, fixes, { colour, dashArray, label }) {
   if (points.length > 1) L.polyline(points, { color: colour, weight: 3, opacity: 0.85, dashArray }).addTo(group);
   for (const f of fixes) {
     L.circleMarker([f.lat, f.lon], { radius: 3, color: colour, weight: 1, fillColor: "#fff", fillOpacity: 1 })
-      .bindTooltip(`${label}<br>${fmtDateTime(f.at)}<br>${msg("accuracy")} ${Math.round(f.accuracy_m ?? 0)} m`)
+      .bindTooltip(`${label}<br>${fmtDateTime(f.at)}<br>${msg("accuracy")} ${unit(Math.round(f.accuracy_m ?? 0), "m")}`)
       .addTo(group);
   }
   return group.addTo(map);
