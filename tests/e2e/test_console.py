@@ -56,10 +56,11 @@ def reports(positions: list[tuple[float, float]], ages_s: list[float]) -> list[R
 
 
 def enter_home_zone(centre: Centre, case: Case) -> None:
-    """The respondent's phone reports three positions at the protected person's
-    home, 100 to 80 s ago (recent enough to be live, early enough that leaving
-    can take the minute the engine waits before calling it clear)."""
-    centre.phone_reports(case.respondent_device, reports([case.home] * 3, [100, 90, 80]))
+    """The respondent's phone reports four positions at the protected person's
+    home, 112 to 78 s ago: a still phone must dwell 30 s before it pages (recent
+    enough to be live, not late past 120 s; early enough that leaving can take
+    the minute the engine waits before calling it clear)."""
+    centre.phone_reports(case.respondent_device, reports([case.home] * 4, [112, 100, 90, 78]))
 
 
 def leave_home_zone(centre: Centre, case: Case) -> None:

@@ -64,14 +64,15 @@ def incidents(centre: Centre) -> list[Case]:
     enter_home_zone(centre, zone_phone)
     t = time.time()
     bracelet = zone_bracelet.respondent_device
-    in_zone = [Fix(bracelet, t - s, t - s, *zone_bracelet.home, 8.0) for s in (50, 40)]
+    # Still devices dwell 30 s before they page: positions over 40 s.
+    in_zone = [Fix(bracelet, t - s, t - s, *zone_bracelet.home, 8.0) for s in (80, 60, 40)]
     strap = Signal(strapped.respondent_device, t - 20, t - 20, SignalKind.STRAP_OPEN)
     centre.engine_input([*in_zone, strap])
     panic = reports([east_of(sos.home, 2500)], [5])[0] | {"alarm": "sos"}
     centre.phone_reports(sos.victim_device, [panic])
     meeting = east_of(near.home, 3000)
-    centre.phone_reports(near.victim_device, reports([meeting], [30]))
-    centre.phone_reports(near.respondent_device, reports([east_of(meeting, 60)] * 2, [25, 15]))
+    centre.phone_reports(near.victim_device, reports([meeting], [60]))
+    centre.phone_reports(near.respondent_device, reports([east_of(meeting, 60)] * 3, [50, 30, 10]))
     battery = reports([respondent_home(centre, low)], [3])[0] | {"batt": 12}
     centre.phone_reports(low.respondent_device, [battery])
     return [zone_phone, zone_bracelet, strapped, sos, near, low]
