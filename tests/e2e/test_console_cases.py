@@ -220,7 +220,7 @@ def test_a_supervisor_creates_an_order_with_a_night_curfew(
 
     expect(page).to_have_url(re.compile(r"/cases/[0-9a-f]+$"))
     expect(page.locator("#case-title")).to_contain_text("СУД-2026-0042")
-    expect(page.locator("#order-details")).to_contain_text("300 m")
+    expect(page.locator("#order-details")).to_contain_text("300 м")  # metres, in Russian
     order_id = page.url.rsplit("/", 1)[1]
 
     # His home as a curfew zone, in force 22:00-06:00 every night.

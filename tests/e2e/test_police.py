@@ -136,5 +136,7 @@ def test_a_breach_is_worked_by_the_district_duty_officer_on_a_phone(
     expect(by_him).to_have_count(4)
     expect(by_him.nth(3)).to_contain_text(gettext("ru", "Respondent made to leave"))
     expect(by_him.nth(3)).to_contain_text("беседа проведена")
-    offer = page.locator('.timeline-item[data-kind="escalated"]', has_text="police_duty")
+    offer = page.locator(
+        '.timeline-item[data-kind="escalated"]', has_text=gettext("ru", "Police duty unit")
+    )
     expect(offer).to_contain_text("Октябрьский район")
