@@ -2,7 +2,7 @@
 API: every user belongs to an agency whose type fits the role, with the
 agency's districts by default; a prosecutor or a court of Sverdlovsky sees
 nothing of Oktyabrsky (orders, alerts, persons, tracks, evidence); the court
-takes the evidence report of its district's alerts but not the signed bundle;
+takes the evidence report and the signed bundle of its district's alerts;
 an order is refused in a district where monitoring is not rolled out, until
 the administrator switches it on."""
 
@@ -121,14 +121,19 @@ async def test_the_court_takes_the_report_of_its_districts_only(w: World) -> Non
     assert r.status_code == 200 and r.content.startswith(b"%PDF"), r.text
     exported = audit_entries(w.pipeline.db, actor="court-okt", action="evidence.export")
     assert len(exported) == 1 and exported[0].details["reason"] == why["reason"]
-    # The bundle, the respondents' tracks and entering orders stay with the centre.
-    assert (await okt.get(evidence(key, "zip"), params=why)).status_code == 403
+    # The signed bundle too (the court weighs the raw record), audited with its reason.
+    r = await okt.get(evidence(key, "zip"), params=why)
+    assert r.status_code == 200 and r.content.startswith(b"PK"), r.text
+    exported = audit_entries(w.pipeline.db, actor="court-okt", action="evidence.export")
+    assert len(exported) == 2
+    # The respondents' tracks and entering orders stay with the centre.
     assert (await okt.get("/api/v1/tracks/bracelet-okt")).status_code == 403
     assert (await okt.post("/api/v1/orders", json={})).status_code == 403
 
     assert (await sve.get("/api/v1/orders/order-okt")).status_code == 404
     assert (await sve.get("/api/v1/alerts")).json() == []
     assert (await sve.get(evidence(key, "pdf"), params=why)).status_code == 404
+    assert (await sve.get(evidence(key, "zip"), params=why)).status_code == 404
 
 
 async def test_an_order_is_refused_where_monitoring_is_not_rolled_out(w: World) -> None:

@@ -161,11 +161,14 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
         {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.TRACKS_READ, C.EVIDENCE_REPORT}
     ),
     # The court (judge or clerk) reads the orders of its districts and their
-    # breaches (alerts) and takes the evidence report of them. Orders are entered
-    # by the centre's supervisor from the court's decision (the court does not
-    # write them here); the signed bundle is exported by the centre on the
-    # court's request, since it holds the protected person's positions.
-    Role.COURT: frozenset({C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.EVIDENCE_REPORT}),
+    # breaches (alerts) and takes the evidence of them: the report and the signed
+    # bundle (the court rules on the breach and weighs the raw record, her
+    # positions in it included; each export is audited with its reason, and only
+    # of its districts' alerts). Orders are entered by the centre's supervisor
+    # from the court's decision (the court does not write them here).
+    Role.COURT: frozenset(
+        {C.ALERTS_READ, C.ORDERS_READ, C.PERSONS_READ, C.EVIDENCE_REPORT, C.EVIDENCE_EXPORT}
+    ),
     # the ministry's analysts: the centre's figures, and nothing of any person.
     Role.STATISTICS: frozenset({C.STATISTICS_READ}),
 }
