@@ -3,6 +3,7 @@ the contract classes in tests/integration/test_store_postgres.py)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from korgoo.domain.jurisdictions import BISHKEK, JURISDICTIONS, within
 from korgoo.domain.terms import OrderKind
 from korgoo.store.alerts import append_transitions
 from korgoo.store.audit import audit_append
-from korgoo.store.db import alembic_config, migrate, normalise_url, open_engine
+from korgoo.store.db import alembic_config, begin_write, migrate, normalise_url, open_engine
 from korgoo.store.decisions import append_decisions
 from korgoo.store.events import EventLog
 from korgoo.store.orders import create_order
@@ -187,3 +188,35 @@ def test_migration_0004_gives_existing_bracelets_the_protocol_they_spoke(empty_u
         rows = {r.id: r.protocol for r in conn.execute(sa.text("SELECT id, protocol FROM devices"))}
     # The newest event decides; never heard from (q) and apps (a): none.
     assert rows == {"w": "watch", "g": "gt06", "q": None, "a": None}
+
+
+def test_a_read_then_write_transaction_waits_its_turn_instead_of_failing(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+
+    def other_writer() -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+
+    # A plain transaction that read before another writer committed cannot write.
+    with engine.connect() as a:
+        a.begin()
+        a.exec_driver_sql("SELECT count(*) FROM t").scalar()
+        other_writer()
+        with pytest.raises(sa.exc.OperationalError, match="locked"):
+            a.exec_driver_sql("INSERT INTO t VALUES (1)")
+        a.rollback()
+    # begin_write holds the write lock from the start: the other writer waits.
+    done = threading.Event()
+    with begin_write(engine) as a:
+        seen = a.exec_driver_sql("SELECT count(*) FROM t").scalar()
+        worker = threading.Thread(target=lambda: (other_writer(), done.set()))
+        worker.start()
+        assert not done.wait(0.5)  # blocked behind this transaction
+        a.exec_driver_sql("INSERT INTO t VALUES (1)")
+    worker.join(10)
+    assert done.is_set()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == seen + 2
+    engine.dispose()

@@ -36,6 +36,7 @@ from korgoo.service.port import Monitoring
 from korgoo.store import app_records as records
 from korgoo.store import checkins as checkin_store
 from korgoo.store.checkins import Checkin
+from korgoo.store.db import begin_write
 from korgoo.store.orders import current_terms
 
 log = structlog.get_logger("korgoo.apps")
@@ -126,7 +127,7 @@ class Scheduler:
         ]
 
     def _plan(self, terms: Sequence[OrderTerms], now: float) -> None:
-        with self.db.begin() as conn:
+        with begin_write(self.db) as conn:
             for t in terms:
                 if not t.active_at(now):
                     continue

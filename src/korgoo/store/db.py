@@ -16,6 +16,8 @@ in `korgoo/store/migrations/`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,21 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_IMMEDIATE = "korgoo_begin_immediate"
+
+
+@contextmanager
+def begin_write(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that reads before it writes. On SQLite it takes the write
+    lock at BEGIN and so waits its turn (busy timeout): a plain BEGIN that has
+    read and then writes fails at once ("database is locked") when another
+    writer committed in between, since its snapshot is stale."""
+    with engine.connect().execution_options(**{_IMMEDIATE: True}) as conn, conn.begin():
+        yield conn
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
