@@ -164,6 +164,13 @@ EVIDENCE: Final = {
     "params_rev": N_("Parameter revision"),
     "confidence": N_("Confidence"),
     "probability": N_("Probability of a breach"),
+    "sigma_m": N_("Position uncertainty (one sigma), m"),
+    "discounted": N_("Positions discounted"),
+    "reason": N_("Reason"),
+    "jump_m": N_("Jump, m"),
+    "implied_speed_mps": N_("Speed the jump implies, m/s"),
+    "suspicious_fixes": N_("Suspicious positions in the last 5 minutes"),
+    "due": N_("Due"),
 }
 
 ORDER_KINDS: Final = {
@@ -248,6 +255,15 @@ SIGNALS: Final = {
     "check_in_rejected": N_("Check-in photo rejected"),
     "sharing_paused": N_("Location sharing paused"),
     "sharing_resumed": N_("Location sharing resumed"),
+    # ... and why the engine doubted a position (plausibility and confidence).
+    "impossible": N_("impossible movement"),
+    "speed": N_("faster than the device reported"),
+    "still_jump": N_("a leap of a still device"),
+    "wide_jump": N_("a leap beyond its accuracy"),
+    "glitch": N_("a one-position glitch"),
+    "jump": N_("a leap (multipath)"),
+    "cell": N_("a cell-tower position"),
+    "stale": N_("an old position"),
     "respondent_position": N_("From the respondent's position"),
     "order": N_("From the order's district"),
 }

@@ -18,6 +18,11 @@ let reason = "";
 let fitted = ""; // the incident the map was last opened on
 
 function evidenceValue(key, value) {
+  // Which positions the engine set aside, and why: "respondent: a leap (multipath)".
+  if (key === "discounted" && Array.isArray(value)) {
+    return value.map((d) => `${t("parties", d.party)}: ${t("signals", d.reason)}`).join("; ");
+  }
+  if (key === "probability" && typeof value === "number") return `${Math.round(value * 100)} %`;
   const fix = fixOf(value);
   if (fix) return `${fix.lat.toFixed(5)}, ${fix.lon.toFixed(5)} ± ${unit(Math.round(fix.accuracy), "m")} · ${fmtDateTime(fix.at)}`;
   if (typeof value === "number") return value.toLocaleString(document.documentElement.lang);
