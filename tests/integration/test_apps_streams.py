@@ -26,8 +26,8 @@ __all__ = ["world_fixture"]
 
 VICTIM = north_of(east_of(HOME, 3000), 700)  # away from her home zone
 STEP_S = 20.0
-APPROACH_M = (2500, 1500, 900, 800, 600, 300, 100, 60, 60, 60, 60)
-LEAVE_M = (2000, 3500, 3500, 3500, 3500, 3500, 3500)
+APPROACH_M = (2500, 2000, 1500, 1000, 600, 300, 100, 60, 60, 60, 60)
+LEAVE_M = (400, 800, 1200, 1600, 2000, 2400, 2800, 3200, 3500, 3500)
 
 
 def southwest_of_her(metres: float) -> tuple[float, float]:
@@ -43,10 +43,15 @@ async def walk(
 ) -> tuple[float, list[httpx.Response]]:
     """Both phones report every STEP_S: she stays put, he comes close and goes."""
     answers = []
+    before = APPROACH_M[0]
     for i, metres in enumerate(APPROACH_M + LEAVE_M):
-        r = await send(w, c, victim, fix(i, t, VICTIM))
+        r = await send(w, c, victim, fix(i, t, VICTIM, speed=0.0))
         assert r.status_code == 200, r.text
-        r = await send(w, c, respondent, fix(i, t + 1, southwest_of_her(metres)))
+        # He reports the speed his steps take: a leap the speed does not explain
+        # would be set aside as multipath.
+        speed = max(1.5, abs(metres - before) / STEP_S)
+        before = metres
+        r = await send(w, c, respondent, fix(i, t + 1, southwest_of_her(metres), speed=speed))
         assert r.status_code == 200, r.text
         answers.append(r)
         t += STEP_S

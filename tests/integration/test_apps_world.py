@@ -71,8 +71,18 @@ async def enrol(w: World, order_id: str, person_id: str, kind: str) -> Phone:
     return Phone(body["device_id"], body["secret"], body["kind"], body["person_id"])
 
 
-def fix(i: int, t: float, pos: tuple[float, float], acc: float = 10.0) -> dict[str, Any]:
-    return {"id": i, "type": "fix", "t": t, "lat": pos[0], "lon": pos[1], "acc": acc, "speed": 1.5}
+def fix(
+    i: int, t: float, pos: tuple[float, float], acc: float = 10.0, speed: float = 1.5
+) -> dict[str, Any]:
+    return {
+        "id": i,
+        "type": "fix",
+        "t": t,
+        "lat": pos[0],
+        "lon": pos[1],
+        "acc": acc,
+        "speed": speed,
+    }
 
 
 def signal(i: int | str, t: float, kind: str) -> dict[str, Any]:
