@@ -116,6 +116,7 @@ def test_a_new_supervisor_opens_a_case_and_an_operator_handles_its_first_alarm(
     # Her alarm: a long press.
     expect(her.locator("#order-end")).not_to_be_empty()  # the app has loaded her order
     her.bring_to_front()  # a page behind others has its timers slowed: the long press
+    her.locator("#silent-mode").check()  # she keeps the phone quiet
     hold(her, "#panic", 1600)
     expect(her.locator("#panic-confirmed")).to_be_visible()
 
