@@ -46,3 +46,10 @@ async def test_filters_and_pages(w: World) -> None:
     assert bad.status_code == 422
     operator = await w.login("operator")
     assert (await operator.get("/api/v1/audit")).status_code == 403
+
+
+async def test_a_page_beyond_any_database_integer_is_refused_not_a_500(w: World) -> None:
+    sup = await w.login("supervisor")
+    r = await sup.get("/api/v1/audit", params={"before_id": 401942447504696643424354304})
+    assert r.status_code == 422, r.text
+    assert (await sup.get("/api/v1/audit", params={"before_id": 2**63 - 1})).status_code == 200

@@ -28,7 +28,7 @@ def audit(
     action: CodeQuery = None,
     subject: SearchQuery = None,
     subject_contains: SearchQuery = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,  # a database integer
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
     """Entries newest first; `since`/`until` (ISO-8601) bound their time. An
