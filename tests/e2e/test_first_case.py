@@ -115,6 +115,8 @@ def test_a_new_supervisor_opens_a_case_and_an_operator_handles_its_first_alarm(
 
     # Her alarm: a long press.
     expect(her.locator("#order-end")).not_to_be_empty()  # the app has loaded her order
+    # Her app hears the centre: its answer to the SOS comes over this stream.
+    expect(her.locator("#link")).to_have_attribute("data-state", "on")
     her.bring_to_front()  # a page behind others has its timers slowed: the long press
     her.locator("#silent-mode").check()  # she keeps the phone quiet
     hold(her, "#panic", 1600)
