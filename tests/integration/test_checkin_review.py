@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from korgoo.gateways.native import REVIEW_REFUSED
-from korgoo.store.schema import events
+from korgoo.store.schema import checkins, events
 
 from .api_world import World, world_fixture
 from .test_apps_checkins import JPEG, plan_and_send_first, with_checkins
@@ -120,3 +120,32 @@ async def test_a_rejected_photo_raises_an_alert_from_the_event_log(
         r = await c.post("/api/v1/ingest", json=body, headers=phone.auth)
         assert r.status_code == 200, r.text
         assert r.json()["results"][0]["reason"] == REVIEW_REFUSED
+
+
+async def test_the_review_list_reads_each_order_once_however_many_photos_wait(
+    w: World, tmp_path: Path
+) -> None:
+    _, checkin_id = await photo_sent(w, tmp_path)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async def listed() -> int:
+        statements.clear()
+        sa.event.listen(w.pipeline.db, "before_cursor_execute", count)
+        try:
+            async with logged_in(w, "operator") as op:
+                waiting = (await op.get("/api/v1/checkin-reviews")).json()
+        finally:
+            sa.event.remove(w.pipeline.db, "before_cursor_execute", count)
+        assert {c["order_number"] for c in waiting} == {"OKT-1"}
+        return len(statements)
+
+    one = await listed()
+    with w.pipeline.db.begin() as conn:  # two more photos of the same order wait
+        row = conn.execute(sa.select(checkins).where(checkins.c.id == checkin_id)).mappings().one()
+        for n in (1, 2):
+            conn.execute(sa.insert(checkins).values({**row, "id": f"{checkin_id[:-1]}{n}"}))
+    three = await listed()
+    assert three == one

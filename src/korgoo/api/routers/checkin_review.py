@@ -69,9 +69,13 @@ def _respondent(api: Api, order_id: str) -> tuple[str | None, bool]:
     return version.respondent_id, person is not None and person.photo_path is not None
 
 
-def _to_review(api: Api, c: Checkin) -> dict[str, Any]:
+def _to_review(
+    api: Api, c: Checkin, respondents: dict[str, tuple[str | None, bool]]
+) -> dict[str, Any]:
     ref = api.orders.get(c.order_id)
-    respondent_id, has_photo = _respondent(api, c.order_id)
+    if c.order_id not in respondents:  # one look-up per order, not per check-in
+        respondents[c.order_id] = _respondent(api, c.order_id)
+    respondent_id, has_photo = respondents[c.order_id]
     return checkin_json(c, _photo_url) | {
         "order_number": None if ref is None else ref.number,
         "respondent_id": respondent_id,
@@ -87,7 +91,8 @@ def to_review(user: Reader, api: ApiDep) -> list[dict[str, Any]]:
     districts, each with the respondent's reference photo when there is one."""
     districts = scope(user)
     order_ids = None if districts is None else order_ids_in(api.db, districts)
-    return [_to_review(api, c) for c in awaiting_review(api.db, order_ids)]
+    respondents: dict[str, tuple[str | None, bool]] = {}
+    return [_to_review(api, c, respondents) for c in awaiting_review(api.db, order_ids)]
 
 
 @router.post("/checkins/{checkin_id}/review", response_model=CheckinOut)
