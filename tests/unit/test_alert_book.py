@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from korgoo.alerts.book import AlertBook
+from korgoo.alerts.escalation import DEFAULT_TABLE, PolicyRow, with_rows
 from korgoo.alerts.machine import AlertError
 from korgoo.alerts.model import (
     Alert,
-    EscalationPolicy,
     EscalationStep,
     Outcome,
     Transition,
@@ -259,10 +259,10 @@ def test_a_held_alarm_may_be_resolved_as_a_confirmed_violation() -> None:
 
 
 def test_policy_is_frozen_when_the_alert_opens() -> None:
-    table = {p: default_policy(p) for p in Priority}
-    book = AlertBook(policy_for=lambda p: table[p])
+    book = AlertBook()
     book.apply(decision(DecisionKind.OPENED, BREACH, T0))
-    table[Priority.P1] = EscalationPolicy("edited", 10.0, (EscalationStep(10.0, "director"),))
+    edited = PolicyRow("panic", Priority.P1, 10.0, (EscalationStep(10.0, "supervisor"),))
+    book.set_table(with_rows(DEFAULT_TABLE, [edited]))
     assert book.tick(T0 + 59) == []
     ts = book.tick(T0 + 200)
     assert [(t.at, t.details["notify"]) for t in ts] == [
@@ -270,7 +270,7 @@ def test_policy_is_frozen_when_the_alert_opens() -> None:
         (T0 + 120, "police_duty"),
     ]
     book.apply(decision(DecisionKind.OPENED, "o5:panic:dev5:1", T0 + 300))
-    assert book.get("o5:panic:dev5:1").policy.revision == "edited"  # type: ignore[union-attr]
+    assert book.get("o5:panic:dev5:1").policy.revision == "policy.1/panic/P1"  # type: ignore[union-attr]
 
 
 def test_each_step_escalates_once_and_stops_at_acknowledgement() -> None:

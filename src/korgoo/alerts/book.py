@@ -23,12 +23,11 @@ from typing import NamedTuple
 import msgspec
 
 from korgoo.alerts import machine
-from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition
+from korgoo.alerts.escalation import DEFAULT_TABLE, PolicyTable, policy_of
+from korgoo.alerts.model import Alert, Outcome, Transition
 from korgoo.alerts.policy import (
     ORDER_DISTRICT_UNITS,
-    agency_for,
     confidence_rank,
-    default_policy,
     default_priority,
     next_escalation_at,
     priority_rank,
@@ -36,6 +35,7 @@ from korgoo.alerts.policy import (
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.jurisdictions import district_at
 from korgoo.domain.rules import episode_key, reopen_count, reopened_key
+from korgoo.domain.terms import OrderKind
 from korgoo.domain.text import N_
 
 _ROUTED = frozenset({DecisionKind.OPENED, DecisionKind.UPDATED, DecisionKind.CLEARED})
@@ -72,13 +72,13 @@ class BookState(NamedTuple):
 class AlertBook:
     def __init__(
         self,
-        policy_for: Callable[[Priority], EscalationPolicy] = default_policy,
+        table: PolicyTable = DEFAULT_TABLE,
         *,
         auto_close_acked_rtn: bool = False,
         order_district: Callable[[str], str | None] = lambda _order_id: None,
         order_kind: Callable[[str], str | None] = lambda _order_id: None,
     ) -> None:
-        self._policy_for = policy_for
+        self._table = table  # the escalation policy in force for alerts opening now
         self._order_district = order_district  # where an order was issued, for police offers
         self._order_kind = order_kind  # a probation order's alerts go to probation
         self._auto_close = auto_close_acked_rtn
@@ -103,6 +103,16 @@ class AlertBook:
                 self._live[alert.alert_key] = alert
                 if alert.alert_key != key:
                     self._route[key] = alert.alert_key
+
+    @property
+    def table(self) -> PolicyTable:
+        return self._table
+
+    def set_table(self, table: PolicyTable) -> None:
+        """A new policy version, in force for alerts opening (or rising) from now:
+        open alerts keep the policy frozen on them. The caller applies it in the
+        order of the event log, so a replay opens the same alerts with it."""
+        self._table = table
 
     def get(self, alert_key: str) -> Alert | None:
         return self._live.get(alert_key)
@@ -157,7 +167,11 @@ class AlertBook:
                     alert, routed, auto_close_acked_rtn=self._auto_close
                 )
             else:
-                policy = self._policy_for(decision.priority) if decision.priority else None
+                policy = (
+                    policy_of(self._table, alert.rule, decision.priority)
+                    if decision.priority
+                    else None
+                )
                 new, transitions = machine.apply_update(alert, routed, policy)
                 new, offered = self._offer(new, decision.at)  # a priority risen to P1
                 transitions += offered
@@ -179,7 +193,9 @@ class AlertBook:
         alert_key = reopened_key(key, reopening)
         opened = msgspec.structs.replace(decision, kind=DecisionKind.OPENED, alert_key=alert_key)
         priority = opened.priority or default_priority(opened.rule)
-        alert, transitions = machine.raise_alert(opened, self._policy_for(priority))
+        alert, transitions = machine.raise_alert(
+            opened, policy_of(self._table, opened.rule, priority)
+        )
         alert, offered = self._offer(alert, decision.at)
         transitions += offered
         if reopening:
@@ -193,12 +209,13 @@ class AlertBook:
         return transitions
 
     def _offer(self, alert: Alert, at: float) -> machine.Result:
-        """Offer the alert to the unit its rule, priority and order kind call
-        for: a police unit in the district where the respondent is (the fix in
+        """Offer the alert to the unit its frozen policy names for its order's
+        kind: a police unit in the district where the respondent is (the fix in
         the decision's evidence), else the order's district; probation always in
-        the order's district. Decided from the decision and the order alone, so a
-        replay offers it to the same unit."""
-        unit = agency_for(alert.rule, alert.priority, self._order_kind(alert.order_id))
+        the order's district. Decided from the decision, the order and the
+        policy alone, so a replay offers it to the same unit."""
+        probation = self._order_kind(alert.order_id) == OrderKind.PROBATION.value
+        unit = alert.policy.probation_unit if probation else alert.policy.unit
         if unit is None or alert.police_offered_at is not None:
             return alert, []
         fix = alert.evidence.get("respondent_fix")

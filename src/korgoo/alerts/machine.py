@@ -46,6 +46,7 @@ import msgspec
 
 from korgoo.alerts.model import Alert, EscalationPolicy, Outcome, Transition, TransitionKind
 from korgoo.alerts.policy import (
+    NEXT_DUTY_UNIT,
     POLICE_DUTY,
     default_priority,
     due_escalations,
@@ -53,6 +54,7 @@ from korgoo.alerts.policy import (
     priority_rank,
 )
 from korgoo.domain.decisions import Decision, DecisionKind
+from korgoo.domain.jurisdictions import next_district
 from korgoo.domain.rules import LATCHING_RULES
 from korgoo.domain.text import N_
 
@@ -178,20 +180,55 @@ def escalate_due(alert: Alert, now: float) -> Result:
     acceptance timeout if it ran out, each stamped at its due time."""
     alert, out = _take_steps(alert, now, None)
     due = police_accept_due(alert)
-    if due is not None and due <= now:
-        alert = msgspec.structs.replace(alert, police_failed_over=True)
+    while due is not None and due <= now:
+        alert, passed = _fail_over(alert, due)
+        out += passed
+        due = police_accept_due(alert)
+    out.sort(key=lambda t: t.at)  # stable: the policy's steps keep their order
+    return alert, out
+
+
+def _fail_over(alert: Alert, due: float) -> Result:
+    """The offer was not accepted by `due`: take the next step of the failover
+    chain that can be taken (a next duty unit only if a district is left)."""
+    chain = alert.policy.failover
+    step = alert.police_failovers
+    while step < len(chain):
+        name = chain[step]
+        step += 1
+        latest = alert.police_next_districts[-1:] or (alert.police_district,)
         details: dict[str, object] = {
-            "notify": "supervisor",
             "reason": "police_not_accepted",
             "unit": alert.police_unit,
-            "district": alert.police_district,
             "offered_at": alert.police_offered_at,
+            "policy_revision": alert.policy.revision,
         }
+        if name == NEXT_DUTY_UNIT:
+            first = alert.police_district or ""
+            district = next_district(first, (first, *alert.police_next_districts))
+            if district is None:
+                continue  # no next unit: the chain's next step, at the same time
+            alert = msgspec.structs.replace(
+                alert,
+                police_failovers=step,
+                police_next_districts=(*alert.police_next_districts, district),
+                police_passed_at=due,
+            )
+            details |= {
+                "notify": POLICE_DUTY,
+                "district": district,
+                "from_district": latest[0],
+                "accept_within_s": alert.policy.police_accept_s,
+            }
+        else:
+            alert = msgspec.structs.replace(
+                alert, police_failovers=step, police_failed_over=True, police_passed_at=due
+            )
+            details |= {"notify": "supervisor", "district": latest[0]}
         # Actor "policy", as for the offer: an SLA step may fall due at the same
         # instant, and a timeline line is unique by (alert, kind, time, actor).
-        out.append(_transition(alert, TransitionKind.ESCALATED, due, POLICY, details))
-        out.sort(key=lambda t: t.at)  # stable: the policy's steps keep their order
-    return alert, out
+        return alert, [_transition(alert, TransitionKind.ESCALATED, due, POLICY, details)]
+    return msgspec.structs.replace(alert, police_failovers=step, police_failed_over=True), []
 
 
 def _take_steps(alert: Alert, now: float, late_at: float | None) -> Result:

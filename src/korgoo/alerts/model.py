@@ -50,8 +50,17 @@ class EscalationPolicy(msgspec.Struct, frozen=True):
     ack_sla_s: float
     steps: tuple[EscalationStep, ...] = ()
     # How long a police unit offered the alert has to accept it before the
-    # centre supervisor is told (docs/escalation.md).
+    # failover chain's next step (docs/escalation.md).
     police_accept_s: float = 120.0
+    # The version of the policy table it came from, and that table's row: the
+    # unit offered the alert at once (on a probation order, `probation_unit`),
+    # who is told in turn when the offer is not accepted in time, and the
+    # channels each recipient is reached by.
+    version: str = ""
+    unit: str | None = None
+    probation_unit: str | None = None
+    failover: tuple[str, ...] = ("supervisor",)
+    channels: dict[str, tuple[str, ...]] = {}
 
 
 class Alert(msgspec.Struct, omit_defaults=True):
@@ -85,6 +94,12 @@ class Alert(msgspec.Struct, omit_defaults=True):
     police_offered_at: float | None = None
     police_accepted_by: str | None = None
     police_failed_over: bool = False
+    # Failover (docs/escalation.md): the chain steps taken, the next districts'
+    # duty units the offer passed to (in order; the first unit may still
+    # accept), and when it last passed.
+    police_failovers: int = 0
+    police_next_districts: tuple[str, ...] = ()
+    police_passed_at: float | None = None
     # Stage timestamps for response-time figures: victim_warned, police_notified,
     # police_on_scene, respondent_instructed.
     stages: dict[str, float] = {}

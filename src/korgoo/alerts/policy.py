@@ -71,6 +71,8 @@ _DEFAULT_STEPS: Mapping[Priority, tuple[EscalationStep, ...]] = MappingProxyType
 POLICE_DUTY: Final = "police_duty"
 DISTRICT_INSPECTOR: Final = "district_inspector"
 PROBATION: Final = "probation"
+SUPERVISOR: Final = "supervisor"
+NEXT_DUTY_UNIT: Final = "police_duty:next"  # failover: the duty unit of the next district
 _DUTY_RULES: Final = frozenset(
     {Rule.PROXIMITY_BREACH.value, Rule.ZONE_EXCLUSION.value, Rule.PANIC.value}
 )
@@ -94,16 +96,21 @@ def agency_for(rule: str, priority: Priority, order_kind: str | None = None) -> 
 
 
 def police_accept_due(alert: Alert) -> float | None:
-    """When an offer to the police duty unit passes to the supervisor unaccepted."""
+    """When an offer to the police duty unit, unaccepted, passes to the next
+    step of its failover chain: one timeout after it was offered or last passed."""
     if (
         alert.police_unit != POLICE_DUTY
         or alert.police_offered_at is None
         or alert.police_accepted_by is not None
         or alert.police_failed_over
+        or alert.police_failovers >= len(alert.policy.failover)
         or alert.resolved
     ):
         return None
-    return alert.police_offered_at + alert.policy.police_accept_s
+    since = (
+        alert.police_passed_at if alert.police_passed_at is not None else alert.police_offered_at
+    )
+    return since + alert.policy.police_accept_s
 
 
 def priority_rank(priority: Priority) -> int:

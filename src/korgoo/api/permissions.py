@@ -16,6 +16,8 @@ Decisions for the roles of now:
   the raw events of both parties, the protected person's positions among them,
   so only a role that may read those and answers for the case exports it; each
   export names its reason on the audit log.
+- supervisor also edits the escalation policy (`escalation.manage`): who is
+  told of which alert and when is case work, so not the administrator's.
 - administrator: users, devices and the audit log; does not see alerts or
   anyone's location, cannot act on alerts, and cannot enrol a phone on an
   order (that would give a credential that reads the case): technical staff
@@ -82,6 +84,9 @@ class Capability(StrEnum):
     # The probation caseload: the probation orders of the user's districts, and
     # the officer's part in them (appointments, reviews, variation requests).
     PROBATION_CASELOAD = "probation.caseload"
+    # The escalation policy: who is told of which alert, when and how; a new
+    # version with a reason (docs/escalation.md).
+    ESCALATION_MANAGE = "escalation.manage"
 
 
 class Role(StrEnum):
@@ -122,6 +127,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Capability]]] = {
         C.AUDIT_READ,
         C.EVIDENCE_EXPORT,
         C.EVIDENCE_REPORT,
+        C.ESCALATION_MANAGE,
     },
     # No DEVICES_ENROL: a phone enrolled on an order is a credential for the
     # case (a respondent app reads his order's conditions), which is case work.

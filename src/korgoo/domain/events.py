@@ -115,4 +115,21 @@ class OrderChange(msgspec.Struct, frozen=True, tag="order"):
     terms: OrderTerms
 
 
-Event = Fix | Signal | Tick | CheckinDue | DeliveryDue | DeliveryReceipt | OrderChange
+class PolicyChange(msgspec.Struct, frozen=True, tag="esc_policy"):
+    """A supervisor saved a new version of the escalation policy table.
+
+    In the log so that the alert book takes it in force in sequence with the
+    decisions, and a replay opens the same alerts with the same policy. The
+    table is the JSON of `alerts.escalation.PolicyTable` (the engine ignores it).
+    """
+
+    at: float
+    version: str
+    table: str
+    author: str
+    reason: str
+
+
+Event = (
+    Fix | Signal | Tick | CheckinDue | DeliveryDue | DeliveryReceipt | OrderChange | PolicyChange
+)

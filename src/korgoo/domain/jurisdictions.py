@@ -115,3 +115,20 @@ def district_at(lat: float, lon: float) -> str | None:
         if south <= lat < north and west <= lon < east:
             return code
     return None
+
+
+def next_district(first: str, tried: tuple[str, ...] = ()) -> str | None:
+    """The district whose police duty unit is offered an alert that `first`'s
+    did not accept in time: the next district of the same city in the order of
+    `JURISDICTIONS`, going round, skipping those in `tried`; None when every
+    one was tried or `first` has no sibling (deterministic: a replay passes the
+    offer to the same unit)."""
+    parent = next((j.parent for j in JURISDICTIONS if j.code == first), None)
+    if parent is None:
+        return None
+    siblings = [j.code for j in JURISDICTIONS if j.parent == parent]
+    start = siblings.index(first)
+    for code in siblings[start + 1 :] + siblings[:start]:
+        if code not in tried:
+            return code
+    return None

@@ -36,6 +36,7 @@ from korgoo.api.routers import (
     caseload,
     checkin_review,
     devices,
+    escalation,
     evidence,
     handover,
     notify,
@@ -135,6 +136,7 @@ def create_app(
         requests,
         outage,
         caseload,
+        escalation,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

@@ -31,11 +31,11 @@ import sqlalchemy as sa
 import structlog
 
 from korgoo.alerts.book import AlertBook, BookState
+from korgoo.alerts.escalation import PolicyError, PolicyTable, decode, default_table, encode
 from korgoo.alerts.machine import ENGINE, POLICY, SLA
 from korgoo.alerts.model import Alert, Transition
-from korgoo.alerts.policy import default_policy
 from korgoo.domain.decisions import Decision, DecisionKind
-from korgoo.domain.events import Event, Fix, OrderChange, Signal, Tick
+from korgoo.domain.events import Event, Fix, OrderChange, PolicyChange, Signal, Tick
 from korgoo.domain.ingest import DeviceInfo, Message, Outcome, StoreUnavailable, Verdict
 from korgoo.domain.rules import episode_key
 from korgoo.domain.terms import OrderTerms
@@ -53,6 +53,7 @@ from korgoo.store.audit import audit_append
 from korgoo.store.db import reachable
 from korgoo.store.decisions import append_decisions, body_of, last_decided_seq, stored_at
 from korgoo.store.devices import device_secret_ok, load_devices, record_unknown_device
+from korgoo.store.escalation import list_versions, save_version
 from korgoo.store.events import EventLog
 
 log = structlog.get_logger("korgoo.pipeline")
@@ -103,12 +104,15 @@ class Pipeline:
         # The engine and the alert book are touched only on the writer thread;
         # everyone else reads the snapshots published after each change.
         self._engine = Engine(params)
-        accept_s = settings.police_accept_s
         self._book = AlertBook(
-            lambda p: msgspec.structs.replace(default_policy(p), police_accept_s=accept_s),
+            default_table(settings.police_accept_s),
             order_district=self._order_district,
             order_kind=self._order_kind,
         )
+        # Policy versions of the log not yet in force in the book, by event seq:
+        # each takes force after the decisions of its own and earlier events.
+        self._policy_changes: list[tuple[int, PolicyChange | None, PolicyTable]] = []
+        self._policy = self._book.table  # the version in force, for the API to read
         self._orders: Mapping[str, OrderLive] = EMPTY_ORDERS
         self._alerts = EMPTY_ALERTS
         self._orders_of_device: dict[str, tuple[str, ...]] = {}
@@ -155,12 +159,17 @@ class Pipeline:
         """Rebuild the engine by replaying the log; restore live alerts from the store."""
         self._devices = load_devices(self.db)
         self._book.load(load_open_alerts(self.db))
+        # Versions whose events retention may have taken from the log; a replayed
+        # event of the same version puts the same table in force again.
+        self._policy_changes = [(v.seq, None, v.table) for v in reversed(list_versions(self.db))]
         done = last_decided_seq(self.db)
         pending: list[tuple[int, Decision]] = []
         replayed = 0
         for seq, event in self.log.iter_events(self.db):
             decisions = self._engine.apply(event)
             replayed += 1
+            if type(event) is PolicyChange:
+                self._policy_arrived(seq, event)
             if seq > done:
                 pending.extend((seq, d) for d in decisions)
             self._last_seq = seq
@@ -171,6 +180,7 @@ class Pipeline:
         pending = [(seq, d) for seq, d in pending if body_of(d) not in fired]
         if pending:
             self._persist(pending)
+        self._flush_policies(self._last_seq + 1)
         self._index_devices()
         self._publish_orders(self._engine.monitors)
         self._alerts = AlertsView(self._book.live())
@@ -402,11 +412,14 @@ class Pipeline:
                 devices.add(event.device_id)  # type: ignore[union-attr]
             elif cls is OrderChange:
                 orders_changed = True
+            elif cls is PolicyChange:
+                self._policy_arrived(seq, event)  # type: ignore[arg-type]
             for d in apply(event):
                 out.append((seq, d))
             self._last_seq = seq
         self.fixes_processed += fixes
         effects = self._persist(out)
+        self._flush_policies(self._last_seq + 1)
         if orders_changed:
             self._index_devices()
         touched = {oid for did in devices for oid in self._orders_of_device.get(did, ())}
@@ -458,7 +471,9 @@ class Pipeline:
         effects = Effects(decisions=[d for _, d in items])
         if not items:
             return effects
-        for _, d in items:
+        for seq, d in items:
+            if self._policy_changes:
+                self._flush_policies(seq)
             if d.kind is DecisionKind.REJECTED:
                 metrics.REJECTED.labels(d.message).inc()
                 continue
@@ -515,6 +530,54 @@ class Pipeline:
         effects.alerts.extend(changed.values())
         if changed:
             self._alerts = AlertsView(self._book.live())
+
+    # -- the escalation policy in force -------------------------------------------
+
+    def _policy_arrived(self, seq: int, change: PolicyChange) -> None:
+        try:
+            table = decode(change.table)
+        except (PolicyError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+            log.error("policy_version_refused", seq=seq, error=str(exc))
+            return
+        self._policy_changes.append((seq, change, table))
+
+    def _flush_policies(self, before_seq: int) -> None:
+        """Put in force the versions of events before `before_seq`, in log order,
+        and record the new ones in the versions table."""
+        due = sorted((c for c in self._policy_changes if c[0] < before_seq), key=lambda c: c[0])
+        if not due:
+            return
+        self._policy_changes = [c for c in self._policy_changes if c[0] >= before_seq]
+        for seq, change, table in due:
+            if table.number >= self._book.table.number:
+                self._book.set_table(table)
+            if change is not None:
+                try:
+                    with self.db.begin() as conn:
+                        save_version(conn, change, seq)
+                except sa.exc.SQLAlchemyError as exc:  # the log has it: a restart records it
+                    log.error("policy_version_not_recorded", seq=seq, error=str(exc))
+        self._policy = self._book.table
+
+    def escalation_policy(self) -> PolicyTable:
+        """The escalation policy table in force for alerts opening now."""
+        return self._policy
+
+    async def policy_changed(self, table: PolicyTable, author: str, reason: str) -> bool:
+        """Put a new version in force through the log (in order with the
+        decisions); False if that version number was already taken (a
+        concurrent edit). Returns once evaluated."""
+        change = PolicyChange(
+            at=self.clock(),
+            version=table.version,
+            table=encode(table),
+            author=author,
+            reason=reason,
+        )
+        key = f"esc_policy:{table.number}"
+        [outcome] = await self.submit([Message(event=change, msg_key=key)])
+        await self.settle()
+        return outcome.verdict is Verdict.ACCEPTED
 
     # -- snapshots ---------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from korgoo.alerts.book import AlertBook
+from korgoo.alerts.escalation import PolicyTable
 from korgoo.alerts.model import Alert, Transition
 from korgoo.domain.ingest import DeviceInfo, Ingest, Message, Outcome
 from korgoo.domain.terms import OrderTerms
@@ -30,6 +31,15 @@ class Monitoring(Ingest, Protocol):
 
     async def order_changed(self, terms: OrderTerms) -> None:
         """A new order version enters the log and the engine; returns once evaluated."""
+        ...
+
+    def escalation_policy(self) -> PolicyTable:
+        """The escalation policy table in force for alerts opening now."""
+        ...
+
+    async def policy_changed(self, table: PolicyTable, author: str, reason: str) -> bool:
+        """A new policy version enters the log and the alert book; False if its
+        number was taken by a concurrent edit. Returns once evaluated."""
         ...
 
     async def settle(self) -> None:

@@ -39,6 +39,7 @@ from korgoo.domain.events import (
     Event,
     Fix,
     OrderChange,
+    PolicyChange,
     Signal,
     Tick,
 )
@@ -87,6 +88,8 @@ def _columns(event: Event) -> Row:
         return ("delivery_receipt", None, event.order_id, event.at, event.at, None, None, None)
     if isinstance(event, Tick):
         return ("tick", None, None, event.at, event.at, None, None, None)
+    if isinstance(event, PolicyChange):
+        return ("esc_policy", None, None, event.at, event.at, None, None, None)
     raise TypeError(f"not an event: {type(event).__name__}")
 
 

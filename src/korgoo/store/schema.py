@@ -108,12 +108,30 @@ alerts = sa.Table(
     sa.Column("police_offered_at", Time),
     sa.Column("police_accepted_by", sa.String(64)),
     sa.Column("police_failed_over", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # Failover to the next districts' duty units (docs/escalation.md).
+    sa.Column("police_failovers", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("police_next_districts", Json, nullable=False, server_default="[]"),
+    sa.Column("police_passed_at", Time),
     sa.Column("policy", Json, nullable=False),
     sa.Column("stages", Json, nullable=False),
     sa.Column("evidence", Json, nullable=False),
     sa.Index(None, "resolved", "priority"),
     sa.Index(None, "order_id"),
     sa.Index(None, "opened_at"),
+)
+
+# Versions of the escalation policy table (docs/escalation.md): a projection of
+# the log's `esc_policy` events (`seq`), which put each in force in sequence.
+escalation_policies = sa.Table(
+    "escalation_policies",
+    metadata,
+    sa.Column("number", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("version", sa.String(32), nullable=False, unique=True),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("body", Json, nullable=False),  # the table: {"version", "number", "rows"}
 )
 
 alert_transitions = sa.Table(

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from korgoo.alerts.escalation import UNITS
 from korgoo.api.deps import get_api, optional_session
 from korgoo.api.permissions import CREATABLE_ROLES, Capability, capabilities
 from korgoo.api.routers.tiles import TILE_PATH
@@ -28,6 +29,7 @@ from korgoo.web.i18n import LANGUAGE_NAMES, LANGUAGES, environment, gettext, pic
 from korgoo.web.labels import (
     DEVICE_KINDS,
     MONITORING_KINDS,
+    N_,
     ORDER_KINDS,
     ORDER_STATUS,
     OUTCOMES,
@@ -110,6 +112,18 @@ SECURITY_HEADERS = {
 
 
 C = Capability
+# The units an escalation policy row may offer an alert to, in words.
+UNIT_NAMES: Final = {
+    "police_duty": N_("Police duty unit"),
+    "district_inspector": N_("District inspector"),
+    "probation": N_("Probation officer"),
+}
+ESCALATION_WORDS: Final = {
+    "any_rule": N_("Every other rule"),
+    "edit": N_("Edit"),
+    "saved": N_("A new version is in force"),
+    "no_versions": N_("No version saved yet: the built-in policy is in force"),
+}
 
 
 def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIRouter:
@@ -269,6 +283,22 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
     async def audit(request: Request) -> Response:
         return await page(request, "audit.html", "audit", C.AUDIT_READ)
 
+    @router.get("/escalation")
+    async def escalation(request: Request) -> Response:
+        who = await lookup(request)
+        lang = pick_language(who.language if who else None, request.cookies.get(LANGUAGE_COOKIE))
+        units = [("", N_("Nobody (the centre only)"))] + [(u, UNIT_NAMES[u]) for u in UNITS]
+        words: dict[str, Any] = {k: gettext(lang, v) for k, v in ESCALATION_WORDS.items()}
+        words["units"] = {code: gettext(lang, name) for code, name in units}
+        return await page(
+            request,
+            "escalation.html",
+            "escalation",
+            C.ESCALATION_MANAGE,
+            units=list(words["units"].items()),
+            words=words,
+        )
+
     @router.get("/statistics")
     async def statistics(request: Request) -> Response:
         return await page(
@@ -288,6 +318,7 @@ LANDINGS: Final = (
     ("/audit", Capability.AUDIT_READ),
     ("/devices", Capability.DEVICES_READ),
     ("/statistics", Capability.STATISTICS_READ),
+    ("/escalation", Capability.ESCALATION_MANAGE),
 )
 
 

@@ -63,6 +63,7 @@ class PoliceAlertOut(Out):
     resolved: bool
     unit: str | None
     district: str | None
+    next_districts: list[str] = []  # the next districts' duty units it failed over to
     offered_at: str | None
     accept_due_at: str | None  # None once accepted, or passed to the supervisor
     accepted_by: str | None
@@ -89,11 +90,12 @@ STEP_STAGES = {
 
 
 def offered_to(user: User, alert: Alert) -> bool:
-    """Offered to the user's unit in one of the user's districts."""
+    """Offered to the user's unit in one of the user's districts: the first
+    district's, or a next one's it failed over to (each may still accept)."""
     return (
         alert.police_offered_at is not None
         and alert.police_unit == police_unit(user)
-        and in_scope(user, alert.police_district)
+        and any(in_scope(user, d) for d in (alert.police_district, *alert.police_next_districts))
     )
 
 
@@ -136,6 +138,7 @@ def _out(alert: Alert, **extra: Any) -> PoliceAlertOut:
         resolved=alert.resolved,
         unit=alert.police_unit,
         district=alert.police_district,
+        next_districts=list(alert.police_next_districts),
         offered_at=iso(alert.police_offered_at),
         accept_due_at=iso(police_accept_due(alert)),
         accepted_by=alert.police_accepted_by,
