@@ -286,6 +286,20 @@ def change_user(
     return None if row is None else _user(row)
 
 
+def set_contacts(
+    conn: sa.Connection, username: str, *, phone: str | None, email: str | None
+) -> bool:
+    """Where the messages to the user's unit reach him (docs/notifications.md);
+    None clears one. False if there is no such user."""
+    found = conn.execute(
+        sa.update(users)
+        .where(users.c.username == username)
+        .values(phone=phone or None, email=email or None)
+        .returning(users.c.username)
+    ).first()
+    return found is not None
+
+
 def set_totp_secret(conn: sa.Connection, username: str, secret: str | None) -> None:
     """Replace a user's TOTP secret (the old one's codes stop working at once)."""
     conn.execute(sa.update(users).where(users.c.username == username).values(totp_secret=secret))
