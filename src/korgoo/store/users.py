@@ -39,6 +39,8 @@ class User(msgspec.Struct, frozen=True):
     disabled: bool = False
     has_totp: bool = False
     agency: str | None = None  # the agency's id (domain/agencies.py)
+    phone: str | None = None  # where the messages to his unit reach him (SMS)
+    email: str | None = None
 
 
 class Credentials(msgspec.Struct, frozen=True):
@@ -58,6 +60,8 @@ def _user(row: sa.Row[Any]) -> User:
         disabled=row.disabled,
         has_totp=row.totp_secret is not None,
         agency=row.agency_id,
+        phone=row.phone,
+        email=row.email,
     )
 
 
