@@ -106,11 +106,8 @@ async def test_a_police_users_contacts_are_set_cleared_and_audited(w: World) -> 
     }
     r = await admin.patch("/api/v1/users/police-okt", json={"email": "", **WHY})
     assert (r.json()["user"]["phone"], r.json()["user"]["email"]) == ("+996 700 000 101", None)
-    made = await admin.post(
-        "/api/v1/users",
-        json={"username": "duty2", "role": "police_duty_officer", "districts": ["KG-GB-OKT"],
-              "phone": "+996700000102", **WHY},  # fmt: skip
-    )
+    new = {"username": "duty2", "role": "police_duty_officer", "districts": ["KG-GB-OKT"]}
+    made = await admin.post("/api/v1/users", json=new | {"phone": "+996700000102", **WHY})
     assert made.status_code == 201, made.text
     got = (await admin.get("/api/v1/users/duty2")).json()
     assert (got["phone"], got["email"]) == ("+996700000102", None)
