@@ -624,6 +624,29 @@ def user_add(
         console.print(f"TOTP URI: {new.totp_uri}", highlight=False, soft_wrap=True)
 
 
+@user_app.command("contacts")
+def user_contacts(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    phone: Annotated[str, typer.Option(help="Mobile number for SMS; empty: none.")] = "",
+    email: Annotated[str, typer.Option(help="E-mail address; empty: none.")] = "",
+    database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Set where the messages to the user's unit reach him (alerts offered to it)."""
+    from korgoo.store.db import open_engine
+    from korgoo.store.users import set_contacts
+
+    db = open_engine(database_url or get_settings().database_url)
+    try:
+        with db.begin() as conn:
+            found = set_contacts(conn, username, phone=phone, email=email)
+    finally:
+        db.dispose()
+    if not found:
+        console.print(f"[red]no user {username}[/red]")
+        raise typer.Exit(2)
+    console.print(f"contacts of {username} set")
+
+
 @app.command()
 def serve() -> None:
     """Run the gateways, the engine and the store in one process (on uvloop)."""

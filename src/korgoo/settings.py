@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     notify_attempts_per_channel: int = 3  # failed attempts before the next channel
     notify_backoff_s: float = 5.0  # wait after a first failure; doubles each time
     notify_backoff_max_s: float = 300.0
+    # The order a unit's channels are tried in (notify.policy.agency_route);
+    # "push" is reserved for the police view's Web Push, which has none yet.
+    agency_channels: str = "push,sms,email"
     smtp_host: str = ""  # empty: no e-mail
     smtp_port: int = 25
     smtp_starttls: bool = False

@@ -4,7 +4,8 @@ It takes `POST /send` with a form (to, text, from, client_ref) as local
 providers do, answers `{"id": "gw-N"}`, and, like a provider that honours a
 client reference, sends a message with a reference it has already taken only
 once (answering the same id). `handset` is what the phones received; `requests`
-every request it got. `failing` makes it answer 503 (an outage).
+every request it got. `failing` makes it answer 503 (an outage), `refusing`
+400 (a refusal for good: the next channel is tried at once).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Gateway:
     handset: list[dict[str, str]] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)  # client_ref -> gateway id
     failing: bool = False
+    refusing: bool = False
     token: str = "sms-secret"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,6 +65,9 @@ def sms_gateway() -> Iterator[Gateway]:
                 gw.requests.append(fields)
                 if gw.failing:
                     self._answer(503, {"error": "outage"})
+                    return
+                if gw.refusing:
+                    self._answer(400, {"error": "number not allowed"})
                     return
                 ref = fields.get("client_ref", "")
                 known = gw.ids.get(ref)

@@ -12,6 +12,7 @@ from korgoo.api.auth import THROTTLED, WRONG_LOGIN, token_hash
 from korgoo.cli import app as cli
 from korgoo.store.audit import VerifyResult, audit_verify
 from korgoo.store.db import open_engine
+from korgoo.store.users import get_user
 
 from .api_world import World, world_fixture
 
@@ -311,3 +312,17 @@ def test_cli_user_add_prints_password_and_totp(w: World) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
     bad = runner.invoke(cli, ["user", "add", "c", "--role", "janitor", "--database-url", w.url])
     assert bad.exit_code == 2 and "cannot be created" in bad.output
+
+
+def test_cli_user_contacts_sets_and_clears_the_units_addresses(w: World) -> None:
+    runner = CliRunner()
+    base = ["user", "contacts", "police-okt", "--database-url", w.url]
+    result = runner.invoke(cli, [*base, "--phone", "+996700000101", "--email", "d@police.kg"])
+    assert result.exit_code == 0, result.output
+    user = get_user(w.pipeline.db, "police-okt")
+    assert user is not None and (user.phone, user.email) == ("+996700000101", "d@police.kg")
+    assert runner.invoke(cli, [*base, "--phone", "+996700000101"]).exit_code == 0
+    user = get_user(w.pipeline.db, "police-okt")
+    assert user is not None and (user.phone, user.email) == ("+996700000101", None)
+    nobody = runner.invoke(cli, ["user", "contacts", "nobody", "--database-url", w.url])
+    assert nobody.exit_code == 2 and "no user nobody" in nobody.output

@@ -80,6 +80,8 @@ async def test_role_and_districts_change_with_a_reason_on_the_audit_log(w: World
         ({"role": "operator"}, "reason"),
         ({"role": "operator", "reason": "  "}, "reason"),
         ({"role": "operator", "reason": "x" * 501}, "reason"),
+        ({"phone": "call me", **WHY}, "phone"),
+        ({"email": "not an address", **WHY}, "email"),
     ],
 )
 async def test_changes_are_validated(w: World, body: dict[str, object], needle: str) -> None:
@@ -87,6 +89,28 @@ async def test_changes_are_validated(w: World, body: dict[str, object], needle: 
     r = await admin.patch("/api/v1/users/operator", json=body)
     assert r.status_code == 422 and needle in r.text
     assert (await admin.patch("/api/v1/users/nobody", json=WHY)).status_code == 404
+
+
+async def test_a_police_users_contacts_are_set_cleared_and_audited(w: World) -> None:
+    """Where the messages to his unit go (docs/notifications.md)."""
+    admin = await w.login("admin")
+    body = {"phone": "+996 700 000 101", "email": "duty@police.kg", "reason": "duty phone"}
+    r = await admin.patch("/api/v1/users/police-okt", json=body)
+    assert r.status_code == 200, r.text
+    user = r.json()["user"]
+    assert (user["phone"], user["email"]) == ("+996 700 000 101", "duty@police.kg")
+    assert (await audit_of(w, "police-okt"))[-1][2] == {
+        "reason": "duty phone",
+        "phone": [None, "+996 700 000 101"],
+        "email": [None, "duty@police.kg"],
+    }
+    r = await admin.patch("/api/v1/users/police-okt", json={"email": "", **WHY})
+    assert (r.json()["user"]["phone"], r.json()["user"]["email"]) == ("+996 700 000 101", None)
+    new = {"username": "duty2", "role": "police_duty_officer", "districts": ["KG-GB-OKT"]}
+    made = await admin.post("/api/v1/users", json=new | {"phone": "+996700000102", **WHY})
+    assert made.status_code == 201, made.text
+    got = (await admin.get("/api/v1/users/duty2")).json()
+    assert (got["phone"], got["email"]) == ("+996700000102", None)
 
 
 async def test_an_administrator_cannot_disable_or_demote_themselves(w: World) -> None:

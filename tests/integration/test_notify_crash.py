@@ -1,7 +1,8 @@
 """`kill -9` between the outbox write and the send, and between the send and
 its mark: the protected person's SMS reaches her phone exactly once after the
 restart (a real `korgoo serve` process, the SMS gateway run here; the first on
-SQLite and on PostgreSQL).
+SQLite and on PostgreSQL). So does the police duty officer's message about a
+panic offered to his unit.
 
 The server (slow_commit_server.py) hangs where a test asks it to and is killed
 there. Unsent rows are sent again after the restart with the same client
@@ -21,10 +22,19 @@ import sqlalchemy as sa
 from korgoo.domain.terms import DeviceKind
 from korgoo.store import notifications as outbox
 from korgoo.store.alerts import list_alerts, transitions
+from korgoo.store.devices import enrol_device
 from korgoo.store.registry import PersonRole, Phone, create_person
 from korgoo.store.schema import notifications
+from korgoo.store.users import create_user, set_contacts
 
-from .helpers_devices import HOME, home_zone, order_terms, watch_lk, watch_position
+from .helpers_devices import (
+    HOME,
+    WATCH_SOS,
+    home_zone,
+    order_terms,
+    watch_lk,
+    watch_position,
+)
 from .sms_gateway import Gateway, sms_gateway
 from .test_crash_between_commits import db_url
 from .test_crash_recovery import AWAIT_S, Server, send, watch_id
@@ -146,6 +156,59 @@ async def test_kill_between_send_and_its_mark_resends_with_the_same_reference(
         assert len(gateway.handset) == 1
         with server.db.connect() as conn:
             assert conn.scalar(sa.select(notifications.c.provider_ref)) == "gw-1"
+    finally:
+        server.stop()
+        server.db.dispose()
+
+
+async def test_kill_between_the_offer_and_its_message_texts_the_duty_officer_once(
+    tmp_path: Path, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    duty = "+996700000101"
+    server = Server(tmp_path)
+    try:
+        ident, hers = watch_id(41), watch_id(42)
+        # Her panic watch (a device of her party): its SOS is a P1 panic.
+        terms = order_terms(
+            "order-sos", [(ident, DeviceKind.BRACELET)], [(hers, DeviceKind.BRACELET)]
+        )
+        server.enrol([terms])
+        with server.db.begin() as conn:
+            enrol_device(conn, hers, DeviceKind.BRACELET, protocol="watch")
+            create_user(conn, username="duty-okt", display_name="duty", role="police_duty_officer",
+                        password="x" * 16, districts=["KG-GB-OKT"], at=0.0)  # fmt: skip
+            set_contacts(conn, "duty-okt", phone=duty, email=None)
+        marker = tmp_path / "sending"
+        monkeypatch.setenv("KORGOO_TEST_HANG_SEND", str(marker))
+        await server.start()
+        acked: list[int] = []
+        sos = watch_position(hers, float(int(time.time()) - 30), *HOME, kind="AL", status=WATCH_SOS)
+        await send(server.watch_port, [sos + watch_lk(hers)], acked)
+        assert acked == [0]
+        notification = await hung(marker)
+        server.kill()
+        (alert,) = list_alerts(server.db, rule="panic")
+        assert (alert.priority.value, alert.police_unit) == ("P1", "police_duty")
+        assert rows(server) == [("unit_offer", "pending")]  # stored with the offer
+        assert gateway.requests == []
+
+        monkeypatch.delenv("KORGOO_TEST_HANG_SEND")
+        await server.start()
+        async with asyncio.timeout(AWAIT_S):
+            while rows(server) != [("unit_offer", "sent")]:
+                await asyncio.sleep(0.05)
+        server.stop()
+        await server.start()  # a clean restart sends nothing again
+        await asyncio.sleep(1.0)
+        server.stop()
+
+        (sms,) = gateway.handset
+        assert len(gateway.requests) == 1
+        assert sms["to"] == duty and sms["client_ref"] == notification
+        assert "/police#" in sms["text"]
+        statuses = [t.details["status"] for t in transitions(server.db, alert.alert_key)
+                    if t.kind.value == "notification"]  # fmt: skip
+        assert statuses == ["queued", "sent"]
     finally:
         server.stop()
         server.db.dispose()

@@ -2,7 +2,8 @@
 limit starts one outage; each protected person of a live order gets one SMS
 from the outbox (however many orders protect her, however often it is
 checked), and one 'restored' when it ends; the texts say nothing about the
-respondent; the console and the police units of the affected districts see it."""
+respondent; the console and the police units of the affected districts see it,
+and their duty officers are told by SMS through the same outbox."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from korgoo.apps.service import dispatcher
 from korgoo.notify.messages import LANGUAGES, render
 from korgoo.service.outage import OutageWatch
 from korgoo.store.db import open_engine
 from korgoo.store.schema import notifications, outages
+from korgoo.store.users import set_contacts
 
 from ..unit.engine.conftest import T0
 from .api_world import LEN, OKT, World, iso, world_fixture
+from .sms_gateway import sms_gateway
 
 __all__ = ["world_fixture"]
 
@@ -93,7 +97,12 @@ async def test_one_notice_per_person_per_outage_and_one_restored(w: World) -> No
 
 
 def test_the_texts_say_nothing_about_the_respondent() -> None:
-    for template in ("monitoring_interrupted", "monitoring_restored"):
+    for template in (
+        "monitoring_interrupted",
+        "monitoring_restored",
+        "unit_monitoring_interrupted",
+        "unit_monitoring_restored",
+    ):
         for lang in LANGUAGES:
             text = render(template, lang, centre="C", police="P")
             body = f"{text.subject} {text.body}".lower()
@@ -130,3 +139,47 @@ async def test_an_outage_the_store_cannot_record_is_recorded_when_it_can(
     with w.pipeline.db.connect() as conn:
         (row,) = conn.execute(sa.select(outages)).all()
     assert (row.started_at, row.ended_at, row.causes) == (T0 + 1, T0 + 40, ["store"])
+
+
+async def test_the_duty_units_of_the_affected_districts_are_told_once_by_sms(w: World) -> None:
+    """Through the outbox and the SMS gateway: each duty officer of a district
+    with orders in force, once per outage, in his language; not the inspector."""
+    with sms_gateway() as gateway:
+        for name, value in gateway.settings().items():
+            setattr(w.pipeline.settings, name, value)
+        with w.pipeline.db.begin() as conn:
+            set_contacts(conn, "police-okt", phone="+996700000101", email=None)
+            set_contacts(conn, "police-len", phone="+996700000202", email=None)
+            set_contacts(conn, "inspector-okt", phone="+996700000303", email=None)
+        watch: OutageWatch = w.app.state.outage  # type: ignore[attr-defined]
+        watch.health.set("mqtt", "running")
+        w.clock.t = T0 + 10
+        watch.health.set("mqtt", "connecting")
+        w.clock.t += w.pipeline.settings.outage_gateway_down_s
+        assert watch.check() == "started"
+        w.clock.t += 60
+        assert watch.check() is None  # still down: nobody is told again
+        sender = dispatcher(w.pipeline.db, w.pipeline.settings, w.clock)
+        assert sender is not None
+        await sender.run_once()
+        texts = {m["to"]: m["text"] for m in gateway.handset}
+        interrupted = render(
+            "unit_monitoring_interrupted",
+            "ru",
+            centre=w.pipeline.settings.centre_phone,
+            police="",
+            params={"district": OKT},
+        )
+        assert texts["+996700000101"] == interrupted.body
+        assert "Октябрьский район" in interrupted.body
+        assert "+996700000202" in texts and "+996700000303" not in texts
+
+        w.clock.t += 30
+        watch.health.set("mqtt", "running")
+        assert watch.check() == "ended"
+        await sender.run_once()
+        assert await sender.run_once() == 0
+        await sender.stop()
+        to_okt = [m["text"] for m in gateway.handset if m["to"] == "+996700000101"]
+        assert len(to_okt) == 2 and "снова работает" in to_okt[1]
+        assert len(gateway.handset) == 4  # the protected persons have no phone here

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from korgoo.alerts.model import Transition, TransitionKind
 from korgoo.domain.decisions import Decision, DecisionKind, Priority
 from korgoo.domain.rules import Rule
 from korgoo.notify.channels import Outgoing, SmsGateway, receipt_status
 from korgoo.notify.messages import TEMPLATES, render
 from korgoo.notify.model import Channel, Recipient
-from korgoo.notify.policy import after_failure, notification_id, plan
+from korgoo.notify.policy import (
+    AGENCY_CHANNELS,
+    after_failure,
+    agency_route,
+    notification_id,
+    plan,
+    unit_notification_id,
+    unit_offers,
+)
 from korgoo.settings import Settings
 
 BOTH = frozenset({Channel.SMS, Channel.EMAIL})
@@ -96,7 +105,7 @@ def test_back_off_doubles_then_fails_over_then_gives_up() -> None:
     assert after_failure(1, 3, 2, **kw).delay_s is None  # no channel left
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES))
+@pytest.mark.parametrize("template", sorted(t for t in TEMPLATES if not t.startswith("unit_")))
 def test_each_message_reads_in_each_language_with_the_numbers(template: str) -> None:
     texts = {lang: render(template, lang, centre="+996312000000", police="102")
              for lang in ("ru", "ky", "en")}  # fmt: skip
@@ -116,3 +125,68 @@ def test_sms_url_template_quotes_its_values_and_reports_map_to_delivered() -> No
     assert receipt_status(settings, "DELIVRD") is True
     assert receipt_status(settings, "undeliv") is False
     assert receipt_status(settings, "queued") is None
+
+
+def offer_line(details: dict[str, object], actor: str = "policy") -> Transition:
+    return Transition(ZONE_KEY, TransitionKind.ESCALATED, 200.0, actor, True, False, False,
+                      Priority.P1, details)  # fmt: skip
+
+
+def test_a_units_route_follows_the_setting_and_skips_what_it_cannot_use() -> None:
+    officer = Recipient("duty-okt", "en", phone="+996700000101", email="d@police.kg")
+    assert agency_route(officer, AGENCY_CHANNELS, BOTH) == (
+        (Channel.SMS, "+996700000101"),
+        (Channel.EMAIL, "d@police.kg"),
+    )  # no Web Push subscription: push is skipped
+    assert agency_route(officer, ["email", " sms", "email"], BOTH) == (
+        (Channel.EMAIL, "d@police.kg"),
+        (Channel.SMS, "+996700000101"),
+    )
+    assert agency_route(officer, ["sms", "email"], {Channel.EMAIL}) == (
+        (Channel.EMAIL, "d@police.kg"),
+    )
+    assert agency_route(Recipient("duty-len", "ru"), AGENCY_CHANNELS, BOTH) == ()
+
+
+def test_offers_are_the_policys_escalations_to_a_unit_with_a_district() -> None:
+    offer = offer_line({"notify": "police_duty", "district": "KG-GB-OKT"})
+    failover = offer_line(
+        {"notify": "supervisor", "reason": "police_not_accepted", "district": "KG-GB-OKT"}
+    )
+    sla_step = offer_line({"notify": "supervisor", "step": 0}, actor="sla")
+    by_hand = offer_line({"notify": "police_duty", "district": "KG-GB-OKT"}, actor="operator")
+    no_district = offer_line({"notify": "police_duty"})
+    found = unit_offers([offer, failover, sla_step, by_hand, no_district])
+    assert [(o.unit, o.district, o.cause) for o in found] == [
+        ("police_duty", "KG-GB-OKT", "offer"),
+        ("supervisor", "KG-GB-OKT", "failover"),
+    ]
+    # The same offer (a replay) and the same user: the same key; another user: another.
+    again = unit_offers([offer])[0]
+    assert unit_notification_id(again, "duty-okt") == unit_notification_id(found[0], "duty-okt")
+    assert unit_notification_id(found[0], "duty-okt") != unit_notification_id(found[0], "x")
+
+
+@pytest.mark.parametrize("template", sorted(t for t in TEMPLATES if t.startswith("unit_")))
+def test_each_units_message_reads_in_each_language_with_its_facts(template: str) -> None:
+    params = {"rule": "proximity.breach", "priority": "P1", "district": "KG-GB-OKT",
+              "link": "https://korgoo.kg/x"}  # fmt: skip
+    texts = [render(template, lang, centre="C1", police="P2", params=params)
+             for lang in ("ru", "ky", "en")]  # fmt: skip
+    assert len({t.body for t in texts}) == 3 and len({t.subject for t in texts}) == 3
+    for text in texts:
+        assert "{" not in text.body + text.subject
+        assert ("https://korgoo.kg/x" in text.body) != ("C1" in text.body)  # a link or the centre
+
+
+@pytest.mark.parametrize("lang", ["ru", "ky", "en"])
+def test_a_units_message_names_rule_priority_district_and_link_in_its_language(
+    lang: str,
+) -> None:
+    params = {"rule": "panic", "priority": "P1", "district": "KG-GB-LEN",
+              "link": "https://korgoo.kg/police#k"}  # fmt: skip
+    text = render("unit_offer", lang, centre="C", police="P", params=params)
+    district = {"ru": "Ленинский район", "ky": "Ленин району", "en": "Leninsky District"}[lang]
+    assert district in text.body and "P1" in text.body and "P1" in text.subject
+    assert text.body.endswith("https://korgoo.kg/police#k")
+    assert "Panic button" in text.body if lang == "en" else "Panic button" not in text.body

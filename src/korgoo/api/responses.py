@@ -52,6 +52,8 @@ class UserAdminOut(UserOut):
     created_at: str
     failed_logins: int  # the most in a row from one address (0: none)
     locked_until: str | None  # waiting after failed logins until then
+    phone: str | None  # the unit's messages: SMS to this number
+    email: str | None  # and e-mail to this address
 
 
 class UserChangeOut(Out):

@@ -300,6 +300,15 @@ UserReason = Annotated[
 ]
 
 
+# A user's mobile number for SMS ("" clears it) and e-mail address.
+UserPhone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?[0-9 ()-]{5,31})?$")
+]
+UserEmail = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^([^@\s]+@[^@\s]+)?$")
+]
+
+
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9._@-]+$")
     role: Code
@@ -311,17 +320,23 @@ class UserIn(BaseModel):
     agency: Code | None = None
     language: Language = "ru"
     password: str | None = Field(None, max_length=200)
+    # Where the messages to the user's unit go (docs/notifications.md).
+    phone: UserPhone | None = None
+    email: UserEmail | None = None
     reason: UserReason  # why: on the audit log
 
 
 class UserPatch(BaseModel):
-    """A change of a user's role, agency, districts or name; the fields left out
-    stay (a new agency without districts gives its districts)."""
+    """A change of a user's role, agency, districts, name or contacts; the fields
+    left out stay (a new agency without districts gives its districts; an empty
+    phone or e-mail clears it)."""
 
     role: Code | None = None
     agency: Code | None = None
     districts: list[Code] | None = Field(None, max_length=LIST_MAX)
     display_name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
+    phone: UserPhone | None = None
+    email: UserEmail | None = None
     reason: UserReason
 
 

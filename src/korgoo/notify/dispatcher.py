@@ -98,7 +98,11 @@ class Dispatcher:
             if adapter is None:
                 raise ChannelError(f"the {channel} channel is not configured", permanent=True)
             text = render(
-                row.template, row.language, centre=self.centre_phone, police=self.police_phone
+                row.template,
+                row.language,
+                centre=self.centre_phone,
+                police=self.police_phone,
+                params=row.params,
             )
             message = Outgoing(row.id, address, text.subject, text.body, row.language)
             sent = await adapter.send(message)

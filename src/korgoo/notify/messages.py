@@ -2,16 +2,22 @@
 
 The catalogues are the console's (`locale/<lang>/LC_MESSAGES/korgoo.mo`); these
 strings are extracted from this module (babel.cfg). An SMS says what has
-happened and who to call, never where the respondent is or how far away.
+happened and who to call, never where the respondent is or how far away. A
+unit's message (`unit_*`) names the alert's rule, priority and district and
+links to the unit's view, never the protected person's position.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Final, NamedTuple
 
 from babel.support import Translations
+
+from korgoo.domain.jurisdictions import JURISDICTIONS
+from korgoo.domain.rules import CATALOGUE
 
 LANGUAGES: Final = ("ru", "ky", "en")
 DEFAULT_LANGUAGE: Final = "ru"
@@ -22,7 +28,8 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
     return message
 
 
-# template -> (e-mail subject, text); {centre} and {police} are phone numbers.
+# template -> (e-mail subject, text); {centre} and {police} are phone numbers;
+# a unit's message has {rule}, {priority}, {district} and {link}.
 TEMPLATES: Final = {
     "prealert": (
         N_("Korgoo: warning"),
@@ -57,7 +64,31 @@ TEMPLATES: Final = {
         N_("Korgoo: monitoring restored"),
         N_("Korgoo: the centre's monitoring works again. Centre: {centre}."),
     ),
+    "unit_offer": (
+        N_("Korgoo: {priority} alert for your unit"),
+        N_("Korgoo: {priority} alert for your unit: {rule}, {district}. Open: {link}"),
+    ),
+    "unit_failover": (
+        N_("Korgoo: {priority} alert not accepted by the police"),
+        N_(
+            "Korgoo: the police duty unit did not accept a {priority} alert in time: "
+            "{rule}, {district}. Open: {link}"
+        ),
+    ),
+    "unit_monitoring_interrupted": (
+        N_("Korgoo: monitoring interrupted"),
+        N_(
+            "Korgoo: the centre's monitoring is interrupted for now ({district}): alerts may "
+            "not reach you. Centre: {centre}."
+        ),
+    ),
+    "unit_monitoring_restored": (
+        N_("Korgoo: monitoring restored"),
+        N_("Korgoo: the centre's monitoring works again ({district}). Centre: {centre}."),
+    ),
 }
+_RULE_LABELS: Final = {rule.value: spec.label for rule, spec in CATALOGUE.items()}
+_DISTRICTS: Final = {j.code: j for j in JURISDICTIONS}
 
 
 class Text(NamedTuple):
@@ -77,11 +108,28 @@ def _catalogue(lang: str) -> Translations:
     return loaded
 
 
-def render(template: str, language: str, *, centre: str, police: str) -> Text:
-    """The subject and text of a template in `language` (Russian if unknown)."""
+def render(
+    template: str,
+    language: str,
+    *,
+    centre: str,
+    police: str,
+    params: Mapping[str, str] | None = None,
+) -> Text:
+    """The subject and text of a template in `language` (Russian if unknown);
+    `params` of a unit's message are shown in that language too."""
     subject, body = TEMPLATES[template]
-    tr = _catalogue(pick_language(language))
-    return Text(
-        tr.ugettext(subject),
-        tr.ugettext(body).format(centre=centre, police=police),
-    )
+    lang = pick_language(language)
+    tr = _catalogue(lang)
+    given = dict(params or {})
+    rule = given.get("rule", "")
+    district = _DISTRICTS.get(given.get("district", ""))
+    values = {
+        "centre": centre,
+        "police": police,
+        "priority": given.get("priority", ""),
+        "rule": tr.ugettext(_RULE_LABELS[rule]) if rule in _RULE_LABELS else rule,
+        "district": getattr(district, f"name_{lang}") if district else given.get("district", ""),
+        "link": given.get("link", ""),
+    }
+    return Text(tr.ugettext(subject).format(**values), tr.ugettext(body).format(**values))

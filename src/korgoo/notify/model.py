@@ -30,6 +30,16 @@ TEMPLATE_OF_CODE: Final = {
 }
 TEMPLATES: Final = frozenset(TEMPLATE_OF_CODE.values())
 
+# The units an alert is offered to, and the supervisor it fails over to: the
+# role of the users who are told (docs/escalation.md). A message to them names
+# the rule, priority and district and links to their view, never a position.
+UNIT_ROLES: Final = {
+    "police_duty": "police_duty_officer",
+    "district_inspector": "police_district_inspector",
+    "probation": "probation_officer",
+    "supervisor": "supervisor",
+}
+
 
 class Recipient(msgspec.Struct, frozen=True):
     """A person as the policy needs her: how to reach her and in what language."""
@@ -49,7 +59,8 @@ class Notification(msgspec.Struct, frozen=True):
     order_id: str
     alert_key: str | None
     person_id: str
-    recipient: str  # the person's part: "protected"
+    recipient: str  # the person's part: "protected", or a unit of UNIT_ROLES
     template: str
     language: str
     route: tuple[tuple[Channel, str], ...]  # (channel, address), first to last
+    params: dict[str, str] | None = None  # a unit's message: rule, priority, district, link

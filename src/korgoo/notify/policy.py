@@ -5,6 +5,11 @@ and the all-clear by SMS to her phone, then by e-mail if the SMS cannot be
 sent; one with the app is warned by the app (`apps.notifier`) and gets
 nothing here. The messages say only what has happened: never the
 respondent's position or his distance from her.
+
+An alert offered to a police or probation unit, or passed on to the centre
+supervisor when the duty unit does not accept it in time, is sent to every
+user of that unit's role in the district, over the channels of
+`agency_route` (docs/notifications.md).
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from typing import Final, NamedTuple
 
+from korgoo.alerts.machine import POLICY
+from korgoo.alerts.model import Transition, TransitionKind
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.rules import PROXIMITY_RULES, Rule
-from korgoo.notify.model import TEMPLATE_OF_CODE, Channel, Notification, Recipient
+from korgoo.notify.model import TEMPLATE_OF_CODE, UNIT_ROLES, Channel, Notification, Recipient
 
 PROTECTED: Final = "protected"
 # The order a protected person's channels are tried in.
@@ -54,6 +61,62 @@ def route_for(person: Recipient, enabled: Collection[Channel]) -> tuple[tuple[Ch
         for channel in PROTECTED_ROUTE
         if channel in enabled and address[channel]
     )
+
+
+# The order a unit's channels are tried in unless KORGOO_AGENCY_CHANNELS says
+# otherwise. "push" (Web Push) is named first for when the police view has push
+# subscriptions; none exists yet, so no user has a push address.
+AGENCY_CHANNELS: Final = ("push", "sms", "email")
+
+
+def agency_route(
+    person: Recipient, order: Sequence[str], enabled: Collection[Channel]
+) -> tuple[tuple[Channel, str], ...]:
+    """A unit member's channels in failover order: those named in `order` that
+    are switched on and for which the user has an address, each once."""
+    address = {Channel.SMS: person.phone, Channel.EMAIL: person.email}
+    route: list[tuple[Channel, str]] = []
+    for name in order:
+        channel = next((c for c in Channel if c.value == name.strip()), None)
+        if channel is None or channel not in enabled or any(c == channel for c, _ in route):
+            continue
+        to = address.get(channel)
+        if to:
+            route.append((channel, to))
+    return tuple(route)
+
+
+class UnitOffer(NamedTuple):
+    """An alert offered to a unit (or passed on to the supervisor) in a district."""
+
+    transition: Transition  # the `escalated` line that caused it
+    unit: str  # a key of UNIT_ROLES
+    district: str
+    cause: str  # offer | failover
+
+
+def unit_offers(transitions: Sequence[Transition]) -> list[UnitOffer]:
+    """The escalation policy's offers among `transitions`: the offer to a unit,
+    and the acceptance timeout that passes it on to the supervisor."""
+    out: list[UnitOffer] = []
+    for t in transitions:
+        if t.kind is not TransitionKind.ESCALATED or t.actor != POLICY:
+            continue
+        unit, district = t.details.get("notify"), t.details.get("district")
+        if not isinstance(unit, str) or unit not in UNIT_ROLES:
+            continue
+        if not isinstance(district, str) or not district:
+            continue
+        out.append(UnitOffer(t, unit, district, "failover" if t.details.get("reason") else "offer"))
+    return out
+
+
+def unit_notification_id(offer: UnitOffer, username: str) -> str:
+    """The idempotency key of one user's message: the replayed offer (same alert,
+    time, unit) gives the same key."""
+    t = offer.transition
+    text = f"{t.alert_key}:{t.at!r}:{offer.cause}:{offer.unit}:{offer.district}:{username}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def cause(decisions: Sequence[Decision], index: int, template: str) -> str:

@@ -1,8 +1,9 @@
 """The outage notice's adapter: samples the health by the clock, asks
 `domain.outage.assess` whether an outage started or ended, and then records it
-and tells the protected persons of the live orders (monitoring interrupted,
-then restored) through the outbox, once per outage: a notice's id is a digest
-of the outage and the person, so a retried write stores it once.
+and tells the protected persons of the live orders and the police duty officers
+of their districts (monitoring interrupted, then restored) through the outbox,
+once per outage: a notice's id is a digest of the outage and the person, so a
+retried write stores it once.
 
 The store may be the cause: then the write fails and is tried again at the
 next check, in order, until it is stored. The state the console and the police
@@ -20,7 +21,7 @@ import structlog
 
 from korgoo.domain.outage import Change, Limits, Outage, assess
 from korgoo.notify.channels import enabled_channels
-from korgoo.notify.outbox import enqueue_notice
+from korgoo.notify.outbox import enqueue_notice, enqueue_unit_notice
 from korgoo.service.health import Health
 from korgoo.settings import Settings
 from korgoo.store.orders import current_terms
@@ -81,7 +82,7 @@ class OutageWatch:
 
     def _store(self, outage: Outage, change: Change, at: float) -> None:
         live = [t for t in current_terms(self.db) if t.active_at(at)]
-        if change == "started":
+        if change == "started" or not self.districts:  # not known after a restart
             self.districts = tuple(sorted({t.district for t in live}))
         with self.db.begin() as conn:
             if change == "started":
@@ -105,6 +106,18 @@ class OutageWatch:
                     at=at,
                     enabled=enabled_channels(self.settings),
                 )
+            # The duty units of the districts the outage leaves unwatched.
+            enqueue_unit_notice(
+                conn,
+                key=f"outage:{outage.id}",
+                template="unit_" + TEMPLATE_OF[change],
+                unit="police_duty",
+                districts=self.districts,
+                at=at,
+                enabled=enabled_channels(self.settings),
+                order=self.settings.agency_channels.split(","),
+                public_url=self.settings.public_url,
+            )
 
     def start(self) -> None:
         self.recover()

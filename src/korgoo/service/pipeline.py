@@ -11,7 +11,8 @@ the alert transitions they cause and the alerts themselves are written in one
 transaction, idempotently: a restart replays the log through a fresh engine
 and applies to the alert book only the decisions the store does not hold yet,
 so a restart never doubles an alert. The SMS and e-mail notifications the
-decisions cause go into the outbox in that same transaction (`notify.outbox`).
+decisions cause go into the outbox in that same transaction (`notify.outbox`),
+and so do the messages to a unit an alert is offered or passed on to.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from korgoo.domain.terms import OrderTerms
 from korgoo.engine import DEFAULT_PARAMS, Engine, RuleParams
 from korgoo.engine.validate import fix_problem, signal_problem
 from korgoo.notify.channels import enabled_channels
-from korgoo.notify.outbox import enqueue
+from korgoo.notify.outbox import enqueue, enqueue_units
 from korgoo.service import metrics
 from korgoo.service.bus import LocalBus
 from korgoo.service.effects import Effects
@@ -519,6 +520,16 @@ class Pipeline:
                 live = {episode_key(k): k for k in (*self._book.live(), *changed)}
                 enqueue(conn, decisions, live, self._channels)
             append_transitions(conn, effects.transitions)
+            if effects.transitions and self._channels:
+                # The units an alert is offered to are told in the offer's transaction.
+                enqueue_units(
+                    conn,
+                    effects.transitions,
+                    changed,
+                    self._channels,
+                    self.settings.agency_channels.split(","),
+                    self.settings.public_url,
+                )
             for alert in changed.values():
                 save_alert(conn, alert)
             for t in effects.transitions:

@@ -16,10 +16,18 @@ import sqlalchemy as sa
 
 from korgoo.alerts.model import Transition, TransitionKind
 from korgoo.domain.decisions import Priority
+from korgoo.domain.jurisdictions import within
 from korgoo.domain.terms import DeviceKind
 from korgoo.store.alerts import append_transitions
 from korgoo.store.dialect import insert
-from korgoo.store.schema import alerts, app_devices, notifications, notify_preferences, persons
+from korgoo.store.schema import (
+    alerts,
+    app_devices,
+    notifications,
+    notify_preferences,
+    persons,
+    users,
+)
 
 ACTOR = "notify"
 
@@ -44,6 +52,7 @@ class OutboxRow(msgspec.Struct, frozen=True):
     delivered_at: float | None = None
     failed_at: float | None = None
     last_error: str | None = None
+    params: dict[str, str] | None = None
 
 
 class Contact(msgspec.Struct, frozen=True):
@@ -94,6 +103,20 @@ def contacts(conn: sa.Connection, person_ids: Collection[str]) -> list[Contact]:
     ]
 
 
+def unit_members(conn: sa.Connection, role: str, district: str) -> list[Contact]:
+    """The users of `role` who serve `district` (a user with no district serves
+    all), not disabled, with their language, phone and e-mail."""
+    query = sa.select(
+        users.c.username, users.c.districts, users.c.language, users.c.phone, users.c.email
+    ).where(users.c.role == role, users.c.disabled.is_(False))
+    found = conn.execute(query.order_by(users.c.username))
+    return [
+        Contact(name, language, phone or None, email or None, has_app=False)
+        for name, districts, language, phone, email in found
+        if not districts or any(within(district, d) for d in districts)
+    ]
+
+
 def set_preferences(
     conn: sa.Connection, person_id: str, *, language: str, email: str | None = None
 ) -> None:
@@ -128,6 +151,7 @@ def add(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> int:
             "attempts": 0,
             "next_at": row["created_at"],
             "status": "pending",
+            "params": row.get("params"),
         }
         for row in rows
     ]

@@ -341,6 +341,9 @@ users = sa.Table(
     sa.Column("totp_last_step", sa.BigInteger()),  # the last TOTP time step used to log in
     # The agency the user works for; NULL only between the migration and its seeding.
     sa.Column("agency_id", sa.String(64), sa.ForeignKey("agencies.id")),
+    # Where the unit's messages reach the user (docs/notifications.md); may be none.
+    sa.Column("phone", sa.String(32)),
+    sa.Column("email", sa.String(200)),
 )
 
 # Failed logins per (user name as typed, source address): the back-off's state.
@@ -475,8 +478,9 @@ notifications = sa.Table(
     sa.Column("order_id", sa.String(64), nullable=False),
     sa.Column("alert_key", sa.String(200)),  # the alert whose timeline shows it
     sa.Column("person_id", sa.String(64), nullable=False),
-    sa.Column("recipient", sa.String(20), nullable=False),  # protected
-    sa.Column("template", sa.String(32), nullable=False),  # prealert | alert | all_clear
+    # protected, or the unit of a user: police_duty | district_inspector | probation | supervisor
+    sa.Column("recipient", sa.String(20), nullable=False),
+    sa.Column("template", sa.String(32), nullable=False),  # prealert | alert | unit_offer ...
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("route", Json, nullable=False),  # [[channel, address], ...] in failover order
     sa.Column("step", sa.Integer(), nullable=False),  # index into route being tried
@@ -489,6 +493,7 @@ notifications = sa.Table(
     sa.Column("delivered_at", Time),
     sa.Column("failed_at", Time),
     sa.Column("last_error", sa.Text()),
+    sa.Column("params", Json),  # a unit's message: rule, priority, district, link
     sa.Index(None, "status", "next_at"),
     sa.Index(None, "provider_ref"),
     sa.Index(None, "alert_key"),

@@ -39,6 +39,8 @@ class User(msgspec.Struct, frozen=True):
     disabled: bool = False
     has_totp: bool = False
     agency: str | None = None  # the agency's id (domain/agencies.py)
+    phone: str | None = None  # where the messages to his unit reach him (SMS)
+    email: str | None = None
 
 
 class Credentials(msgspec.Struct, frozen=True):
@@ -58,6 +60,8 @@ def _user(row: sa.Row[Any]) -> User:
         disabled=row.disabled,
         has_totp=row.totp_secret is not None,
         agency=row.agency_id,
+        phone=row.phone,
+        email=row.email,
     )
 
 
@@ -284,6 +288,20 @@ def change_user(
         conn.execute(sa.update(users).where(users.c.username == username).values(values))
     row = conn.execute(sa.select(users).where(users.c.username == username)).first()
     return None if row is None else _user(row)
+
+
+def set_contacts(
+    conn: sa.Connection, username: str, *, phone: str | None, email: str | None
+) -> bool:
+    """Where the messages to the user's unit reach him (docs/notifications.md);
+    None clears one. False if there is no such user."""
+    found = conn.execute(
+        sa.update(users)
+        .where(users.c.username == username)
+        .values(phone=phone or None, email=email or None)
+        .returning(users.c.username)
+    ).first()
+    return found is not None
 
 
 def set_totp_secret(conn: sa.Connection, username: str, secret: str | None) -> None:

@@ -76,6 +76,8 @@ NOTIFICATION_STATUS: Final = {
     "undelivered": N_("not delivered"),
     "retrying": N_("not sent, trying again"),
     "failed": N_("failed"),
+    "queued": N_("queued"),
+    "unreachable": N_("could not be notified by message: no contact address"),
 }
 
 NOTIFICATION_TEMPLATES: Final = {
@@ -85,12 +87,21 @@ NOTIFICATION_TEMPLATES: Final = {
     "order_ended": N_("order ended"),
     "monitoring_interrupted": N_("monitoring interrupted"),
     "monitoring_restored": N_("monitoring restored"),
+    "unit_offer": N_("alert offered"),
+    "unit_failover": N_("not accepted by the police"),
+    "unit_monitoring_interrupted": N_("monitoring interrupted"),
+    "unit_monitoring_restored": N_("monitoring restored"),
 }
 
 PARTIES: Final = {
     "respondent": N_("Respondent"),
     "protected": N_("Protected person"),
     "police": N_("Police"),
+    # The units an alert is offered to, as recipients of its messages.
+    "police_duty": N_("Police duty unit"),
+    "district_inspector": N_("Police district inspector"),
+    "probation": N_("Probation officer"),
+    "supervisor": N_("Shift supervisor"),
 }
 
 PERSON_ROLES: Final = {

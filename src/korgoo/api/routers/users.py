@@ -1,5 +1,5 @@
-"""User administration, for administrators: list, create, change role and
-districts, disable and enable, issue a new TOTP secret, lift a login wait.
+"""User administration, for administrators: list, create, change role,
+districts and contacts, disable and enable, issue a new TOTP secret, lift a login wait.
 
 Every change names its reason, and goes on the audit log with the
 administrator's name in the same transaction as the change. An administrator
@@ -44,6 +44,7 @@ from korgoo.store.users import (
     failed_logins,
     get_user,
     list_users,
+    set_contacts,
     set_totp_secret,
 )
 
@@ -59,6 +60,8 @@ def _admin_json(api: Api, user: User, failures: tuple[int, float] | None) -> dic
         "created_at": iso(user.created_at),
         "failed_logins": count,
         "locked_until": iso(until) if count and until > api.auth_clock() else None,
+        "phone": user.phone,
+        "email": user.email,
     }
 
 
@@ -138,6 +141,8 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
     except ValueError as e:
         raise HTTPException(409 if isinstance(e, UserExistsError) else 422, said(e)) from None
     with api.db.begin() as conn:
+        if body.phone or body.email:
+            set_contacts(conn, body.username, phone=body.phone, email=body.email)
         details = {
             "role": body.role,
             "agency": new.user.agency,
@@ -153,7 +158,7 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
             at=api.auth_clock(),
         )
     return {
-        "user": user_json(new.user),
+        "user": user_json(new.user),  # the contacts are on the administration's view
         "password": new.password,
         "totp_secret": new.totp_secret,
         "totp_uri": new.totp_uri,
@@ -163,7 +168,8 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
 
 @router.patch("/users/{username}", response_model=UserChangeOut)
 def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[str, Any]:
-    """Change a user's role, agency, districts or name. The role must fit the
+    """Change a user's role, agency, districts, name or contacts (the phone and
+    e-mail the messages to his unit go to; an empty one clears it). The role must fit the
     agency, the districts lie within the agency's (a new agency without districts
     gives its own). A user moved to a role that needs a second factor and has
     none gets a new TOTP secret (in this answer only)."""
@@ -196,6 +202,10 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
         )
         if secret is not None:
             set_totp_secret(conn, username, secret)
+        phone = before.phone if body.phone is None else body.phone or None
+        email = before.email if body.email is None else body.email or None
+        if (phone, email) != (before.phone, before.email):
+            set_contacts(conn, username, phone=phone, email=email)
         details: dict[str, object] = {"reason": body.reason}
         # What changed, before and after (a field sent unchanged is left out).
         if body.role is not None and body.role != before.role:
@@ -206,6 +216,10 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
             details["districts"] = [list(before.districts), list(districts)]
         if body.display_name is not None and body.display_name != before.display_name:
             details["display_name"] = [before.display_name, body.display_name]
+        if phone != before.phone:
+            details["phone"] = [before.phone, phone]
+        if email != before.email:
+            details["email"] = [before.email, email]
         if secret is not None:
             details["totp"] = "issued"
         audit_append(

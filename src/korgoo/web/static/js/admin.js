@@ -96,6 +96,8 @@ const showUser = setupDialog($("user-dialog"), async () => {
         agency: $("user-agency").value,
         districts: tickedDistricts(),
         display_name: $("user-display").value.trim() || editing.display_name,
+        phone: $("user-phone").value.trim(),
+        email: $("user-email").value.trim(),
         reason,
       },
     });
@@ -110,6 +112,8 @@ const showUser = setupDialog($("user-dialog"), async () => {
         agency: $("user-agency").value,
         districts: tickedDistricts(),
         language: $("user-language").value,
+        phone: $("user-phone").value.trim(),
+        email: $("user-email").value.trim(),
         reason,
       },
     });
@@ -144,6 +148,8 @@ function openUser(u) {
   showUser();
   // After the dialog's reset: fill in the user's current values.
   $("user-display").value = u ? u.display_name : "";
+  $("user-phone").value = (u && u.phone) || "";
+  $("user-email").value = (u && u.email) || "";
   $("user-agency").value = (u && u.agency) || $("user-agency").options[0].value;
   $("user-role").value = u ? u.role : "operator";
   agencyChosen(Boolean(u));

@@ -67,6 +67,11 @@ function details(item) {
   const d = item.details || {};
   const parts = [];
   if (item.kind === "notification") {
+    const where = d.district ? ` · ${t("districts", d.district)}` : "";
+    // "Police duty unit · Leninsky District: could not be notified by message"
+    if (d.status === "unreachable") {
+      return `${t("parties", d.recipient)}${where}: ${t("notification_status", d.status)}`;
+    }
     // "SMS, danger → Protected person (***3456): delivered"
     const what = `${t("channels", d.channel)}, ${t("notification_templates", d.template)}`;
     parts.push(`${what} → ${t("parties", d.recipient)} (${d.to}): ${t("notification_status", d.status)}`);
