@@ -17,7 +17,7 @@ def test_the_supervisor_edits_a_row_into_a_new_version(
     page = supervisor_console
     page.locator("#nav-escalation").click()
     expect(page.locator("h1")).to_have_text("Порядок эскалации")
-    expect(page.locator("#esc-version")).to_have_text("default.1")
+    expect(page.locator("#esc-version")).to_have_text("default.2")
     expect(page.locator("#esc-versions")).to_contain_text("Версий ещё не сохранено")
     row = page.locator('#esc-rows tr[data-rule="proximity.breach"][data-priority="P1"]')
     expect(row).to_contain_text("Дежурная часть полиции")

@@ -141,30 +141,42 @@ async def test_a_breach_is_offered_to_the_district_unit_and_worked_on_the_timeli
     assert (times["police_on_scene"]["n"], times["police_on_scene"]["median_s"]) == (1, 90.0)
 
 
-async def test_an_unaccepted_offer_passes_to_the_supervisor_on_time(w: World) -> None:
+async def test_an_unaccepted_offer_passes_to_the_next_unit_then_the_supervisor_on_time(
+    w: World,
+) -> None:
     key = await proximity_breach(w)
     alert = w.pipeline.alert(key)
     assert alert is not None and alert.police_offered_at is not None
-    due = alert.police_offered_at + w.pipeline.settings.police_accept_s
+    accept_s = w.pipeline.settings.police_accept_s
+    due = alert.police_offered_at + accept_s
 
     w.clock.t = due - 1
     await w.pipeline.advance()
     alert = w.pipeline.alert(key)
-    assert alert is not None and not alert.police_failed_over
+    assert alert is not None and not alert.police_next_districts
 
     w.clock.t = due + 5
     await w.pipeline.advance()
     alert = w.pipeline.alert(key)
-    assert alert is not None and alert.police_failed_over
+    assert alert is not None and not alert.police_failed_over
     op = await w.login("operator")
     timeline = (await op.get(centre(key) + "/timeline")).json()
     failover = [t for t in timeline if t["details"].get("reason") == "police_not_accepted"]
-    assert len(failover) == 1
-    assert failover[0]["details"]["notify"] == "supervisor"
-    assert failover[0]["details"]["district"] == "KG-GB-OKT"
+    assert [t["details"]["notify"] for t in failover] == ["police_duty"]
+    assert failover[0]["details"]["from_district"] == "KG-GB-OKT"
+    assert failover[0]["details"]["district"] not in ("KG-GB-OKT", None)
     assert datetime.fromisoformat(failover[0]["at"]).timestamp() == due  # stamped when due
 
-    # Still open to the police: the unit may accept late.
+    w.clock.t = due + accept_s + 5
+    await w.pipeline.advance()
+    alert = w.pipeline.alert(key)
+    assert alert is not None and alert.police_failed_over
+    timeline = (await op.get(centre(key) + "/timeline")).json()
+    failover = [t for t in timeline if t["details"].get("reason") == "police_not_accepted"]
+    assert [t["details"]["notify"] for t in failover] == ["police_duty", "supervisor"]
+    assert datetime.fromisoformat(failover[1]["at"]).timestamp() == due + accept_s
+
+    # Still open to the police: the first unit may accept late.
     officer = await w.login("police-okt")
     assert (await officer.post(police(key, "accept"))).status_code == 200
 

@@ -54,18 +54,18 @@ async def test_an_operator_may_not_read_or_change_the_policy(w: World) -> None:
     op = await w.login("operator")
     assert (await op.get(POLICY)).status_code == 403
     r = await op.post(
-        POLICY, json={"base_version": "default.1", "rows": [BREACH_P1], "reason": "x y z"}
+        POLICY, json={"base_version": "default.2", "rows": [BREACH_P1], "reason": "x y z"}
     )
     assert r.status_code == 403
     sup = await w.login("supervisor")
     data = (await sup.get(POLICY)).json()
-    assert data["current"]["version"] == "default.1" and data["versions"] == []
+    assert data["current"]["version"] == "default.2" and data["versions"] == []
     row = next(
         r
         for r in data["current"]["rows"]
         if (r["rule"], r["priority"]) == ("proximity.breach", "P1")
     )
-    assert row["unit"] == "police_duty" and row["failover"] == ["supervisor"]
+    assert row["unit"] == "police_duty" and row["failover"] == ["police_duty:next", "supervisor"]
 
 
 async def test_bad_rows_and_a_stale_base_are_refused_with_the_reason(w: World) -> None:
@@ -78,7 +78,7 @@ async def test_bad_rows_and_a_stale_base_are_refused_with_the_reason(w: World) -
     sup = await w.login("supervisor")
     body = {"base_version": "policy.7", "rows": [BREACH_P1], "reason": "stale edit"}
     assert (await sup.post(POLICY, json=body)).status_code == 409
-    assert (await sup.get(POLICY)).json()["current"]["version"] == "default.1"
+    assert (await sup.get(POLICY)).json()["current"]["version"] == "default.2"
 
 
 async def test_a_new_version_applies_to_new_alerts_and_an_open_one_keeps_its_own(
@@ -86,7 +86,7 @@ async def test_a_new_version_applies_to_new_alerts_and_an_open_one_keeps_its_own
 ) -> None:
     await signal(w, "victim-app-okt", T0 + 5, SignalKind.SOS)
     [panic] = [a for a in w.pipeline.open_alerts() if a.rule == "panic"]
-    assert panic.policy.version == "default.1"
+    assert panic.policy.version == "default.2"
 
     r = await save(w, BREACH_P1, reason="the next unit before the supervisor")
     assert r.status_code == 201, r.text

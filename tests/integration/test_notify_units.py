@@ -228,9 +228,17 @@ async def test_the_duty_unit_not_accepting_in_time_texts_the_districts_superviso
     user(centre.db, "duty-okt", "police_duty_officer", [OKT], phone=DUTY_OKT)
     user(centre.db, "supervisor-okt", "supervisor", [OKT], phone=SUPERVISOR_OKT, language="en")
     user(centre.db, "supervisor-len", "supervisor", [LEN], phone="+996700000505")
+    user(centre.db, "duty-per", "police_duty_officer", ["KG-GB-PER"], phone="+996700000606")
     alert = await offered(centre)
     assert alert.police_offered_at is not None
+    # Not accepted in time: the next district's duty unit first...
     centre.clock.t = alert.police_offered_at + centre.settings.police_accept_s + 1
+    await centre.pipeline.advance()
+    (passed,) = [r for r in police(centre.db, alert.alert_key) if r.person_id == "duty-per"]
+    assert passed.template == "unit_failover"
+    assert not [r for r in police(centre.db, alert.alert_key) if r.recipient == "supervisor"]
+    # ...then, one more timeout later, the supervisor of the district it began in.
+    centre.clock.t = alert.police_offered_at + 2 * centre.settings.police_accept_s + 1
     await centre.pipeline.advance()
     failover = [r for r in police(centre.db, alert.alert_key) if r.recipient == "supervisor"]
     (row,) = failover

@@ -83,16 +83,23 @@ def test_a_rise_to_p1_offers_it_then() -> None:
     assert alert is not None and alert.police_offered_at == T0 + 30
 
 
-@pytest.mark.parametrize("ticks", [[T0 + 121], [T0 + 60, T0 + 119, T0 + 120, T0 + 500]])
-def test_an_unaccepted_offer_goes_to_the_supervisor_at_its_due_time(ticks: list[float]) -> None:
+@pytest.mark.parametrize(
+    "ticks", [[T0 + 121, T0 + 239, T0 + 241], [T0 + 60, T0 + 119, T0 + 120, T0 + 500]]
+)
+def test_an_unaccepted_offer_goes_to_the_next_unit_then_the_supervisor_at_their_due_times(
+    ticks: list[float],
+) -> None:
     b = book()
     b.apply(opened())
     out: list[Transition] = []
     for now in ticks:
         out += b.tick(now)
     failover = [t for t in out if t.details.get("reason") == "police_not_accepted"]
-    assert len(failover) == 1
-    assert failover[0].at == T0 + 120 and failover[0].details["notify"] == "supervisor"
+    assert [(t.at, t.details["notify"]) for t in failover] == [
+        (T0 + 120, "police_duty"),
+        (T0 + 240, "supervisor"),
+    ]
+    assert failover[0].details["district"] != failover[0].details["from_district"]
 
 
 def test_accepted_in_time_nothing_goes_to_the_supervisor_and_steps_come_in_order() -> None:

@@ -59,15 +59,21 @@ def test_the_default_table_reproduces_the_code(rule: str, priority: Priority) ->
         base.steps,
         base.police_accept_s,
     )
-    assert policy.failover == ("supervisor",)
-    assert policy.version == "default.1"
+    # A duty unit's offer passes to the next district's unit, then the supervisor.
+    duty = "police_duty" in (policy.unit, policy.probation_unit)
+    assert policy.failover == (("police_duty:next",) if duty else ()) + ("supervisor",)
+    # Units outside the centre and the supervisor are written to; operators see the console.
+    for recipient, channels in policy.channels.items():
+        messages = () if recipient == "operator" else ("push", "sms", "email")
+        assert channels == ("console", *messages), recipient
+    assert policy.version == "default.2"
 
 
 def test_a_rule_without_a_row_takes_the_wildcard_row_of_its_priority() -> None:
     assert lookup(DEFAULT_TABLE, "battery.critical", Priority.P3).rule == "*"
     assert lookup(DEFAULT_TABLE, "panic", Priority.P1).rule == "panic"
-    assert policy_of(DEFAULT_TABLE, "battery.critical", Priority.P1).revision == "default.1/P1"
-    assert policy_of(DEFAULT_TABLE, "panic", Priority.P1).revision == "default.1/panic/P1"
+    assert policy_of(DEFAULT_TABLE, "battery.critical", Priority.P1).revision == "default.2/P1"
+    assert policy_of(DEFAULT_TABLE, "panic", Priority.P1).revision == "default.2/panic/P1"
     # The setting of the acceptance timeout reaches every row.
     assert {r.accept_s for r in default_table(45.0).rows} == {45.0}
 
@@ -172,7 +178,7 @@ def test_an_unaccepted_offer_goes_to_the_next_unit_then_the_supervisor(ticks: li
         out += b.tick(now)
     assert passed(out) == [
         (T0 + 100, "police_duty", "KG-GB-PER"),
-        (T0 + 200, "supervisor", "KG-GB-PER"),
+        (T0 + 200, "supervisor", "KG-GB-OKT"),  # where it began
     ]
     alert = b.get(KEY)
     assert alert is not None and alert.police_failed_over
@@ -199,7 +205,7 @@ def test_two_next_units_then_the_supervisor() -> None:
     assert passed(b.tick(T0 + 1000)) == [
         (T0 + 100, "police_duty", "KG-GB-PER"),
         (T0 + 200, "police_duty", "KG-GB-SVE"),
-        (T0 + 300, "supervisor", "KG-GB-SVE"),
+        (T0 + 300, "supervisor", "KG-GB-OKT"),
     ]
 
 

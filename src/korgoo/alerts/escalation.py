@@ -70,25 +70,32 @@ class PolicyRow(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class PolicyTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    version: str  # "default.1" for the code's table, else "policy.<n>"
+    version: str  # "default.2" for the code's table, else "policy.<n>"
     number: int  # 0 for the code's table; each saved version adds one
     rows: tuple[PolicyRow, ...]
 
 
-_DEFAULT_CHANNELS: Final = {
-    SUPERVISOR: ("console",),
-    "operator": ("console",),
-    POLICE_DUTY: ("console",),
-    DISTRICT_INSPECTOR: ("console",),
-    PROBATION: ("console",),
-}
+# Units outside the centre are written to (their view also shows the alert);
+# the centre's own people see it in the console.
+UNIT_MESSAGE_CHANNELS: Final = ("push", "sms", "email")
 
 
-def _default_row(rule: str, priority: Priority, accept_s: float) -> PolicyRow:
+def _default_channels(recipient: str, messages: tuple[str, ...]) -> tuple[str, ...]:
+    if recipient in UNITS or recipient == SUPERVISOR:
+        return ("console", *messages)
+    return ("console",)
+
+
+def _default_row(
+    rule: str, priority: Priority, accept_s: float, messages: tuple[str, ...]
+) -> PolicyRow:
     base = default_policy(priority)
     unit = None if rule == ANY_RULE else agency_for(rule, priority)
     probation = None if rule == ANY_RULE else agency_for(rule, priority, OrderKind.PROBATION.value)
     recipients = {SUPERVISOR, "operator", *(s.notify for s in base.steps)} | {unit, probation}
+    # An offer to a duty unit not accepted in time goes to the next district's
+    # unit, then to the centre's supervisor.
+    duty = POLICE_DUTY in (unit, probation)
     return PolicyRow(
         rule=rule,
         priority=priority,
@@ -97,17 +104,21 @@ def _default_row(rule: str, priority: Priority, accept_s: float) -> PolicyRow:
         unit=unit,
         probation_unit=probation,
         accept_s=accept_s,
-        channels={r: _DEFAULT_CHANNELS[r] for r in RECIPIENTS if r in recipients},
+        failover=(NEXT_DUTY_UNIT, SUPERVISOR) if duty else (SUPERVISOR,),
+        channels={r: _default_channels(r, messages) for r in RECIPIENTS if r in recipients},
     )
 
 
-def default_table(accept_s: float = 120.0) -> PolicyTable:
+def default_table(
+    accept_s: float = 120.0, messages: tuple[str, ...] = UNIT_MESSAGE_CHANNELS
+) -> PolicyTable:
     """The code's table: a wildcard row per priority, and a row for each
-    (rule, priority) that offers the alert to a unit (`agency_for`)."""
-    rows = [_default_row(ANY_RULE, p, accept_s) for p in Priority]
+    (rule, priority) that offers the alert to a unit (`agency_for`); units and
+    the supervisor get messages over `messages`, in that order."""
+    rows = [_default_row(ANY_RULE, p, accept_s, messages) for p in Priority]
     for rule in CATALOGUE:
         for p in Priority:
-            row = _default_row(rule.value, p, accept_s)
+            row = _default_row(rule.value, p, accept_s, messages)
             if row.unit is not None or row.probation_unit is not None:
                 rows.append(row)
     return PolicyTable(version=DEFAULT_REVISION, number=0, rows=tuple(rows))

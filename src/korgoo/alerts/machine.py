@@ -224,7 +224,8 @@ def _fail_over(alert: Alert, due: float) -> Result:
             alert = msgspec.structs.replace(
                 alert, police_failovers=step, police_failed_over=True, police_passed_at=due
             )
-            details |= {"notify": "supervisor", "district": latest[0]}
+            # The supervisor of the district the offer began in, whichever unit saw it last.
+            details |= {"notify": "supervisor", "district": alert.police_district or latest[0]}
         # Actor "policy", as for the offer: an SLA step may fall due at the same
         # instant, and a timeline line is unique by (alert, kind, time, actor).
         return alert, [_transition(alert, TransitionKind.ESCALATED, due, POLICY, details)]

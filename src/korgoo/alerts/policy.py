@@ -45,7 +45,7 @@ DEFAULT_PRIORITY: Mapping[str, Priority] = MappingProxyType(
 # A rule missing from the table still raises an alert: an operator must see it.
 UNKNOWN_RULE_PRIORITY = Priority.P2
 
-DEFAULT_REVISION = "default.1"
+DEFAULT_REVISION = "default.2"
 
 _DEFAULT_SLA_S: Mapping[Priority, float] = MappingProxyType(
     {Priority.P1: 60.0, Priority.P2: 300.0, Priority.P3: 900.0, Priority.P4: 3600.0}

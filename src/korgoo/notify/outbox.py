@@ -171,13 +171,15 @@ def enqueue_units(
     transitions: Sequence[Transition],
     alerts: Mapping[str, Alert],
     enabled: Collection[Channel],
-    order: Sequence[str],
+    fallback: Sequence[str],
     public_url: str,
 ) -> list[Notification]:
     """Store, on `conn`, a message to each user of every unit these transitions
-    offer an alert to (or pass it on to), and a `queued` line per message on the
-    alert's timeline; a unit none of whose users can be written to gets a line
-    saying so (`unreachable`: the police view still shows the alert)."""
+    offer an alert to (or pass it on to), over the channels the alert's frozen
+    policy names for that unit (`fallback` for a policy that names none), and a
+    `queued` line per message on the alert's timeline; a unit none of whose users
+    can be written to gets a line saying so (`unreachable`: the police view still
+    shows the alert)."""
     made: list[Notification] = []
     lines: list[Transition] = []
     for offer in unit_offers(transitions):
@@ -191,6 +193,7 @@ def enqueue_units(
             "link": unit_link(public_url, offer.unit, alert.alert_key),
         }
         queued = []
+        order = alert.policy.channels.get(offer.unit, fallback)
         for person, route in _members(conn, offer.unit, offer.district, enabled, order):
             if not route:
                 continue

@@ -106,7 +106,7 @@ class Pipeline:
         # everyone else reads the snapshots published after each change.
         self._engine = Engine(params)
         self._book = AlertBook(
-            default_table(settings.police_accept_s),
+            default_table(settings.police_accept_s, tuple(settings.agency_channels.split(","))),
             order_district=self._order_district,
             order_kind=self._order_kind,
         )
