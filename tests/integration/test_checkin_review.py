@@ -146,6 +146,6 @@ async def test_the_review_list_reads_each_order_once_however_many_photos_wait(
     with w.pipeline.db.begin() as conn:  # two more photos of the same order wait
         row = conn.execute(sa.select(checkins).where(checkins.c.id == checkin_id)).mappings().one()
         for n in (1, 2):
-            conn.execute(sa.insert(checkins).values({**row, "id": f"{checkin_id[:-1]}{n}"}))
+            conn.execute(sa.insert(checkins).values({**row, "id": f"{checkin_id}-{n}"}))
     three = await listed()
     assert three == one
