@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from korgoo.api.auth import add_user
 from korgoo.store.audit import audit_entries
 
 from ..unit.engine.conftest import T0
 from .api_world import SVE, World, iso, proximity_breach, world_fixture
 
 __all__ = ["world_fixture"]
+
+OSH_2 = "KG-GO-2"  # Zhibek Zholu, a territorial administration of Osh city
 
 
 def evidence(key: str, suffix: str) -> str:
@@ -172,3 +175,53 @@ async def test_an_order_is_refused_where_monitoring_is_not_rolled_out(w: World) 
     r = await sup.post("/api/v1/orders", json=order)
     assert r.status_code == 201, r.text
     assert (await admin.patch("/api/v1/jurisdictions/KG-NO", json=switch)).status_code == 404
+
+
+async def test_a_prosecutor_of_osh_sees_osh_and_nothing_of_bishkek(w: World) -> None:
+    """Osh city's prosecutor, placed in his office with its districts (the city
+    and its territorial administrations), sees an order of one of them as
+    Oktyabrsky's prosecutor sees his; each sees nothing of the other's."""
+    w.users["prosecutor-osh"] = add_user(
+        w.pipeline.db, "prosecutor-osh", role="prosecutor", agency="prosecutor-go", now=T0
+    )
+    sup, admin = await w.login("supervisor"), await w.login("admin")
+    ids = {}
+    for name, role in (("resp-osh", "respondent"), ("prot-osh", "protected")):
+        person = {"role": role, "display_name": name, "district": OSH_2}
+        r = await sup.post("/api/v1/persons", json=person)
+        assert r.status_code == 201, r.text
+        ids[name] = r.json()["id"]
+    order = {
+        "number": "OSH-1",
+        "kind": "court",
+        "issuing_authority": "Osh City Court",
+        "legal_basis": "Law No. 214",
+        "district": OSH_2,
+        "respondent_id": ids["resp-osh"],
+        "protected_ids": [ids["prot-osh"]],
+        "starts_at": iso(T0 - 60),
+        "ends_at": iso(T0 + 30 * 86400),
+        "min_distance_m": 300,
+    }
+    # Monitoring is not rolled out in Osh until the administrator says so.
+    r = await sup.post("/api/v1/orders", json=order)
+    assert r.status_code == 409, r.text
+    switch = {"monitoring_enabled": True, "reason": "rollout to Osh"}
+    assert (await admin.patch(f"/api/v1/jurisdictions/{OSH_2}", json=switch)).status_code == 200
+    r = await sup.post("/api/v1/orders", json=order)
+    assert r.status_code == 201, r.text
+    osh_order = r.json()["id"]
+
+    osh, okt = await w.login("prosecutor-osh"), await w.login("prosecutor-okt")
+    placed = (await admin.get("/api/v1/users/prosecutor-osh")).json()
+    assert placed["agency"] == "prosecutor-go"
+    assert placed["districts"][0] == "KG-GO" and OSH_2 in placed["districts"]
+    assert [o["id"] for o in (await osh.get("/api/v1/orders")).json()] == [osh_order]
+    assert (await osh.get(f"/api/v1/orders/{osh_order}")).status_code == 200
+    assert (await osh.get(f"/api/v1/persons/{ids['resp-osh']}")).status_code == 200
+    assert (await osh.get("/api/v1/orders/order-okt")).status_code == 404
+    assert (await osh.get("/api/v1/persons/resp-okt")).status_code == 404
+
+    assert [o["id"] for o in (await okt.get("/api/v1/orders")).json()] == ["order-okt"]
+    assert (await okt.get(f"/api/v1/orders/{osh_order}")).status_code == 404
+    assert (await okt.get(f"/api/v1/persons/{ids['prot-osh']}")).status_code == 404

@@ -22,12 +22,22 @@ def test_agencies_serve_known_districts_and_each_district_of_bishkek_has_its_fou
         assert serving == ["court", "police_unit", "probation_office", "prosecutor_office"], j.code
 
 
+def test_osh_city_and_each_of_its_administrations_are_served_by_the_citys_four() -> None:
+    osh = ["KG-GO", *(j.code for j in JURISDICTIONS if j.parent == "KG-GO")]
+    assert len(osh) == 10
+    for code in osh:
+        serving = sorted(a.id for a in AGENCIES if code in a.districts)
+        assert serving == ["court-go", "police-go", "probation-go", "prosecutor-go"], code
+
+
 def test_a_user_without_an_agency_is_placed_by_role_and_district() -> None:
     placed = default_agency("operator", ["KG-GB-LEN"])
     assert placed is not None and placed.type is AgencyType.MOJ_CENTRE
     placed = default_agency("prosecutor", ["KG-GB-SVE", "KG-GB-OKT"])
     assert placed is not None and placed.id == "prosecutor-gb-sve"
     assert default_agency("court", []) is None  # which court is not said
-    assert default_agency("police_duty_officer", ["KG-GO"]) is None  # no unit of Osh yet
+    placed = default_agency("police_duty_officer", ["KG-GO-4"])
+    assert placed is not None and placed.id == "police-go"
+    assert default_agency("police_duty_officer", ["KG-O"]) is None  # no unit of Osh Region yet
     placed = default_agency("probation_officer", ["KG-GB-OKT"])
     assert placed is not None and placed.id == "probation-gb-okt"

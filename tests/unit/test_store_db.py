@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from korgoo.alerts.model import Transition, TransitionKind
 from korgoo.domain.decisions import Decision, DecisionKind
 from korgoo.domain.events import Signal, SignalKind, Tick
-from korgoo.domain.jurisdictions import BISHKEK, JURISDICTIONS, within
+from korgoo.domain.jurisdictions import BISHKEK, JURISDICTIONS, OSH_CITY, next_district, within
 from korgoo.domain.terms import OrderKind
 from korgoo.store.alerts import append_transitions
 from korgoo.store.audit import audit_append
@@ -24,7 +24,12 @@ from korgoo.store.db import alembic_config, begin_write, migrate, normalise_url,
 from korgoo.store.decisions import append_decisions
 from korgoo.store.events import EventLog
 from korgoo.store.orders import create_order
-from korgoo.store.registry import PersonRole, create_person, list_jurisdictions
+from korgoo.store.registry import (
+    PersonRole,
+    create_person,
+    list_jurisdictions,
+    monitored_districts,
+)
 from korgoo.store.schema import APPEND_ONLY_TABLES, metadata
 
 
@@ -155,6 +160,29 @@ def test_bishkek_districts_are_within_bishkek() -> None:
     assert all(within(j.code, BISHKEK) for j in districts)
     assert not within("KG-GO", BISHKEK)
     assert len([j for j in JURISDICTIONS if j.level == "region"]) == 7
+
+
+def test_osh_city_has_its_nine_territorial_administrations(empty_url: str) -> None:
+    osh = [j for j in JURISDICTIONS if j.parent == OSH_CITY]
+    assert [j.code for j in osh] == [f"KG-GO-{n}" for n in range(1, 10)]
+    assert osh[0].name_ru == "Муниципальное территориальное управление «Алымбек Датка» города Ош"
+    assert osh[0].name_ky == "Ош шаарынын «Алымбек Датка» муниципалдык аймактык башкармалыгы"
+    assert osh[0].name_en == "Alymbek Datka Municipal Territorial Administration, Osh"
+    assert osh[-1].name_en == "Toloykon Rural Territorial Administration, Osh"
+    assert all(j.level == "district" and within(j.code, OSH_CITY) for j in osh)
+    assert not any(within(j.code, BISHKEK) for j in osh)
+    # One police department serves them all: an offer is not passed between them,
+    # while Bishkek's districts pass it on.
+    assert next_district("KG-GO-3") is None
+    assert next_district("KG-GB-OKT") == "KG-GB-PER"
+    # Seeded in the store with monitoring not rolled out there.
+    migrate(empty_url)
+    eng = open_engine(empty_url)
+    seeded = {j.code for j in list_jurisdictions(eng)}
+    rolled_out = monitored_districts(eng)
+    eng.dispose()
+    assert {j.code for j in osh} <= seeded
+    assert not {j.code for j in osh} & rolled_out
 
 
 def test_migration_0004_gives_existing_bracelets_the_protocol_they_spoke(empty_url: str) -> None:

@@ -17,6 +17,8 @@ from typing import Final
 
 import msgspec
 
+from korgoo.domain.jurisdictions import JURISDICTIONS, OSH_CITY
+
 
 class AgencyType(StrEnum):
     MOJ_CENTRE = "moj_centre"  # the Ministry of Justice's monitoring centre
@@ -100,8 +102,45 @@ def _bishkek_agencies() -> tuple[Agency, ...]:
     return tuple(found)
 
 
-# The pilot's agencies: the centre, and Bishkek's district police, probation
-# offices, prosecutors and courts.
+# Osh city's agencies serve the city and all its territorial administrations.
+_OSH = (OSH_CITY, *(j.code for j in JURISDICTIONS if j.parent == OSH_CITY))
+_OSH_AGENCIES = (
+    Agency(
+        "police-go",
+        AgencyType.POLICE_UNIT,
+        "УВД города Ош",
+        "Ош шаарынын ички иштер башкармалыгы",
+        "Osh City Police Department",
+        _OSH,
+    ),
+    Agency(
+        "prosecutor-go",
+        AgencyType.PROSECUTOR_OFFICE,
+        "Прокуратура города Ош",
+        "Ош шаарынын прокуратурасы",
+        "Prosecutor's Office of Osh City",
+        _OSH,
+    ),
+    Agency(
+        "probation-go",
+        AgencyType.PROBATION_OFFICE,
+        "Орган пробации города Ош",
+        "Ош шаарынын пробация органы",
+        "Probation Office of Osh City",
+        _OSH,
+    ),
+    Agency(
+        "court-go",
+        AgencyType.COURT,
+        "Ошский городской суд",
+        "Ош шаардык соту",
+        "Osh City Court",
+        _OSH,
+    ),
+)
+
+# The pilot's agencies: the centre, Bishkek's district police, probation
+# offices, prosecutors and courts, and Osh city's.
 AGENCIES: Final[tuple[Agency, ...]] = (
     Agency(
         MOJ_CENTRE,
@@ -111,6 +150,7 @@ AGENCIES: Final[tuple[Agency, ...]] = (
         "Electronic Monitoring Centre of the Ministry of Justice of the Kyrgyz Republic",
     ),
     *_bishkek_agencies(),
+    *_OSH_AGENCIES,
 )
 
 

@@ -1,11 +1,15 @@
 """Jurisdictions of the Kyrgyz Republic: regions, cities of republican significance
-and the districts of Bishkek.
+and the districts of the two cities, Bishkek's and Osh's.
 
-Codes of regions and cities are ISO 3166-2:KG; the districts of Bishkek have no
-ISO code and take the city's code with a suffix. Osh city is not divided into
-districts (raions) but into municipal territorial administrations, which are
-no police or court jurisdiction: the city itself is the unit orders, agencies
-and the rollout switch name there, as a region is outside the two cities.
+Codes of regions and cities are ISO 3166-2:KG; the districts of the cities have
+no ISO code and take the city's code with a suffix. Bishkek is divided into
+four districts (raions), each with its own police department, prosecutor,
+probation office and court. Osh city is divided into six municipal and three
+rural territorial administrations (codes numbered, as their names have been
+changed before and may be again); they are where a person lives or an order
+names, but no police or court jurisdiction of their own: the city's agencies
+serve all of them (and the city itself), so an offer to the police is never
+passed from one of them to another.
 
 The jurisdiction scopes what a user may see and which police unit is notified.
 The store seeds these rows on every migration (insert missing, refresh names;
@@ -36,6 +40,27 @@ class Jurisdiction(msgspec.Struct, frozen=True):
 
 BISHKEK = "KG-GB"
 OSH_CITY = "KG-GO"
+
+# Osh city's territorial administrations, municipal (urban) then rural, each
+# (kind, name in ru, ky, en); KG-GO-1 is the first.
+_KIND = {
+    "municipal": ("Муниципальное", "муниципалдык", "Municipal"),
+    "rural": ("Сельское", "айылдык", "Rural"),
+}
+_OSH_ADMINISTRATIONS = (
+    ("municipal", "Алымбек Датка", "Алымбек Датка", "Alymbek Datka"),
+    ("municipal", "Жибек Жолу", "Жибек Жолу", "Zhibek Zholu"),
+    ("municipal", "Керме-Тоо", "Керме-Тоо", "Kerme-Too"),  # noqa: RUF001 (Cyrillic)
+    ("municipal", "Курманжан Датка", "Курманжан Датка", "Kurmanjan Datka"),
+    ("municipal", "Манас Ата", "Манас Ата", "Manas Ata"),
+    ("municipal", "Сулайман-Тоо", "Сулайман-Тоо", "Sulayman-Too"),  # noqa: RUF001 (Cyrillic)
+    ("rural", "Жапалак", "Жапалак", "Japalak"),
+    ("rural", "Кызыл-Кыштак", "Кызыл-Кыштак", "Kyzyl-Kyshtak"),
+    ("rural", "Толойкон", "Толойкон", "Toloykon"),
+)
+# Cities whose districts share one police department (and one prosecutor,
+# probation office and court): an offer is not passed between their districts.
+ONE_UNIT_CITIES = frozenset({OSH_CITY})
 
 JURISDICTIONS: tuple[Jurisdiction, ...] = (
     Jurisdiction("KG-B", Level.REGION, "Баткенская область", "Баткен облусу", "Batken Region"),
@@ -83,6 +108,17 @@ JURISDICTIONS: tuple[Jurisdiction, ...] = (
         "Sverdlovsky District",
         BISHKEK,
     ),
+    *(
+        Jurisdiction(
+            f"{OSH_CITY}-{n}",
+            Level.DISTRICT,
+            f"{_KIND[kind][0]} территориальное управление «{ru}» города Ош",
+            f"Ош шаарынын «{ky}» {_KIND[kind][1]} аймактык башкармалыгы",
+            f"{en} {_KIND[kind][2]} Territorial Administration, Osh",
+            OSH_CITY,
+        )
+        for n, (kind, ru, ky, en) in enumerate(_OSH_ADMINISTRATIONS, start=1)
+    ),
 )
 
 
@@ -121,10 +157,11 @@ def next_district(first: str, tried: tuple[str, ...] = ()) -> str | None:
     """The district whose police duty unit is offered an alert that `first`'s
     did not accept in time: the next district of the same city in the order of
     `JURISDICTIONS`, going round, skipping those in `tried`; None when every
-    one was tried or `first` has no sibling (deterministic: a replay passes the
-    offer to the same unit)."""
+    one was tried, `first` has no sibling, or its city's districts share one
+    unit (Osh's: the offer goes on to the chain's next step). Deterministic: a
+    replay passes the offer to the same unit."""
     parent = next((j.parent for j in JURISDICTIONS if j.code == first), None)
-    if parent is None:
+    if parent is None or parent in ONE_UNIT_CITIES:
         return None
     siblings = [j.code for j in JURISDICTIONS if j.parent == parent]
     start = siblings.index(first)
