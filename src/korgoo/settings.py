@@ -46,9 +46,11 @@ class Settings(BaseSettings):
     temporary_order_days: int = 30
     # Outage notice (docs/notifications.md): the centre cannot monitor when no
     # batch was committed for this long while messages wait, when the store
-    # refuses writes, or when a gateway has been down this long.
+    # refuses writes, when a gateway has been down this long, or when the apps'
+    # MQTT broker has been unreachable this long.
     outage_pipeline_stall_s: float = 120.0
     outage_gateway_down_s: float = 300.0
+    outage_broker_down_s: float = 120.0
     outage_check_every_s: float = 15.0
 
     # Console

@@ -190,12 +190,14 @@ def _listening(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def private_mosquitto() -> Iterator[Broker]:
-    """A broker with a minimal configuration (anonymous, no persistence)."""
+def private_mosquitto(port: int | None = None) -> Iterator[Broker]:
+    """A broker with a minimal configuration (anonymous, no persistence), on
+    `port` if given (a broker started again where the last one listened)."""
     binary = mosquitto_binary()
     with _workdir("korgoo-test-mqtt-") as work, open(work / "mosquitto.log", "ab") as log:
+        wanted = port
         for _ in range(ATTEMPTS):
-            port = free_port()
+            port = wanted or free_port()
             config = work / "mosquitto.conf"
             config.write_text(
                 f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"

@@ -7,17 +7,26 @@ and their duty officers are told by SMS through the same outbox."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from korgoo.apps.service import dispatcher
+from korgoo.domain.outage import BROKER_DOWN
+from korgoo.gateways.mqtt import run_mqtt
 from korgoo.notify.messages import LANGUAGES, render
 from korgoo.service.outage import OutageWatch
+from korgoo.settings import Settings
 from korgoo.store.db import open_engine
 from korgoo.store.schema import notifications, outages
 from korgoo.store.users import set_contacts
+from korgoo_lab.services import private_mosquitto
 
 from ..unit.engine.conftest import T0
 from .api_world import LEN, OKT, World, iso, world_fixture
@@ -183,3 +192,76 @@ async def test_the_duty_units_of_the_affected_districts_are_told_once_by_sms(w: 
         to_okt = [m["text"] for m in gateway.handset if m["to"] == "+996700000101"]
         assert len(to_okt) == 2 and "снова работает" in to_okt[1]
         assert len(gateway.handset) == 4  # the protected persons have no phone here
+
+
+async def until(holds: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not holds():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_the_apps_broker_unreachable_past_its_limit_is_an_outage(w: World) -> None:
+    """With a real Mosquitto of its own: the MQTT gateway connected, the broker
+    stopped; after `KORGOO_OUTAGE_BROKER_DOWN_S` (by the pipeline's clock) the
+    outage starts and the protected person, the duty officer and the supervisor
+    are written to; the broker started again on its port, it ends."""
+    w.pipeline.settings.sms_url = "http://127.0.0.1:9/send"  # SMS on (never reached)
+    sup = await w.login("supervisor")
+    phones = {"phones": [{"number": "+996 700 000 001", "label": "mobile"}]}
+    assert (await sup.patch("/api/v1/persons/prot-okt", json=phones)).status_code == 200
+    with w.pipeline.db.begin() as conn:
+        set_contacts(conn, "police-okt", phone="+996700000101", email=None)
+        set_contacts(conn, "supervisor", phone="+996700000404", email=None)
+    watch: OutageWatch = w.app.state.outage  # type: ignore[attr-defined]
+    health, limit = watch.health, w.pipeline.settings.outage_broker_down_s
+    state = functools.partial(health.gateways.get, "mqtt")
+    stop = asyncio.Event()
+    with contextlib.ExitStack() as first:
+        broker = first.enter_context(private_mosquitto())
+        gateway = asyncio.create_task(
+            run_mqtt(
+                w.pipeline,
+                Settings(mqtt_host=broker.host, mqtt_port=broker.port),
+                stop,
+                client_id="korgoo-outage-test",
+                retry_s=0.05,
+                on_state=functools.partial(health.set, "mqtt"),
+            )
+        )
+        try:
+            await until(lambda: state() == "running")
+            w.clock.t = T0 + 10
+            first.close()  # the broker stops
+            await until(lambda: state() == BROKER_DOWN)
+            assert health.since["mqtt"] == T0 + 10
+
+            w.clock.t = T0 + 10 + limit - 1
+            assert watch.check() is None and sent(w) == []
+            w.clock.t = T0 + 10 + limit
+            assert watch.check() == "started"
+            interrupted = [
+                ("prot-okt", "monitoring_interrupted"),
+                ("police-okt", "unit_monitoring_interrupted"),
+                ("supervisor", "unit_monitoring_interrupted"),
+            ]
+            assert sorted(sent(w)) == sorted(interrupted)
+            centre = (await sup.get("/api/v1/outage")).json()
+            assert centre["active"] and centre["causes"] == ["broker"]
+
+            # The broker is back where it was: the gateway reconnects, the outage ends.
+            with private_mosquitto(port=broker.port):
+                await until(lambda: state() == "running")
+                w.clock.t += 30
+                assert watch.check() == "ended"
+                restored = [
+                    (who, what.replace("interrupted", "restored")) for who, what in interrupted
+                ]
+                assert sorted(sent(w)) == sorted(interrupted + restored)
+                assert (await sup.get("/api/v1/outage")).json()["active"] is False
+        finally:
+            stop.set()
+            await gateway
+    with w.pipeline.db.connect() as conn:
+        (row,) = conn.execute(sa.select(outages)).all()
+    assert (row.started_at, row.ended_at, row.causes) == (T0 + 10 + limit, w.clock.t, ["broker"])

@@ -3,9 +3,9 @@ end per outage, by the given clock."""
 
 from __future__ import annotations
 
-from korgoo.domain.outage import GatewayState, HealthSample, Limits, assess, causes
+from korgoo.domain.outage import BROKER_DOWN, GatewayState, HealthSample, Limits, assess, causes
 
-LIMITS = Limits(stall_s=120.0, gateway_down_s=300.0)
+LIMITS = Limits(stall_s=120.0, gateway_down_s=300.0, broker_down_s=120.0)
 T0 = 1_800_000_000.0
 HEALTHY = HealthSample(
     store_ok=True, busy_since=None, gateways=(GatewayState("mqtt", "running", T0),)
@@ -18,6 +18,14 @@ def test_a_gateway_down_is_an_outage_only_after_its_limit() -> None:
     assert causes(down, T0 + 300, LIMITS) == ("gateway:mqtt",)
     off = HealthSample(True, None, (GatewayState("osmand", "disabled", T0),))
     assert causes(off, T0 + 10_000, LIMITS) == ()
+
+
+def test_the_broker_unreachable_is_an_outage_after_its_own_limit() -> None:
+    unreachable = HealthSample(True, None, (GatewayState("mqtt", BROKER_DOWN, T0),))
+    assert causes(unreachable, T0 + 119, LIMITS) == ()
+    assert causes(unreachable, T0 + 120, LIMITS) == ("broker",)
+    # Not also a gateway down, however long it lasts.
+    assert causes(unreachable, T0 + 10_000, LIMITS) == ("broker",)
 
 
 def test_the_store_refusing_is_an_outage_at_once_and_a_stall_after_its_limit() -> None:

@@ -2,7 +2,8 @@
 
 Given what the health of the process says at `now` (the caller's clock), the
 causes that make monitoring impossible: the store refusing writes, the
-pipeline stalled (a batch in hand for too long), a gateway down for too long.
+pipeline stalled (a batch in hand for too long), a gateway down for too long,
+the MQTT broker the apps publish to unreachable for too long.
 `assess` turns those into the start or the end of one outage, so those
 concerned are told once per outage and once when it is over.
 """
@@ -16,11 +17,14 @@ import msgspec
 
 # Gateway states that are not an outage: working, or switched off on purpose.
 UP: Final = frozenset({"running", "disabled"})
+# The state of a gateway that cannot reach its broker (the MQTT gateway): the
+# cause "broker", with its own limit, not a gateway down.
+BROKER_DOWN: Final = "broker_down"
 
 
 class GatewayState(msgspec.Struct, frozen=True):
     name: str
-    state: str  # running | disabled | connecting | failed | ...
+    state: str  # running | disabled | connecting | broker_down | ...
     since: float  # when it entered this state
 
 
@@ -33,6 +37,7 @@ class HealthSample(msgspec.Struct, frozen=True):
 class Limits(msgspec.Struct, frozen=True):
     stall_s: float  # a batch in hand this long: the pipeline is stalled
     gateway_down_s: float  # a gateway not running this long: it is down
+    broker_down_s: float  # the MQTT broker unreachable this long: the apps are not heard
 
 
 class Outage(msgspec.Struct, frozen=True):
@@ -45,16 +50,19 @@ Change = Literal["started", "ended"]
 
 
 def causes(sample: HealthSample, now: float, limits: Limits) -> tuple[str, ...]:
-    """What stops monitoring at `now`: "store", "pipeline", "gateway:<name>"."""
+    """What stops monitoring at `now`: "store", "pipeline", "broker", "gateway:<name>"."""
     found = []
     if not sample.store_ok:
         found.append("store")
     if sample.busy_since is not None and now - sample.busy_since >= limits.stall_s:
         found.append("pipeline")
+    gateways = sorted(sample.gateways, key=lambda g: g.name)
+    if any(g.state == BROKER_DOWN and now - g.since >= limits.broker_down_s for g in gateways):
+        found.append("broker")
     found.extend(
         f"gateway:{g.name}"
-        for g in sorted(sample.gateways, key=lambda g: g.name)
-        if g.state not in UP and now - g.since >= limits.gateway_down_s
+        for g in gateways
+        if g.state not in UP | {BROKER_DOWN} and now - g.since >= limits.gateway_down_s
     )
     return tuple(found)
 

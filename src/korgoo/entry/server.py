@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 
 import structlog
@@ -99,15 +100,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         tasks.append(asyncio.create_task(server.serve()))
 
     if settings.mqtt_enabled:
-        subscribed = asyncio.Event()
         health.set("mqtt", "connecting")
-        tasks.append(asyncio.create_task(run_mqtt(pipeline, settings, stop, subscribed=subscribed)))
-
-        async def mark() -> None:
-            await subscribed.wait()
-            health.set("mqtt", "running")
-
-        tasks.append(asyncio.create_task(mark()))
+        on_state = functools.partial(health.set, "mqtt")  # running, or the broker unreachable
+        tasks.append(asyncio.create_task(run_mqtt(pipeline, settings, stop, on_state=on_state)))
     else:
         health.set("mqtt", "disabled")
 

@@ -40,6 +40,7 @@ import msgspec
 import paho.mqtt.client as paho
 
 from korgoo.domain.ingest import Ingest, Message, Outcome, StoreUnavailable, Verdict
+from korgoo.domain.outage import BROKER_DOWN
 from korgoo.gateways import json_input, native
 from korgoo.gateways.admission import refusal
 from korgoo.gateways.metrics import (
@@ -158,16 +159,22 @@ async def run_mqtt(
     retry_s: float = 1.0,
     subscribed: asyncio.Event | None = None,
     clock: Callable[[], float] = time.time,
+    on_state: Callable[[str], None] = lambda state: None,
 ) -> None:
     """Run until `stop` is set, reconnecting after broker or store failures.
 
-    `subscribed` is set once the subscription is in place (readiness).
+    `subscribed` is set once the subscription is in place (readiness);
+    `on_state` is told "running" at each subscription and `BROKER_DOWN` at each
+    failed or lost connection (the health, whence the outage notice).
     """
     while not stop.is_set():
         try:
-            await _session(ingest, settings, stop, client_id, prefix, retry_s, subscribed, clock)
+            await _session(
+                ingest, settings, stop, client_id, prefix, retry_s, subscribed, clock, on_state
+            )
         except aiomqtt.MqttError as error:
             log.warning("mqtt gateway: broker connection lost: %s", error)
+            on_state(BROKER_DOWN)
             await _sleep_unless(stop, retry_s)
 
 
@@ -180,6 +187,7 @@ async def _session(
     retry_s: float,
     subscribed: asyncio.Event | None,
     clock: Callable[[], float],
+    on_state: Callable[[str], None],
 ) -> None:
     """One broker connection; returns when stopped or when the store needs a reconnect."""
     client = aiomqtt.Client(
@@ -195,6 +203,7 @@ async def _session(
         CONNECTIONS.labels(PROTOCOL).inc()
         try:
             await client.subscribe(f"{prefix}/+/events", qos=1)
+            on_state("running")
             if subscribed is not None:
                 subscribed.set()
             consume = asyncio.create_task(

@@ -1,7 +1,7 @@
 """The outage notice's adapter: samples the health by the clock, asks
 `domain.outage.assess` whether an outage started or ended, and then records it
-and tells the protected persons of the live orders and the police duty officers
-of their districts (monitoring interrupted, then restored) through the outbox,
+and tells the protected persons of the live orders, and the police duty officers
+and supervisors of their districts (monitoring interrupted, then restored) through the outbox,
 once per outage: a notice's id is a digest of the outage and the person, so a
 retried write stores it once.
 
@@ -42,7 +42,11 @@ class OutageWatch:
         self.db = db
         self.settings = settings
         self.clock = clock
-        self.limits = Limits(settings.outage_pipeline_stall_s, settings.outage_gateway_down_s)
+        self.limits = Limits(
+            settings.outage_pipeline_stall_s,
+            settings.outage_gateway_down_s,
+            settings.outage_broker_down_s,
+        )
         self.current: Outage | None = None
         self.districts: tuple[str, ...] = ()  # of the live orders when it started
         self._unwritten: list[tuple[Outage, Change, float]] = []
@@ -106,18 +110,20 @@ class OutageWatch:
                     at=at,
                     enabled=enabled_channels(self.settings),
                 )
-            # The duty units of the districts the outage leaves unwatched.
-            enqueue_unit_notice(
-                conn,
-                key=f"outage:{outage.id}",
-                template="unit_" + TEMPLATE_OF[change],
-                unit="police_duty",
-                districts=self.districts,
-                at=at,
-                enabled=enabled_channels(self.settings),
-                order=self.settings.agency_channels.split(","),
-                public_url=self.settings.public_url,
-            )
+            # The duty units and the supervisors of the districts the outage
+            # leaves unwatched (a supervisor of every district among them).
+            for unit in ("police_duty", "supervisor"):
+                enqueue_unit_notice(
+                    conn,
+                    key=f"outage:{outage.id}",
+                    template="unit_" + TEMPLATE_OF[change],
+                    unit=unit,
+                    districts=self.districts,
+                    at=at,
+                    enabled=enabled_channels(self.settings),
+                    order=self.settings.agency_channels.split(","),
+                    public_url=self.settings.public_url,
+                )
 
     def start(self) -> None:
         self.recover()

@@ -374,6 +374,7 @@ OUTAGE_CAUSES: Final = {
     "store": N_("the database refuses writes"),
     "pipeline": N_("processing has stalled"),
     "gateway": N_("a device gateway is down"),
+    "broker": N_("the apps' message broker cannot be reached"),
 }
 REQUEST_STATUS: Final = {
     "requested": N_("requested"),
