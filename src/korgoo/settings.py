@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     retention_notifications_days: float = 365.0  # the SMS / e-mail outbox
     retention_checkin_photos_days: float = 90.0  # identity check-in photos
     retention_audit_days: float = 1825.0  # audit log entries
+    # Probation records: reporting appointments, officers' reviews, variation requests.
+    retention_probation_days: float = 1825.0
     retention_export_hold_days: float = 1825.0  # an exported bundle's order is kept this long
     retention_every_s: float = 86400.0  # `korgoo serve` runs retention this often; 0: never
 

@@ -42,6 +42,9 @@ from korgoo.store.schema import (
     decisions,
     events,
     notifications,
+    probation_appointments,
+    probation_reviews,
+    variation_requests,
 )
 
 DAY = 86_400.0
@@ -57,8 +60,19 @@ PERIODS = Periods(
     checkin_photos=90 * DAY,
     audit_log=2 * 365 * DAY,
     export_hold=5 * 365 * DAY,
+    probation=2 * 365 * DAY,
 )
-TABLES = (events, decisions, alerts, alert_transitions, notifications, checkins, audit_log)
+PROBATION = (probation_appointments, probation_reviews, variation_requests)
+TABLES = (
+    events,
+    decisions,
+    alerts,
+    alert_transitions,
+    notifications,
+    checkins,
+    *PROBATION,
+    audit_log,
+)
 
 
 @pytest.fixture
@@ -216,6 +230,49 @@ class World:
                     photo_at=t + 700,
                 )
             )
+        self.probation(name, t + DAY, f"{name}-1")
+
+    def probation(self, name: str, t: float, ref: str) -> None:
+        """The order's probation records written at `t`: a reporting appointment
+        with its outcome, the officer's review of the alert, a variation request
+        decided."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.insert(probation_appointments).values(
+                    id=f"a-{ref}",
+                    order_id=name,
+                    at=t - 3600,
+                    place="office",
+                    created_by="probation",
+                    created_at=t - 7 * DAY,
+                    outcome="attended",
+                    outcome_by="probation",
+                    outcome_at=t,
+                )
+            )
+            conn.execute(
+                sa.insert(probation_reviews).values(
+                    alert_key=f"{name}:zone",
+                    order_id=name,
+                    reviewed_by="probation",
+                    reviewed_at=t,
+                    note=f"review {ref}",
+                )
+            )
+            conn.execute(
+                sa.insert(variation_requests).values(
+                    id=f"v-{ref}",
+                    order_id=name,
+                    requested_by="probation",
+                    requested_at=t - DAY,
+                    zone_id="home",
+                    exceptions=[],
+                    reason="work shift",
+                    status="refused",
+                    decided_by="supervisor",
+                    decided_at=t,
+                )
+            )
 
     def export(self, name: str, at: float) -> None:
         with self.engine.begin() as conn:
@@ -258,6 +315,9 @@ def what_of(engine: sa.Engine, order_id: str) -> dict[str, int]:
                     checkins.c.order_id == order_id, checkins.c.photo_path.is_not(None)
                 )
             ),
+        } | {
+            table.name: conn.scalar(sa.select(sa.func.count()).where(table.c.order_id == order_id))
+            for table in PROBATION
         }
     return {k: int(v or 0) for k, v in n.items()}
 
@@ -314,10 +374,40 @@ class RetentionContract:
             "alerts",
             "notifications",
             "checkin_photos",
+            "probation_appointments",
+            "probation_reviews",
+            "variation_requests",
             "audit_log",
         }
         # Replay of what remains still reaches the held order's decisions.
         assert replayed(world.engine, "held") == decisions_before
+
+    def test_probation_records_go_past_their_period_and_recent_ones_stay(
+        self, world: World
+    ) -> None:
+        # The old order's records written a month ago (an officer's late review):
+        # within the period, they stay while those of three years ago go.
+        world.probation("old", NOW - 30 * DAY, "old-2")
+        before = what_of(world.engine, "old")
+        assert [before[t.name] for t in PROBATION] == [2, 2, 2]
+
+        run_retention(world.engine, PERIODS, NOW, world.keys)
+
+        with world.engine.connect() as conn:
+            kept = {
+                "appointments": list(conn.scalars(sa.select(probation_appointments.c.id))),
+                "reviews": list(conn.scalars(sa.select(probation_reviews.c.note))),
+                "variations": list(conn.scalars(sa.select(variation_requests.c.id))),
+            }
+        assert kept == {
+            "appointments": ["a-old-2"],
+            "reviews": ["review old-2"],
+            "variations": ["v-old-2"],
+        }
+        stones = {s.kind: s for s in tombstones(world.engine)}
+        assert stones["probation_appointments"].details["ids"] == ["a-old-1"]
+        assert stones["variation_requests"].details["ids"] == ["v-old-1"]
+        assert stones["probation_reviews"].count == 1
 
     def test_each_removal_leaves_a_tombstone_and_an_audit_entry(self, world: World) -> None:
         removed = run_retention(world.engine, PERIODS, NOW, world.keys)

@@ -19,6 +19,10 @@ Kinds, and what makes a record go:
   order not held.
 - check-in photos: the file is deleted and `photo_path` cleared; the check-in
   itself (planned, sent, answered) stays for the statistics.
+- probation records, each table its own kind: reporting appointments (from
+  the outcome, else the appointment), officers' reviews of alerts (from the
+  review) and requests to vary a curfew (from the decision, else the request),
+  older than the probation period, of an order not held.
 - audit_log: the prefix older than the period, never the newest entry; the
   chain's checkpoint at the cut goes into the tombstone and into the keyed
   `retention.removed` entry that `audit_verify` starts from.
@@ -51,12 +55,37 @@ from korgoo.store.schema import (
     events,
     notifications,
     order_versions,
+    probation_appointments,
+    probation_reviews,
     retention_lease,
     retention_tombstones,
+    variation_requests,
 )
 
 DAY_S = 86_400.0
-KINDS = ("events", "decisions", "alerts", "notifications", "checkin_photos", "audit_log")
+# The probation tables: kind (the table's name), its id, and when a row was last written.
+PROBATION: tuple[tuple[sa.Table, sa.ColumnElement[Any], sa.ColumnElement[Any]], ...] = (
+    (
+        probation_appointments,
+        probation_appointments.c.id,
+        sa.func.coalesce(probation_appointments.c.outcome_at, probation_appointments.c.at),
+    ),
+    (probation_reviews, probation_reviews.c.id, probation_reviews.c.reviewed_at),
+    (
+        variation_requests,
+        variation_requests.c.id,
+        sa.func.coalesce(variation_requests.c.decided_at, variation_requests.c.requested_at),
+    ),
+)
+KINDS = (
+    "events",
+    "decisions",
+    "alerts",
+    "notifications",
+    "checkin_photos",
+    *(table.name for table, _, _ in PROBATION),
+    "audit_log",
+)
 EVENTS_CHUNK = 50_000  # events per transaction: the pipeline's writes wait no longer
 IDS_IN_DETAILS = 1_000  # string ids listed in a tombstone beyond its range
 REASON = "past its retention period"
@@ -80,6 +109,7 @@ class Periods:
     checkin_photos: float
     audit_log: float
     export_hold: float
+    probation: float
 
     @classmethod
     def of(cls, s: Settings) -> Periods:
@@ -91,6 +121,7 @@ class Periods:
             checkin_photos=s.retention_checkin_photos_days * DAY_S,
             audit_log=s.retention_audit_days * DAY_S,
             export_hold=s.retention_export_hold_days * DAY_S,
+            probation=s.retention_probation_days * DAY_S,
         )
 
 
@@ -234,6 +265,23 @@ def _photos(conn: sa.Connection, ctx: _Ctx) -> list[tuple[str, str]]:
     return [(i, p) for i, p in conn.execute(query)]
 
 
+def _probation_ids(
+    conn: sa.Connection,
+    ctx: _Ctx,
+    table: sa.Table,
+    id_: sa.ColumnElement[Any],
+    written: sa.ColumnElement[Any],
+) -> list[Any]:
+    """The ids of the table's rows that go (strings, or numbers for the reviews)."""
+    query = (
+        sa.select(id_)
+        .where(written < ctx.now - ctx.periods.probation)
+        .where(table.c.order_id.not_in(ctx.held(ctx.periods.probation)))
+        .order_by(id_)
+    )
+    return list(conn.scalars(query))
+
+
 def _audit_kept_from(conn: sa.Connection, ctx: _Ctx) -> tuple[int, int] | None:
     """(first id now, first id kept) if the cut removes anything, else None. The
     newest entry always stays: the chain goes on from it."""
@@ -285,6 +333,9 @@ def plan(engine: sa.Engine, periods: Periods, now: float) -> list[Removal]:
         out.append(_listed("notifications", ids, now - periods.notifications))
         photos = [i for i, _ in _photos(conn, ctx)]
         out.append(_listed("checkin_photos", photos, now - periods.checkin_photos))
+        for table, id_, written in PROBATION:
+            ids = [str(i) for i in _probation_ids(conn, ctx, table, id_, written)]
+            out.append(_listed(table.name, ids, now - periods.probation))
         cut_audit = _audit_kept_from(conn, ctx)
         n = 0 if cut_audit is None else cut_audit[1] - cut_audit[0]
         low_a, high_a = (None, None) if cut_audit is None else (cut_audit[0], cut_audit[1] - 1)
@@ -327,6 +378,7 @@ def run_retention(
     done.append(_remove_alerts(engine, periods, now, keys, actor, step))
     done.append(_remove_notifications(engine, periods, now, keys, actor, step))
     done.append(_remove_photos(engine, periods, now, keys, actor, step))
+    done += [_remove_probation(engine, periods, now, keys, actor, step, *t) for t in PROBATION]
     done.append(_remove_audit(engine, periods, now, keys, actor, step))
     return [r for r in done if r.count]
 
@@ -467,6 +519,30 @@ def _remove_photos(
     return removal
 
 
+def _remove_probation(
+    engine: sa.Engine,
+    periods: Periods,
+    now: float,
+    keys: AuditKeys,
+    actor: str,
+    step: Advance,
+    table: sa.Table,
+    id_: sa.ColumnElement[Any],
+    written: sa.ColumnElement[Any],
+) -> Removal:
+    cutoff = now - periods.probation
+    with engine.begin() as conn:
+        ids = _probation_ids(conn, _context(conn, periods, now), table, id_, written)
+        if not ids:
+            return Removal(table.name, 0, cutoff)
+        for part in _chunks(ids):
+            conn.execute(sa.delete(table).where(id_.in_(part)))
+        removal = _listed(table.name, [str(i) for i in ids], cutoff)
+        _record(conn, removal, now, actor, keys.chain)
+    step(table.name, removal.count)
+    return removal
+
+
 def _remove_audit(
     engine: sa.Engine, periods: Periods, now: float, keys: AuditKeys, actor: str, step: Advance
 ) -> Removal:
@@ -491,7 +567,7 @@ def _remove_audit(
     return removal
 
 
-def _chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
