@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 import sqlalchemy as sa
@@ -14,8 +16,14 @@ from typer.testing import CliRunner
 from korgoo.cli import app
 from korgoo.domain.decisions import Decision
 from korgoo.engine import Engine
-from korgoo.settings import get_settings
-from korgoo.store.db import open_engine
+from korgoo.entry.app import create_app
+from korgoo.entry.demo import seed_demo
+from korgoo.service.health import Health
+from korgoo.service.pipeline import Pipeline
+from korgoo.settings import Settings, get_settings
+from korgoo.store.db import migrate, open_engine
+from korgoo.store.orders import current_terms
+from korgoo_lab.sim.population import PROBATION_ORDER
 from korgoo_lab.sim.scenario import scenario_events
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
@@ -51,18 +59,83 @@ def test_demo_without_live_view_prints_a_summary_and_keeps_the_record(tmp_path: 
         strap = conn.execute(
             sa.text("SELECT police_unit, police_district FROM alerts WHERE rule = 'device.strap'")
         ).all()
+        probation = conn.execute(
+            sa.text(
+                "SELECT o.kind, o.district, p.role, v.zones, v.checkins_per_day, v.protected_ids"
+                " FROM orders o JOIN order_versions v ON v.order_id = o.id"
+                " JOIN persons p ON p.id = v.respondent_id WHERE o.kind = 'probation'"
+            )
+        ).all()
+        officer = conn.execute(
+            sa.text("SELECT role, districts FROM users WHERE username = 'probation-okt'")
+        ).one()
+        appointments = conn.scalar(sa.text("SELECT count(*) FROM probation_appointments"))
     # Oktyabrsky's duty officer can sign in; the strap removal went to its inspector.
     assert police[0] == "police_duty_officer" and "KG-GB-OKT" in str(police[1])
     assert strap and set(strap) == {("district_inspector", "KG-GB-OKT")}
-    assert orders == 18
-    assert dict(devices) == {"bracelet": 6, "respondent_app": 12, "victim_app": 9}
+    # The probation case: a probation client's order with a night curfew and
+    # check-ins, protecting nobody, his appointment, and the district's officer.
+    (kind, district, role, zones, checkins, protected) = probation[0]
+    assert len(probation) == 1 and (kind, district, role) == (
+        "probation",
+        "KG-GB-OKT",
+        "probation_client",
+    )
+    (curfew,) = json.loads(zones)
+    assert curfew["kind"] == "inclusion" and curfew["schedule"]
+    assert checkins == 2 and json.loads(protected) == []
+    assert appointments == 1
+    assert officer[0] == "probation_officer" and "KG-GB-OKT" in str(officer[1])
+    assert orders == 19
+    assert dict(devices) == {"bracelet": 6, "respondent_app": 13, "victim_app": 9}
     assert fixes > 2000
     assert alerts >= 3  # the scripted strap removal, battery and zone entry at least
     assert f"{fixes:,} fixes" in result.output
     # The demo audited the orders it created; the chain verifies.
     verify = runner.invoke(app, ["audit", "verify", "--database-url", f"sqlite:///{db}"])
     assert verify.exit_code == 0, verify.output
-    assert "18 entries verified" in verify.output
+    assert "20 entries verified" in verify.output  # the orders and the appointment
+
+
+async def test_the_demo_s_probation_officer_signs_in_and_sees_his_client(tmp_path: Path) -> None:
+    """The demo's seed in a store, the API over it: `probation-okt` signs in with
+    the password the terminal and the README give and finds the probation client
+    on his caseload, with the curfew and the appointment; the police duty
+    officer has no caseload."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    migrate(url)
+    db = open_engine(url)
+    start = time.time() - 3600
+    seed_demo(db, 1, start, time.time())
+    pipeline = Pipeline(db, Settings(database_url=url), clock=lambda: start + 3600)
+    await pipeline.start(tick_every=None)
+    try:
+        for terms in current_terms(db):
+            await pipeline.order_changed(terms)
+        app = create_app(pipeline, Health(pipeline), pipeline.settings)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://korgoo.test") as c:
+            r = await c.post(
+                "/api/v1/session", json={"username": "probation-okt", "password": "probation-demo"}
+            )
+            assert r.status_code == 200, r.text
+            c.headers["X-CSRF-Token"] = r.json()["csrf"]
+            load = (await c.get("/api/v1/caseload")).json()
+            (client,) = load["clients"]
+            assert client["order_id"] == PROBATION_ORDER
+            assert client["client"] == "Клиент пробации 01"
+            assert [z["kind"] for z in client["zones"]] == ["inclusion"]
+            assert client["next_curfew"] is not None
+            assert client["next_appointment"]["place"] == "Орган пробации Октябрьского района"
+        async with httpx.AsyncClient(transport=transport, base_url="http://korgoo.test") as c:
+            r = await c.post(
+                "/api/v1/session", json={"username": "police-okt", "password": "police-demo"}
+            )
+            assert r.status_code == 200, r.text
+            assert (await c.get("/api/v1/caseload")).status_code == 403
+    finally:
+        await pipeline.stop()
+        db.dispose()
 
 
 def test_audit_verify_detects_an_edit(tmp_path: Path) -> None:
@@ -90,12 +163,12 @@ def test_checkpoint_then_verify_finds_deleted_newest_rows_and_an_edited_checkpoi
     url = f"sqlite:///{db}"
     done = runner.invoke(app, ["audit", "checkpoint", "--database-url", url])
     assert done.exit_code == 0, done.output
-    assert "checkpoint: entry 18" in done.output
+    assert "checkpoint: entry 20" in done.output
     assert runner.invoke(app, ["audit", "verify", "--database-url", url]).exit_code == 0
     signed = audit_files.read_text()
 
     # The checkpoint edited to match a shorter log: its signature fails.
-    line = json.loads(signed) | {"seq": 16}
+    line = json.loads(signed) | {"seq": 18}
     audit_files.write_text(json.dumps(line) + "\n")
     result = runner.invoke(app, ["audit", "verify", "--database-url", url])
     assert result.exit_code == 1 and "signature does not match" in result.output
@@ -104,7 +177,7 @@ def test_checkpoint_then_verify_finds_deleted_newest_rows_and_an_edited_checkpoi
     audit_files.write_text(signed)
     with open_engine(url).begin() as conn:
         conn.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
-        conn.exec_driver_sql("DELETE FROM audit_log WHERE id > 16")
+        conn.exec_driver_sql("DELETE FROM audit_log WHERE id > 18")
     result = runner.invoke(app, ["audit", "verify", "--database-url", url])
     assert result.exit_code == 1
     assert "newest rows were deleted" in " ".join(result.output.split())

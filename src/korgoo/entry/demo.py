@@ -1,9 +1,11 @@
 """`korgoo demo`: the pilot in Bishkek, simulated in accelerated time.
 
 A fresh embedded database is shaped like the pilot (18 orders in Oktyabrsky
-district), the simulator plays every device, and each message goes the real
-way: validated, committed to the event log in batches, acknowledged, evaluated
-by the engine, turned into alerts that are stored with their transitions.
+district, and a probation client with a night curfew and daily check-ins whom
+the district's probation officer supervises), the simulator plays every
+device, and each message goes the real way: validated, committed to the event
+log in batches, acknowledged, evaluated by the engine, turned into alerts that
+are stored with their transitions.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rich.console import Console
 from rich.live import Live
 
 from korgoo.api.auth import add_user
+from korgoo.api.schemas import iso
 from korgoo.domain.events import Event, OrderChange, Tick
 from korgoo.domain.ingest import Message
 from korgoo.entry.app import create_app, end_streams
@@ -32,9 +35,17 @@ from korgoo.service.health import Health
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts
+from korgoo.store.audit import audit_append
 from korgoo.store.db import migrate, open_engine
 from korgoo.store.orders import current_terms
-from korgoo_lab.sim.population import pilot_population
+from korgoo.store.probation import add_appointment
+from korgoo_lab.sim.population import (
+    PROBATION_ORDER,
+    Population,
+    pilot_population,
+    with_probation_case,
+)
+from korgoo_lab.sim.russian import russian
 from korgoo_lab.sim.stream import scripted_incidents, simulate
 
 
@@ -81,9 +92,11 @@ DEMO_USERS = (
     ("admin", "administrator", "admin-demo", None),
     ("ministry", "statistics", "ministry-demo", None),  # the ministry's figures only
     ("police-okt", "police_duty_officer", "police-demo", None),  # /police, on a phone
+    ("probation-okt", "probation_officer", "probation-demo", None),  # /caseload
 )
 # The districts of the demo users bound to some (the pilot's district).
-DEMO_DISTRICTS = {"police-okt": ("KG-GB-OKT",)}
+DEMO_DISTRICTS = {"police-okt": ("KG-GB-OKT",), "probation-okt": ("KG-GB-OKT",)}
+BISHKEK_UTC_OFFSET_S = 6 * 3600
 
 
 def create_demo_users(db: sa.Engine, now: float) -> None:
@@ -98,6 +111,31 @@ def create_demo_users(db: sa.Engine, now: float) -> None:
             now=now,
             display_name=username.capitalize(),
         )
+
+
+def seed_demo(db: sa.Engine, seed: int, start: float, now: float) -> Population:
+    """The demo's records in a migrated store: the pilot's population with its
+    scripted incidents and the probation case, the demo users, and the probation
+    client's reporting appointment at the probation office, 10:00 the next day."""
+    population = with_probation_case(
+        scripted_incidents(pilot_population(seed, start), start), seed, start
+    )
+    load_population(db, population, at=start)
+    create_demo_users(db, now)
+    local_day = (start + BISHKEK_UTC_OFFSET_S) // 86400 * 86400
+    at = local_day + 86400 + 10 * 3600 - BISHKEK_UTC_OFFSET_S
+    with db.begin() as conn:
+        found = add_appointment(
+            conn,
+            order_id=PROBATION_ORDER,
+            at=at,
+            place=russian("Probation office of Oktyabrsky district"),
+            actor="demo",
+            now=start,
+        )
+        details = {"appointment": found.id, "at": iso(at), "place": found.place}
+        audit_append(conn, "demo", "probation.appointment", PROBATION_ORDER, details, at=start)
+    return population
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -134,9 +172,7 @@ async def run_demo(
     url = f"sqlite:///{db_path}"
     migrate(url)
     db = open_engine(url)
-    population = scripted_incidents(pilot_population(seed, start), start)
-    load_population(db, population, at=start)
-    create_demo_users(db, now)
+    population = seed_demo(db, seed, start, now)
 
     clock = SimClock(start)
     settings = Settings(database_url=url, batch_wait_ms=0.5, http_port=port, api_docs=True)

@@ -14,7 +14,11 @@ from korgoo.store.registry import PersonRole, create_person, set_monitoring
 from korgoo_lab.sim.population import Population
 from korgoo_lab.sim.russian import russian
 
-ROLE = {"respondent": PersonRole.RESPONDENT, "protected": PersonRole.PROTECTED}
+ROLE = {
+    "respondent": PersonRole.RESPONDENT,
+    "protected": PersonRole.PROTECTED,
+    "probation_client": PersonRole.PROBATION_CLIENT,
+}
 
 
 def district_code(name: str) -> str:

@@ -477,3 +477,78 @@ def pilot_population(seed: int, start: float) -> Population:
         assignments=tuple(assignments),
         subjects=tuple(subjects),
     )
+
+
+PROBATION_ORDER = "probation-01"
+PROBATION_CLIENT = "client-01"
+PROBATION_LAW = "Law of the Kyrgyz Republic on Probation"
+
+
+def with_probation_case(population: Population, seed: int, start: float) -> Population:
+    """The population and one probation client of the district: a probation
+    order (it protects nobody) with a night curfew at his address and two
+    identity check-ins a day through the respondent app, which he carries."""
+    rng = random.Random(f"{seed}/probation")
+    home = _home_in_district(rng, "Home of probation client 01")
+    device = f"ra-{rng.getrandbits(48):012x}"
+    starts_at = round(start - 20 * DAY_S)
+    ends_at = round(starts_at + 365 * DAY_S)
+    curfew = circle_zone(
+        f"{PROBATION_ORDER}-curfew",
+        "Probation client's home (curfew)",
+        "inclusion",
+        home,
+        150.0,
+        (CURFEW,),
+    )
+    terms = OrderTerms(
+        order_id=PROBATION_ORDER,
+        version=1,
+        kind=OrderKind.PROBATION,
+        status=OrderStatus.ACTIVE,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        district=DISTRICT,
+        respondent=Party(PROBATION_CLIENT, "respondent", ((device, DeviceKind.RESPONDENT_APP),)),
+        zones=(curfew,),
+        checkins_per_day=2,
+    )
+    record = OrderRecord(
+        order_id=PROBATION_ORDER,
+        number=f"OK-1-{rng.randrange(100, 999)}/25",  # the criminal case
+        kind=OrderKind.PROBATION,
+        status=OrderStatus.ACTIVE,
+        authority=COURT,
+        legal_basis=PROBATION_LAW,
+        district=DISTRICT,
+        issued_at=starts_at - 3600,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        respondent_id=PROBATION_CLIENT,
+        protected_ids=(),
+    )
+    subject = Subject(
+        PROBATION_CLIENT,
+        "respondent",
+        PROBATION_ORDER,
+        _respondent_routine(rng, home, []),
+        (DeviceSpec(device, DeviceKind.RESPONDENT_APP),),
+    )
+    return msgspec.structs.replace(
+        population,
+        orders=(*population.orders, terms),
+        order_records=(*population.order_records, record),
+        persons=(
+            *population.persons,
+            PersonRecord(PROBATION_CLIENT, "probation_client", "Probation client 01", DISTRICT),
+        ),
+        devices=(
+            *population.devices,
+            DeviceRecord(device, DeviceKind.RESPONDENT_APP, "Korgoo respondent app (Android)"),
+        ),
+        assignments=(
+            *population.assignments,
+            AssignmentRecord(device, PROBATION_CLIENT, PROBATION_ORDER, starts_at),
+        ),
+        subjects=(*population.subjects, subject),
+    )

@@ -51,6 +51,9 @@ _KINDS: Final = {
 WORDS: Final = {
     "Protected person's home": "Дом защищаемого лица",
     "Respondent's home (curfew)": "Дом ответчика (комендантский час)",
+    "Probation client's home (curfew)": "Место жительства клиента пробации (комендантский час)",
+    "Law of the Kyrgyz Republic on Probation": "Закон Кыргызской Республики «О пробации»",
+    "Probation office of Oktyabrsky district": "Орган пробации Октябрьского района",
     "Oktyabrsky District Court of Bishkek": "Октябрьский районный суд г. Бишкек",
     "Internal Affairs Department of Oktyabrsky District, Bishkek": (
         "УВД Октябрьского района г. Бишкек"
@@ -65,6 +68,7 @@ WORDS: Final = {
 }
 _PATTERNS: Final = (
     (re.compile(r"Respondent (\d+)"), "Ответчик {0}"),
+    (re.compile(r"Probation client (\d+)"), "Клиент пробации {0}"),
     (re.compile(r"Protected person (\d+)"), "Защищаемое лицо {0}"),
     (re.compile(r"Protected child (\d+)"), "Ребёнок под защитой {0}"),
     (re.compile(r"Children's school: (.+)"), "Школа детей: {0}"),
