@@ -1,5 +1,6 @@
-// "Notify this phone": the police view's switch for Web Push. On, it registers
-// the police view's service worker, asks the browser for notifications,
+// "Notify this phone": the switch for Web Push on the police view and the
+// probation caseload. On, it registers the police view's service worker (it
+// shows the notifications of both), asks the browser for notifications,
 // subscribes with the centre's VAPID key and gives the subscription to the
 // server (for this user, until he logs out of this browser); off, it removes
 // it on the server and in the browser.
