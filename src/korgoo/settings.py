@@ -82,9 +82,12 @@ class Settings(BaseSettings):
     notify_attempts_per_channel: int = 3  # failed attempts before the next channel
     notify_backoff_s: float = 5.0  # wait after a first failure; doubles each time
     notify_backoff_max_s: float = 300.0
-    # The order a unit's channels are tried in (notify.policy.agency_route);
-    # "push" is reserved for the police view's Web Push, which has none yet.
+    # The order a unit's channels are tried in (notify.policy.agency_route):
+    # "push" is Web Push to the browsers a user switched on in the police view.
     agency_channels: str = "push,sms,email"
+    # Web Push to console users' browsers (needs no provider: the VAPID key is
+    # the apps'); off where the centre cannot reach the browsers' push services.
+    user_push: bool = True
     smtp_host: str = ""  # empty: no e-mail
     smtp_port: int = 25
     smtp_starttls: bool = False

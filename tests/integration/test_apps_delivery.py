@@ -156,10 +156,12 @@ async def test_panic_raises_p1_and_is_answered_on_her_phone(w: World) -> None:
 
 
 class PushService:
-    """A push service on 127.0.0.1 that accepts (201) and keeps every request."""
+    """A push service on 127.0.0.1 that accepts (201) and keeps every request;
+    a path in `gone` is a subscription that no longer exists (410)."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.gone: set[str] = set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -168,7 +170,7 @@ class PushService:
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 outer.requests.append(("POST", self.path, headers, body))
-                self.send_response(201)
+                self.send_response(410 if self.path in outer.gone else 201)
                 self.send_header("content-length", "0")
                 self.end_headers()
 

@@ -221,9 +221,12 @@ async def test_kill_before_commit_keeps_acked_and_resend_stores_once(server: Ser
     assert sorted(a.subject for a in strap) == sorted(frames)  # one alert per device
     assert alerts_before <= {a.alert_key for a in strap}
     for alert in strap:
-        # Raised, and offered to the district inspector: each once, resend or not.
-        kinds = [t.kind.value for t in transitions(server.db, alert.alert_key)]
-        assert kinds == ["raised", "escalated"]
+        # Raised, offered to the district inspector, and (nobody of the unit having
+        # an address, Web Push being the one channel on) a line saying he could not
+        # be told by message: each once, resend or not.
+        lines = transitions(server.db, alert.alert_key)
+        assert [t.kind.value for t in lines] == ["raised", "escalated", "notification"]
+        assert lines[-1].details["status"] == "unreachable"
         assert alert.police_unit == "district_inspector"
     with server.db.connect() as conn:
         opened = conn.scalar(sa.text("SELECT count(*) FROM decisions WHERE kind = 'opened'"))

@@ -148,6 +148,29 @@ def test_a_units_route_follows_the_setting_and_skips_what_it_cannot_use() -> Non
     assert agency_route(Recipient("duty-len", "ru"), AGENCY_CHANNELS, BOTH) == ()
 
 
+def test_a_user_with_a_browser_subscribed_is_pushed_to_first_by_his_name() -> None:
+    officer = Recipient("duty-okt", "en", phone="+996700000101", has_push=True)
+    every = BOTH | {Channel.PUSH}
+    assert agency_route(officer, AGENCY_CHANNELS, every) == (
+        (Channel.PUSH, "duty-okt"),
+        (Channel.SMS, "+996700000101"),
+    )
+    assert agency_route(officer, AGENCY_CHANNELS, BOTH) == ((Channel.SMS, "+996700000101"),)
+    assert agency_route(officer, ["sms", "push"], every)[0] == (Channel.SMS, "+996700000101")
+
+
+def test_a_push_notification_is_short_and_names_no_link() -> None:
+    params = {"rule": "proximity.breach", "priority": "P1", "district": "KG-GB-OKT",
+              "link": "https://korgoo.kg/police#k"}  # fmt: skip
+    text = render("unit_offer", "en", centre="1", police="2", params=params, push=True)
+    assert text == ("Korgoo: P1 alert", "New alert P1 in Oktyabrsky District: open Korgoo")
+    ru = render("unit_failover", "ru", centre="1", police="2", params=params, push=True)
+    assert "Октябрьский район" in ru.body and "https://" not in ru.body
+    # A template without a push form shows its e-mail subject and text.
+    notice = render("unit_monitoring_restored", "en", centre="1", police="2", push=True)
+    assert notice == render("unit_monitoring_restored", "en", centre="1", police="2")
+
+
 def test_offers_are_the_policys_escalations_to_a_unit_with_a_district() -> None:
     offer = offer_line({"notify": "police_duty", "district": "KG-GB-OKT"})
     failover = offer_line(

@@ -554,6 +554,10 @@ class SubscribedOut(Out):
     subscribed: bool
 
 
+class VapidKeyOut(Out):
+    public_key: str  # the VAPID applicationServerKey, base64url
+
+
 # Non-JSON answers, for `responses=` on their routes.
 EVENT_STREAM: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}}}
 

@@ -1,13 +1,14 @@
 """The apps' back end as one object on `app.state.apps`: live streams, the
-notifier, the check-in scheduler, the Web Push key and the dispatcher of SMS
-and e-mail notifications; started and stopped with the HTTP application."""
+notifier, the check-in scheduler, the Web Push key and the dispatcher of SMS,
+e-mail and console users' Web Push notifications; started and stopped with
+the HTTP application."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from korgoo.apps.checkins import Scheduler
 from korgoo.apps.enrolment import Attempts
 from korgoo.apps.notifier import Hub, Notifier
 from korgoo.apps.push import Pusher, load_pusher
+from korgoo.apps.unit_push import WebPush
 from korgoo.notify.channels import Adapter, SmsGateway, Smtp, enabled_channels
 from korgoo.notify.dispatcher import Dispatcher
 from korgoo.notify.model import Channel
@@ -51,7 +53,7 @@ class Apps:
         self.scheduler = Scheduler(service, db, self.notifier, rng=rng, every_s=checkin_every_s)
         self.checkins_dir = Path(settings.checkins_dir)
         self.attempts = Attempts()  # failed enrolment codes, against guessing
-        self.dispatcher = dispatcher(db, settings, service.clock, service.announce)
+        self.dispatcher = dispatcher(db, settings, service.clock, service.announce, self.pusher)
         self._lock = asyncio.Lock()
         self._waking: asyncio.Task[None] | None = None
 
@@ -107,8 +109,10 @@ def dispatcher(
     settings: Settings,
     clock: Callable[[], float],
     announce: Callable[[list[str]], None] | None = None,
+    pusher: Callable[[], Awaitable[Pusher]] | None = None,
 ) -> Dispatcher | None:
-    """The SMS and e-mail dispatcher, if any channel is configured."""
+    """The dispatcher of SMS, e-mail and (given the apps' `pusher`) console
+    users' Web Push, if any channel is configured."""
     enabled = enabled_channels(settings)
     if not enabled:
         return None
@@ -117,6 +121,8 @@ def dispatcher(
         adapters[Channel.SMS] = SmsGateway(settings, callback_url=receipt_url(settings))
     if Channel.EMAIL in enabled:
         adapters[Channel.EMAIL] = Smtp(settings)
+    if Channel.PUSH in enabled and pusher is not None:
+        adapters[Channel.PUSH] = WebPush(db, pusher)
     return Dispatcher(
         db,
         adapters,

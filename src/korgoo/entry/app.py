@@ -44,6 +44,7 @@ from korgoo.api.routers import (
     outage,
     persons,
     police,
+    push,
     requests,
     session,
     statistics,
@@ -137,6 +138,7 @@ def create_app(
         outage,
         caseload,
         escalation,
+        push,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(sse.router, prefix=API_PREFIX)

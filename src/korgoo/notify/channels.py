@@ -36,6 +36,7 @@ class Outgoing(NamedTuple):
     subject: str
     body: str
     language: str
+    link: str = ""  # what a Web Push notification opens when tapped
 
 
 class Sent(NamedTuple):
@@ -50,12 +51,15 @@ class Adapter(Protocol):
 
 
 def enabled_channels(settings: Settings) -> frozenset[Channel]:
-    """The channels configured: a gateway URL for SMS, a server for e-mail."""
+    """The channels configured: a gateway URL for SMS, a server for e-mail,
+    Web Push unless switched off."""
     on = set()
     if settings.sms_url:
         on.add(Channel.SMS)
     if settings.smtp_host:
         on.add(Channel.EMAIL)
+    if settings.user_push:
+        on.add(Channel.PUSH)
     return frozenset(on)
 
 

@@ -103,8 +103,10 @@ class Dispatcher:
                 centre=self.centre_phone,
                 police=self.police_phone,
                 params=row.params,
+                push=channel is Channel.PUSH,
             )
-            message = Outgoing(row.id, address, text.subject, text.body, row.language)
+            link = (row.params or {}).get("link", "")
+            message = Outgoing(row.id, address, text.subject, text.body, row.language, link)
             sent = await adapter.send(message)
         except ChannelError as exc:
             await self._failed(row, channel, address, exc)

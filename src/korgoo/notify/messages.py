@@ -87,6 +87,19 @@ TEMPLATES: Final = {
         N_("Korgoo: the centre's monitoring works again ({district}). Centre: {centre}."),
     ),
 }
+# A unit's Web Push notification: (title, text), short for a phone's lock
+# screen; tapping it opens the link, so the text does not carry it. Templates
+# not named here show their e-mail subject and text.
+PUSH_TEMPLATES: Final = {
+    "unit_offer": (
+        N_("Korgoo: {priority} alert"),
+        N_("New alert {priority} in {district}: open Korgoo"),
+    ),
+    "unit_failover": (
+        N_("Korgoo: {priority} alert not accepted"),
+        N_("Alert {priority} in {district} not accepted by the police in time: open Korgoo"),
+    ),
+}
 _RULE_LABELS: Final = {rule.value: spec.label for rule, spec in CATALOGUE.items()}
 _DISTRICTS: Final = {j.code: j for j in JURISDICTIONS}
 
@@ -115,10 +128,12 @@ def render(
     centre: str,
     police: str,
     params: Mapping[str, str] | None = None,
+    push: bool = False,
 ) -> Text:
     """The subject and text of a template in `language` (Russian if unknown);
-    `params` of a unit's message are shown in that language too."""
-    subject, body = TEMPLATES[template]
+    `params` of a unit's message are shown in that language too. With `push`,
+    a Web Push notification's title and text."""
+    subject, body = (PUSH_TEMPLATES if push else {}).get(template, TEMPLATES[template])
     lang = pick_language(language)
     tr = _catalogue(lang)
     given = dict(params or {})

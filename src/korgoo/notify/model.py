@@ -11,6 +11,7 @@ import msgspec
 class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    PUSH = "push"  # Web Push to a console user's browsers; the address is his user name
 
 
 class Status(StrEnum):
@@ -49,6 +50,7 @@ class Recipient(msgspec.Struct, frozen=True):
     phone: str | None = None
     email: str | None = None
     has_app: bool = False  # a victim app enrolled and not revoked
+    has_push: bool = False  # a console user with a browser subscribed to Web Push
 
 
 class Notification(msgspec.Struct, frozen=True):

@@ -146,7 +146,9 @@ def _members(
     """The unit's users in `district`, each with his route (empty: no address)."""
     out = []
     for c in store.unit_members(conn, UNIT_ROLES[unit], district):
-        person = Recipient(c.person_id, pick_language(c.language), c.phone, c.email)
+        person = Recipient(
+            c.person_id, pick_language(c.language), c.phone, c.email, has_push=c.has_push
+        )
         out.append((person, agency_route(person, order, enabled)))
     return out
 
@@ -215,7 +217,7 @@ def enqueue_units(
                 "template": n.template,
                 "language": n.language,
                 "channel": route[0][0].value,
-                "to": store.mask(route[0][1]),
+                "to": store.mask(route[0][1], route[0][0]),
                 "status": "queued",
             }
             lines.append(_line(offer, f"{store.ACTOR}:queued:{n.id[:8]}", details))

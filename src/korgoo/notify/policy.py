@@ -64,8 +64,8 @@ def route_for(person: Recipient, enabled: Collection[Channel]) -> tuple[tuple[Ch
 
 
 # The order a unit's channels are tried in unless KORGOO_AGENCY_CHANNELS says
-# otherwise. "push" (Web Push) is named first for when the police view has push
-# subscriptions; none exists yet, so no user has a push address.
+# otherwise. "push" (Web Push) is first: a user who switched it on in the
+# police view has it on his phone at once, and it costs nothing.
 AGENCY_CHANNELS: Final = ("push", "sms", "email")
 
 
@@ -73,8 +73,13 @@ def agency_route(
     person: Recipient, order: Sequence[str], enabled: Collection[Channel]
 ) -> tuple[tuple[Channel, str], ...]:
     """A unit member's channels in failover order: those named in `order` that
-    are switched on and for which the user has an address, each once."""
-    address = {Channel.SMS: person.phone, Channel.EMAIL: person.email}
+    are switched on and for which the user has an address, each once (Web
+    Push goes to his subscribed browsers, found by his user name when sent)."""
+    address = {
+        Channel.SMS: person.phone,
+        Channel.EMAIL: person.email,
+        Channel.PUSH: person.person_id if person.has_push else None,
+    }
     route: list[tuple[Channel, str]] = []
     for name in order:
         channel = next((c for c in Channel if c.value == name.strip()), None)

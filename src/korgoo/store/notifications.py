@@ -28,6 +28,7 @@ from korgoo.store.schema import (
     persons,
     users,
 )
+from korgoo.store.user_push import with_push
 
 ACTOR = "notify"
 
@@ -61,6 +62,7 @@ class Contact(msgspec.Struct, frozen=True):
     phone: str | None
     email: str | None
     has_app: bool
+    has_push: bool = False  # a user with a browser subscribed to Web Push
 
 
 def _row(r: sa.Row[Any]) -> OutboxRow:
@@ -105,15 +107,21 @@ def contacts(conn: sa.Connection, person_ids: Collection[str]) -> list[Contact]:
 
 def unit_members(conn: sa.Connection, role: str, district: str) -> list[Contact]:
     """The users of `role` who serve `district` (a user with no district serves
-    all), not disabled, with their language, phone and e-mail."""
+    all), not disabled, with their language, phone and e-mail, and whether a
+    browser of theirs takes Web Push."""
     query = sa.select(
         users.c.username, users.c.districts, users.c.language, users.c.phone, users.c.email
     ).where(users.c.role == role, users.c.disabled.is_(False))
-    found = conn.execute(query.order_by(users.c.username))
-    return [
-        Contact(name, language, phone or None, email or None, has_app=False)
-        for name, districts, language, phone, email in found
+    rows = conn.execute(query.order_by(users.c.username))
+    found = [
+        (name, language, phone, email)
+        for name, districts, language, phone, email in rows
         if not districts or any(within(district, d) for d in districts)
+    ]
+    pushed = with_push(conn, [name for name, *_ in found])
+    return [
+        Contact(name, language, phone or None, email or None, False, name in pushed)
+        for name, language, phone, email in found
     ]
 
 
@@ -250,7 +258,7 @@ def mark_sent(
                 next_at=None,
             )
         )
-        shown = {"channel": channel, "to": mask(address)}
+        shown = {"channel": channel, "to": mask(address, channel)}
         _on_timeline(conn, row, at, {**shown, "status": "sent"})
         if delivered:
             _on_timeline(conn, row, at + 1e-6, {**shown, "status": "delivered"})
@@ -283,7 +291,7 @@ def mark_failure(
         conn.execute(sa.update(notifications).where(notifications.c.id == row.id).values(values))
         details: dict[str, object] = {
             "channel": channel,
-            "to": mask(address),
+            "to": mask(address, channel),
             "status": "failed" if failed else "retrying",
             "error": error[:200],
         }
@@ -323,7 +331,7 @@ def record_receipt(
         address = next((a for c, a in row.route if c == row.channel), "")
         details: dict[str, object] = {
             "channel": row.channel or "",
-            "to": mask(address),
+            "to": mask(address, row.channel or ""),
             "status": "delivered" if delivered else "undelivered",
         }
         if report:
@@ -332,8 +340,11 @@ def record_receipt(
     return msgspec.structs.replace(row, **values), True
 
 
-def mask(address: str) -> str:
-    """An address as the timeline shows it: enough to tell which, not to copy it."""
+def mask(address: str, channel: str = "") -> str:
+    """An address as the timeline shows it: enough to tell which, not to copy it
+    (Web Push's is the user's name, which is no contact)."""
+    if channel == "push":
+        return address
     if "@" in address:
         name, _, domain = address.partition("@")
         return f"{name[:1]}***@{domain}"

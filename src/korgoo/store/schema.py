@@ -457,6 +457,23 @@ push_subscriptions = sa.Table(
     sa.Column("created_at", Time, nullable=False),
 )
 
+# The console users' browsers that take Web Push (the police view on a phone):
+# one row per subscription, its endpoint unique (a browser belongs to the user
+# who subscribed it last); `session` is the session's token hash, so logging
+# out of that browser drops it.
+user_push_subscriptions = sa.Table(
+    "user_push_subscriptions",
+    metadata,
+    sa.Column("endpoint", sa.String(1000), primary_key=True),
+    sa.Column("username", sa.String(64), sa.ForeignKey("users.username"), nullable=False),
+    sa.Column("p256dh", sa.String(200), nullable=False),
+    sa.Column("auth", sa.String(100), nullable=False),
+    sa.Column("session", sa.String(64)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Index(None, "username"),
+    sa.Index(None, "session"),
+)
+
 app_keys = sa.Table(
     "app_keys",
     metadata,

@@ -20,7 +20,7 @@ import msgspec
 import sqlalchemy as sa
 
 from korgoo.domain.agencies import default_agency
-from korgoo.store.schema import login_failures, sessions, users
+from korgoo.store.schema import login_failures, sessions, user_push_subscriptions, users
 
 LANGUAGES = ("ru", "ky", "en")
 
@@ -255,11 +255,16 @@ def delete_session(engine: sa.Engine, token_hash: str) -> None:
 
 def end_sessions(conn: sa.Connection, username: str) -> list[str]:
     """End every session of a user (disabled, or a new TOTP secret); returns their
-    token hashes, so that their open streams can be ended too."""
+    token hashes, so that their open streams can be ended too. Logged out of
+    every browser, he gets no more Web Push in any of them."""
     ended = conn.scalars(
         sa.delete(sessions).where(sessions.c.username == username).returning(sessions.c.token_hash)
     )
-    return list(ended)
+    hashes = list(ended)
+    conn.execute(
+        sa.delete(user_push_subscriptions).where(user_push_subscriptions.c.username == username)
+    )
+    return hashes
 
 
 def change_user(

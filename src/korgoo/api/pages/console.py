@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import msgspec
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -102,8 +102,8 @@ def static_files() -> StaticFiles:
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-        "form-action 'self'"
+        "img-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
     ),
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -269,6 +269,16 @@ def pages_router(settings: Settings, viewer: ViewerLookup | None = None) -> APIR
             police_outcomes=POLICE_OUTCOMES,
             monitoring_kinds=MONITORING_KINDS,
             person_languages=PERSON_LANGUAGES,
+        )
+
+    @router.get("/police-sw.js")
+    async def police_worker() -> Response:
+        # Served beside /police so that it may control it (scope /police); never
+        # cached by HTTP, so an update reaches the phones on their next visit.
+        return FileResponse(
+            STATIC_DIR / "js" / "police_sw.js",
+            media_type="text/javascript",
+            headers={**headers, "Cache-Control": "no-cache"},
         )
 
     @router.get("/requests")

@@ -2,6 +2,7 @@
 // review, next curfews, reporting appointments, and requests to vary a curfew.
 // Polls the API (the console's event stream is the centre's).
 import { api, el, fmtDateTime, fromLocalInput, msg, t, toast } from "./common.js";
+import { pushSwitch } from "./push_switch.js";
 import { startShell } from "./shell.js";
 
 const POLL_MS = 15000;
@@ -169,4 +170,5 @@ function setup() {
 startShell();
 setup();
 refresh();
+pushSwitch();
 setInterval(refresh, POLL_MS);

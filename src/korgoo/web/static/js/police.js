@@ -2,6 +2,7 @@
 // districts, and his response (accept, unit dispatched, on scene, outcome).
 // Polls the API: the console's event stream is the centre's.
 import { api, el, fmtDateTime, msg, PERMISSIONS, t, toast } from "./common.js";
+import { pushSwitch } from "./push_switch.js";
 import { startShell } from "./shell.js";
 
 const POLL_MS = 5000;
@@ -97,7 +98,21 @@ async function refresh() {
   if (focused) return; // do not redraw under the officer's fingers while he types
   list.replaceChildren(...alerts.map(card));
   document.getElementById("police-empty").hidden = alerts.length > 0;
+  showLinked();
 }
+
+// The alert a message links to (/police#<key>, from a notification tapped).
+let linked = "";
+function showLinked() {
+  const key = decodeURIComponent(location.hash.slice(1));
+  if (!key || key === linked) return;
+  const found = [...document.querySelectorAll(".police-card")].find((c) => c.dataset.alertKey === key);
+  if (!found) return;
+  linked = key;
+  found.classList.add("police-linked");
+  found.scrollIntoView({ block: "start" });
+}
+window.addEventListener("hashchange", showLinked);
 
 // A temporary protective order of the officer's district, and the request to
 // the centre to monitor it (POST /police/orders).
@@ -141,4 +156,5 @@ async function setupTemporaryOrder() {
 startShell();
 refresh();
 setupTemporaryOrder();
+pushSwitch();
 setInterval(refresh, POLL_MS);
