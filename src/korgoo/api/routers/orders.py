@@ -213,6 +213,7 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
                 warning_distance_m=body.warning_distance_m,
                 zones=zones,
                 checkins_per_day=body.checkins_per_day,
+                no_contact=body.no_contact,
                 status=OrderStatus(body.status),
                 reason=body.reason,
                 actor=user.username,
