@@ -358,6 +358,11 @@ def list_orders(
     return out
 
 
+def latest_on(conn: sa.Connection, order_id: str) -> OrderVersion:
+    """The order's latest version, read in `conn`'s transaction (LookupError if none)."""
+    return _latest_version(conn, order_id)
+
+
 def latest_version(engine: sa.Engine, order_id: str) -> OrderVersion | None:
     with engine.connect() as conn:
         try:
