@@ -195,3 +195,22 @@ async def test_an_order_whose_term_runs_out_is_ended_and_its_holders_told(w: Wor
         assert [v.order_id for v in await notifier.end_expired_orders()] == []
         with w.pipeline.db.connect() as conn:
             assert len(conn.execute(sa.select(notifications)).all()) == len(rows)
+
+
+async def test_a_phone_asking_after_the_end_before_the_sweep_hears_it_ended(w: World) -> None:
+    okt = await w.login("police-okt")
+    made = (await okt.post("/api/v1/police/orders", json=temporary())).json()
+    order_id = made["order"]["id"]
+    respondent = made["order"]["current"]["respondent_id"]
+    ends_at = T0 + w.pipeline.settings.temporary_order_days * DAY_S
+    his = await enrol(w, order_id, respondent, "respondent_app")
+    assert (await me(w, his)).status_code == 200
+
+    w.clock.t = ends_at + 1
+    r = await me(w, his)
+    assert r.status_code == 401
+    assert r.headers["Korgoo-Order-End"] == f"ended {iso(ends_at)}"
+    # The sweep still records the end after the credential fell.
+    ended = [v.order_id for v in await apps_of(w).notifier.end_expired_orders()]
+    assert order_id in ended
+    assert (await me(w, his)).headers["Korgoo-Order-End"] == f"ended {iso(ends_at)}"

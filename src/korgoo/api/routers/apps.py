@@ -91,7 +91,9 @@ async def app_device(request: Request, apps: AppsDep) -> records.AppDevice:
     service, db = apps.service, apps.db
     device = await asyncio.to_thread(records.app_device, db, device_id)
     if device is not None and device.revoked_at is not None:
-        headers = await asyncio.to_thread(_revoked_headers, db, device, device.revoked_reason)
+        headers = await asyncio.to_thread(
+            _revoked_headers, db, device, device.revoked_reason, service.clock()
+        )
         raise HTTPException(401, NOT_ENROLLED, headers=headers)
     # A database read on a first check: off the event loop (the pipeline remembers it).
     if device is None or not await asyncio.to_thread(service.authenticate, device_id, secret):
@@ -99,23 +101,28 @@ async def app_device(request: Request, apps: AppsDep) -> records.AppDevice:
     fallen = await asyncio.to_thread(records.fallen_devices, db, service.clock(), device_id)
     if fallen:
         await apps.notifier.revoke(device_id, fallen[device_id])
-        headers = await asyncio.to_thread(_revoked_headers, db, device, fallen[device_id])
+        headers = await asyncio.to_thread(
+            _revoked_headers, db, device, fallen[device_id], service.clock()
+        )
         raise HTTPException(401, NOT_ENROLLED, headers=headers)
     return device
 
 
 def _revoked_headers(
-    db: sa.Engine, device: records.AppDevice, reason: str | None
+    db: sa.Engine, device: records.AppDevice, reason: str | None, now: float
 ) -> dict[str, str]:
     """The 401 of a phone whose order ended or was revoked says which and when
     (`Korgoo-Order-End: ended 2026-12-06T11:00:00+00:00`), so that an app that
-    missed the `order_ended` message still shows it; nothing else is said."""
+    missed the `order_ended` message still shows it; nothing else is said. An
+    order whose end time has passed has ended, even before the sweep records it."""
     headers = {"WWW-Authenticate": "Device"}
-    if reason != "order_ended":
+    last = None if reason != "order_ended" else latest_version(db, device.order_id)
+    if last is None:
         return headers
-    last = latest_version(db, device.order_id)
-    if last is not None and last.status in (OrderStatus.ENDED, OrderStatus.REVOKED):
-        headers[ORDER_END_HEADER] = f"{last.status.value} {rv.iso(last.ends_at)}"
+    if last.status is OrderStatus.REVOKED:
+        headers[ORDER_END_HEADER] = f"revoked {rv.iso(last.ends_at)}"
+    elif last.status is OrderStatus.ENDED or last.ends_at <= now:
+        headers[ORDER_END_HEADER] = f"ended {rv.iso(last.ends_at)}"
     return headers
 
 
