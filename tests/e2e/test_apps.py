@@ -22,6 +22,7 @@ from korgoo.apps import checkins
 from korgoo.domain.terms import DeviceKind
 from korgoo.store.schema import checkins as checkins_table
 from korgoo.store.schema import events
+from korgoo.web.i18n import gettext
 
 from .apps_harness import Phone, Phones, offset, phone_browser, phones
 from .centre import Case, Centre
@@ -405,3 +406,39 @@ def test_a_checkin_photo_in_time_raises_no_alert(
     expect(page.locator("#status-text")).to_have_text("Фото для проверки отправлено. Спасибо.")
     page.wait_for_timeout(42_000)  # past the due time
     assert "checkin.missed" not in {a["rule"] for a in phones.operator.alerts(p.case.order_id)}
+
+
+# -- the order's conditions and its end -------------------------------------------------
+
+
+def test_no_contact_is_among_his_conditions_and_both_apps_say_the_order_was_revoked(
+    phones: Phones, centre: Centre
+) -> None:
+    p = pair(centre, skip=4)
+    client = phones.operator.client
+    varied = client.post(
+        f"/api/v1/orders/{p.case.order_id}/variations",
+        json={"changes": {"no_contact": True}, "reason": "the court forbade any contact"},
+    )
+    assert varied.status_code == 201, varied.text
+    her, him = enrolled_pair(phones, p)
+    no_contact = gettext("ru", "No contact with the protected person by any means")
+    expect(him.page.locator("#conditions")).to_contain_text(no_contact)
+
+    ended = client.post(
+        f"/api/v1/orders/{p.case.order_id}/end", json={"reason": "revoked", "revoked": True}
+    )
+    assert ended.status_code == 201, ended.text
+    revoked = gettext("ru", "The order was revoked on {date}. Monitoring has stopped.")
+    before, after = revoked.split("{date}")
+    year = str(time.localtime().tm_year)
+    for phone in (her, him):
+        expect(phone.page.locator("#order-over")).to_be_visible()
+        text = phone.page.locator("#order-over-text")
+        expect(text).to_contain_text(before.strip())
+        expect(text).to_contain_text(after.strip())
+        expect(text).to_contain_text(year)
+        expect(phone.page.locator("#main")).to_be_hidden()
+    # Reopened after its credential was taken back, the phone still says so.
+    him.page.reload()
+    expect(him.page.locator("#order-over-text")).to_contain_text(before.strip())

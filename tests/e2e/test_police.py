@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from korgoo.alerts.model import Alert
 from korgoo.api.auth import add_user
 from korgoo.domain.terms import DeviceKind
+from korgoo.store.orders import terms_at, vary_order
 from korgoo.web.i18n import gettext
 
 from .centre import PASSWORD, Centre
@@ -48,6 +49,17 @@ def phones(browser: Browser, centre: Centre) -> Iterator[list[BrowserContext]]:
     for context in made:
         context.close()
     assert not errors, errors
+
+
+def forbid_contact(centre: Centre, order_id: str) -> None:
+    """The court adds the no-contact condition: a new version the engine has."""
+    with centre.pipeline.db.begin() as conn:
+        vary_order(
+            conn, order_id, {"no_contact": True}, reason="no contact added", actor="supervisor"
+        )
+    terms = terms_at(centre.pipeline.db, order_id, time.time())
+    assert terms is not None and terms.no_contact
+    centre.run(lambda: centre.pipeline.order_changed(terms))
 
 
 def offered_breach(centre: Centre) -> Alert:
@@ -95,6 +107,7 @@ def test_a_breach_is_worked_by_the_district_duty_officer_on_a_phone(
         )
     alert = offered_breach(centre)
     assert alert.rule == "proximity.breach" and alert.police_district == "KG-GB-OKT"
+    forbid_contact(centre, alert.order_id)
 
     # Another district's duty officer: nothing offered.
     other = phones[1].new_page()
@@ -110,6 +123,8 @@ def test_a_breach_is_worked_by_the_district_duty_officer_on_a_phone(
     card = officer.locator(".police-card")
     expect(card).to_have_count(1)
     expect(card).to_contain_text("Октябрьский район")
+    no_contact = gettext("ru", "No contact with the protected person by any means")
+    expect(card.locator(".police-no-contact")).to_have_text(no_contact)
     geo = re.compile(r"^geo:42\.\d+,74\.\d+$")
     expect(card.locator(".police-respondent a")).to_have_attribute("href", geo)
     width = officer.evaluate("document.documentElement.scrollWidth")

@@ -1,7 +1,8 @@
 """A temporary order on a phone (390x844): the Oktyabrsky duty officer issues
-one with its request for a bracelet from the police view; the supervisor finds
-the request in the centre's queue and refuses it with a reason; the officer's
-request list shows the refusal (a real browser, a live centre)."""
+one with its request for a bracelet from the police view, forbidding any
+contact; the supervisor finds the request in the centre's queue, reads the
+no-contact condition on the case page, and refuses the request with a reason;
+the officer's request list shows the refusal (a real browser, a live centre)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from playwright.sync_api import BrowserContext, Page, expect
 
 from korgoo.api.auth import add_user
+from korgoo.web.i18n import gettext
 
 from .centre import PASSWORD, Centre
 from .conftest import sign_in
@@ -44,6 +46,7 @@ def test_the_officer_issues_a_temporary_order_and_the_centre_answers(
     form.locator('[name="protected_phone"]').fill("+996 555 000 017")
     form.locator('[name="protected_language"]').select_option("ky")
     form.locator('[name="min_distance_m"]').fill("300")
+    form.locator('[name="no_contact"]').check()
     form.locator('[name="note"]').fill("браслет надеть в отделе")
     form.locator('button[type="submit"]').tap()
     expect(officer.locator("#toast")).to_contain_text("центр")
@@ -55,6 +58,13 @@ def test_the_officer_issues_a_temporary_order_and_the_centre_answers(
     page.locator("#nav-requests").click()
     card = page.locator(".request", has_text="TMP-17")
     expect(card).to_contain_text("браслет надеть в отделе")
+    # The condition is on the order: the case page lists it among the terms.
+    card.get_by_role("link", name="TMP-17").click()
+    no_contact = gettext("ru", "No contact with the protected person by any means")
+    expect(page.locator("#order-details")).to_contain_text(no_contact)
+    expect(page.locator("#versions li").first).to_contain_text(gettext("ru", "No contact"))
+    page.go_back()
+    card = page.locator(".request", has_text="TMP-17")
     expect(card.locator(".request-steps li")).to_have_count(1)
     expect(card.locator(".request-steps")).to_contain_text("police-okt")
     card.locator('[name="reason"]').fill("Нет свободных браслетов")

@@ -4,10 +4,13 @@ who may write, and jurisdiction."""
 
 from __future__ import annotations
 
+import json
+
 from korgoo.domain.terms import OrderStatus
 
 from ..unit.engine.conftest import HOME, T0
 from .api_world import LEN, OKT, World, iso, world_fixture
+from .test_apps_world import enrol
 
 __all__ = ["world_fixture"]
 
@@ -174,6 +177,44 @@ async def test_order_create_vary_end_with_versions_and_engine(w: World) -> None:
     assert oid not in live and "order-okt" in live
     audit = (await sup.get("/api/v1/audit", params={"subject": oid})).json()
     assert [e["action"] for e in audit] == ["order.ended", "order.varied", "order.created"]
+
+
+async def test_no_contact_is_a_condition_stored_read_varied_and_told_to_him(w: World) -> None:
+    sup = await w.login("supervisor")
+    r = await sup.post("/api/v1/orders", json=new_order(no_contact=True))
+    assert r.status_code == 201, r.text
+    oid = r.json()["id"]
+    assert r.json()["current"]["no_contact"] is True and r.json()["terms"]["no_contact"] is True
+    assert w.pipeline.order_terms(oid).no_contact is True
+    # Left out, an order has no such condition.
+    other = await sup.post("/api/v1/orders", json=new_order("OKT-3"))
+    assert other.json()["current"]["no_contact"] is False
+    assert (
+        await sup.post("/api/v1/orders", json=new_order("OKT-4", no_contact="often"))
+    ).status_code == 422
+
+    # His app lists it among his obligations, and says nothing of her.
+    phone = await enrol(w, oid, "resp-okt", "respondent_app")
+    auth = {"Authorization": f"Device {phone.device_id}:{phone.secret}"}
+    async with w.client() as c:
+        me = await c.get("/app/api/v1/me", headers=auth)
+    assert me.status_code == 200, me.text
+    assert me.json()["conditions"]["no_contact"] is True
+    assert "prot-okt" not in json.dumps(me.json())
+
+    # A variation lifts it in a new version; the earlier one keeps it.
+    w.clock.t = T0 + 100
+    r = await sup.post(
+        f"/api/v1/orders/{oid}/variations",
+        json={"changes": {"no_contact": False}, "reason": "court varied the order"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["no_contact"] is False
+    assert w.pipeline.order_terms(oid).no_contact is False
+    before = (await sup.get(f"/api/v1/orders/{oid}/terms", params={"at": iso(T0 + 50)})).json()
+    assert before["no_contact"] is True
+    versions = (await sup.get(f"/api/v1/orders/{oid}/versions")).json()
+    assert [v["no_contact"] for v in versions] == [True, False]
 
 
 async def test_order_validation_permissions_and_scope(w: World) -> None:

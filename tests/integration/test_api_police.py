@@ -88,6 +88,14 @@ async def test_a_breach_is_offered_to_the_district_unit_and_worked_on_the_timeli
     listed = (await officer.get("/api/v1/police/alerts")).json()
     assert listed[0]["district"] == "KG-GB-OKT" and listed[0]["accepted_by"] is None
     assert listed[0]["respondent_position"]["lat"] > 42.8
+    # The order's no-contact condition is on the card, as the order says it now.
+    assert listed[0]["no_contact"] is False
+    sup = await w.login("supervisor")
+    varied = {"changes": {"no_contact": True}, "reason": "court added no contact"}
+    r = await sup.post(f"/api/v1/orders/{alert.order_id}/variations", json=varied)
+    assert r.status_code == 201, r.text
+    assert (await officer.get("/api/v1/police/alerts")).json()[0]["no_contact"] is True
+    assert (await officer.get(police(key))).json()["no_contact"] is True
 
     # Steps come in order: nothing before accepting.
     r = await officer.post(police(key, "dispatched"))

@@ -52,6 +52,7 @@ async def test_the_duty_officer_issues_a_temporary_order_in_his_district_only(w:
     assert order["current"]["starts_at"] == iso(T0)
     assert order["current"]["ends_at"] == iso(T0 + w.pipeline.settings.temporary_order_days * DAY_S)
     assert order["current"]["min_distance_m"] == 300
+    assert order["current"]["no_contact"] is False
     assert request["status"] == "requested" and request["kind"] == "bracelet"
     assert (request["requested_by"], request["requested_at"]) == ("police-okt", iso(T0))
     # The persons were registered in the district, and he reads them.
@@ -59,6 +60,13 @@ async def test_the_duty_officer_issues_a_temporary_order_in_his_district_only(w:
     assert (await okt.get(f"/api/v1/persons/{respondent}")).json()["district"] == OKT
     # The engine monitors it at once.
     assert w.pipeline.order_terms(order["id"]) is not None
+
+    # The no-contact condition, when the officer sets it, is on the order.
+    r = await okt.post("/api/v1/police/orders", json=temporary("TMP-5", no_contact=True))
+    assert r.status_code == 201, r.text
+    assert r.json()["order"]["current"]["no_contact"] is True
+    got = await okt.get(f"/api/v1/orders/{r.json()['order']['id']}")
+    assert got.json()["terms"]["no_contact"] is True
 
     # Another district's order: refused; so is another district's person.
     r = await okt.post("/api/v1/police/orders", json=temporary("TMP-2", LEN))

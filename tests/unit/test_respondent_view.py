@@ -215,3 +215,12 @@ def test_a_message_resent_after_the_zone_was_hidden_names_no_zone() -> None:
     }
     checkin = rv.checkin("c1", T0)
     assert rv.resent("checkin", checkin, {}) == checkin
+
+
+def test_me_lists_the_no_contact_condition_and_nothing_of_her() -> None:
+    terms = msgspec.structs.replace(make_terms(), no_contact=True)
+    out = rv.me(terms, "OKT-1", "+996 312 000 000")
+    assert out["conditions"]["no_contact"] is True
+    assert rv.me(make_terms(), "OKT-1", "")["conditions"]["no_contact"] is False
+    text = json.dumps(out)
+    assert all(p.person_id not in text for p in terms.protected)

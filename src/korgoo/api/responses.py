@@ -302,6 +302,7 @@ class OrderVersionOut(Out):
     min_distance_m: float
     warning_distance_m: float
     checkins_per_day: int
+    no_contact: bool  # no contact with the protected person by any means
     reason: str
     created_by: str
     zones: list[ZoneOut]
@@ -350,6 +351,7 @@ class TermsOut(Out):
     warning_distance_m: float
     zones: list[ZoneOut]
     checkins_per_day: int
+    no_contact: bool
 
 
 class OrderDetailOut(OrderOut):
@@ -502,6 +504,7 @@ class ConditionsOut(Out):
     zones: list[RespondentZoneOut]  # disclosed zones only
     curfew: list[CurfewWindowOut]
     checkins_per_day: int
+    no_contact: bool  # "no contact with the protected person by any means"
 
 
 class RespondentMeOut(Out):

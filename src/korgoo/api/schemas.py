@@ -224,6 +224,7 @@ class OrderIn(BaseModel):
     warning_distance_m: float = Field(default=1000.0, gt=0)
     zones: list[dict[str, Any]] = Field(default=[], max_length=ZONES_MAX)
     checkins_per_day: int = Field(default=0, ge=0, le=24)
+    no_contact: bool = False  # no contact with the protected person by any means
     status: Literal["draft", "active"] = "active"
     reason: str = Field(default="issued", max_length=REASON_MAX)
     # A court order taking over from a temporary one: that one ends when this is entered.
@@ -366,6 +367,7 @@ class TemporaryOrderIn(BaseModel):
     min_distance_m: float = Field(default=500.0, gt=0)
     warning_distance_m: float = Field(default=1000.0, gt=0)
     zones: list[dict[str, Any]] = Field(default=[], max_length=ZONES_MAX)
+    no_contact: bool = False  # no contact with the protected person by any means
     monitoring: Literal["bracelet", "respondent_app"]
     note: str = Field(default="", max_length=NOTE_MAX)  # for the centre: where to fit, whom to call
 

@@ -114,6 +114,7 @@ def version_json(v: OrderVersion) -> dict[str, Any]:
         "min_distance_m": v.min_distance_m,
         "warning_distance_m": v.warning_distance_m,
         "checkins_per_day": v.checkins_per_day,
+        "no_contact": v.no_contact,
         "reason": v.reason,
         "created_by": v.created_by,
         "zones": [zone_json(z) for z in v.zones],
@@ -160,6 +161,7 @@ def terms_json(terms: OrderTerms) -> dict[str, Any]:
         "warning_distance_m": terms.warning_distance_m,
         "zones": [zone_json(z) for z in terms.zones],
         "checkins_per_day": terms.checkins_per_day,
+        "no_contact": terms.no_contact,
     }
 
 

@@ -15,7 +15,9 @@ came within `receipt_timeout_s`, and the notifier adds a note on the causing
 alert.
 
 Credentials of app devices whose enrolment no longer holds (unassigned, order
-ended) are revoked here too, so a connected app hears `revoked` at once.
+ended) are revoked here too, so a connected app hears `revoked` at once. Before
+that, each sweep records the end of the orders whose term has run out and tells
+their device holders (`apps/order_end.py`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -32,6 +34,7 @@ import structlog
 from korgoo.alerts.book import AlertBook
 from korgoo.alerts.machine import POLICE_DELIVERED, AlertError
 from korgoo.alerts.model import Transition, TransitionKind
+from korgoo.apps import order_end
 from korgoo.apps import respondent_view as rv
 from korgoo.apps import victim_view as vv
 from korgoo.apps.push import Gone, Pusher, PushFailed
@@ -46,10 +49,11 @@ from korgoo.domain.rules import (
     episode_key,
 )
 from korgoo.domain.terms import DeviceKind
+from korgoo.notify.model import Channel
 from korgoo.service.effects import Effects
 from korgoo.service.port import Monitoring
 from korgoo.store import app_records as records
-from korgoo.store.orders import terms_at
+from korgoo.store.orders import OrderVersion, terms_at
 
 log = structlog.get_logger("korgoo.apps")
 Action = Callable[[AlertBook], list[Transition]]
@@ -169,8 +173,11 @@ class Notifier:
         *,
         receipt_timeout_s: float,
         check_every_s: float = 1.0,
+        notice_channels: Callable[[], Collection[Channel]] = frozenset,
     ) -> None:
         self.service = service
+        # The SMS and e-mail channels switched on, read when an order ends.
+        self.notice_channels = notice_channels
         self.db = db
         self.hub = hub
         self.pusher = pusher
@@ -213,6 +220,7 @@ class Notifier:
         while True:
             await asyncio.sleep(self.check_every_s)
             try:
+                await self.end_expired_orders()
                 await self.sweep_revocations()
             except Exception as exc:
                 log.error("revocation_sweep_failed", error=repr(exc))
@@ -434,6 +442,43 @@ class Notifier:
             await self.service.act(action)
         except AlertError as exc:
             log.info("alert_action_skipped", reason=str(exc))
+
+    # -- the end of an order -----------------------------------------------------------
+
+    async def tell_order_end(self, ended: OrderVersion) -> list[records.AppMessage]:
+        """The `order_ended` message (ended or revoked, and when) to each app
+        enrolled on the order whose credential still stands."""
+        sent: list[records.AppMessage] = []
+        for person_id in (ended.respondent_id, *ended.protected_ids):
+            for kind in (DeviceKind.RESPONDENT_APP, DeviceKind.VICTIM_APP):
+                devices = await asyncio.to_thread(records.devices_of, self.db, person_id, kind)
+                for device in devices:
+                    if device.order_id == ended.order_id:
+                        payload = order_end.end_payload(ended)
+                        sent.append(
+                            await self.send(device, "order_ended", payload, order_id=ended.order_id)
+                        )
+        return sent
+
+    async def end_expired_orders(self) -> list[OrderVersion]:
+        """Record the end of every active order whose end time has passed, with
+        the SMS to her in the same transaction; hand the new version to the
+        engine and tell the apps."""
+        now = self.service.clock()
+        ended: list[OrderVersion] = []
+        for order_id in await asyncio.to_thread(order_end.expired_orders, self.db, now):
+            version = await asyncio.to_thread(
+                order_end.end_expired, self.db, order_id, now, self.notice_channels()
+            )
+            if version is None:
+                continue
+            terms = await asyncio.to_thread(terms_at, self.db, order_id, now)
+            if terms is not None:
+                await self.service.order_changed(terms)
+            await self.tell_order_end(version)
+            log.info("order_expired", order_id=order_id, version=version.version)
+            ended.append(version)
+        return ended
 
     # -- revocation ----------------------------------------------------------------------
 

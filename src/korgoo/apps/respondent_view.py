@@ -169,6 +169,8 @@ def me(terms: OrderTerms, order_number: str, centre_phone: str) -> dict[str, Any
                 "zones": [_zone(z) for z in shown],
                 "curfew": curfews,
                 "checkins_per_day": terms.checkins_per_day,
+                # The condition as the order states it; nothing of where she is.
+                "no_contact": terms.no_contact,
             },
             "centre_phone": centre_phone,
         }

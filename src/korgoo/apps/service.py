@@ -49,6 +49,7 @@ class Apps:
             None,
             receipt_timeout_s=settings.receipt_timeout_s,
             check_every_s=check_every_s,
+            notice_channels=lambda: enabled_channels(settings),
         )
         self.scheduler = Scheduler(service, db, self.notifier, rng=rng, every_s=checkin_every_s)
         self.checkins_dir = Path(settings.checkins_dir)

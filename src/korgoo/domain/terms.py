@@ -112,6 +112,10 @@ class OrderTerms(msgspec.Struct, frozen=True, omit_defaults=True):
     zones: tuple[ZoneSpec, ...] = ()
     checkins_per_day: int = 0
     timezone: str = "Asia/Bishkek"
+    # The order forbids him any contact with the protected person (calls,
+    # messages, through others): a legal condition the centre records and shows;
+    # no rule measures it.
+    no_contact: bool = False
 
     def active_at(self, t: float) -> bool:
         return self.status == OrderStatus.ACTIVE and self.starts_at <= t < self.ends_at

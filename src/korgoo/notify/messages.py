@@ -10,10 +10,13 @@ links to the unit's view, never the protected person's position.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Final, NamedTuple
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from babel.support import Translations
 
 from korgoo.domain.jurisdictions import JURISDICTIONS
@@ -21,6 +24,7 @@ from korgoo.domain.rules import CATALOGUE
 
 LANGUAGES: Final = ("ru", "ky", "en")
 DEFAULT_LANGUAGE: Final = "ru"
+TIMEZONE: Final = "Asia/Bishkek"
 LOCALE_DIR: Final = Path(__file__).resolve().parent.parent / "locale"
 
 
@@ -29,7 +33,8 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
 
 
 # template -> (e-mail subject, text); {centre} and {police} are phone numbers;
-# a unit's message has {rule}, {priority}, {district} and {link}.
+# a unit's message has {rule}, {priority}, {district} and {link}; the end of an
+# order has {date} (when it ended, in the recipient's language and local time).
 TEMPLATES: Final = {
     "prealert": (
         N_("Korgoo: warning"),
@@ -49,8 +54,15 @@ TEMPLATES: Final = {
     "order_ended": (
         N_("Korgoo: protective order ended"),
         N_(
-            "Korgoo: the protective order has ended and the centre no longer monitors it. "
+            "Korgoo: the protective order ended on {date}; the centre no longer monitors it. "
             "If you are in danger call the police: {police}. Centre: {centre}."
+        ),
+    ),
+    "order_revoked": (
+        N_("Korgoo: protective order revoked"),
+        N_(
+            "Korgoo: the protective order was revoked on {date}; the centre no longer "
+            "monitors it. If you are in danger call the police: {police}. Centre: {centre}."
         ),
     ),
     "monitoring_interrupted": (
@@ -121,6 +133,15 @@ def _catalogue(lang: str) -> Translations:
     return loaded
 
 
+def local_date(iso: str, language: str, timezone: str = TIMEZONE) -> str:
+    """An ISO-8601 time as a date and time said in `language`, in local time
+    ("6 декабря 2026, 17:00"); '' for none."""
+    if not iso:
+        return ""
+    at = datetime.fromisoformat(iso).astimezone(ZoneInfo(timezone))
+    return format_datetime(at, "d MMMM y, HH:mm", locale=pick_language(language))
+
+
 def render(
     template: str,
     language: str,
@@ -146,5 +167,6 @@ def render(
         "rule": tr.ugettext(_RULE_LABELS[rule]) if rule in _RULE_LABELS else rule,
         "district": getattr(district, f"name_{lang}") if district else given.get("district", ""),
         "link": given.get("link", ""),
+        "date": local_date(given.get("date", ""), lang),
     }
     return Text(tr.ugettext(subject).format(**values), tr.ugettext(body).format(**values))

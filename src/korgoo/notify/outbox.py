@@ -80,11 +80,13 @@ def enqueue_notice(
     person_ids: Collection[str],
     at: float,
     enabled: Collection[Channel],
+    params: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Store, on `conn`, a notice that is not an engine decision (the order ended,
     monitoring interrupted or restored) to each protected person without the
     victim app; `key` names the cause, so the same cause notifies her once
-    however often it is enqueued. Returns the ids of the rows stored."""
+    however often it is enqueued; `params` are the facts the text is rendered
+    from at send time (the date the order ended). Returns the ids of the rows stored."""
     rows: list[dict[str, object]] = []
     ids: list[str] = []
     for c in store.contacts(conn, person_ids):
@@ -105,6 +107,7 @@ def enqueue_notice(
                 "template": template,
                 "language": recipient.language,
                 "route": [[ch.value, a] for ch, a in route],
+                "params": None if params is None else dict(params),
             }
         )
     store.add(conn, rows)

@@ -32,6 +32,7 @@ class AppDevice(msgspec.Struct, frozen=True):
     enrolled_at: float
     sharing: bool
     revoked_at: float | None
+    revoked_reason: str | None = None  # "order_ended", "unassigned", ...
 
 
 class AppMessage(msgspec.Struct, frozen=True):

@@ -35,6 +35,7 @@ VARIABLE = frozenset(
         "min_distance_m",
         "warning_distance_m",
         "checkins_per_day",
+        "no_contact",
         "zones",
         "respondent_id",
         "protected_ids",
@@ -70,6 +71,7 @@ class OrderVersion(msgspec.Struct, frozen=True):
     zones: tuple[ZoneSpec, ...]
     respondent_id: str
     protected_ids: tuple[str, ...]
+    no_contact: bool = False
 
 
 def create_order(
@@ -89,6 +91,7 @@ def create_order(
     warning_distance_m: float = 1000.0,
     zones: Sequence[ZoneSpec] = (),
     checkins_per_day: int = 0,
+    no_contact: bool = False,
     status: OrderStatus = OrderStatus.ACTIVE,
     reason: str = "issued",
     order_id: str | None = None,
@@ -127,6 +130,7 @@ def create_order(
         zones=tuple(zones),
         respondent_id=respondent_id,
         protected_ids=tuple(protected_ids),
+        no_contact=no_contact,
     )
     _insert_version(conn, first)
     return first
@@ -312,6 +316,7 @@ def _terms(
         warning_distance_m=v.warning_distance_m,
         zones=v.zones,
         checkins_per_day=v.checkins_per_day,
+        no_contact=v.no_contact,
     )
 
 
@@ -351,6 +356,11 @@ def list_orders(
             version = msgspec.convert({str(c.name): row[f"v_{c.name}"] for c in v.c}, OrderVersion)
             out.append((order, version))
     return out
+
+
+def latest_on(conn: sa.Connection, order_id: str) -> OrderVersion:
+    """The order's latest version, read in `conn`'s transaction (LookupError if none)."""
+    return _latest_version(conn, order_id)
 
 
 def latest_version(engine: sa.Engine, order_id: str) -> OrderVersion | None:

@@ -256,6 +256,8 @@ order_versions = sa.Table(
     sa.Column("min_distance_m", sa.Double(), nullable=False),
     sa.Column("warning_distance_m", sa.Double(), nullable=False),
     sa.Column("checkins_per_day", sa.Integer(), nullable=False),
+    # No contact with the protected person by any means (a legal condition).
+    sa.Column("no_contact", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("zones", Json, nullable=False),  # list of ZoneSpec

@@ -31,6 +31,10 @@ COMMON_MESSAGES: Final = {
     "offline": N_("No connection. Try again when the phone is online."),
     "not_enrolled": N_("This phone is not enrolled."),
     "revoked": N_("This phone is no longer enrolled."),
+    # The order's own end, with its date; nothing of the other person.
+    "order_over": N_("Monitoring has stopped"),
+    "order_ended": N_("The order ended on {date}. Monitoring has stopped."),
+    "order_revoked": N_("The order was revoked on {date}. Monitoring has stopped."),
     # A date where the phone's browser has no patterns for the language (Kyrgyz in
     # many): "{day} January" is the day and its month as a date says them.
     "month_1": N_("{day} January"),
@@ -76,6 +80,8 @@ RESPONDENT_MESSAGES: Final = {
     "metres": N_("m"),
     "no_entry": N_("Do not enter:"),
     "stay_in": N_("Be inside:"),
+    "no_contact": N_("No contact with the protected person by any means"),
+    "no_contact_body": N_("no calls, messages, visits, or contact through other people."),
     "always": N_("at all times"),
     "days": N_("Mon Tue Wed Thu Fri Sat Sun"),
     "checkin_title": N_("Identity check-in"),

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
@@ -48,13 +49,13 @@ from korgoo.apps.push import endpoint_refusal
 from korgoo.apps.service import Apps
 from korgoo.domain.events import Signal, SignalKind
 from korgoo.domain.ingest import StoreUnavailable
-from korgoo.domain.terms import DeviceKind
+from korgoo.domain.terms import DeviceKind, OrderStatus
 from korgoo.domain.text import N_
 from korgoo.gateways import native
 from korgoo.store import app_records as records
 from korgoo.store.alerts import get_alert
 from korgoo.store.checkins import load
-from korgoo.store.orders import terms_at
+from korgoo.store.orders import latest_version, terms_at
 from korgoo.store.users import User
 
 APP_PREFIX = "/app/api/v1"
@@ -62,6 +63,7 @@ HEARTBEAT_S = 15.0
 RETRY_MS = 3000
 NOT_ENROLLED = "This phone is no longer enrolled. Ask the monitoring centre to enrol it again."
 _UNAUTHORIZED = "unauthorized"
+ORDER_END_HEADER = "Korgoo-Order-End"
 
 
 def get_apps(request: Request) -> Apps:
@@ -89,15 +91,39 @@ async def app_device(request: Request, apps: AppsDep) -> records.AppDevice:
     service, db = apps.service, apps.db
     device = await asyncio.to_thread(records.app_device, db, device_id)
     if device is not None and device.revoked_at is not None:
-        raise HTTPException(401, NOT_ENROLLED, headers={"WWW-Authenticate": "Device"})
+        headers = await asyncio.to_thread(
+            _revoked_headers, db, device, device.revoked_reason, service.clock()
+        )
+        raise HTTPException(401, NOT_ENROLLED, headers=headers)
     # A database read on a first check: off the event loop (the pipeline remembers it).
     if device is None or not await asyncio.to_thread(service.authenticate, device_id, secret):
         raise HTTPException(401, _UNAUTHORIZED, headers={"WWW-Authenticate": "Device"})
     fallen = await asyncio.to_thread(records.fallen_devices, db, service.clock(), device_id)
     if fallen:
         await apps.notifier.revoke(device_id, fallen[device_id])
-        raise HTTPException(401, NOT_ENROLLED, headers={"WWW-Authenticate": "Device"})
+        headers = await asyncio.to_thread(
+            _revoked_headers, db, device, fallen[device_id], service.clock()
+        )
+        raise HTTPException(401, NOT_ENROLLED, headers=headers)
     return device
+
+
+def _revoked_headers(
+    db: sa.Engine, device: records.AppDevice, reason: str | None, now: float
+) -> dict[str, str]:
+    """The 401 of a phone whose order ended or was revoked says which and when
+    (`Korgoo-Order-End: ended 2026-12-06T11:00:00+00:00`), so that an app that
+    missed the `order_ended` message still shows it; nothing else is said. An
+    order whose end time has passed has ended, even before the sweep records it."""
+    headers = {"WWW-Authenticate": "Device"}
+    last = None if reason != "order_ended" else latest_version(db, device.order_id)
+    if last is None:
+        return headers
+    if last.status is OrderStatus.REVOKED:
+        headers[ORDER_END_HEADER] = f"revoked {rv.iso(last.ends_at)}"
+    elif last.status is OrderStatus.ENDED or last.ends_at <= now:
+        headers[ORDER_END_HEADER] = f"ended {rv.iso(last.ends_at)}"
+    return headers
 
 
 DeviceDep = Annotated[records.AppDevice, Depends(app_device)]

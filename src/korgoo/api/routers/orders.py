@@ -40,12 +40,11 @@ from korgoo.api.schemas import (
 )
 from korgoo.api.search import orders_matching
 from korgoo.api.views import order_json, terms_json, version_json, zones_geojson
+from korgoo.apps.order_end import enqueue_end_notice
 from korgoo.apps.service import Apps
-from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, OrderTerms
+from korgoo.domain.terms import OrderKind, OrderStatus, OrderTerms
 from korgoo.domain.text import N_, said
 from korgoo.notify.channels import enabled_channels
-from korgoo.notify.outbox import enqueue_notice
-from korgoo.store import app_records
 from korgoo.store.audit import audit_append
 from korgoo.store.orders import (
     Order,
@@ -213,6 +212,7 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
                 warning_distance_m=body.warning_distance_m,
                 zones=zones,
                 checkins_per_day=body.checkins_per_day,
+                no_contact=body.no_contact,
                 status=OrderStatus(body.status),
                 reason=body.reason,
                 actor=user.username,
@@ -340,7 +340,8 @@ async def end(
 ) -> dict[str, Any]:
     """End monitoring (or record that the order was revoked) as a new version,
     and tell the device holders: the apps a message, a protected person without
-    the app an SMS (or e-mail) from the outbox, written with the new version."""
+    the app an SMS (or e-mail) from the outbox, written with the new version;
+    each says ended or revoked, and when (apps/order_end.py)."""
     await run_in_threadpool(visible_order, api, user, order_id)
     at = api.now()
 
@@ -349,15 +350,7 @@ async def end(
             new = end_order(
                 conn, order_id, reason=body.reason, actor=user.username, revoked=body.revoked, at=at
             )
-            told = enqueue_notice(
-                conn,
-                key=f"order_ended:{order_id}:{new.version}",
-                template="order_ended",
-                order_id=order_id,
-                person_ids=new.protected_ids,
-                at=at,
-                enabled=enabled_channels(api.settings),
-            )
+            told = enqueue_end_notice(conn, new, at, enabled_channels(api.settings))
             details = {
                 "version": new.version,
                 "status": new.status.value,
@@ -369,25 +362,9 @@ async def end(
 
     new = await _store_version(store)
     await _publish(api, order_id, at)
-    await _tell_apps(request.app.state.apps, api, order_id, new)
+    apps: Apps = request.app.state.apps
+    await apps.notifier.tell_order_end(new)
     return version_json(new)
-
-
-async def _tell_apps(apps: Apps, api: Api, order_id: str, ended: OrderVersion) -> None:
-    """A message to each app enrolled on the order that it has ended, before the
-    revocation sweep takes the credential back."""
-    for person_id in (ended.respondent_id, *ended.protected_ids):
-        for kind in (DeviceKind.RESPONDENT_APP, DeviceKind.VICTIM_APP):
-            devices = await run_in_threadpool(app_records.devices_of, api.db, person_id, kind)
-            for device in devices:
-                if device.order_id != order_id:
-                    continue
-                payload = {
-                    "id": app_records.new_id(),
-                    "code": "order_ended",
-                    "status": ended.status.value,
-                }
-                await apps.notifier.send(device, "order_ended", payload, order_id=order_id)
 
 
 async def _store_version(store: Any) -> OrderVersion:

@@ -57,6 +57,7 @@ class TimelineItem(Out):
 class PoliceAlertOut(Out):
     alert_key: str
     order_number: str | None
+    no_contact: bool = False  # the order forbids him any contact with her
     rule: str
     priority: str
     opened_at: str | None
@@ -153,12 +154,22 @@ def _number(api: Api, alert: Alert) -> str | None:
     return None if ref is None else ref.number
 
 
+def _no_contact(api: Api, alert: Alert) -> bool:
+    terms = api.service.order_terms(alert.order_id)
+    return terms is not None and terms.no_contact
+
+
 @router.get("/police/alerts", response_model=list[PoliceAlertOut])
 def offered(user: Police, api: ApiDep) -> list[PoliceAlertOut]:
     """The open alerts offered to the user's districts, most urgent first."""
     found = [a for a in api.service.open_alerts() if offered_to(user, a)]
     return [
-        _out(a, order_number=_number(api, a), respondent_position=_respondent_position(api, a))
+        _out(
+            a,
+            order_number=_number(api, a),
+            no_contact=_no_contact(api, a),
+            respondent_position=_respondent_position(api, a),
+        )
         for a in found
     ]
 
@@ -191,6 +202,7 @@ def one(key: str, user: Police, api: ApiDep, reason: str | None = None) -> Polic
     return _out(
         alert,
         order_number=_number(api, alert),
+        no_contact=_no_contact(api, alert),
         respondent_position=_respondent_position(api, alert),
         protected_position=_position(fix) if shown else None,
         protected_location_withheld=fix is not None and not shown,

@@ -153,6 +153,7 @@ async def temporary_order(body: TemporaryOrderIn, user: Police, api: ApiDep) -> 
                 min_distance_m=body.min_distance_m,
                 warning_distance_m=body.warning_distance_m,
                 zones=zones,
+                no_contact=body.no_contact,
                 reason="temporary order issued by the police",
                 actor=user.username,
                 at=at,

@@ -142,8 +142,42 @@ async function revoked() {
   await kvDelete("credential");
   credential = null;
   stopped = true;
-  showEnrolmentMissing("revoked");
+  const ended = await kvGet("order_end");
+  if (ended) showOrderEnd(ended);
+  else showEnrolmentMissing("revoked");
   for (const handler of revokedHandlers) handler();
+}
+
+// ---- The end of the order: "ended on <date>" or "revoked on <date>", kept so
+// that the phone still says it after its credential is taken back. It says the
+// order's own end and nothing else.
+
+export function orderEndText(end) {
+  const words = msg(end.status === "revoked" ? "order_revoked" : "order_ended");
+  return words.replace("{date}", formatDate(end.at));
+}
+
+function showOrderEnd(end) {
+  $("main").hidden = true;
+  $("enrolment-missing").hidden = true;
+  $("order-over-text").textContent = orderEndText(end);
+  $("order-over").hidden = false;
+}
+
+export async function orderEnded(data) {
+  const end = { status: data.status === "revoked" ? "revoked" : "ended", at: data.at };
+  await kvSet("order_end", end);
+  showOrderEnd(end);
+  signal("technical");
+}
+
+// A refused credential whose order ended says which and when (the header
+// Korgoo-Order-End: "<status> <time>"), for a phone that missed the message.
+async function orderEndOf(response) {
+  const header = response.headers.get("Korgoo-Order-End");
+  if (!header) return;
+  const [status, at] = header.split(" ");
+  await kvSet("order_end", { status: status === "revoked" ? "revoked" : "ended", at });
 }
 
 export function showEnrolmentMissing(code) {
@@ -156,7 +190,9 @@ export function showEnrolmentMissing(code) {
 export async function requireEnrolment(kind) {
   const cred = await loadCredential();
   if (!cred) {
-    showEnrolmentMissing("not_enrolled");
+    const ended = await kvGet("order_end");
+    if (ended) showOrderEnd(ended);
+    else showEnrolmentMissing("not_enrolled");
     return null;
   }
   if (cred.kind !== kind) {
@@ -188,6 +224,7 @@ export async function call(path, { method = "GET", json, body, keepalive = false
     keepalive,
   });
   if (response.status === 401) {
+    await orderEndOf(response);
     await revoked();
     throw new Error("revoked");
   }
@@ -395,6 +432,11 @@ export function startStream(handlers) {
   const dispatch = ({ event, data }) => {
     if (event === "revoked") {
       revoked();
+      return;
+    }
+    if (event === "order_ended") {
+      orderEnded(data);
+      if (data && data.id) receipt(data.id);
       return;
     }
     const handler = handlers[event];

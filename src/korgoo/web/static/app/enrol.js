@@ -35,7 +35,7 @@ async function enrol(code) {
     const { device_id, secret, kind, person_id, order_id } = data;
     await kvSet("credential", { device_id, secret, kind, person_id, order_id });
     // What belonged to an earlier enrolment of this phone does not carry over.
-    for (const key of ["me", "sharing", "checkins_done"]) await kvDelete(key);
+    for (const key of ["me", "sharing", "checkins_done", "order_end"]) await kvDelete(key);
     await clearOutbox();
     location.replace(APPS[kind] || "/app/respondent");
   } catch {

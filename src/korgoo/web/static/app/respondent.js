@@ -164,6 +164,9 @@ function showOrder(me) {
       conditionItem(msg("keep_away"), `${Math.round(conditions.keep_away_m)} ${msg("metres")}`),
     );
   }
+  if (conditions.no_contact) {
+    list.append(conditionItem(msg("no_contact"), msg("no_contact_body")));
+  }
   for (const zone of conditions.zones || []) {
     const label = zone.kind === "inclusion" ? msg("stay_in") : msg("no_entry");
     const li = conditionItem(label, zone.name);

@@ -95,7 +95,19 @@ const TEXT = {
   checkin: (_, L) => [L.checkin_title, L.checkin_body],
   panic_received: (_, L) => [L.panic_confirmed, ""],
   revoked: (_, L) => [L.revoked, ""],
+  order_ended: (data, L) => [
+    L.order_over,
+    (data.status === "revoked" ? L.order_revoked : L.order_ended || "").replace("{date}", localDate(data.at)),
+  ],
 };
+
+function localDate(at) {
+  try {
+    return new Intl.DateTimeFormat(undefined, { dateStyle: "long", timeStyle: "short", timeZone: "Asia/Bishkek" }).format(new Date(at));
+  } catch {
+    return at || "";
+  }
+}
 
 const VIBRATE = {
   instruction: [700, 200, 700, 200, 700],

@@ -38,6 +38,7 @@ function detailRows(o) {
     [msg("ends"), fmtDateTime(v.ends_at)],
     [msg("min_distance"), unit(v.min_distance_m, "m")],
     [msg("warning_distance"), unit(v.warning_distance_m, "m")],
+    [msg("no_contact"), v.no_contact ? msg("no_contact_yes") : msg("no")],
     [msg("checkins"), v.checkins_per_day],
   ];
 }
@@ -196,7 +197,7 @@ async function loadVersions() {
         el("div", { class: "v-head" }, `${t("messages", "version")} ${v.version} · `, el("span", { class: "v-status" }, s.text)),
         el("div", { class: "sub" }, `${fmtDateTime(v.valid_from)} · ${t("actors", v.created_by)}`),
         el("div", {}, v.reason === "issued" ? msg("version_issued") : v.reason),
-        el("div", { class: "sub" }, `${msg("min_distance")}: ${unit(v.min_distance_m, "m")} · ${msg("zones")}: ${(v.zones || []).length}`),
+        el("div", { class: "sub" }, `${msg("min_distance")}: ${unit(v.min_distance_m, "m")} · ${msg("zones")}: ${(v.zones || []).length}${v.no_contact ? ` · ${msg("no_contact")}` : ""}`),
       ),
     ),
   );

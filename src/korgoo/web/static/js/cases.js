@@ -109,6 +109,7 @@ async function create(event) {
         min_distance_m: Number($("order-min-distance").value),
         warning_distance_m: Number($("order-warning-distance").value),
         checkins_per_day: Number($("order-checkins").value || 0),
+        no_contact: $("order-no-contact").checked,
       },
     });
     location.assign("/cases/" + encodeURIComponent(created.id));

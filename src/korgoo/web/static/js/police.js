@@ -35,6 +35,7 @@ function card(alert) {
   node.querySelector(".police-priority").dataset.priority = alert.priority;
   node.querySelector(".police-rule").textContent = t("rules", alert.rule);
   node.querySelector(".police-order").textContent = alert.order_number || "";
+  node.querySelector(".police-no-contact").textContent = alert.no_contact ? msg("no_contact_yes") : msg("no");
   node.querySelector(".police-opened").textContent = fmtDateTime(alert.opened_at);
   node.querySelector(".police-district").textContent = t("districts", alert.district);
   node.querySelector(".police-due").textContent = alert.accept_due_at
@@ -139,6 +140,7 @@ async function setupTemporaryOrder() {
         language: f.protected_language.value,
       },
       min_distance_m: Number(f.min_distance_m.value),
+      no_contact: f.no_contact.checked,
       monitoring: f.monitoring.value,
       note: f.note.value.trim(),
     };
