@@ -17,6 +17,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.store.db import migrate, open_engine
 
 pytestmark = pytest.mark.services
@@ -98,7 +99,7 @@ class TestAuditPostgres(_unit("test_store_audit").AuditContract):  # type: ignor
 def test_postgres_url_without_driver_uses_psycopg3(engine: sa.Engine) -> None:
     assert engine.dialect.driver == "psycopg"
     with engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT count(*) FROM jurisdictions")) == 13
+        assert conn.scalar(sa.text("SELECT count(*) FROM jurisdictions")) == len(JURISDICTIONS)
 
 
 class TestRetentionPostgres(_unit("test_store_retention").RetentionContract):  # type: ignore[misc]
