@@ -18,7 +18,9 @@ Definitions
   proximity, paired with the other party's nearest undisplaced fix within 300 s,
   true distance between the two true positions + 1.5 x (both accuracies) <= the
   minimum distance. (Accuracy is a 68 % radius; 1.5 radii is the ~95 % circle.)
-* **Must-alert incident**: a true breach with at least one evidence fix; **late**
+* **Must-alert incident**: a true breach with at least one evidence fix (breaches
+  parted only by time within the tolerated band, up to 20 m beyond the limit, are
+  one breach: no reviewer would see the parties apart in between); **late**
   when every evidence fix arrived more than 120 s after it was taken (buffered),
   so only a late (record) alert can show it. Device incidents are must-alert
   from the script: strap opened, SOS pressed, battery below 20 % (`battery`),
@@ -34,8 +36,9 @@ Definitions
 * **Paged alert**: the moment an alert starts to sound: a decision OPENED with
   `pages=True`, or an UPDATED raising a shown (P4, possible) alert to paging.
 * **Matching**: an alert matches an incident of the same order and rule family
-  when the device time of its evidence lies from 120 s before the incident's
-  start to 600 s after its end. The first alert on a must-alert incident detects
+  when the device time of its evidence (for `device.loss`, whose silences are
+  measured between contacts received, its receive time) lies from 120 s before
+  the incident's start to 600 s after its end. The first alert on a must-alert incident detects
   it (delay = its receive time - the true start; late incidents need the late
   flag and are counted apart); further alerts on the same incident or tolerated
   window are repeats; an alert matching nothing is false, counted once.
@@ -309,10 +312,14 @@ def match(alerts: list[Alert], incidents: list[Incident]) -> Outcome:
     repeats: list[Alert] = []
     false: list[Alert] = []
     for a in sorted(alerts, key=lambda a: a.at):
+        # A silence is measured in receive time (the last contact received), so
+        # an alert on it is placed by when it was received: a power-off signal
+        # uploaded with a late buffer shows the loss only from then on.
+        when = a.at if a.family == "device.loss" else a.occurred_at
         cands = [
             k
             for k, inc in enumerate(incidents)
-            if inc.family == a.family and inc.start - BEFORE_S <= a.occurred_at <= inc.end + AFTER_S
+            if inc.family == a.family and inc.start - BEFORE_S <= when <= inc.end + AFTER_S
         ]
         if not cands:
             false.append(a)
@@ -373,6 +380,11 @@ class Scorer:
         self.examples: dict[str, dict[str, list[str]]] = {s: defaultdict(list) for s in SYSTEMS}
         self.person_days = 0.0
         self.incidents = {"must": 0, "late": 0, "tolerated": 0}
+        self.listed: dict[str, list[dict[str, Any]]] | None = None
+
+    def list_misses(self) -> None:
+        """Keep every missed must-alert incident and every false paged alert."""
+        self.listed = {s: [] for s in SYSTEMS}
 
     def add(self, case: OrderCase, system: str, outcome: Outcome) -> None:
         tallies = [self.total[system], self.scen[system][case.scenario]]
@@ -392,6 +404,9 @@ class Scorer:
                         t.delays.append(max(0.0, outcome.first[k].at - inc.start))
             if k not in outcome.first:
                 self._example(system, "missed " + inc.family, case, inc.start, inc.scenario)
+                self._list(system, "missed", inc.family, case, inc.start, inc.end, inc.late)
+            elif inc.late and k not in outcome.late_found:
+                self._list(system, "late_unflagged", inc.family, case, inc.start, inc.end, True)
         for a in outcome.false:
             for t in (
                 self.total[system],
@@ -400,6 +415,7 @@ class Scorer:
             ):
                 t.false += 1
             self._example(system, "false " + a.rule, case, a.at, case.scenario)
+            self._list(system, "false", a.rule, case, a.occurred_at, a.at, a.late)
         for a in outcome.repeats:
             for t in (
                 self.total[system],
@@ -412,6 +428,26 @@ class Scorer:
         ex = self.examples[system][what]
         if len(ex) < 5:
             ex.append(f"{case.order_id} ({scenario}) {_local(t)}")
+
+    def _list(
+        self, system: str, what: str, rule: str, case: OrderCase, t: float, t2: float, late: bool
+    ) -> None:
+        """One row of the list: for a miss `t`-`t2` is the incident's true span;
+        for a false alert, the device time of its evidence and its receive time."""
+        if self.listed is None:
+            return
+        self.listed[system].append(
+            {
+                "what": what,
+                "order": case.order_id,
+                "rule": rule,
+                "scenario": case.scenario,
+                "time": _local(t),
+                "t": t,
+                "t2": t2,
+                "late": late,
+            }
+        )
 
     def count_incidents(self, case: OrderCase) -> None:
         self.person_days += case.person_days
@@ -434,6 +470,8 @@ class Scorer:
                     )
                 row[name] = {k: tallies[k].row() for k in sorted(tallies)}
             row["examples"] = {k: v for k, v in sorted(self.examples[s].items())}
+            if self.listed is not None:
+                row["misses"] = self.listed[s]
             out[s] = row
         return out
 
@@ -451,10 +489,15 @@ def run_alerts_bench(
     seed: int = 1,
     multipath: float = 0.01,
     advance: Callable[[int], None] | None = None,
+    misses: bool = False,
 ) -> dict[str, Any]:
+    """The evaluation; `misses` lists, for each system, every missed must-alert
+    incident, late incident found without the late flag and false paged alert."""
     t0 = time.perf_counter()
     faults = Faults(multipath=multipath)
     scorer = Scorer()
+    if misses:
+        scorer.list_misses()
     digest = hashlib.sha256()
     timing = {"corpus_s": 0.0, "engine_s": 0.0, "baseline_s": 0.0}
     events_n = 0
@@ -540,4 +583,12 @@ def render(result: dict[str, Any], console: Console) -> None:
                     str(r.get("repeats", 0)),
                 ]
             t.add_row(k, *cells)
+        console.print(t)
+    for s in SYSTEMS:
+        rows = result[s].get("misses")
+        if rows is None:
+            continue
+        t = Table("what", "order", "rule", "scenario", "time (Bishkek)", title=f"{s}: misses")
+        for row in rows:
+            t.add_row(row["what"], row["order"], row["rule"], row["scenario"], row["time"])
         console.print(t)
