@@ -309,3 +309,40 @@ def test_late_fix_is_no_breach_when_she_moved_between_her_fixes() -> None:
     e.apply(rfix(T0 + 10, north_of(HOME, 4000), acc=8))
     out = e.apply(rfix(T0 + 750, north_of(HOME, 80), acc=7, speed=0.1, at=T0 + 1650))
     assert [d for d in out if d.rule == "proximity.breach"] == []
+
+
+def test_two_still_homes_near_the_warning_distance_raise_no_warning() -> None:
+    # Homes 1,560 m apart under a 1,500 m warning distance, both phones indoors
+    # (40 m, still); slow drift holds both fixes 70 m towards each other for an
+    # hour. Drift reaches 1.5 x the accuracy, so the warning, never the only
+    # sign of a breach, does not page for two still phones.
+    e = started(min_distance_m=300.0, warning_distance_m=1500.0)
+    out: list[Decision] = []
+    for i in range(60):
+        out += e.apply(vfix(T0 + 60 * i, north_of(HOME, 70), acc=40, speed=0.1))
+        out += e.apply(rfix(T0 + 60 * i + 30, north_of(HOME, 1490), acc=40, speed=0.1))
+    assert [d for d in out if d.rule == "proximity.prealert" and d.pages] == []
+    # He walks over to 1,300 m: that is a warning.
+    for k in range(3):
+        out += e.apply(rfix(T0 + 3700 + 30 * k, north_of(HOME, 1300), acc=10, speed=1.2))
+    assert [d for d in out if d.rule == "proximity.prealert" and d.pages]
+
+
+def test_no_approach_while_she_rides_away_as_fast() -> None:
+    # He drives south towards where she is at 10 m/s while she rides south, away
+    # from him, at 9 m/s: he gains 1 m/s from 1,500 m, no breach within minutes.
+    e = started()
+    out: list[Decision] = []
+    for i in range(6):
+        t = T0 + 20 * i
+        out += e.apply(vfix(t, north_of(HOME, -9.0 * 20 * i), acc=8, speed=9.0, heading=180.0))
+        him = north_of(HOME, 1500 - 10.0 * 20 * i)
+        out += e.apply(rfix(t + 1, him, acc=8, speed=10.0, heading=180.0))
+    assert kinds(out, "proximity.approach") == []
+    # She stops: now he closes at 10 m/s and it is an approach.
+    for i in range(6, 9):
+        t = T0 + 20 * i
+        out += e.apply(vfix(t, north_of(HOME, -9.0 * 100), acc=8, speed=0.0))
+        him = north_of(HOME, 1500 - 10.0 * 20 * i)
+        out += e.apply(rfix(t + 1, him, acc=8, speed=10.0, heading=180.0))
+    assert "opened" in kinds(out, "proximity.approach")

@@ -221,9 +221,10 @@ def _approach(
     evidence: dict[str, object],
     out: list[Decision],
 ) -> None:
-    # Closing speed from the reported velocity, not from differences of
+    # Closing speed from the reported velocities, not from differences of
     # noisy positions: a device standing still under 80 m jitter reports
-    # a speed near zero, so jitter never looks like an approach.
+    # a speed near zero, so jitter never looks like an approach. Hers counts
+    # too: driving towards where she is while she rides away is no approach.
     p = m.params
     dmin = m.terms.min_distance_m
     level: Confidence | None = None
@@ -231,6 +232,8 @@ def _approach(
         coslat = math.cos(math.radians(r.lat))
         bearing = math.atan2((v.lon - r.lon) * coslat, v.lat - r.lat)
         closing = speed * math.cos(math.radians(heading) - bearing)
+        if v.course >= 0.0 and v.speed >= STILL_MPS and not v.jumped:
+            closing -= v.speed * math.cos(math.radians(v.course) - bearing)
         if closing >= p.approach_min_closing_mps and (d - dmin) / closing <= p.approach_ttb_s:
             level = Confidence.PROBABLE
             evidence = evidence | {"time_to_breach_s": round((d - dmin) / closing, 1)}
