@@ -217,3 +217,23 @@ def test_a_device_loss_is_placed_by_when_its_signal_was_received() -> None:
     incidents = [Incident("o", "device.loss", T0 + 1177, T0 + 9000, True)]
     off = Alert("o", "device.power_off", T0 + 1177, T0 + 1000, False)
     assert list(match([off], incidents).first) == [0]
+
+
+def test_an_incident_that_begins_while_an_alert_still_sounds_is_detected_by_it() -> None:
+    incidents = [
+        Incident("o", "proximity.breach", T0 + 1000, T0 + 1100, True),
+        Incident("o", "proximity.breach", T0 + 1140, T0 + 1230, True),
+    ]
+    sounding = Alert("o", "proximity.breach", T0 + 1005, T0 + 1000, False, until=T0 + 1300)
+    out = match([sounding], incidents)
+    assert sorted(out.first) == [0, 1] and out.false == []
+    over = sounding._replace(until=T0 + 1120)  # cleared before the second began
+    assert sorted(match([over], incidents).first) == [0]
+
+
+def test_the_baseline_records_how_long_its_alert_sounded() -> None:
+    events: list[Event] = [OrderChange(T0, terms()), fix("pd", 0, 0.0, 20.0)]
+    events += [fix("rd", t, 100.0, 10.0) for t in (10, 70, 130)]
+    events += [fix("rd", t, 3000.0, 10.0) for t in (190, 250, 310)]
+    (breach,) = [a for a in baseline_alerts(events) if a.rule == "proximity.breach"]
+    assert breach.until == T0 + 250  # 120 s after the last fix inside

@@ -38,7 +38,10 @@ Definitions
 * **Matching**: an alert matches an incident of the same order and rule family
   when the device time of its evidence (for `device.loss`, whose silences are
   measured between contacts received, its receive time) lies from 120 s before
-  the incident's start to 600 s after its end. The first alert on a must-alert incident detects
+  the incident's start to 600 s after its end. A must-alert incident that begins
+  while an alert of its family is still sounding (raised before it, its episode
+  not yet cleared) is detected by that alert at no delay: it is in front of the
+  operator already. The first alert on a must-alert incident detects
   it (delay = its receive time - the true start; late incidents need the late
   flag and are counted apart); further alerts on the same incident or tolerated
   window are repeats; an alert matching nothing is false, counted once.
@@ -61,6 +64,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import math
 import statistics
 import time
 from collections import defaultdict
@@ -107,6 +111,9 @@ class Alert(NamedTuple):
     at: float  # receive time of the event that raised it
     occurred_at: float  # device time of its evidence
     late: bool
+    # Device time until which it kept sounding (its episode cleared); 0: it was
+    # over at once (a signal, a late record), inf: still sounding at the end.
+    until: float = 0.0
 
     @property
     def family(self) -> str:
@@ -116,7 +123,7 @@ class Alert(NamedTuple):
 def engine_alerts(events: Iterable[Event]) -> list[Alert]:
     """The paged alerts the engine raises on one order's events."""
     engine = Engine()
-    paging: set[str] = set()
+    paging: dict[str, int] = {}
     out: list[Alert] = []
     for ev in events:
         for d in engine.apply(ev):
@@ -125,8 +132,11 @@ def engine_alerts(events: Iterable[Event]) -> list[Alert]:
                 and d.kind in (DecisionKind.OPENED, DecisionKind.UPDATED)
                 and d.alert_key not in paging
             ):
-                paging.add(d.alert_key)
-                out.append(Alert(d.order_id, d.rule, d.at, d.occurred_at, d.late))
+                paging[d.alert_key] = len(out)
+                out.append(Alert(d.order_id, d.rule, d.at, d.occurred_at, d.late, math.inf))
+            elif d.kind is DecisionKind.CLEARED and d.alert_key in paging:
+                i = paging[d.alert_key]
+                out[i] = out[i]._replace(until=max(d.occurred_at, out[i].occurred_at))
     return out
 
 
@@ -134,11 +144,12 @@ def engine_alerts(events: Iterable[Event]) -> list[Alert]:
 
 
 class _Episode:
-    __slots__ = ("last_hit", "open")
+    __slots__ = ("alert", "last_hit", "open")
 
     def __init__(self) -> None:
         self.open = False
         self.last_hit = -1e18
+        self.alert = -1  # index of the alert it raised while it is open
 
 
 class Baseline:
@@ -269,9 +280,12 @@ class Baseline:
             ep.last_hit = fix.t
             if not ep.open:
                 ep.open = True
+                ep.alert = len(self.out)
                 self._page(key.split("|", 1)[0], fix.at, fix.t)
+                self.out[-1] = self.out[-1]._replace(until=math.inf)
         elif ep.open and fix.t - ep.last_hit >= 120.0:
             ep.open = False
+            self.out[ep.alert] = self.out[ep.alert]._replace(until=fix.t)
 
     def _late(self, key: str, fix: Fix) -> None:
         last = self.late_last.get(key)
@@ -335,6 +349,16 @@ def match(alerts: list[Alert], incidents: list[Incident]) -> Outcome:
         seen.add(k)
         if incidents[k].must:
             first[k] = a
+    # A must-alert incident that begins while an alert of its family is still
+    # sounding (its episode not yet cleared: say two approaches 40 s apart) is
+    # in front of the operator already: detected by that alert, at no delay.
+    for k, inc in enumerate(incidents):
+        if k in first or not inc.must or inc.late:
+            continue
+        for a in alerts:
+            if a.family == inc.family and not a.late and a.occurred_at <= inc.start <= a.until:
+                first[k] = a
+                break
     return Outcome(first, late_found, repeats, false)
 
 
