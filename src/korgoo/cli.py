@@ -384,6 +384,14 @@ def bench_alerts(
     ] = 0.01,
     hard: Annotated[bool, typer.Option("--hard", help="Multipath at 4 %.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
+    misses: Annotated[
+        bool,
+        typer.Option(
+            "--misses",
+            help="List every missed must-alert incident and false paged alert (order, rule, "
+            "scenario, time).",
+        ),
+    ] = False,
 ) -> None:
     """Alert quality of the engine and a per-fix baseline against ground truth."""
     from rich.progress import Progress
@@ -398,6 +406,7 @@ def bench_alerts(
             seed,
             HARD_MULTIPATH if hard else multipath,
             advance=lambda k: bar.advance(task, k),
+            misses=misses,
         )
     if json:
         sys.stdout.buffer.write(to_json(result) + b"\n")

@@ -4,6 +4,7 @@ and the same offer on a replay."""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from korgoo.alerts.book import AlertBook
@@ -29,6 +30,7 @@ def opened(
         alert_key=f"order-1:{rule}:prot-1:1",
         subject="prot-1",
         priority=priority,
+        pages=True,
         occurred_at=T0,
         evidence=dict(evidence),
     )
@@ -148,3 +150,28 @@ def test_probation_is_offered_in_the_orders_district_wherever_he_is() -> None:
         "KG-GB-OKT",
         "order",
     )
+
+
+def test_a_possible_breach_shown_not_paged_is_offered_to_no_one_until_it_pages() -> None:
+    b = AlertBook(order_district=lambda _: "KG-GB-OKT", order_kind=lambda _: "probation")
+    fix = [T0, IN_SVERDLOVSKY[0], IN_SVERDLOVSKY[1], 10.0]
+    shown = Decision(
+        kind=DecisionKind.OPENED,
+        at=T0,
+        order_id="order-1",
+        rule="zone.exclusion",
+        alert_key="order-1:zone.exclusion:home:1",
+        subject="home",
+        priority=Priority.P4,
+        pages=False,
+        occurred_at=T0,
+        evidence={"respondent_fix": fix},
+    )
+    assert offers(b.apply(shown)) == []
+    # No step, no offer, two days on: it is not waiting for anyone.
+    assert [t for t in b.tick(T0 + 2 * 86400) if t.kind == "escalated"] == []
+    paged = msgspec.structs.replace(
+        shown, kind=DecisionKind.UPDATED, at=T0 + 60, priority=Priority.P2, pages=True
+    )
+    (offer,) = offers(b.apply(paged))
+    assert offer["notify"] == "probation"

@@ -153,3 +153,17 @@ def test_next_escalation_at_is_the_first_step_not_taken() -> None:
     assert next_escalation_at(_alert(policy, escalations_done=1)) == 1120.0
     assert next_escalation_at(_alert(policy, escalations_done=2)) is None
     assert next_escalation_at(_alert(policy, acked=True, acked_at=1001.0)) is None
+
+
+def test_an_alert_shown_but_not_paged_is_due_to_no_one() -> None:
+    # A possible breach (P4, not paged): no acknowledgement due, no escalation
+    # step, nothing scheduled; once it pages, its steps count from its opening.
+    policy = default_policy(Priority.P4)
+    shown = _alert(policy, priority=Priority.P4, pages=False)
+    assert policy.steps
+    assert sla_due(shown) is None
+    assert due_escalations(shown, 1000.0 + 10 * 86400) == []
+    assert next_escalation_at(shown) is None
+    paged = _alert(policy, priority=Priority.P4, pages=True)
+    assert sla_due(paged) == 1000.0 + policy.ack_sla_s
+    assert due_escalations(paged, 1000.0 + 10 * 86400) == list(policy.steps)

@@ -179,4 +179,61 @@ def test_a_tiny_run_reports_both_systems() -> None:
         ):
             assert key in row
         assert row["person_days"] == result["person_days"] > 0.9
+        assert "misses" not in row  # listed only when asked for
     assert len(result["corpus_digest"]) == 16
+
+
+def test_misses_lists_every_miss_and_false_alert_of_each_system() -> None:
+    result = run_alerts_bench(orders=12, days=0.5, seed=3, multipath=0.04, misses=True)
+    for system in ("engine", "baseline"):
+        rows = result[system]["misses"]
+        row = result[system]
+        assert sum(r["what"] == "false" for r in rows) == row["false"]
+        assert sum(r["what"] == "missed" for r in rows) == row["must"] - row["detected"]
+        for r in rows:
+            assert set(r) >= {"what", "order", "rule", "scenario", "time", "t"}
+
+
+def test_a_breach_parted_only_within_the_tolerated_band_is_one_incident() -> None:
+    x = np.full(N, 2000.0)
+    x[1200:1500] = 0.0  # five minutes at the centre
+    x[1500:1503] = 255.0  # three seconds 5 m outside the 250 m zone: within the band
+    x[1503:1800] = 0.0
+    found = zone_incidents(
+        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 10.0), 120
+    )
+    must = [i for i in found if i.must]
+    assert [(i.start, i.end) for i in must] == [(T0 + 1200, T0 + 1800)]
+    x[1500:1503] = 400.0  # clearly out in between: two incidents
+    found = zone_incidents(
+        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 10.0), 120
+    )
+    assert len([i for i in found if i.must]) == 2
+
+
+def test_a_device_loss_is_placed_by_when_its_signal_was_received() -> None:
+    # The power-off travelled in a late buffer: taken at 1000 s, received with
+    # the last contact at 1177 s, where the silence begins.
+    incidents = [Incident("o", "device.loss", T0 + 1177, T0 + 9000, True)]
+    off = Alert("o", "device.power_off", T0 + 1177, T0 + 1000, False)
+    assert list(match([off], incidents).first) == [0]
+
+
+def test_an_incident_that_begins_while_an_alert_still_sounds_is_detected_by_it() -> None:
+    incidents = [
+        Incident("o", "proximity.breach", T0 + 1000, T0 + 1100, True),
+        Incident("o", "proximity.breach", T0 + 1140, T0 + 1230, True),
+    ]
+    sounding = Alert("o", "proximity.breach", T0 + 1005, T0 + 1000, False, until=T0 + 1300)
+    out = match([sounding], incidents)
+    assert sorted(out.first) == [0, 1] and out.false == []
+    over = sounding._replace(until=T0 + 1120)  # cleared before the second began
+    assert sorted(match([over], incidents).first) == [0]
+
+
+def test_the_baseline_records_how_long_its_alert_sounded() -> None:
+    events: list[Event] = [OrderChange(T0, terms()), fix("pd", 0, 0.0, 20.0)]
+    events += [fix("rd", t, 100.0, 10.0) for t in (10, 70, 130)]
+    events += [fix("rd", t, 3000.0, 10.0) for t in (190, 250, 310)]
+    (breach,) = [a for a in baseline_alerts(events) if a.rule == "proximity.breach"]
+    assert breach.until == T0 + 250  # 120 s after the last fix inside

@@ -153,6 +153,7 @@ def opened() -> Decision:
         alert_key=KEY,
         subject="prot-1",
         priority=Priority.P1,
+        pages=True,
         occurred_at=T0,
     )
 

@@ -214,6 +214,8 @@ class AlertBook:
         the decision's evidence), else the order's district; probation always in
         the order's district. Decided from the decision, the order and the
         policy alone, so a replay offers it to the same unit."""
+        if not alert.pages:
+            return alert, []  # shown, not paged (a possible breach): no one is called
         probation = self._order_kind(alert.order_id) == OrderKind.PROBATION.value
         unit = alert.policy.probation_unit if probation else alert.policy.unit
         if unit is None or alert.police_offered_at is not None:

@@ -196,8 +196,9 @@ def _check(policy: EscalationPolicy) -> None:
 
 
 def sla_due(alert: Alert) -> float | None:
-    """When the acknowledgement is due; None once acknowledged or resolved."""
-    if alert.acked or alert.resolved:
+    """When the acknowledgement is due; None once acknowledged or resolved, and
+    for an alert shown but not paged (a possible breach)."""
+    if alert.acked or alert.resolved or not alert.pages:
         return None
     return alert.opened_at + alert.policy.ack_sla_s
 
@@ -206,7 +207,12 @@ def next_escalation_at(alert: Alert) -> float | None:
     """When the next step of the alert's policy, or its police offer's acceptance
     timeout, comes due; None if none will."""
     police = police_accept_due(alert)
-    if alert.acked or alert.resolved or alert.escalations_done >= len(alert.policy.steps):
+    if (
+        alert.acked
+        or alert.resolved
+        or not alert.pages
+        or alert.escalations_done >= len(alert.policy.steps)
+    ):
         return police
     step = alert.opened_at + alert.policy.steps[alert.escalations_done].after_s
     return step if police is None else min(step, police)
@@ -217,8 +223,10 @@ def due_escalations(alert: Alert, now: float) -> list[EscalationStep]:
 
     An alert escalates while it is unacknowledged, whether or not its condition
     has returned to normal: a strap opened and closed again still needs an operator.
+    An alert shown but not paged (a possible breach) has no steps: it is not
+    waiting for anyone; once it pages, the steps count from its opening.
     """
-    if alert.acked or alert.resolved:
+    if alert.acked or alert.resolved or not alert.pages:
         return []
     due: list[EscalationStep] = []
     for step in alert.policy.steps[alert.escalations_done :]:

@@ -412,7 +412,7 @@ class AlertOut(Out):
     late: bool
     opened_at: str
     occurred_at: str
-    ack_due_at: str
+    ack_due_at: str | None
     acked_at: str | None
     acked_by: str | None
     returned_at: str | None

@@ -235,7 +235,8 @@ def alert_json(
         "late": alert.late,
         "opened_at": iso(alert.opened_at),
         "occurred_at": iso(alert.occurred_at),
-        "ack_due_at": iso(alert.opened_at + alert.policy.ack_sla_s),
+        # Shown but not paged (a possible breach): no one is due to acknowledge it.
+        "ack_due_at": iso(alert.opened_at + alert.policy.ack_sla_s) if alert.pages else None,
         "acked_at": iso(alert.acked_at),
         "acked_by": alert.acked_by,
         "returned_at": iso(alert.returned_at),

@@ -77,6 +77,9 @@ _PROXIMITY = (
     "still_gap_s",
     "max_counterpart_age_s",
     "stale_speed_mps",
+    "project_max_s",
+    "project_sigma_at_max",
+    "warning_drift_factor",
     "late_episode_gap_s",
 )
 _BATTERY = ("battery_low_pct", "battery_critical_pct", "battery_hysteresis_pct")
@@ -88,21 +91,21 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
         for spec in (
             RuleSpec(
                 Rule.PROXIMITY_BREACH,
-                3,
+                4,
                 Priority.P1,
                 N_("Too close to the protected person"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_PREALERT,
-                3,
+                4,
                 Priority.P3,
                 N_("Within the warning distance"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_APPROACH,
-                3,
+                4,
                 Priority.P2,
                 N_("Approaching the protected person"),
                 (
@@ -115,14 +118,14 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
             ),
             RuleSpec(
                 Rule.ZONE_EXCLUSION,
-                3,
+                4,
                 Priority.P2,
                 N_("Entered an exclusion zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),
             ),
             RuleSpec(
                 Rule.ZONE_INCLUSION,
-                3,
+                4,
                 Priority.P2,
                 N_("Left the curfew zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),

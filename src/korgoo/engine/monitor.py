@@ -192,7 +192,7 @@ class OrderMonitor:
             device.plausible(self, dev, t, now, out)
         if dev.respondent:
             track = self.respondent
-            track.update(t, fix.at, lat, lon, acc, speed)
+            track.update(t, fix.at, lat, lon, acc, speed, fix.heading)
             for pid, ptrack in self.protected.items():
                 if ptrack.t >= 0.0:
                     proximity.on_position(
@@ -202,7 +202,7 @@ class OrderMonitor:
                 zones.on_position(self, fix, now, out)
         elif dev.sharing:
             ptrack = self.protected[dev.person_id]
-            ptrack.update(t, fix.at, lat, lon, acc, speed)
+            ptrack.update(t, fix.at, lat, lon, acc, speed, fix.heading)
             if self.respondent.t >= 0.0:
                 proximity.on_position(
                     self, dev.person_id, self.respondent, ptrack, None, None, now, out

@@ -11,7 +11,7 @@ import msgspec
 class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     """Thresholds of all rules. `revision` names this set and is recorded on decisions."""
 
-    revision: str = "default-2026-12b"
+    revision: str = "default-2026-12c"
     # Breach confidence is a probability from both parties' error models: the
     # accuracy radius holds ~68 % (per-axis sigma = accuracy / sigma_divisor) for a
     # moving satellite fix; a still or network fix drifts indoors by about its
@@ -19,6 +19,9 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     # remove drift. A fix this coarse or worse is a cell fix: alone it never pages.
     sigma_divisor: float = 1.5
     drift_sigma_per_acc: float = 1.0
+    # Indoor drift reaches 1.5 x the accuracy: the warning distance (never the
+    # only sign of a breach) takes that for two still parties.
+    warning_drift_factor: float = 1.5
     cell_accuracy_m: float = 250.0
     # Levels: shown (possible), paged after sustained evidence (probable), paged at
     # once on one tight moving fix (certain); an open episode clears below p_clear.
@@ -43,6 +46,13 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     max_counterpart_age_s: float = 900.0
     # How fast a stale fix's uncertainty grows (m/s): walking pace.
     stale_speed_mps: float = 1.5
+    # A moving party's older fix (with speed and course) is carried on along its
+    # course for up to this long before it is paired with the other's newer fix.
+    project_max_s: float = 120.0
+    # ... with a per-axis uncertainty of this share of the distance carried when
+    # carried that long, less in proportion for a shorter time (a turn or a stop
+    # displaces it the more, the longer it has been).
+    project_sigma_at_max: float = 0.5
     # A fix received this much after it was taken is late (buffered upload).
     late_after_s: float = 120.0
     # Late fixes within this gap of device time belong to the same late episode.

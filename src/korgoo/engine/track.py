@@ -46,9 +46,12 @@ class Track:
         "acc",
         "at",
         "base",
+        "course",
         "gap",
         "head",
         "held",
+        "jlat",
+        "jlon",
         "jumped",
         "lat",
         "lon",
@@ -73,8 +76,10 @@ class Track:
         self.base = 0.0  # ring times are relative to this
         self.still = 0  # fixes averaged into the current estimate
         self.speed = -1.0  # reported speed of the live fix; < 0: none (network, cell)
+        self.course = -1.0  # reported heading of the live fix, degrees; < 0: none
         self.gap = 0.0  # device seconds since the fix before the live one
         self.jumped = 0  # discounted fixes in a row (multipath) up to the live one
+        self.jlat = self.jlon = 0.0  # the first fix of that run
         self.held = False  # the live report was a cell fix that kept the finer estimate
         self.plat = self.plon = 0.0  # the estimate before the live fix was taken
 
@@ -83,7 +88,14 @@ class Track:
         return self.t >= 0.0
 
     def update(
-        self, t: float, at: float, lat: float, lon: float, acc: float, speed: float | None
+        self,
+        t: float,
+        at: float,
+        lat: float,
+        lon: float,
+        acc: float,
+        speed: float | None,
+        heading: float | None = None,
     ) -> None:
         dt = t - self.t
         if self.t >= 0.0 and dt < RESET_GAP_S and self.acc < CELL_M:
@@ -125,6 +137,8 @@ class Track:
                         else:
                             # The estimate stays; the device is reporting, so it
                             # is not stale.
+                            if not self.jumped:
+                                self.jlat, self.jlon = lat, lon
                             self.jumped += 1
                             self.gap = dt
                             self.t, self.at = t, at
@@ -138,8 +152,16 @@ class Track:
                     + JUMP_SPEED_SLACK * max(speed, self.speed) * dt
                 ):
                     # Kept where it was, and it ages from there.
+                    if not self.jumped:
+                        self.jlat, self.jlon = lat, lon
                     self.jumped += 1
                     return
+        # A fix taken after a full run of discounted ones that agree with each
+        # other (not jitter scattered all round) is a real move: the estimate
+        # starts afresh there rather than creeping towards it.
+        moved = self.jumped >= JUMP_RUN and distance_m(self.jlat, self.jlon, lat, lon) <= max(
+            JUMP_MIN_M, JUMP_RADII * acc
+        )
         self.jumped = 0
         self.held = False
         if t - self.ring_t >= SPACING_S:
@@ -148,6 +170,7 @@ class Track:
             speed is not None
             and speed < STILL_MPS
             and self.still
+            and not moved
             and t - self.t < RESET_GAP_S
             and abs(lat - self.lat) < 0.005
             and abs(lon - self.lon) < 0.007
@@ -160,6 +183,7 @@ class Track:
             self.still = 1 if speed is not None and speed < STILL_MPS else 0
         self.gap = t - self.t if self.t >= 0.0 else 0.0
         self.speed = -1.0 if speed is None else speed
+        self.course = -1.0 if heading is None or speed is None else heading % 360.0
         self.plat, self.plon = self.lat, self.lon  # (0, 0) before the first: far away
         self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
 
@@ -178,6 +202,27 @@ class Track:
     def forget(self) -> None:
         """Sharing paused: the position is no longer evidence of where she is."""
         self.t = -1.0
+
+    def bracket(
+        self, t: float
+    ) -> tuple[tuple[float, float, float, float] | None, tuple[float, float, float, float] | None]:
+        """The kept positions closest to t at or before it and at or after it."""
+        before: tuple[float, float, float, float] | None = None
+        after: tuple[float, float, float, float] | None = None
+        entries: list[tuple[float, float, float, float]] = []
+        if self.t >= 0.0:
+            entries.append((self.t, self.lat, self.lon, self.acc))
+        ring = self.ring
+        if ring is not None:
+            for i in range(0, RING * 4, 4):
+                if ring[i] >= 0.0:
+                    entries.append((ring[i] + self.base, ring[i + 1], ring[i + 2], ring[i + 3]))
+        for e in entries:
+            if e[0] <= t and (before is None or e[0] > before[0]):
+                before = e
+            if e[0] >= t and (after is None or e[0] < after[0]):
+                after = e
+        return before, after
 
     def nearest(self, t: float) -> tuple[float, float, float, float] | None:
         """(t, lat, lon, acc) of the kept position closest in time to t."""

@@ -443,6 +443,7 @@ MESSAGES: Final = {
     "happened": N_("Happened"),
     "became_known": N_("Became known"),
     "overdue": N_("overdue"),
+    "possible_not_paged": N_("Possible, not paged"),
     "no_alerts": N_("No open alerts."),
     "load_failed": N_("Could not load the data. Retrying…"),
     "login_failed": N_("Wrong user name, password or one-time code."),

@@ -18,7 +18,9 @@ Definitions
   proximity, paired with the other party's nearest undisplaced fix within 300 s,
   true distance between the two true positions + 1.5 x (both accuracies) <= the
   minimum distance. (Accuracy is a 68 % radius; 1.5 radii is the ~95 % circle.)
-* **Must-alert incident**: a true breach with at least one evidence fix; **late**
+* **Must-alert incident**: a true breach with at least one evidence fix (breaches
+  parted only by time within the tolerated band, up to 20 m beyond the limit, are
+  one breach: no reviewer would see the parties apart in between); **late**
   when every evidence fix arrived more than 120 s after it was taken (buffered),
   so only a late (record) alert can show it. Device incidents are must-alert
   from the script: strap opened, SOS pressed, battery below 20 % (`battery`),
@@ -34,8 +36,12 @@ Definitions
 * **Paged alert**: the moment an alert starts to sound: a decision OPENED with
   `pages=True`, or an UPDATED raising a shown (P4, possible) alert to paging.
 * **Matching**: an alert matches an incident of the same order and rule family
-  when the device time of its evidence lies from 120 s before the incident's
-  start to 600 s after its end. The first alert on a must-alert incident detects
+  when the device time of its evidence (for `device.loss`, whose silences are
+  measured between contacts received, its receive time) lies from 120 s before
+  the incident's start to 600 s after its end. A must-alert incident that begins
+  while an alert of its family is still sounding (raised before it, its episode
+  not yet cleared) is detected by that alert at no delay: it is in front of the
+  operator already. The first alert on a must-alert incident detects
   it (delay = its receive time - the true start; late incidents need the late
   flag and are counted apart); further alerts on the same incident or tolerated
   window are repeats; an alert matching nothing is false, counted once.
@@ -58,6 +64,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import math
 import statistics
 import time
 from collections import defaultdict
@@ -104,6 +111,9 @@ class Alert(NamedTuple):
     at: float  # receive time of the event that raised it
     occurred_at: float  # device time of its evidence
     late: bool
+    # Device time until which it kept sounding (its episode cleared); 0: it was
+    # over at once (a signal, a late record), inf: still sounding at the end.
+    until: float = 0.0
 
     @property
     def family(self) -> str:
@@ -113,7 +123,7 @@ class Alert(NamedTuple):
 def engine_alerts(events: Iterable[Event]) -> list[Alert]:
     """The paged alerts the engine raises on one order's events."""
     engine = Engine()
-    paging: set[str] = set()
+    paging: dict[str, int] = {}
     out: list[Alert] = []
     for ev in events:
         for d in engine.apply(ev):
@@ -122,8 +132,11 @@ def engine_alerts(events: Iterable[Event]) -> list[Alert]:
                 and d.kind in (DecisionKind.OPENED, DecisionKind.UPDATED)
                 and d.alert_key not in paging
             ):
-                paging.add(d.alert_key)
-                out.append(Alert(d.order_id, d.rule, d.at, d.occurred_at, d.late))
+                paging[d.alert_key] = len(out)
+                out.append(Alert(d.order_id, d.rule, d.at, d.occurred_at, d.late, math.inf))
+            elif d.kind is DecisionKind.CLEARED and d.alert_key in paging:
+                i = paging[d.alert_key]
+                out[i] = out[i]._replace(until=max(d.occurred_at, out[i].occurred_at))
     return out
 
 
@@ -131,11 +144,12 @@ def engine_alerts(events: Iterable[Event]) -> list[Alert]:
 
 
 class _Episode:
-    __slots__ = ("last_hit", "open")
+    __slots__ = ("alert", "last_hit", "open")
 
     def __init__(self) -> None:
         self.open = False
         self.last_hit = -1e18
+        self.alert = -1  # index of the alert it raised while it is open
 
 
 class Baseline:
@@ -266,9 +280,12 @@ class Baseline:
             ep.last_hit = fix.t
             if not ep.open:
                 ep.open = True
+                ep.alert = len(self.out)
                 self._page(key.split("|", 1)[0], fix.at, fix.t)
+                self.out[-1] = self.out[-1]._replace(until=math.inf)
         elif ep.open and fix.t - ep.last_hit >= 120.0:
             ep.open = False
+            self.out[ep.alert] = self.out[ep.alert]._replace(until=fix.t)
 
     def _late(self, key: str, fix: Fix) -> None:
         last = self.late_last.get(key)
@@ -309,10 +326,14 @@ def match(alerts: list[Alert], incidents: list[Incident]) -> Outcome:
     repeats: list[Alert] = []
     false: list[Alert] = []
     for a in sorted(alerts, key=lambda a: a.at):
+        # A silence is measured in receive time (the last contact received), so
+        # an alert on it is placed by when it was received: a power-off signal
+        # uploaded with a late buffer shows the loss only from then on.
+        when = a.at if a.family == "device.loss" else a.occurred_at
         cands = [
             k
             for k, inc in enumerate(incidents)
-            if inc.family == a.family and inc.start - BEFORE_S <= a.occurred_at <= inc.end + AFTER_S
+            if inc.family == a.family and inc.start - BEFORE_S <= when <= inc.end + AFTER_S
         ]
         if not cands:
             false.append(a)
@@ -328,6 +349,16 @@ def match(alerts: list[Alert], incidents: list[Incident]) -> Outcome:
         seen.add(k)
         if incidents[k].must:
             first[k] = a
+    # A must-alert incident that begins while an alert of its family is still
+    # sounding (its episode not yet cleared: say two approaches 40 s apart) is
+    # in front of the operator already: detected by that alert, at no delay.
+    for k, inc in enumerate(incidents):
+        if k in first or not inc.must or inc.late:
+            continue
+        for a in alerts:
+            if a.family == inc.family and not a.late and a.occurred_at <= inc.start <= a.until:
+                first[k] = a
+                break
     return Outcome(first, late_found, repeats, false)
 
 
@@ -373,6 +404,11 @@ class Scorer:
         self.examples: dict[str, dict[str, list[str]]] = {s: defaultdict(list) for s in SYSTEMS}
         self.person_days = 0.0
         self.incidents = {"must": 0, "late": 0, "tolerated": 0}
+        self.listed: dict[str, list[dict[str, Any]]] | None = None
+
+    def list_misses(self) -> None:
+        """Keep every missed must-alert incident and every false paged alert."""
+        self.listed = {s: [] for s in SYSTEMS}
 
     def add(self, case: OrderCase, system: str, outcome: Outcome) -> None:
         tallies = [self.total[system], self.scen[system][case.scenario]]
@@ -392,6 +428,9 @@ class Scorer:
                         t.delays.append(max(0.0, outcome.first[k].at - inc.start))
             if k not in outcome.first:
                 self._example(system, "missed " + inc.family, case, inc.start, inc.scenario)
+                self._list(system, "missed", inc.family, case, inc.start, inc.end, inc.late)
+            elif inc.late and k not in outcome.late_found:
+                self._list(system, "late_unflagged", inc.family, case, inc.start, inc.end, True)
         for a in outcome.false:
             for t in (
                 self.total[system],
@@ -400,6 +439,7 @@ class Scorer:
             ):
                 t.false += 1
             self._example(system, "false " + a.rule, case, a.at, case.scenario)
+            self._list(system, "false", a.rule, case, a.occurred_at, a.at, a.late)
         for a in outcome.repeats:
             for t in (
                 self.total[system],
@@ -412,6 +452,26 @@ class Scorer:
         ex = self.examples[system][what]
         if len(ex) < 5:
             ex.append(f"{case.order_id} ({scenario}) {_local(t)}")
+
+    def _list(
+        self, system: str, what: str, rule: str, case: OrderCase, t: float, t2: float, late: bool
+    ) -> None:
+        """One row of the list: for a miss `t`-`t2` is the incident's true span;
+        for a false alert, the device time of its evidence and its receive time."""
+        if self.listed is None:
+            return
+        self.listed[system].append(
+            {
+                "what": what,
+                "order": case.order_id,
+                "rule": rule,
+                "scenario": case.scenario,
+                "time": _local(t),
+                "t": t,
+                "t2": t2,
+                "late": late,
+            }
+        )
 
     def count_incidents(self, case: OrderCase) -> None:
         self.person_days += case.person_days
@@ -434,6 +494,8 @@ class Scorer:
                     )
                 row[name] = {k: tallies[k].row() for k in sorted(tallies)}
             row["examples"] = {k: v for k, v in sorted(self.examples[s].items())}
+            if self.listed is not None:
+                row["misses"] = self.listed[s]
             out[s] = row
         return out
 
@@ -451,10 +513,15 @@ def run_alerts_bench(
     seed: int = 1,
     multipath: float = 0.01,
     advance: Callable[[int], None] | None = None,
+    misses: bool = False,
 ) -> dict[str, Any]:
+    """The evaluation; `misses` lists, for each system, every missed must-alert
+    incident, late incident found without the late flag and false paged alert."""
     t0 = time.perf_counter()
     faults = Faults(multipath=multipath)
     scorer = Scorer()
+    if misses:
+        scorer.list_misses()
     digest = hashlib.sha256()
     timing = {"corpus_s": 0.0, "engine_s": 0.0, "baseline_s": 0.0}
     events_n = 0
@@ -540,4 +607,12 @@ def render(result: dict[str, Any], console: Console) -> None:
                     str(r.get("repeats", 0)),
                 ]
             t.add_row(k, *cells)
+        console.print(t)
+    for s in SYSTEMS:
+        rows = result[s].get("misses")
+        if rows is None:
+            continue
+        t = Table("what", "order", "rule", "scenario", "time (Bishkek)", title=f"{s}: misses")
+        for row in rows:
+            t.add_row(row["what"], row["order"], row["rule"], row["scenario"], row["time"])
         console.print(t)

@@ -143,6 +143,17 @@ def runs(mask: Bools) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
+def grouped_runs(inner: Bools, outer: Bools) -> list[list[tuple[int, int]]]:
+    """The runs of `inner` grouped by the run of `outer` (a superset) holding
+    them: breaches never parted by more than the tolerated band are one."""
+    groups: list[list[tuple[int, int]]] = []
+    for o0, o1 in runs(outer):
+        group = [(a + o0, b + o0) for a, b in runs(inner[o0:o1])]
+        if group:
+            groups.append(group)
+    return groups
+
+
 # --- labelling ----------------------------------------------------------------------
 
 EDGE_M = 20.0  # a true position this close outside a limit is tolerated, not false
@@ -195,15 +206,30 @@ def proximity_incidents(
     start = resp.start
     d = np.hypot(resp.x - prot.x, resp.y - prot.y)
     out: list[Incident] = []
-    for i0, i1 in runs(active & (d < min_m)):
+    # Breaches parted only by seconds within the tolerated band beyond the limit
+    # are one incident: no reviewer would see the parties apart in between.
+    for group in grouped_runs(active & (d < min_m), active & (d < min_m + EDGE_M)):
         must, late = False, True
-        for mine, theirs, me, other in ((r_rep, p_rep, resp, prot), (p_rep, r_rep, prot, resp)):
-            ok = _pair_evidence(mine, theirs, me, other, _in_run(mine, start, i0, i1), min_m)
-            if ok.size:
-                must = True
-                late = late and bool(np.all(mine.at[ok] - mine.t[ok] > late_after_s))
+        for i0, i1 in group:
+            for mine, theirs, me, other in (
+                (r_rep, p_rep, resp, prot),
+                (p_rep, r_rep, prot, resp),
+            ):
+                ok = _pair_evidence(mine, theirs, me, other, _in_run(mine, start, i0, i1), min_m)
+                if ok.size:
+                    must = True
+                    late = late and bool(np.all(mine.at[ok] - mine.t[ok] > late_after_s))
         if must:
-            out.append(Incident(order_id, "proximity.breach", start + i0, start + i1, True, late))
+            out.append(
+                Incident(
+                    order_id,
+                    "proximity.breach",
+                    start + group[0][0],
+                    start + group[-1][1],
+                    True,
+                    late,
+                )
+            )
     for i0, i1 in runs(active & (d < min_m + EDGE_M)):
         out.append(Incident(order_id, "proximity.breach", start + i0, start + i1, False))
     closing = -np.gradient(d)
@@ -252,12 +278,16 @@ def zone_incidents(
     depth = zone.depth(resp.x, resp.y)
     live = active & schedule_mask(zone.schedule, start, n)
     out: list[Incident] = []
-    for i0, i1 in runs(live & (depth > 0.0)):
-        idx = _in_run(r_rep, start, i0, i1)
-        i = (r_rep.t[idx] - start).astype(np.intp)
-        ok = idx[depth[i] >= EVIDENCE_FACTOR * r_rep.acc[idx]]
+    for group in grouped_runs(live & (depth > 0.0), live & (depth > -EDGE_M)):
+        oks = []
+        for i0, i1 in group:
+            idx = _in_run(r_rep, start, i0, i1)
+            i = (r_rep.t[idx] - start).astype(np.intp)
+            oks.append(idx[depth[i] >= EVIDENCE_FACTOR * r_rep.acc[idx]])
+        ok = np.concatenate(oks)
         if ok.size:
             late = bool(np.all(r_rep.at[ok] - r_rep.t[ok] > late_after_s))
+            i0, i1 = group[0][0], group[-1][1]
             out.append(Incident(order_id, "zone.exclusion", start + i0, start + i1, True, late))
     for i0, i1 in runs(live & (depth > -EDGE_M)):
         out.append(Incident(order_id, "zone.exclusion", start + i0, start + i1, False))

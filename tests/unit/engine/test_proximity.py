@@ -55,7 +55,9 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # Evidence: distance at or under the minimum distance, both radii recorded.
     assert breach.evidence["distance_m"] <= 500.0  # type: ignore[operator]
     assert breach.evidence["limit_m"] == 500.0
-    assert breach.rule_version == 3 and breach.params_rev  # 3: leaps, still fixes wait (issue 9)
+    # 3: leaps, still fixes wait; 4: a moving party's older fix is carried on along
+    # its course, a still phone across a gap, a run of agreeing leaps is a move (issue 9)
+    assert breach.rule_version == 4 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -230,3 +232,117 @@ def test_paused_sharing_stops_dynamic_zone() -> None:
     e.apply(Signal("victim-app-1", T0 + 20, T0 + 20, SignalKind.SHARING_PAUSED))
     out = e.apply(rfix(T0 + 30, north_of(HOME, 50))) + e.apply(rfix(T0 + 40, north_of(HOME, 50)))
     assert kinds(out, "proximity.breach") == []
+
+
+def breach_pages(out: list[Decision]) -> list[Decision]:
+    return [d for d in out if d.rule == "proximity.breach" and d.pages]
+
+
+def test_an_older_fix_of_a_moving_party_is_carried_on_along_its_course() -> None:
+    # Both ride north on one street at 6 m/s, he 650 m behind her under a 500 m
+    # order; each fix is paired with the other's of 40 s before. Taken where it
+    # was, her last fix lies 410 m ahead of him; carried on, 650 m.
+    e = started()
+    out: list[Decision] = []
+    for i in range(15):
+        t = T0 + 80 * i
+        out += e.apply(vfix(t, north_of(HOME, 6.0 * 80 * i), acc=8, speed=6.0, heading=0.0))
+        him = north_of(HOME, 6.0 * (80 * i + 40) - 650.0)
+        out += e.apply(rfix(t + 40, him, acc=8, speed=6.0, heading=0.0))
+    assert breach_pages(out) == []
+    assert [d for d in out if d.rule == "proximity.prealert" and d.kind is DecisionKind.OPENED]
+    # Not carried on, the same pairs read as a breach: the course is what settles it.
+    e2 = started()
+    plain: list[Decision] = []
+    for i in range(15):
+        t = T0 + 80 * i
+        plain += e2.apply(vfix(t, north_of(HOME, 6.0 * 80 * i), acc=8, speed=6.0))
+        him = north_of(HOME, 6.0 * (80 * i + 40) - 650.0)
+        plain += e2.apply(rfix(t + 40, him, acc=8, speed=6.0))
+    assert breach_pages(plain)
+
+
+def test_a_carried_on_fix_alone_is_not_decisive() -> None:
+    # Her fix a minute old, moving at 5.6 m/s, carried on to 430 m from his still
+    # phone: she may have stopped (she had: her next fix is 640 m away). A guess
+    # that far ahead does not page on its own.
+    e = started()
+    e.apply(rfix(T0, north_of(HOME, 1500), acc=20))
+    e.apply(vfix(T0 + 1, HOME, acc=8, speed=5.6, heading=0.0))
+    out = e.apply(rfix(T0 + 61, north_of(HOME, 770), acc=22))
+    assert breach_pages(out) == []
+    evidence = [d.evidence for d in out if d.rule == "proximity.prealert"]
+    assert evidence and evidence[0]["projected"]["party"] == "protected"  # type: ignore[index]
+
+
+def test_she_drives_past_his_still_phone_one_tight_fix_pages() -> None:
+    # His phone indoors reports network fixes (no speed) every two minutes; her
+    # car passes 330 m from it under a 450 m order with a 5 m GNSS fix.
+    e = started(min_distance_m=450.0, warning_distance_m=900.0)
+    his = north_of(HOME, 2000)
+    for k in range(4):
+        e.apply(rfix(T0 + 120 * k, his, acc=44))
+    out = e.apply(vfix(T0 + 413, north_of(his, -330), acc=5, speed=9.8, heading=0.0))
+    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+
+
+def test_late_breach_near_a_still_phone_across_a_gap_is_on_record() -> None:
+    # Her still phone reports every 5 minutes from home; his positions from a
+    # coverage gap arrive 15 minutes late, 80 m from her door under a 300 m
+    # order, 150 s from her nearest fix: she had not walked off in between.
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    for k in range(6):
+        e.apply(vfix(T0 + 300 * k, HOME, acc=20))
+    e.apply(rfix(T0 + 10, north_of(HOME, 4000), acc=8))
+    out = e.apply(rfix(T0 + 750, north_of(HOME, 80), acc=7, speed=0.1, at=T0 + 1650))
+    late = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(late) == 1 and late[0].late and late[0].pages
+
+
+def test_late_fix_is_no_breach_when_she_moved_between_her_fixes() -> None:
+    # The same late fix, but her fixes around it are 400 m apart: she was on the
+    # move, so a fix 150 s away says little of where she was then.
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    for k in range(6):
+        e.apply(vfix(T0 + 300 * k, north_of(HOME, 400.0 * (k % 2)), acc=20))
+    e.apply(rfix(T0 + 10, north_of(HOME, 4000), acc=8))
+    out = e.apply(rfix(T0 + 750, north_of(HOME, 80), acc=7, speed=0.1, at=T0 + 1650))
+    assert [d for d in out if d.rule == "proximity.breach"] == []
+
+
+def test_two_still_homes_near_the_warning_distance_raise_no_warning() -> None:
+    # Homes 1,560 m apart under a 1,500 m warning distance, both phones indoors
+    # (40 m, still); slow drift holds both fixes 70 m towards each other for an
+    # hour. Drift reaches 1.5 x the accuracy, so the warning, never the only
+    # sign of a breach, does not page for two still phones.
+    e = started(min_distance_m=300.0, warning_distance_m=1500.0)
+    out: list[Decision] = []
+    for i in range(60):
+        out += e.apply(vfix(T0 + 60 * i, north_of(HOME, 70), acc=40, speed=0.1))
+        out += e.apply(rfix(T0 + 60 * i + 30, north_of(HOME, 1490), acc=40, speed=0.1))
+    assert [d for d in out if d.rule == "proximity.prealert" and d.pages] == []
+    # He walks over to 1,300 m: that is a warning.
+    for k in range(3):
+        out += e.apply(rfix(T0 + 3700 + 30 * k, north_of(HOME, 1300), acc=10, speed=1.2))
+    assert [d for d in out if d.rule == "proximity.prealert" and d.pages]
+
+
+def test_no_approach_while_she_rides_away_as_fast() -> None:
+    # He drives south towards where she is at 10 m/s while she rides south, away
+    # from him, at 9 m/s: he gains 1 m/s from 1,500 m, no breach within minutes.
+    e = started()
+    out: list[Decision] = []
+    for i in range(6):
+        t = T0 + 20 * i
+        out += e.apply(vfix(t, north_of(HOME, -9.0 * 20 * i), acc=8, speed=9.0, heading=180.0))
+        him = north_of(HOME, 1500 - 10.0 * 20 * i)
+        out += e.apply(rfix(t + 1, him, acc=8, speed=10.0, heading=180.0))
+    assert kinds(out, "proximity.approach") == []
+    # She stops: now he closes at 10 m/s and it is an approach.
+    for i in range(6, 9):
+        t = T0 + 20 * i
+        out += e.apply(vfix(t, north_of(HOME, -9.0 * 100), acc=8, speed=0.0))
+        him = north_of(HOME, 1500 - 10.0 * 20 * i)
+        out += e.apply(rfix(t + 1, him, acc=8, speed=10.0, heading=180.0))
+    assert "opened" in kinds(out, "proximity.approach")

@@ -267,3 +267,20 @@ def test_one_tight_moving_fix_drives_through_a_zone_and_pages_at_once() -> None:
     e2 = started(zones=(zone,))
     still = e2.apply(rfix(T0 + 60, north_of(spot, 60), acc=60, speed=0.0))
     assert not [d for d in still if d.rule == "zone.exclusion" and d.pages]
+
+
+def test_a_stay_inside_after_a_leap_on_arrival_pages_once_the_run_is_over() -> None:
+    # He drives up and parks 70 m inside the zone; his first two still fixes are
+    # displaced 190 m out (multipath on arrival), then the bracelet reports the
+    # true place every minute. Once more fixes than a multipath run agree there
+    # the estimate moves to them at once (it does not creep towards them), and
+    # the stay pages within two more fixes.
+    e = started(zones=(home_zone(200),))
+    out = e.apply(rfix(T0, north_of(HOME, 1200), acc=13, speed=10.0, heading=180.0))
+    for k in (1, 2):
+        out += e.apply(rfix(T0 + 60 * k, north_of(HOME, 320), acc=14, speed=0.05))
+    inside = north_of(HOME, 130)
+    for k in range(3, 9):
+        out += e.apply(rfix(T0 + 60 * k, inside, acc=14, speed=0.05))
+    paged = [d for d in out if d.rule == "zone.exclusion" and d.pages]
+    assert paged and paged[0].occurred_at <= T0 + 60 * 7

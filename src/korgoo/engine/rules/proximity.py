@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import Fix
 from korgoo.domain.rules import EpisodeKey, Rule
-from korgoo.engine.confidence import cleared, fix_sigma, level_of, party_sigma
+from korgoo.engine.confidence import cleared, fix_sigma, level_of, party_sigma, resting
 from korgoo.engine.episode import Episode, Step, observe
+from korgoo.engine.params import RuleParams
 from korgoo.engine.rules.common import (
     PAGING,
     all_clear,
@@ -64,8 +65,29 @@ def on_position(
     lower = d - rr - rv
     pkeys = m.pkeys
     keys = None if pkeys is None else pkeys.get(pid)
-    if lower > m.far_m and (keys is None or _idle(m.episodes, keys)):
+    older = v if dt > 0 else r
+    age = abs(dt)
+    ahead = (
+        older.speed * age
+        if 0.0 < age <= p.project_max_s
+        and older.course >= 0.0
+        and older.speed >= STILL_MPS
+        and not older.jumped
+        and not older.held
+        else 0.0
+    )
+    if lower - ahead > m.far_m and (keys is None or _idle(m.episodes, keys)):
         return  # far away and nothing open or pending: the common case
+    projected: tuple[float, float] | None = None
+    if ahead > 0.0:
+        # The older fix was moving on a course: it has gone on along it since
+        # (two people cycling side by side 600 m apart, each fix paired with
+        # the other's fix of 40 s before, are not 400 m apart).
+        projected = ahead_of(older.lat, older.lon, older.course, ahead)
+        if older is v:
+            d = distance_m(r.lat, r.lon, *projected)
+        else:
+            d = distance_m(projected[0], projected[1], v.lat, v.lon)
     if keys is None:
         if pkeys is None:
             pkeys = m.pkeys = {}
@@ -76,16 +98,17 @@ def on_position(
     t = max(r.t, v.t)
     sr = party_sigma(r, -dt, p)
     sv = party_sigma(v, dt, p)
-    s = math.sqrt(sr.sigma * sr.sigma + sv.sigma * sv.sigma)
+    # Carrying a fix on along its course is a guess (a stop, a turn): the
+    # farther, the less sure.
+    sp = ahead * p.project_sigma_at_max * age / p.project_max_s if ahead > 0.0 else 0.0
+    s = math.sqrt(sr.sigma * sr.sigma + sv.sigma * sv.sigma + sp * sp)
     coarse = sr.coarse or sv.coarse
     # Certain at once only on a tight fix of a moving party: two still phones
     # drift together too slowly for any number of fixes to settle it. A moving
-    # protected person (driving past his home) decides it when both circles,
-    # his widened by its age, lie within the minimum distance.
+    # protected person's new fix (driving past his home) decides it as his
+    # does, the age of his last fix being in the probability already.
     tight = (
-        not coarse
-        and not v.jumped
-        and (sr.moving or (sv.moving and not r.jumped and d + rr + rv < dmin))
+        not coarse and not v.jumped and (sr.moving or (sv.moving and dt <= 0.0 and not r.jumped))
     )
     pb = prob_within(d, s, dmin)
     evidence: dict[str, object] = {
@@ -98,6 +121,12 @@ def on_position(
         "protected_fix": [v.t, v.lat, v.lon, v.acc],
         "counterpart_age_s": round(abs(dt), 1),
     }
+    if projected is not None:
+        evidence["projected"] = {
+            "party": "protected" if older is v else "respondent",
+            "ahead_m": round(ahead, 1),
+            "position": [round(projected[0], 6), round(projected[1], 6)],
+        }
     discounted = [{"party": "respondent", "reason": why} for why in sr.discounted] + [
         {"party": "protected", "reason": why} for why in sv.discounted
     ]
@@ -130,7 +159,11 @@ def on_position(
     breach_paging = ep.open and ep.confidence in PAGING
     if breach_paging:
         close(m, out, a_key, now, "superseded_by_breach")
-    pw = prob_within(d, s, dwarn)
+    # The warning is never the only sign of a breach (the breach rule is): for
+    # two still parties it takes indoor drift at its upper end, so two homes
+    # near the warning distance do not page all night.
+    still_pair = not sr.moving and not sv.moving
+    pw = prob_within(d, s * p.warning_drift_factor if still_pair else s, dwarn)
     cw = level_of(pw, coarse, tight, p)
     wep = m.ep(w_key)
     wstep = observe(
@@ -188,9 +221,10 @@ def _approach(
     evidence: dict[str, object],
     out: list[Decision],
 ) -> None:
-    # Closing speed from the reported velocity, not from differences of
+    # Closing speed from the reported velocities, not from differences of
     # noisy positions: a device standing still under 80 m jitter reports
-    # a speed near zero, so jitter never looks like an approach.
+    # a speed near zero, so jitter never looks like an approach. Hers counts
+    # too: driving towards where she is while she rides away is no approach.
     p = m.params
     dmin = m.terms.min_distance_m
     level: Confidence | None = None
@@ -198,6 +232,8 @@ def _approach(
         coslat = math.cos(math.radians(r.lat))
         bearing = math.atan2((v.lon - r.lon) * coslat, v.lat - r.lat)
         closing = speed * math.cos(math.radians(heading) - bearing)
+        if v.course >= 0.0 and v.speed >= STILL_MPS and not v.jumped:
+            closing -= v.speed * math.cos(math.radians(v.course) - bearing)
         if closing >= p.approach_min_closing_mps and (d - dmin) / closing <= p.approach_ttb_s:
             level = Confidence.PROBABLE
             evidence = evidence | {"time_to_breach_s": round((d - dmin) / closing, 1)}
@@ -246,9 +282,12 @@ def late_fix(
         return
     d = distance_m(fix.lat, fix.lon, olat, olon)
     # Both are single fixes from the record: each at its own error, the other
-    # widened by the time between them.
+    # widened by the time between them, unless the other stayed put then.
     mine_s = fix_sigma(fix.acc, fix.speed, False, p)
-    theirs_s = fix_sigma(oacc, None, False, p) + age * p.stale_speed_mps / p.sigma_divisor
+    if stayed(other, fix.t, p):
+        theirs_s = fix_sigma(oacc, 0.0, True, p)
+    else:
+        theirs_s = fix_sigma(oacc, None, False, p) + age * p.stale_speed_mps / p.sigma_divisor
     prob = prob_within(d, math.hypot(mine_s, theirs_s), m.terms.min_distance_m)
     coarse = fix.acc >= p.cell_accuracy_m or oacc >= p.cell_accuracy_m
     moving = fix.speed is not None and fix.speed >= STILL_MPS
@@ -273,6 +312,33 @@ def late_fix(
             "limit_m": m.terms.min_distance_m,
         },
     )
+
+
+def ahead_of(lat: float, lon: float, course: float, dist_m: float) -> tuple[float, float]:
+    """The point `dist_m` from (lat, lon) on `course` (degrees): a flat step is
+    exact enough over the minutes and kilometres it is used for."""
+    h = math.radians(course)
+    dlat = dist_m * math.cos(h) / 111_320.0
+    dlon = dist_m * math.sin(h) / (111_320.0 * math.cos(math.radians(lat)))
+    return lat + dlat, lon + dlon
+
+
+def stayed(track: Track, t: float, p: RuleParams) -> bool:
+    """Whether the party of `track` was where it was kept at time t: a still
+    phone reports on its slow schedule and every minute once it moves, so two
+    kept positions around t, at most two slow reports apart and in one place
+    (within the larger accuracy), show that it had not walked off in between;
+    so does its live position when it is resting and t falls within one slow
+    report after it."""
+    before, after = track.bracket(t)
+    if before is None:
+        return False
+    if after is None:
+        return before[0] == track.t and resting(track, p) and t - track.t <= p.still_report_s
+    if after[0] - before[0] > 2.0 * p.still_report_s:
+        return False
+    moved = distance_m(before[1], before[2], after[1], after[2])
+    return moved <= max(before[3], after[3]) and max(before[3], after[3]) < p.cell_accuracy_m
 
 
 def near_victim(m: OrderMonitor) -> bool:

@@ -209,6 +209,8 @@ export function trackFix(f) {
 // The SLA cell: counts down to `sla_due` until acknowledged, then shows it was met.
 export function slaText(alert, now) {
   if (alert.resolved || alert.acked) return { text: `✓ ${msg("acked")}`, cls: "met" };
+  // Shown, not paged (a possible breach): no one is due to acknowledge it.
+  if (alert.pages === false) return { text: msg("possible_not_paged"), cls: "pill pill-possible" };
   const due = toMs(alert.ack_due_at ?? alert.sla_due);
   if (due === null) return { text: "—", cls: "" };
   const left = (due - now) / 1000;
