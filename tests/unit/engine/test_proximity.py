@@ -56,8 +56,9 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     assert breach.evidence["distance_m"] <= 500.0  # type: ignore[operator]
     assert breach.evidence["limit_m"] == 500.0
     # 3: leaps, still fixes wait; 4: a moving party's older fix is carried on along
-    # its course, a still phone across a gap, a run of agreeing leaps is a move (issue 9)
-    assert breach.rule_version == 4 and breach.params_rev
+    # its course, a still phone across a gap, a run of agreeing leaps is a move (issue 9);
+    # 5: a fix is carried on by the time between arrivals when both came on time
+    assert breach.rule_version == 5 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -346,3 +347,21 @@ def test_no_approach_while_she_rides_away_as_fast() -> None:
         him = north_of(HOME, 1500 - 10.0 * 20 * i)
         out += e.apply(rfix(t + 1, him, acc=8, speed=10.0, heading=180.0))
     assert "opened" in kinds(out, "proximity.approach")
+
+
+def test_two_fixes_taken_together_are_not_parted_by_a_fast_phone_clock() -> None:
+    # She rides north at 10 m/s, he rides east 350 m south of her under a 500 m
+    # order. Both fixes are taken together and arrive a second apart, but his
+    # phone's clock is 30 s fast: carried on by 30 s, her fix would lie 650 m
+    # from his. The server's one clock says they are a second apart.
+    south = north_of(HOME, -350)
+
+    def ride(his_t: float, his_at: float) -> list[Decision]:
+        e = started()
+        e.apply(vfix(T0, HOME, acc=8, speed=10.0, heading=0.0, at=T0 + 2))
+        return e.apply(rfix(his_t, south, acc=8, speed=10.0, heading=90.0, at=his_at))
+
+    opened = [d for d in breach_pages(ride(T0 + 30, T0 + 3)) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+    # Truly 30 s apart (on both clocks), her fix is carried on and shows no breach.
+    assert breach_pages(ride(T0 + 30, T0 + 31)) == []

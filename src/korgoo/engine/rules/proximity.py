@@ -66,7 +66,7 @@ def on_position(
     pkeys = m.pkeys
     keys = None if pkeys is None else pkeys.get(pid)
     older = v if dt > 0 else r
-    age = abs(dt)
+    age = carry_age(r, v, p)
     ahead = (
         older.speed * age
         if 0.0 < age <= p.project_max_s
@@ -312,6 +312,18 @@ def late_fix(
             "limit_m": m.terms.min_distance_m,
         },
     )
+
+
+def carry_age(r: Track, v: Track, p: RuleParams) -> float:
+    """How long the older of the two live fixes is carried on. Device clocks
+    disagree (a phone's by up to a minute), the server's is one clock: when
+    both fixes arrived on time, the time between their arrivals bounds the time
+    between them (two fixes taken together, one by a phone 30 s fast, are not
+    30 s apart, and carrying one on by 30 s puts it where it was not)."""
+    age = abs(r.t - v.t)
+    if r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
+        return min(age, abs(r.at - v.at))
+    return age
 
 
 def ahead_of(lat: float, lon: float, course: float, dist_m: float) -> tuple[float, float]:
