@@ -110,7 +110,15 @@ def on_position(
     tight = (
         not coarse and not v.jumped and (sr.moving or (sv.moving and dt <= 0.0 and not r.jumped))
     )
+    # Two still phones drift indoors by 1 to 1.5x their accuracy, and slowly: no
+    # run of their fixes averages it out. A breach between them is only as sure
+    # as it is at either end of that drift (two homes near the minimum distance
+    # do not page on a night of drift towards each other).
+    still_pair = not sr.moving and not sv.moving
+    s_pair = s * p.warning_drift_factor if still_pair else s
     pb = prob_within(d, s, dmin)
+    if still_pair and not coarse:
+        pb = min(pb, prob_within(d, s_pair, dmin))
     evidence: dict[str, object] = {
         "distance_m": round(d, 1),
         "probability": round(pb, 3),
@@ -162,8 +170,7 @@ def on_position(
     # The warning is never the only sign of a breach (the breach rule is): for
     # two still parties it takes indoor drift at its upper end, so two homes
     # near the warning distance do not page all night.
-    still_pair = not sr.moving and not sv.moving
-    pw = prob_within(d, s * p.warning_drift_factor if still_pair else s, dwarn)
+    pw = prob_within(d, s_pair, dwarn)
     cw = level_of(pw, coarse, tight, p)
     wep = m.ep(w_key)
     wstep = observe(
