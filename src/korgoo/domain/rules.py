@@ -118,14 +118,14 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
             ),
             RuleSpec(
                 Rule.ZONE_EXCLUSION,
-                4,
+                5,
                 Priority.P2,
                 N_("Entered an exclusion zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),
             ),
             RuleSpec(
                 Rule.ZONE_INCLUSION,
-                4,
+                5,
                 Priority.P2,
                 N_("Left the curfew zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),

@@ -57,6 +57,7 @@ class Track:
         "lon",
         "plat",
         "plon",
+        "pt",
         "ring",
         "ring_t",
         "speed",
@@ -82,6 +83,7 @@ class Track:
         self.jlat = self.jlon = 0.0  # the first fix of that run
         self.held = False  # the live report was a cell fix that kept the finer estimate
         self.plat = self.plon = 0.0  # the estimate before the live fix was taken
+        self.pt = -1.0  # device time of the fix the estimate was last taken from
 
     @property
     def known(self) -> bool:
@@ -149,7 +151,9 @@ class Track:
                     and d
                     > JUMP_MIN_M
                     + JUMP_RADII * (acc + self.acc)
-                    + JUMP_SPEED_SLACK * max(speed, self.speed) * dt
+                    # From the fix the estimate was taken from: a cell report
+                    # that kept it says only that he was within its radius.
+                    + JUMP_SPEED_SLACK * max(speed, self.speed) * (t - self.pt)
                 ):
                     # Kept where it was, and it ages from there.
                     if not self.jumped:
@@ -186,6 +190,7 @@ class Track:
         self.course = -1.0 if heading is None or speed is None else heading % 360.0
         self.plat, self.plon = self.lat, self.lon  # (0, 0) before the first: far away
         self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
+        self.pt = t
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:
         """Keep a position in the ring only (late fixes never become the live one)."""
