@@ -75,6 +75,26 @@ def test_a_drive_off_after_a_cell_report_at_home_is_no_leap() -> None:
     assert t.jumped == 0 and (t.lat, t.lon) == away
 
 
+def test_a_leap_from_where_he_parked_is_discounted() -> None:
+    # He drives up at 10 m/s and parks 350 m on, a minute later (a still fix there):
+    # arriving explains leaving the fix before. The next still fix 325 m away is a
+    # multipath leap: the parked position is kept, not replaced by it.
+    street = north_of(HOME, 2000)
+    parked = east_of(street, 350)
+    t = Track()
+    t.update(T0, T0, *street, 10.0, 10.0, 90.0)
+    t.update(T0 + 60, T0 + 60, *parked, 9.0, 0.1)
+    t.update(T0 + 180, T0 + 180, *north_of(parked, 325), 9.0, 0.1)
+    assert t.jumped == 1 and (t.lat, t.lon) == parked
+    # A first still fix that no motion explains may itself be the leap: the
+    # next one is taken afresh.
+    u = Track()
+    u.update(T0, T0, *street, 10.0, 0.1)
+    u.update(T0 + 60, T0 + 60, *parked, 9.0, 0.1)
+    u.update(T0 + 180, T0 + 180, *north_of(parked, 325), 9.0, 0.1)
+    assert u.jumped == 0 and (u.lat, u.lon) == north_of(parked, 325)
+
+
 def test_a_real_move_after_a_run_of_leaps_is_taken() -> None:
     t = Track()
     t.update(T0, T0, *HOME, 10.0, 1.5)
