@@ -66,16 +66,18 @@ def on_position(
     pkeys = m.pkeys
     keys = None if pkeys is None else pkeys.get(pid)
     older = v if dt > 0 else r
-    age = carry_age(r, v, p)
-    ahead = (
-        older.speed * age
-        if 0.0 < age <= p.project_max_s
-        and older.course >= 0.0
-        and older.speed >= STILL_MPS
-        and not older.jumped
-        and not older.held
-        else 0.0
-    )
+    age = abs(dt)
+    ahead = 0.0
+    if older.course >= 0.0 and older.speed >= STILL_MPS and not older.jumped and not older.held:
+        # Device clocks disagree (a phone's by up to a minute), the server's is
+        # one clock: when both fixes arrived on time, the time between their
+        # arrivals bounds the time between them (two fixes taken together, one
+        # by a phone 30 s fast, are not 30 s apart, and carrying one on by 30 s
+        # puts it where it was not).
+        if r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
+            age = min(age, abs(r.at - v.at))
+        if 0.0 < age <= p.project_max_s:
+            ahead = older.speed * age
     if lower - ahead > m.far_m and (keys is None or _idle(m.episodes, keys)):
         return  # far away and nothing open or pending: the common case
     projected: tuple[float, float] | None = None
@@ -117,7 +119,7 @@ def on_position(
     still_pair = not sr.moving and not sv.moving
     s_pair = s * p.warning_drift_factor if still_pair else s
     pb = prob_within(d, s, dmin)
-    if still_pair and not coarse:
+    if still_pair and not coarse and pb >= p.p_clear:
         pb = min(pb, prob_within(d, s_pair, dmin))
     evidence: dict[str, object] = {
         "distance_m": round(d, 1),
@@ -319,18 +321,6 @@ def late_fix(
             "limit_m": m.terms.min_distance_m,
         },
     )
-
-
-def carry_age(r: Track, v: Track, p: RuleParams) -> float:
-    """How long the older of the two live fixes is carried on. Device clocks
-    disagree (a phone's by up to a minute), the server's is one clock: when
-    both fixes arrived on time, the time between their arrivals bounds the time
-    between them (two fixes taken together, one by a phone 30 s fast, are not
-    30 s apart, and carrying one on by 30 s puts it where it was not)."""
-    age = abs(r.t - v.t)
-    if r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
-        return min(age, abs(r.at - v.at))
-    return age
 
 
 def ahead_of(lat: float, lon: float, course: float, dist_m: float) -> tuple[float, float]:
