@@ -19,8 +19,9 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     # remove drift. A fix this coarse or worse is a cell fix: alone it never pages.
     sigma_divisor: float = 1.5
     drift_sigma_per_acc: float = 1.0
-    # Indoor drift reaches 1.5 x the accuracy: the warning distance (never the
-    # only sign of a breach) takes that for two still parties.
+    # Indoor drift reaches 1.5 x the accuracy: for two still parties the warning
+    # distance (never the only sign of a breach) takes that, and a breach must
+    # hold at both ends of the drift.
     warning_drift_factor: float = 1.5
     cell_accuracy_m: float = 250.0
     # Levels: shown (possible), paged after sustained evidence (probable), paged at

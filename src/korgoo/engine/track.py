@@ -57,6 +57,8 @@ class Track:
         "lon",
         "plat",
         "plon",
+        "pspeed",
+        "pt",
         "ring",
         "ring_t",
         "speed",
@@ -82,6 +84,8 @@ class Track:
         self.jlat = self.jlon = 0.0  # the first fix of that run
         self.held = False  # the live report was a cell fix that kept the finer estimate
         self.plat = self.plon = 0.0  # the estimate before the live fix was taken
+        self.pt = -1.0  # device time of the fix the estimate was last taken from
+        self.pspeed = -1.0  # reported speed of the fix before the live one
 
     @property
     def known(self) -> bool:
@@ -127,8 +131,16 @@ class Track:
                     # but a phone moving reports satellite fixes every minute).
                     near = JUMP_RADII * max(acc, self.acc)
                     if d > JUMP_MIN_M and d > near:
-                        if distance_m(self.plat, self.plon, self.lat, self.lon) > max(
-                            JUMP_MIN_M, near
+                        left = distance_m(self.plat, self.plon, self.lat, self.lon)
+                        if left > max(JUMP_MIN_M, near) and (
+                            # Arriving: the fix before it was moving, fast
+                            # enough to have come that far (he drove up and
+                            # stopped); that leaves no doubt about the estimate.
+                            self.pspeed < STILL_MPS
+                            or left
+                            > JUMP_MIN_M
+                            + 2.0 * JUMP_RADII * self.acc
+                            + JUMP_SPEED_SLACK * self.pspeed * self.gap
                         ):
                             # The estimate itself stands alone (a first fix, or
                             # one that left its predecessor): it may be the leap,
@@ -149,7 +161,9 @@ class Track:
                     and d
                     > JUMP_MIN_M
                     + JUMP_RADII * (acc + self.acc)
-                    + JUMP_SPEED_SLACK * max(speed, self.speed) * dt
+                    # From the fix the estimate was taken from: a cell report
+                    # that kept it says only that he was within its radius.
+                    + JUMP_SPEED_SLACK * max(speed, self.speed) * (t - self.pt)
                 ):
                     # Kept where it was, and it ages from there.
                     if not self.jumped:
@@ -182,10 +196,12 @@ class Track:
         else:
             self.still = 1 if speed is not None and speed < STILL_MPS else 0
         self.gap = t - self.t if self.t >= 0.0 else 0.0
+        self.pspeed = self.speed
         self.speed = -1.0 if speed is None else speed
         self.course = -1.0 if heading is None or speed is None else heading % 360.0
         self.plat, self.plon = self.lat, self.lon  # (0, 0) before the first: far away
         self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
+        self.pt = t
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:
         """Keep a position in the ring only (late fixes never become the live one)."""

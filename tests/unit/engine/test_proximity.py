@@ -56,8 +56,10 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     assert breach.evidence["distance_m"] <= 500.0  # type: ignore[operator]
     assert breach.evidence["limit_m"] == 500.0
     # 3: leaps, still fixes wait; 4: a moving party's older fix is carried on along
-    # its course, a still phone across a gap, a run of agreeing leaps is a move (issue 9)
-    assert breach.rule_version == 4 and breach.params_rev
+    # its course, a still phone across a gap, a run of agreeing leaps is a move (issue 9);
+    # 5: a fix is carried on by the time between arrivals when both came on time,
+    # a breach between two still phones holds at both ends of indoor drift
+    assert breach.rule_version == 5 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -69,13 +71,14 @@ def test_approach_breach_and_all_clear_in_order() -> None:
 
 def test_probable_breach_waits_for_k_fixes() -> None:
     e = started()
-    # Centres 400 m apart, network fixes of 40 m (drift sigma 40 m each): within
-    # 500 m with p ~ 0.96, probable but not certain; paged after K fixes and T seconds.
-    pos = north_of(HOME, 400)
-    e.apply(vfix(T0 + 50, HOME, acc=40))
-    first = e.apply(rfix(T0 + 60, pos, acc=40)) + e.apply(rfix(T0 + 70, pos, acc=40))
+    # Centres 350 m apart, network fixes of 30 m (drift at its upper end, 45 m
+    # each): within 500 m with p ~ 0.99, probable but not certain; paged after K
+    # fixes and T seconds.
+    pos = north_of(HOME, 350)
+    e.apply(vfix(T0 + 50, HOME, acc=30))
+    first = e.apply(rfix(T0 + 60, pos, acc=30)) + e.apply(rfix(T0 + 70, pos, acc=30))
     assert "opened" not in kinds(first, "proximity.breach")
-    second = e.apply(rfix(T0 + 90, pos, acc=40))
+    second = e.apply(rfix(T0 + 90, pos, acc=30))
     opened = [d for d in second if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert len(opened) == 1 and opened[0].confidence is Confidence.PROBABLE
     assert opened[0].priority is Priority.P1
@@ -346,3 +349,35 @@ def test_no_approach_while_she_rides_away_as_fast() -> None:
         him = north_of(HOME, 1500 - 10.0 * 20 * i)
         out += e.apply(rfix(t + 1, him, acc=8, speed=10.0, heading=180.0))
     assert "opened" in kinds(out, "proximity.approach")
+
+
+def test_two_fixes_taken_together_are_not_parted_by_a_fast_phone_clock() -> None:
+    # She rides north at 10 m/s, he rides east 350 m south of her under a 500 m
+    # order. Both fixes are taken together and arrive a second apart, but his
+    # phone's clock is 30 s fast: carried on by 30 s, her fix would lie 650 m
+    # from his. The server's one clock says they are a second apart.
+    south = north_of(HOME, -350)
+
+    def ride(his_t: float, his_at: float) -> list[Decision]:
+        e = started()
+        e.apply(vfix(T0, HOME, acc=8, speed=10.0, heading=0.0, at=T0 + 2))
+        return e.apply(rfix(his_t, south, acc=8, speed=10.0, heading=90.0, at=his_at))
+
+    opened = [d for d in breach_pages(ride(T0 + 30, T0 + 3)) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+    # Truly 30 s apart (on both clocks), her fix is carried on and shows no breach.
+    assert breach_pages(ride(T0 + 30, T0 + 31)) == []
+
+
+def test_two_still_phones_drifting_towards_each_other_do_not_page() -> None:
+    # Two homes whose network fixes (40 m) lie 400 m apart under a 500 m order:
+    # indoor drift reaches 1.5x the accuracy and no run of fixes averages it out,
+    # so the breach is shown as possible, never paged, however long it lasts.
+    e = started()
+    out: list[Decision] = []
+    for k in range(10):
+        out += e.apply(vfix(T0 + 60 * k, HOME, acc=40))
+        out += e.apply(rfix(T0 + 60 * k + 10, north_of(HOME, 400), acc=40))
+    assert breach_pages(out) == []
+    shown = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert shown and shown[0].confidence is Confidence.POSSIBLE

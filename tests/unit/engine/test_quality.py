@@ -60,6 +60,41 @@ def test_moving_multipath_leap_beyond_the_reported_speed_is_discounted() -> None
     assert t.jumped == 1 and t.t == T0
 
 
+def test_a_drive_off_after_a_cell_report_at_home_is_no_leap() -> None:
+    # Still at home, then a 670 m cell report that agrees with home (kept, and the
+    # still phone is still there), then a tight fix 1,450 m away driving at 10 m/s
+    # three minutes after the last real fix: the cell report says only that he
+    # was within its radius, so the leap is judged from the fix before it.
+    home = north_of(HOME, 3000)
+    t = Track()
+    t.update(T0, T0, *home, 8.0, 0.2)
+    t.update(T0 + 120, T0 + 120, *east_of(home, 300), 673.0, None)
+    assert t.held and t.t == T0 + 120
+    away = east_of(home, -1450)
+    t.update(T0 + 180, T0 + 180, *away, 8.0, 10.0, 270.0)
+    assert t.jumped == 0 and (t.lat, t.lon) == away
+
+
+def test_a_leap_from_where_he_parked_is_discounted() -> None:
+    # He drives up at 10 m/s and parks 350 m on, a minute later (a still fix there):
+    # arriving explains leaving the fix before. The next still fix 325 m away is a
+    # multipath leap: the parked position is kept, not replaced by it.
+    street = north_of(HOME, 2000)
+    parked = east_of(street, 350)
+    t = Track()
+    t.update(T0, T0, *street, 10.0, 10.0, 90.0)
+    t.update(T0 + 60, T0 + 60, *parked, 9.0, 0.1)
+    t.update(T0 + 180, T0 + 180, *north_of(parked, 325), 9.0, 0.1)
+    assert t.jumped == 1 and (t.lat, t.lon) == parked
+    # A first still fix that no motion explains may itself be the leap: the
+    # next one is taken afresh.
+    u = Track()
+    u.update(T0, T0, *street, 10.0, 0.1)
+    u.update(T0 + 60, T0 + 60, *parked, 9.0, 0.1)
+    u.update(T0 + 180, T0 + 180, *north_of(parked, 325), 9.0, 0.1)
+    assert u.jumped == 0 and (u.lat, u.lon) == north_of(parked, 325)
+
+
 def test_a_real_move_after_a_run_of_leaps_is_taken() -> None:
     t = Track()
     t.update(T0, T0, *HOME, 10.0, 1.5)

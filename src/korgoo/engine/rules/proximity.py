@@ -67,15 +67,17 @@ def on_position(
     keys = None if pkeys is None else pkeys.get(pid)
     older = v if dt > 0 else r
     age = abs(dt)
-    ahead = (
-        older.speed * age
-        if 0.0 < age <= p.project_max_s
-        and older.course >= 0.0
-        and older.speed >= STILL_MPS
-        and not older.jumped
-        and not older.held
-        else 0.0
-    )
+    ahead = 0.0
+    if older.course >= 0.0 and older.speed >= STILL_MPS and not older.jumped and not older.held:
+        # Device clocks disagree (a phone's by up to a minute), the server's is
+        # one clock: when both fixes arrived on time, the time between their
+        # arrivals bounds the time between them (two fixes taken together, one
+        # by a phone 30 s fast, are not 30 s apart, and carrying one on by 30 s
+        # puts it where it was not).
+        if r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
+            age = min(age, abs(r.at - v.at))
+        if 0.0 < age <= p.project_max_s:
+            ahead = older.speed * age
     if lower - ahead > m.far_m and (keys is None or _idle(m.episodes, keys)):
         return  # far away and nothing open or pending: the common case
     projected: tuple[float, float] | None = None
@@ -110,7 +112,15 @@ def on_position(
     tight = (
         not coarse and not v.jumped and (sr.moving or (sv.moving and dt <= 0.0 and not r.jumped))
     )
+    # Two still phones drift indoors by 1 to 1.5x their accuracy, and slowly: no
+    # run of their fixes averages it out. A breach between them is only as sure
+    # as it is at either end of that drift (two homes near the minimum distance
+    # do not page on a night of drift towards each other).
+    still_pair = not sr.moving and not sv.moving
+    s_pair = s * p.warning_drift_factor if still_pair else s
     pb = prob_within(d, s, dmin)
+    if still_pair and not coarse and pb >= p.p_clear:
+        pb = min(pb, prob_within(d, s_pair, dmin))
     evidence: dict[str, object] = {
         "distance_m": round(d, 1),
         "probability": round(pb, 3),
@@ -162,8 +172,7 @@ def on_position(
     # The warning is never the only sign of a breach (the breach rule is): for
     # two still parties it takes indoor drift at its upper end, so two homes
     # near the warning distance do not page all night.
-    still_pair = not sr.moving and not sv.moving
-    pw = prob_within(d, s * p.warning_drift_factor if still_pair else s, dwarn)
+    pw = prob_within(d, s_pair, dwarn)
     cw = level_of(pw, coarse, tight, p)
     wep = m.ep(w_key)
     wstep = observe(
