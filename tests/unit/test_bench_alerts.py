@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import msgspec
 import numpy as np
 
@@ -11,7 +13,7 @@ from korgoo_lab.benchmarks.alerts import Alert, baseline_alerts, match, run_aler
 from korgoo_lab.sim.city import Place, to_latlon
 from korgoo_lab.sim.corpus import CORPUS_START, build_order
 from korgoo_lab.sim.population import circle_zone
-from korgoo_lab.sim.reporting import Faults
+from korgoo_lab.sim.reporting import DevicePlan, Faults, play
 from korgoo_lab.sim.truth import Incident, Reports, Trajectory, Zone, zone_incidents
 
 N = 3600
@@ -237,3 +239,16 @@ def test_the_baseline_records_how_long_its_alert_sounded() -> None:
     events += [fix("rd", t, 3000.0, 10.0) for t in (190, 250, 310)]
     (breach,) = [a for a in baseline_alerts(events) if a.rule == "proximity.breach"]
     assert breach.until == T0 + 250  # 120 s after the last fix inside
+
+
+def test_a_bracelet_off_his_leg_is_no_evidence_of_where_he_is() -> None:
+    # He walks east at 1 m/s; the strap is cut ten minutes in and the bracelet stays put.
+    x = np.arange(N, dtype=float)
+    walk = Trajectory(T0, x, np.zeros(N), np.ones(N), np.full(N, 90.0), np.zeros(N, np.int8))
+    cut = T0 + 600.0
+    plan = DevicePlan("b1", DeviceKind.BRACELET, strap_open_at=cut)
+    played = play(plan, walk, Faults(multipath=0.0), random.Random(3))
+    before = played.reports.t < cut
+    assert before.any() and (~before).any()
+    assert not played.reports.clean[~before].any()
+    assert played.reports.clean[before].mean() > 0.9

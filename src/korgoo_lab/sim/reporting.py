@@ -266,7 +266,8 @@ def play(plan: DevicePlan, traj: Trajectory, faults: Faults, rng: random.Random)
             rep_t.append(t)
             rep_at.append(at)
             rep_acc.append(acc)
-            rep_clean.append(not displaced)
+            # A bracelet off his leg shows where it lies, not where he is.
+            rep_clean.append(not displaced and strap is None)
         if t >= next_hb:
             signal(t, SignalKind.HEARTBEAT, lv)
             next_hb += HEARTBEAT_S
