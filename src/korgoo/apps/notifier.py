@@ -53,7 +53,7 @@ from korgoo.notify.model import Channel
 from korgoo.service.effects import Effects
 from korgoo.service.port import Monitoring
 from korgoo.store import app_records as records
-from korgoo.store.orders import OrderVersion, terms_at
+from korgoo.store.orders import OrderVersion, expired_orders, terms_at
 
 log = structlog.get_logger("korgoo.apps")
 Action = Callable[[AlertBook], list[Transition]]
@@ -466,7 +466,7 @@ class Notifier:
         engine and tell the apps."""
         now = self.service.clock()
         ended: list[OrderVersion] = []
-        for order_id in await asyncio.to_thread(order_end.expired_orders, self.db, now):
+        for order_id in await asyncio.to_thread(expired_orders, self.db, now):
             version = await asyncio.to_thread(
                 order_end.end_expired, self.db, order_id, now, self.notice_channels()
             )

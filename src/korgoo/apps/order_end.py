@@ -27,7 +27,6 @@ from korgoo.notify.outbox import enqueue_notice
 from korgoo.store import app_records
 from korgoo.store.audit import audit_append
 from korgoo.store.orders import OrderVersion, end_order, latest_on
-from korgoo.store.schema import order_versions
 
 SYSTEM: Final = "system"  # the actor of an end no person decided: the term ran out
 EXPIRED_REASON: Final = "the order's term ran out"
@@ -62,24 +61,6 @@ def enqueue_end_notice(
         enabled=enabled,
         params={"date": iso(ended.ends_at)},
     )
-
-
-def expired_orders(engine: sa.Engine, now: float) -> list[str]:
-    """Orders whose latest version is active and whose end time has passed."""
-    v = order_versions
-    latest = (
-        sa.select(v.c.order_id, sa.func.max(v.c.version).label("version"))
-        .group_by(v.c.order_id)
-        .subquery()
-    )
-    query = (
-        sa.select(v.c.order_id)
-        .join(latest, (v.c.order_id == latest.c.order_id) & (v.c.version == latest.c.version))
-        .where(v.c.status == OrderStatus.ACTIVE.value, v.c.ends_at <= now)
-        .order_by(v.c.ends_at, v.c.order_id)
-    )
-    with engine.connect() as conn:
-        return list(conn.scalars(query))
 
 
 def end_expired(

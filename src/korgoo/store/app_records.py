@@ -11,6 +11,7 @@ import msgspec
 import sqlalchemy as sa
 
 from korgoo.domain.terms import OrderStatus
+from korgoo.store.orders import is_latest, latest_numbers
 from korgoo.store.schema import (
     app_devices,
     app_keys,
@@ -106,19 +107,13 @@ def fallen_devices(engine: sa.Engine, now: float, device_id: str | None = None) 
                 )
             ).all()
         )
-        latest = (
-            sa.select(v.c.order_id, sa.func.max(v.c.version).label("version"))
-            .where(v.c.order_id.in_({r.order_id for r in rows}))
-            .group_by(v.c.order_id)
-            .subquery()
-        )
+        latest = latest_numbers()
         live = {
             r.order_id: r.status in _LIVE and r.ends_at > now
             for r in conn.execute(
-                sa.select(v.c.order_id, v.c.status, v.c.ends_at).join(
-                    latest,
-                    (v.c.order_id == latest.c.order_id) & (v.c.version == latest.c.version),
-                )
+                sa.select(v.c.order_id, v.c.status, v.c.ends_at)
+                .join(latest, is_latest(latest))
+                .where(v.c.order_id.in_({r.order_id for r in rows}))
             )
         }
     out: dict[str, str] = {}

@@ -149,7 +149,7 @@ def vary_order(
     unknown = set(changes) - VARIABLE
     if unknown:
         raise ValueError(f"cannot vary {sorted(unknown)}; variable: {sorted(VARIABLE)}")
-    latest = _latest_version(conn, order_id)
+    latest = latest_on(conn, order_id)
     if latest.status not in _LIVE:
         raise ValueError(f"order {order_id} is {latest.status.value}; it can no longer be varied")
     proposed = msgspec.structs.replace(
@@ -178,7 +178,7 @@ def end_order(
 ) -> OrderVersion:
     """End monitoring (or record a revocation) as a new version ending at `at`."""
     at = time.time() if at is None else at
-    latest = _latest_version(conn, order_id)
+    latest = latest_on(conn, order_id)
     status = OrderStatus.REVOKED if revoked else OrderStatus.ENDED
     changes = {"status": status, "ends_at": min(latest.ends_at, at)}
     return vary_order(conn, order_id, changes, reason=reason, actor=actor, at=at)
@@ -229,21 +229,26 @@ def terms_at(engine: sa.Engine, order_id: str, t: float) -> OrderTerms | None:
     return _terms(msgspec.convert(order, Order, from_attributes=True), version, held)
 
 
+def latest_numbers() -> sa.Subquery:
+    """Each order's latest version number (`order_id`, `v`), to join versions on."""
+    v = order_versions
+    numbers = sa.select(v.c.order_id, sa.func.max(v.c.version).label("v"))
+    return numbers.group_by(v.c.order_id).subquery()
+
+
+def is_latest(latest: sa.Subquery) -> sa.ColumnElement[bool]:
+    """The join condition of a version row on `latest_numbers()`."""
+    v = order_versions
+    return (v.c.order_id == latest.c.order_id) & (v.c.version == latest.c.v)
+
+
 def current_terms(engine: sa.Engine) -> list[OrderTerms]:
     """The latest version of every order still draft or active, with the devices
     assigned now: what the engine starts from."""
-    latest = (
-        sa.select(order_versions.c.order_id, sa.func.max(order_versions.c.version).label("v"))
-        .group_by(order_versions.c.order_id)
-        .subquery()
-    )
+    latest = latest_numbers()
     query = (
         sa.select(order_versions)
-        .join(
-            latest,
-            (order_versions.c.order_id == latest.c.order_id)
-            & (order_versions.c.version == latest.c.v),
-        )
+        .join(latest, is_latest(latest))
         .where(order_versions.c.status.in_(_LIVE))
         .order_by(order_versions.c.order_id)
     )
@@ -261,7 +266,8 @@ def _insert_version(conn: sa.Connection, version: OrderVersion) -> None:
     conn.execute(sa.insert(order_versions).values(msgspec.to_builtins(version)))
 
 
-def _latest_version(conn: sa.Connection, order_id: str) -> OrderVersion:
+def latest_on(conn: sa.Connection, order_id: str) -> OrderVersion:
+    """The order's latest version, read in `conn`'s transaction (LookupError if none)."""
     query = (
         sa.select(order_versions)
         .where(order_versions.c.order_id == order_id)
@@ -330,16 +336,12 @@ def list_orders(
     """Every order with its latest version, newest first; `districts` scopes to
     jurisdictions (None: all), `live_only` keeps draft and active ones, `kinds`
     keeps orders of those kinds (a probation officer's: probation)."""
-    latest = (
-        sa.select(order_versions.c.order_id, sa.func.max(order_versions.c.version).label("v"))
-        .group_by(order_versions.c.order_id)
-        .subquery()
-    )
+    latest = latest_numbers()
     v = order_versions
     query = (
         sa.select(orders, *[c.label(f"v_{c.name}") for c in v.c])
         .join(latest, latest.c.order_id == orders.c.id)
-        .join(v, (v.c.order_id == latest.c.order_id) & (v.c.version == latest.c.v))
+        .join(v, is_latest(latest))
         .order_by(orders.c.created_at.desc(), orders.c.id)
     )
     if districts is not None:
@@ -358,15 +360,24 @@ def list_orders(
     return out
 
 
-def latest_on(conn: sa.Connection, order_id: str) -> OrderVersion:
-    """The order's latest version, read in `conn`'s transaction (LookupError if none)."""
-    return _latest_version(conn, order_id)
+def expired_orders(engine: sa.Engine, now: float) -> list[str]:
+    """Orders whose latest version is active and whose end time has passed."""
+    latest = latest_numbers()
+    v = order_versions
+    query = (
+        sa.select(v.c.order_id)
+        .join(latest, is_latest(latest))
+        .where(v.c.status == OrderStatus.ACTIVE.value, v.c.ends_at <= now)
+        .order_by(v.c.ends_at, v.c.order_id)
+    )
+    with engine.connect() as conn:
+        return list(conn.scalars(query))
 
 
 def latest_version(engine: sa.Engine, order_id: str) -> OrderVersion | None:
     with engine.connect() as conn:
         try:
-            return _latest_version(conn, order_id)
+            return latest_on(conn, order_id)
         except LookupError:
             return None
 

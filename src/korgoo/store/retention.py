@@ -46,6 +46,7 @@ import sqlalchemy as sa
 
 from korgoo.settings import Settings
 from korgoo.store.audit import RETENTION, AuditKeys, audit_append, cut_checkpoint
+from korgoo.store.orders import is_latest, latest_numbers
 from korgoo.store.schema import (
     alert_transitions,
     alerts,
@@ -153,18 +154,10 @@ class _Ctx:
 
 
 def _context(conn: sa.Connection, periods: Periods, now: float) -> _Ctx:
-    latest = (
-        sa.select(order_versions.c.order_id, sa.func.max(order_versions.c.version).label("v"))
-        .group_by(order_versions.c.order_id)
-        .subquery()
-    )
+    latest = latest_numbers()
     ends = conn.execute(
         sa.select(order_versions.c.order_id, order_versions.c.ends_at).join(
-            latest,
-            sa.and_(
-                order_versions.c.order_id == latest.c.order_id,
-                order_versions.c.version == latest.c.v,
-            ),
+            latest, is_latest(latest)
         )
     )
     open_cases = conn.scalars(sa.select(alerts.c.order_id).where(alerts.c.resolved.is_(False)))
