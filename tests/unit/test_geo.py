@@ -16,6 +16,7 @@ from korgoo.geo import (
     STALE_RADIUS_CAP_M,
     CompiledZone,
     Containment,
+    ahead_of,
     distance_m,
     prob_beyond,
     prob_within,
@@ -460,3 +461,11 @@ def test_prob_beyond_is_the_normal_cdf() -> None:
     assert prob_beyond(0.0, 10.0) == pytest.approx(0.5)
     assert prob_beyond(15.0, 10.0) == pytest.approx(0.9332, abs=1e-3)
     assert prob_beyond(-100.0, 10.0) == 0.0 and prob_beyond(100.0, 10.0) == 1.0
+
+
+@pytest.mark.parametrize("course", [0.0, 45.0, 90.0, 200.0, 315.0])
+def test_a_point_carried_on_a_course_is_that_far_away(course: float) -> None:
+    lat, lon = ahead_of(42.87, 74.59, course, 150.0)
+    assert distance_m(42.87, 74.59, lat, lon) == pytest.approx(150.0, rel=1e-4)
+    if course == 90.0:  # due east: the latitude stays
+        assert lat == pytest.approx(42.87, abs=1e-9) and lon > 74.59

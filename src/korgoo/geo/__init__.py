@@ -1,6 +1,6 @@
 """Geometry for the hot path: geodesic distance, accuracy-aware proximity and zones."""
 
-from korgoo.geo.distance import distance_m, metres_per_degree, wrap_lon
+from korgoo.geo.distance import ahead_of, distance_m, metres_per_degree, wrap_lon
 from korgoo.geo.uncertainty import (
     STALE_RADIUS_CAP_M,
     prob_beyond,
@@ -14,6 +14,7 @@ __all__ = [
     "STALE_RADIUS_CAP_M",
     "CompiledZone",
     "Containment",
+    "ahead_of",
     "distance_m",
     "metres_per_degree",
     "prob_beyond",

@@ -31,6 +31,15 @@ def metres_per_degree(lat: float) -> tuple[float, float]:
     return _A_RAD * w * c, _A_1ME2_RAD * w * w2
 
 
+def ahead_of(lat: float, lon: float, course: float, dist_m: float) -> tuple[float, float]:
+    """The point `dist_m` from (lat, lon) on `course` (degrees from north), on
+    the same tangent plane as `distance_m` (for the minutes and kilometres a
+    moving fix is carried on)."""
+    east, north = metres_per_degree(lat)
+    h = course * _RAD
+    return lat + dist_m * math.cos(h) / north, lon + dist_m * math.sin(h) / east
+
+
 def wrap_lon(dlon: float) -> float:
     """A longitude difference brought into [-180, 180]: across the antimeridian is near."""
     if dlon > 180.0:

@@ -26,7 +26,7 @@ from korgoo.engine.rules.common import (
     warn,
 )
 from korgoo.engine.track import STILL_MPS, Track
-from korgoo.geo import distance_m, prob_within, stale_radius_m
+from korgoo.geo import ahead_of, distance_m, prob_within, stale_radius_m
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
@@ -321,15 +321,6 @@ def late_fix(
             "limit_m": m.terms.min_distance_m,
         },
     )
-
-
-def ahead_of(lat: float, lon: float, course: float, dist_m: float) -> tuple[float, float]:
-    """The point `dist_m` from (lat, lon) on `course` (degrees): a flat step is
-    exact enough over the minutes and kilometres it is used for."""
-    h = math.radians(course)
-    dlat = dist_m * math.cos(h) / 111_320.0
-    dlon = dist_m * math.sin(h) / (111_320.0 * math.cos(math.radians(lat)))
-    return lat + dlat, lon + dlon
 
 
 def stayed(track: Track, t: float, p: RuleParams) -> bool:
