@@ -129,6 +129,10 @@ def test_a_breach_is_worked_by_the_district_duty_officer_on_a_phone(
     expect(card.locator(".police-respondent a")).to_have_attribute("href", geo)
     width = officer.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is wider than the phone: {width}px"
+    # The facts read as label and value side by side: a long label must not
+    # squeeze the values into a column a few letters wide.
+    number = card.locator(".police-order").bounding_box()
+    assert number is not None and number["width"] >= PHONE["width"] * 0.35, number
 
     card.locator(".police-accept").tap()
     expect(card.locator('.police-steps [data-step="accepted"]')).to_be_visible()
