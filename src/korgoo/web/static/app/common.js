@@ -240,7 +240,10 @@ export function onLink(handler) {
   linkHandlers.push(handler);
 }
 
-function setLink(state) {
+function setLink(reached) {
+  // An answer that was on its way when the phone lost its network does not
+  // make it "connected": the browser's own word that it is offline stands.
+  const state = reached && navigator.onLine !== false;
   if (state === online) return;
   online = state;
   const chip = $("link");
