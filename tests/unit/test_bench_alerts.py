@@ -14,7 +14,14 @@ from korgoo_lab.sim.city import Place, to_latlon
 from korgoo_lab.sim.corpus import CORPUS_START, build_order
 from korgoo_lab.sim.population import circle_zone
 from korgoo_lab.sim.reporting import DevicePlan, Faults, play
-from korgoo_lab.sim.truth import Incident, Reports, Trajectory, Zone, zone_incidents
+from korgoo_lab.sim.truth import (
+    Incident,
+    Reports,
+    Trajectory,
+    Zone,
+    proximity_incidents,
+    zone_incidents,
+)
 
 N = 3600
 T0 = CORPUS_START
@@ -26,9 +33,20 @@ def track(x: np.ndarray) -> Trajectory:
     return Trajectory(T0, x, np.zeros(n), np.zeros(n), np.full(n, np.nan), np.zeros(n, np.int8))
 
 
-def reports(times: list[float], acc: float, clean: bool = True, delay: float = 2.0) -> Reports:
+def reports(
+    x: np.ndarray,
+    times: list[float],
+    acc: float,
+    clean: bool = True,
+    delay: float = 2.0,
+    off: float = 0.0,
+) -> Reports:
+    """Fixes of a device on the x axis, reported `off` metres east of the truth."""
     t = np.asarray(times, dtype=float)
-    return Reports(t, t + delay, np.full(t.size, acc), np.full(t.size, clean))
+    seen = x[(t - T0).astype(int)] + off
+    return Reports(
+        t, t + delay, np.full(t.size, acc), np.full(t.size, clean), seen, np.zeros(t.size)
+    )
 
 
 def every_minute() -> list[float]:
@@ -39,7 +57,7 @@ def test_a_ten_minute_breach_with_good_fixes_must_alert() -> None:
     x = np.full(N, 2000.0)
     x[1200:1800] = 0.0  # ten minutes at the zone's centre
     found = zone_incidents(
-        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 10.0), 120
+        "o", ZONE, track(x), np.ones(N, bool), reports(x, every_minute(), 10.0), 120
     )
     must = [i for i in found if i.must]
     assert len(must) == 1
@@ -49,7 +67,7 @@ def test_a_ten_minute_breach_with_good_fixes_must_alert() -> None:
 def test_the_same_breach_seen_only_in_a_buffered_upload_is_late() -> None:
     x = np.full(N, 2000.0)
     x[1200:1800] = 0.0
-    rep = reports(every_minute(), 10.0, delay=900.0)
+    rep = reports(x, every_minute(), 10.0, delay=900.0)
     found = zone_incidents("o", ZONE, track(x), np.ones(N, bool), rep, 120)
     assert [i.late for i in found if i.must] == [True]
 
@@ -58,7 +76,7 @@ def test_a_drive_by_between_fixes_is_tolerated() -> None:
     x = np.full(N, 2000.0)
     x[1205:1225] = 0.0  # 20 s inside, between the fixes at 1200 s and 1260 s
     found = zone_incidents(
-        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 10.0), 120
+        "o", ZONE, track(x), np.ones(N, bool), reports(x, every_minute(), 10.0), 120
     )
     assert found and not any(i.must for i in found)
 
@@ -66,15 +84,48 @@ def test_a_drive_by_between_fixes_is_tolerated() -> None:
 def test_a_displaced_fix_is_no_breach_and_no_evidence() -> None:
     # The true position never enters: a 300 m multipath jump (speed 0) is no breach.
     x = np.full(N, 500.0)
-    rep = reports(every_minute(), 10.0, clean=False)
+    rep = reports(x, every_minute(), 10.0, clean=False)
     assert zone_incidents("o", ZONE, track(x), np.ones(N, bool), rep, 120) == []
+
+
+def test_a_true_stay_whose_fixes_drifted_outside_is_tolerated() -> None:
+    # Ten minutes 180 m deep in the 250 m zone, but every fix reported 175 m
+    # farther east: 5 m inside at 10 m accuracy is no clear breach to a reviewer.
+    x = np.full(N, 2000.0)
+    x[1200:1800] = 70.0
+    drifted = reports(x, every_minute(), 10.0, off=175.0)
+    found = zone_incidents("o", ZONE, track(x), np.ones(N, bool), drifted, 120)
+    assert found and not any(i.must for i in found)
+    shown = reports(x, every_minute(), 10.0, off=100.0)  # 80 m inside: clear
+    found = zone_incidents("o", ZONE, track(x), np.ones(N, bool), shown, 120)
+    assert [i.must for i in found if i.must] == [True]
+
+
+def test_a_proximity_breach_must_alert_only_when_the_reported_fixes_show_it() -> None:
+    # He stands 200 m from her for ten minutes under a 300 m order, both fixes 10 m.
+    her = np.zeros(N)
+    him = np.full(N, 3000.0)
+    him[1200:1800] = 200.0
+    both = np.ones(N, bool)
+    her_rep = reports(her, every_minute(), 10.0)
+
+    def must(off: float) -> list[Incident]:
+        his_rep = reports(him, every_minute(), 10.0, off=off)
+        found = proximity_incidents(
+            "o", track(him), track(her), both, 300.0, 800.0, his_rep, her_rep, 120
+        )
+        return [i for i in found if i.must and i.family == "proximity.breach"]
+
+    assert len(must(0.0)) == 1
+    assert len(must(70.0)) == 1  # reported 270 m + 20 m of radii: still shown
+    assert must(90.0) == []  # reported 290 m: drift hides it from the data
 
 
 def test_a_breach_shown_only_by_coarse_fixes_is_tolerated() -> None:
     x = np.full(N, 2000.0)
     x[600:3000] = 200.0  # inside by 50 m, fixes of 40 m accuracy
     found = zone_incidents(
-        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 40.0), 120
+        "o", ZONE, track(x), np.ones(N, bool), reports(x, every_minute(), 40.0), 120
     )
     assert found and not any(i.must for i in found)
 
@@ -202,13 +253,13 @@ def test_a_breach_parted_only_within_the_tolerated_band_is_one_incident() -> Non
     x[1500:1503] = 255.0  # three seconds 5 m outside the 250 m zone: within the band
     x[1503:1800] = 0.0
     found = zone_incidents(
-        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 10.0), 120
+        "o", ZONE, track(x), np.ones(N, bool), reports(x, every_minute(), 10.0), 120
     )
     must = [i for i in found if i.must]
     assert [(i.start, i.end) for i in must] == [(T0 + 1200, T0 + 1800)]
     x[1500:1503] = 400.0  # clearly out in between: two incidents
     found = zone_incidents(
-        "o", ZONE, track(x), np.ones(N, bool), reports(every_minute(), 10.0), 120
+        "o", ZONE, track(x), np.ones(N, bool), reports(x, every_minute(), 10.0), 120
     )
     assert len([i for i in found if i.must]) == 2
 

@@ -18,6 +18,10 @@ Definitions
   proximity, paired with the other party's nearest undisplaced fix within 300 s,
   true distance between the two true positions + 1.5 x (both accuracies) <= the
   minimum distance. (Accuracy is a 68 % radius; 1.5 radii is the ~95 % circle.)
+  And what was reported must show it as well, for a reviewer sees only that: the
+  fix's whole accuracy circle inside the zone; for proximity, the reported
+  distance + both accuracies <= the minimum distance (indoor drift carries a
+  fix more than a radius from the truth, and then the data do not show it).
 * **Must-alert incident**: a true breach with at least one evidence fix (breaches
   parted only by time within the tolerated band, up to 20 m beyond the limit, are
   one breach: no reviewer would see the parties apart in between); **late**

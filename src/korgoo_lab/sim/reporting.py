@@ -180,6 +180,8 @@ def play(plan: DevicePlan, traj: Trajectory, faults: Faults, rng: random.Random)
     rep_at: list[float] = []
     rep_acc: list[float] = []
     rep_clean: list[bool] = []
+    rep_x: list[float] = []
+    rep_y: list[float] = []
     last_at = start
     did = plan.device_id
 
@@ -268,6 +270,8 @@ def play(plan: DevicePlan, traj: Trajectory, faults: Faults, rng: random.Random)
             rep_acc.append(acc)
             # A bracelet off his leg shows where it lies, not where he is.
             rep_clean.append(not displaced and strap is None)
+            rep_x.append(x + dx)
+            rep_y.append(y + dy)
         if t >= next_hb:
             signal(t, SignalKind.HEARTBEAT, lv)
             next_hb += HEARTBEAT_S
@@ -277,6 +281,8 @@ def play(plan: DevicePlan, traj: Trajectory, faults: Faults, rng: random.Random)
         np.asarray(rep_at),
         np.asarray(rep_acc),
         np.asarray(rep_clean, dtype=bool),
+        np.asarray(rep_x),
+        np.asarray(rep_y),
     )
     return Played(events, reports, np.asarray(contacts), low_at, dead_at)
 

@@ -158,6 +158,9 @@ def grouped_runs(inner: Bools, outer: Bools) -> list[list[tuple[int, int]]]:
 
 EDGE_M = 20.0  # a true position this close outside a limit is tolerated, not false
 EVIDENCE_FACTOR = 1.5  # a fix is evidence when the breach is this many radii deep
+# ... and when what was reported shows it: the reported accuracy circles lie
+# within the limit (a reviewer sees the reported positions, not the true ones).
+REPORTED_FACTOR = 1.0
 COUNTERPART_S = 300.0  # a counterpart fix this close in time pairs with a fix
 APPROACH_TTB_S = 180.0  # a true time to breach under this is a real approach
 
@@ -179,12 +182,15 @@ class Incident(msgspec.Struct, frozen=True):
 
 
 class Reports(NamedTuple):
-    """The fixes one device delivered: true time, receive time, accuracy, undisplaced."""
+    """The fixes one device delivered: true time, receive time, accuracy, undisplaced,
+    and the reported position (local metres)."""
 
     t: Floats
     at: Floats
     acc: Floats
     clean: Bools
+    x: Floats
+    y: Floats
 
 
 def _in_run(rep: Reports, start: float, i0: int, i1: int) -> npt.NDArray[np.intp]:
@@ -248,7 +254,8 @@ def _pair_evidence(
     min_m: float,
 ) -> npt.NDArray[np.intp]:
     """Those of `idx` (fixes inside the run) that, with the other party's nearest
-    clean fix, show the breach by EVIDENCE_FACTOR times both radii."""
+    clean fix, show the breach by EVIDENCE_FACTOR times both radii, and whose
+    reported positions show it too (REPORTED_FACTOR times both radii)."""
     clean = np.flatnonzero(theirs.clean)
     if idx.size == 0 or clean.size == 0:
         return idx[:0]
@@ -262,7 +269,9 @@ def _pair_evidence(
     i_me = (mine.t[idx] - me.start).astype(np.intp)
     i_other = np.clip((theirs.t[j] - other.start).astype(np.intp), 0, other.x.size - 1)
     dd = np.hypot(me.x[i_me] - other.x[i_other], me.y[i_me] - other.y[i_other])
-    ok = near & (dd + EVIDENCE_FACTOR * (mine.acc[idx] + theirs.acc[j]) <= min_m)
+    radii = mine.acc[idx] + theirs.acc[j]
+    seen = np.hypot(mine.x[idx] - theirs.x[j], mine.y[idx] - theirs.y[j])
+    ok = near & (dd + EVIDENCE_FACTOR * radii <= min_m) & (seen + REPORTED_FACTOR * radii <= min_m)
     return idx[ok]
 
 
@@ -283,7 +292,9 @@ def zone_incidents(
         for i0, i1 in group:
             idx = _in_run(r_rep, start, i0, i1)
             i = (r_rep.t[idx] - start).astype(np.intp)
-            oks.append(idx[depth[i] >= EVIDENCE_FACTOR * r_rep.acc[idx]])
+            acc = r_rep.acc[idx]
+            seen = zone.depth(r_rep.x[idx], r_rep.y[idx])
+            oks.append(idx[(depth[i] >= EVIDENCE_FACTOR * acc) & (seen >= REPORTED_FACTOR * acc)])
         ok = np.concatenate(oks)
         if ok.size:
             late = bool(np.all(r_rep.at[ok] - r_rep.t[ok] > late_after_s))
