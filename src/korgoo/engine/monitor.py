@@ -78,6 +78,7 @@ class OrderMonitor:
         "leave_from",
         "order_id",
         "params",
+        "pending",
         "pkeys",
         "protected",
         "respondent",
@@ -108,6 +109,7 @@ class OrderMonitor:
         self.starts_at = self.ends_at = 0.0
         self.far_m = 0.0
         self.pkeys: dict[str, proximity.PartyKeys] | None = None  # made when first near
+        self.pending: dict[str, proximity.Pending] | None = None  # made when first needed
         self.set_terms(terms, now, [])
 
     def ep(self, key: EpisodeKey) -> Episode:
@@ -141,6 +143,8 @@ class OrderMonitor:
         self.protected = {p.person_id: self.protected[p.person_id] for p in terms.protected}
         if self.pkeys:
             self.pkeys = {k: v for k, v in self.pkeys.items() if k in self.protected} or None
+        if self.pending:
+            self.pending = {k: v for k, v in self.pending.items() if k in self.protected} or None
         params = self.params
         self.far_m = max(terms.warning_distance_m + params.clear_margin_m, params.approach_range_m)
         self.starts_at, self.ends_at = terms.starts_at, terms.ends_at

@@ -10,7 +10,7 @@ from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import OrderChange
 from korgoo.engine import Engine
 
-from .conftest import HOME, T0, kinds, make_terms, north_of, rfix, vfix
+from .conftest import HOME, T0, east_of, kinds, make_terms, north_of, rfix, vfix
 
 
 def started(**kw: object) -> Engine:
@@ -58,8 +58,10 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # 3: leaps, still fixes wait; 4: a moving party's older fix is carried on along
     # its course, a still phone across a gap, a run of agreeing leaps is a move (issue 9);
     # 5: a fix is carried on by the time between arrivals when both came on time,
-    # a breach between two still phones holds at both ends of indoor drift
-    assert breach.rule_version == 5 and breach.params_rev
+    # a breach between two still phones holds at both ends of indoor drift;
+    # 6: a still party's newer fix pairs with a moving one's where it was taken,
+    # a carried-on fix is never decisive, a still phone's next fix confirms a pass
+    assert breach.rule_version == 6 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -381,3 +383,49 @@ def test_two_still_phones_drifting_towards_each_other_do_not_page() -> None:
     assert breach_pages(out) == []
     shown = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert shown and shown[0].confidence is Confidence.POSSIBLE
+
+
+def test_her_next_fix_shows_she_was_home_when_he_drove_past() -> None:
+    # Her phone indoors reports every five minutes, 38 m network fixes; his car
+    # passes 370 m from her last fix under a 400 m order: possible, not paged.
+    # Her next fix, 10 m and in the same place, shows she had been there all
+    # along: the drive-past goes on record as a breach.
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 300, HOME, acc=38))
+    e.apply(vfix(T0, north_of(HOME, 15), acc=38))
+    out: list[Decision] = []
+    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
+        pos = east_of(north_of(HOME, metres), 370)
+        out += e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    assert breach_pages(out) == []
+    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10))
+    opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages and opened[0].late
+    assert opened[0].occurred_at == T0 + 140
+    assert "confirmed_by" in opened[0].evidence
+
+
+def test_her_next_fix_elsewhere_confirms_nothing() -> None:
+    # The same drive-past, but her next fix is 400 m away: she was on the move.
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 300, HOME, acc=38))
+    e.apply(vfix(T0, north_of(HOME, 15), acc=38))
+    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
+        e.apply(rfix(T0 + 20 + 60 * k, east_of(north_of(HOME, metres), 370), acc=7, speed=10.0))
+    late = e.apply(vfix(T0 + 300, north_of(HOME, -400), acc=10))
+    assert [d for d in late if d.rule == "proximity.breach"] == []
+
+
+def test_his_moving_fix_is_judged_where_it_was_taken_when_her_newer_fix_is_still() -> None:
+    # He rides south at 6 m/s towards her street and turns off 360 m before her
+    # door; her still phone reports 50 s after his last fix. Carried on along
+    # his course, that fix would put him 60 m from her; she had not moved, so it
+    # is judged where it was taken: 360 m under a 300 m order is no breach.
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    e.apply(vfix(T0 - 250, HOME, acc=37))
+    e.apply(rfix(T0 - 60, north_of(HOME, 720), acc=12, speed=6.0, heading=180.0))
+    e.apply(rfix(T0, north_of(HOME, 360), acc=12, speed=6.0, heading=180.0))
+    out = e.apply(vfix(T0 + 50, north_of(HOME, 10), acc=37))
+    assert breach_pages(out) == []
+    evidence = [d.evidence for d in out if d.rule == "proximity.prealert"]
+    assert all("projected" not in ev for ev in evidence)

@@ -8,7 +8,7 @@ far-away pair with nothing open or pending costs one distance and two lookups.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import Fix
@@ -35,6 +35,22 @@ if TYPE_CHECKING:
 PartyKeys = tuple[EpisodeKey, EpisodeKey, EpisodeKey]
 
 
+class Pending(NamedTuple):
+    """A moving party's fix whose breach with a still party's older fix was only
+    possible: the still party's next fix can show it had not moved meanwhile."""
+
+    mover_is_respondent: bool
+    t: float
+    lat: float
+    lon: float
+    acc: float
+    prob: float
+    anchor_t: float  # the still party's fix it was judged against
+    anchor_lat: float
+    anchor_lon: float
+    anchor_acc: float
+
+
 def party_keys(pid: str) -> PartyKeys:
     return (
         EpisodeKey(Rule.PROXIMITY_BREACH, pid),
@@ -55,6 +71,8 @@ def on_position(
 ) -> None:
     """A new position of the respondent `r` or the protected person `v`."""
     p = m.params
+    if m.pending is not None and pid in m.pending:
+        _confirm(m, pid, r, v, now, out)
     dt = r.t - v.t
     if abs(dt) > p.max_counterpart_age_s:
         return  # no evidence of where the other party is now
@@ -68,7 +86,15 @@ def on_position(
     older = v if dt > 0 else r
     age = abs(dt)
     ahead = 0.0
-    if older.course >= 0.0 and older.speed >= STILL_MPS and not older.jumped and not older.held:
+    if (
+        older.course >= 0.0
+        and older.speed >= STILL_MPS
+        and not older.jumped
+        and not older.held
+        # A still party was where it is now when the moving one's fix was
+        # taken: the pair is judged as it stood then, not on a guess.
+        and not resting(r if older is v else v, p)
+    ):
         # Device clocks disagree (a phone's by up to a minute), the server's is
         # one clock: when both fixes arrived on time, the time between their
         # arrivals bounds the time between them (two fixes taken together, one
@@ -109,8 +135,14 @@ def on_position(
     # drift together too slowly for any number of fixes to settle it. A moving
     # protected person's new fix (driving past his home) decides it as his
     # does, the age of his last fix being in the probability already.
+    # A fix carried on along its course is a guess, never the decisive one.
     tight = (
-        not coarse and not v.jumped and (sr.moving or (sv.moving and dt <= 0.0 and not r.jumped))
+        not coarse
+        and not v.jumped
+        and (
+            (sr.moving and (dt >= 0.0 or projected is None))
+            or (sv.moving and dt <= 0.0 and not r.jumped)
+        )
     )
     # Two still phones drift indoors by 1 to 1.5x their accuracy, and slowly: no
     # run of their fixes averages it out. A breach between them is only as sure
@@ -145,6 +177,11 @@ def on_position(
     cb = level_of(pb, coarse, tight, p)
     ep = m.ep(b_key)
     was_paging = ep.open and ep.confidence in PAGING
+    if cb is Confidence.POSSIBLE and tight and not ep.open:
+        # The still party's fix is older: kept for a check once it reports again.
+        still = v if dt > 0.0 else r
+        if still.t != t and resting(still, p) and not still.held and not still.jumped:
+            _keep_pending(m, pid, r if still is v else v, still, pb)
     step = observe(
         ep,
         cb,
@@ -267,6 +304,95 @@ def _approach(
     elif step == Step.CLEARED:
         emit(m, out, DecisionKind.CLEARED, key, ep.number, at=now, occurred_at=t, evidence=evidence)
         all_clear(m, out, pid, now)
+
+
+def _keep_pending(m: OrderMonitor, pid: str, mover: Track, still: Track, prob: float) -> None:
+    """Keep the most likely breach of a moving party's fix with a still party's
+    older fix, until the still party reports again (see `_confirm`)."""
+    pending = m.pending
+    if pending is None:
+        pending = m.pending = {}
+    kept = pending.get(pid)
+    if kept is not None and kept.anchor_t == still.t and kept.prob >= prob:
+        return
+    pending[pid] = Pending(
+        mover is m.respondent,
+        mover.t,
+        mover.lat,
+        mover.lon,
+        mover.acc,
+        prob,
+        still.t,
+        still.lat,
+        still.lon,
+        still.acc,
+    )
+
+
+def _confirm(
+    m: OrderMonitor,
+    pid: str,
+    r: Track,
+    v: Track,
+    now: float,
+    out: list[Decision],
+) -> None:
+    """The still party has reported again. If it had not moved in between (its
+    two fixes in one place, within one slow report and a half), it was there when
+    the moving party's kept fix was taken; judged against the tighter of its two
+    positions, a breach that was only possible at the time goes on record (her
+    phone indoors reports every five minutes: he drove past her house in
+    between)."""
+    pending = m.pending
+    assert pending is not None
+    kept = pending[pid]
+    still = v if kept.mover_is_respondent else r
+    if still.t == kept.anchor_t:
+        return  # the moving party's fix: the still one has not reported yet
+    del pending[pid]
+    if not pending:
+        m.pending = None
+    p = m.params
+    key = EpisodeKey(Rule.PROXIMITY_BREACH, pid)
+    ep = m.episodes.get(key)
+    if (
+        (ep is not None and ep.open)
+        or still.held
+        or still.t - kept.anchor_t > 2.0 * p.still_report_s
+        or not resting(still, p)
+        or max(still.acc, kept.anchor_acc) >= p.cell_accuracy_m
+        or distance_m(still.lat, still.lon, kept.anchor_lat, kept.anchor_lon)
+        > max(still.acc, kept.anchor_acc)
+    ):
+        return
+    if still.acc <= kept.anchor_acc:
+        lat, lon, acc, at_t = still.lat, still.lon, still.acc, still.t
+    else:
+        lat, lon, acc, at_t = kept.anchor_lat, kept.anchor_lon, kept.anchor_acc, kept.anchor_t
+    d = distance_m(kept.lat, kept.lon, lat, lon)
+    sigma = math.hypot(fix_sigma(acc, 0.0, True, p), kept.acc / p.sigma_divisor)
+    prob = prob_within(d, sigma, m.terms.min_distance_m)
+    if prob < p.p_certain:
+        return
+    mover = [kept.t, kept.lat, kept.lon, kept.acc]
+    fixed = [at_t, lat, lon, acc]
+    late_episode(
+        m,
+        out,
+        key,
+        now=now,
+        t=kept.t,
+        level=Confidence.CERTAIN,
+        evidence={
+            "distance_m": round(d, 1),
+            "probability": round(prob, 3),
+            "sigma_m": round(sigma, 1),
+            "respondent_fix": mover if kept.mover_is_respondent else fixed,
+            "protected_fix": fixed if kept.mover_is_respondent else mover,
+            "confirmed_by": [still.t, still.lat, still.lon, still.acc],
+            "limit_m": m.terms.min_distance_m,
+        },
+    )
 
 
 def late_fix(
