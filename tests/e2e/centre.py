@@ -24,6 +24,7 @@ from korgoo.api.auth import add_user
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import Message, Verdict
 from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
+from korgoo.engine.params import DEFAULT_PARAMS, RuleParams
 from korgoo.entry.app import create_app
 from korgoo.entry.embedded_http import EmbeddedServer
 from korgoo.entry.seed import load_population
@@ -96,6 +97,7 @@ class Centre:
 
     db_path: Path
     settings: dict[str, Any] = field(default_factory=dict)  # more KORGOO_* settings
+    params: RuleParams = DEFAULT_PARAMS  # the engine's thresholds
     api_port: int = field(default_factory=free_port)
     osmand_port: int = field(default_factory=free_port)
     population: Population = field(init=False)
@@ -166,7 +168,9 @@ class Centre:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            self.pipeline = Pipeline(open_engine(settings.database_url), settings)
+            self.pipeline = Pipeline(
+                open_engine(settings.database_url), settings, params=self.params
+            )
             await self.pipeline.start()
             apps = (
                 (create_app(self.pipeline, Health(self.pipeline), settings), self.api_port),
