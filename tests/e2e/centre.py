@@ -21,6 +21,7 @@ import pyotp
 import uvicorn
 
 from korgoo.api.auth import add_user
+from korgoo.apps.service import Apps
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import Message, Verdict
 from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
@@ -104,6 +105,7 @@ class Centre:
     totp_secret: str = field(init=False)
     supervisor_totp_secret: str = field(init=False)
     pipeline: Pipeline = field(init=False)
+    apps: Apps = field(init=False)  # the phone apps' side: notifier, check-in scheduler
     _loop: asyncio.AbstractEventLoop = field(init=False)
     _thread: threading.Thread = field(init=False)
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -172,8 +174,10 @@ class Centre:
                 open_engine(settings.database_url), settings, params=self.params
             )
             await self.pipeline.start()
+            console = create_app(self.pipeline, Health(self.pipeline), settings)
+            self.apps = console.state.apps
             apps = (
-                (create_app(self.pipeline, Health(self.pipeline), settings), self.api_port),
+                (console, self.api_port),
                 (osmand_app(self.pipeline, settings), self.osmand_port),
             )
             servers = [
