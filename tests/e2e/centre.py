@@ -10,6 +10,8 @@ API while devices report over HTTP exactly as phones do.
 from __future__ import annotations
 
 import asyncio
+import functools
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -38,6 +40,7 @@ from korgoo.store.orders import current_terms
 from korgoo_lab.sim.population import Population, pilot_population
 from korgoo_lab.sim.russian import russian
 from tests.net import free_port
+from tests.sqlite_files import copy_database
 
 OPERATOR = "operator"
 OPERATOR_NAME = "Дежурный оператор"  # a role, not a person
@@ -92,6 +95,39 @@ def cases(pop: Population) -> list[Case]:
     return out
 
 
+@dataclass(frozen=True)
+class Template:
+    """A migrated database with the operator and the supervisor (argon2 hashes:
+    a second per centre), made once per test process and copied for each centre."""
+
+    path: Path
+    totp_secret: str
+    supervisor_totp_secret: str
+
+
+@functools.cache
+def template() -> Template:
+    path = Path(tempfile.mkdtemp(prefix="korgoo-e2e-")) / "template.db"
+    url = f"sqlite:///{path}"
+    migrate(url)
+    db = open_engine(url)
+    now = time.time()
+    new = add_user(
+        db, OPERATOR, role="operator", display_name=OPERATOR_NAME, password=PASSWORD, now=now
+    )
+    sup = add_user(
+        db,
+        SUPERVISOR,
+        role="supervisor",
+        display_name=SUPERVISOR_NAME,
+        password=PASSWORD,
+        now=now,
+    )
+    db.dispose()
+    assert new.totp_secret is not None and sup.totp_secret is not None
+    return Template(path, new.totp_secret, sup.totp_secret)
+
+
 @dataclass
 class Centre:
     """Korgoo serving on free ports; `start()` returns once it takes requests."""
@@ -131,26 +167,14 @@ class Centre:
 
     def start(self) -> None:
         url = f"sqlite:///{self.db_path}"
-        migrate(url)
+        base = template()
+        copy_database(base.path, self.db_path)
+        self.totp_secret = base.totp_secret
+        self.supervisor_totp_secret = base.supervisor_totp_secret
         now = time.time()
         self.population = pilot_population(1, now)
         db = open_engine(url)
         load_population(db, self.population, at=now)
-        new = add_user(
-            db, OPERATOR, role="operator", display_name=OPERATOR_NAME, password=PASSWORD, now=now
-        )
-        assert new.totp_secret is not None
-        self.totp_secret = new.totp_secret
-        sup = add_user(
-            db,
-            SUPERVISOR,
-            role="supervisor",
-            display_name=SUPERVISOR_NAME,
-            password=PASSWORD,
-            now=now,
-        )
-        assert sup.totp_secret is not None
-        self.supervisor_totp_secret = sup.totp_secret
         db.dispose()
         settings = Settings(
             database_url=url, batch_wait_ms=1.0, osmand_port=self.osmand_port, **self.settings
