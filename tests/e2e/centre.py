@@ -10,7 +10,9 @@ API while devices report over HTTP exactly as phones do.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
+import shutil
 import tempfile
 import threading
 import time
@@ -107,7 +109,9 @@ class Template:
 
 @functools.cache
 def template() -> Template:
-    path = Path(tempfile.mkdtemp(prefix="korgoo-e2e-")) / "template.db"
+    folder = tempfile.mkdtemp(prefix="korgoo-e2e-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / "template.db"
     url = f"sqlite:///{path}"
     migrate(url)
     db = open_engine(url)
