@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from korgoo.store.db import migrate
 from korgoo_lab.services import Broker, ServiceError, private_mosquitto, private_postgres
 
 
@@ -42,3 +44,12 @@ def mqtt_broker() -> Iterator[Broker]:
             yield broker
     except ServiceError as e:
         pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database brought to the newest schema once per session; tests of
+    the store copy it (`copy_database`) instead of migrating their own."""
+    path = tmp_path_factory.mktemp("migrated") / "korgoo.db"
+    migrate(f"sqlite:///{path}")
+    return path

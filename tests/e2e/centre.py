@@ -10,6 +10,10 @@ API while devices report over HTTP exactly as phones do.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import functools
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -21,9 +25,11 @@ import pyotp
 import uvicorn
 
 from korgoo.api.auth import add_user
+from korgoo.apps.service import Apps
 from korgoo.domain.events import Fix, Signal, SignalKind
 from korgoo.domain.ingest import Message, Verdict
 from korgoo.domain.terms import DeviceKind, OrderTerms, ZoneSpec
+from korgoo.engine.params import DEFAULT_PARAMS, RuleParams
 from korgoo.entry.app import create_app
 from korgoo.entry.embedded_http import EmbeddedServer
 from korgoo.entry.seed import load_population
@@ -36,6 +42,7 @@ from korgoo.store.orders import current_terms
 from korgoo_lab.sim.population import Population, pilot_population
 from korgoo_lab.sim.russian import russian
 from tests.net import free_port
+from tests.sqlite_files import copy_database
 
 OPERATOR = "operator"
 OPERATOR_NAME = "Дежурный оператор"  # a role, not a person
@@ -90,18 +97,55 @@ def cases(pop: Population) -> list[Case]:
     return out
 
 
+@dataclass(frozen=True)
+class Template:
+    """A migrated database with the operator and the supervisor (argon2 hashes:
+    a second per centre), made once per test process and copied for each centre."""
+
+    path: Path
+    totp_secret: str
+    supervisor_totp_secret: str
+
+
+@functools.cache
+def template() -> Template:
+    folder = tempfile.mkdtemp(prefix="korgoo-e2e-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / "template.db"
+    url = f"sqlite:///{path}"
+    migrate(url)
+    db = open_engine(url)
+    now = time.time()
+    new = add_user(
+        db, OPERATOR, role="operator", display_name=OPERATOR_NAME, password=PASSWORD, now=now
+    )
+    sup = add_user(
+        db,
+        SUPERVISOR,
+        role="supervisor",
+        display_name=SUPERVISOR_NAME,
+        password=PASSWORD,
+        now=now,
+    )
+    db.dispose()
+    assert new.totp_secret is not None and sup.totp_secret is not None
+    return Template(path, new.totp_secret, sup.totp_secret)
+
+
 @dataclass
 class Centre:
     """Korgoo serving on free ports; `start()` returns once it takes requests."""
 
     db_path: Path
     settings: dict[str, Any] = field(default_factory=dict)  # more KORGOO_* settings
+    params: RuleParams = DEFAULT_PARAMS  # the engine's thresholds
     api_port: int = field(default_factory=free_port)
     osmand_port: int = field(default_factory=free_port)
     population: Population = field(init=False)
     totp_secret: str = field(init=False)
     supervisor_totp_secret: str = field(init=False)
     pipeline: Pipeline = field(init=False)
+    apps: Apps = field(init=False)  # the phone apps' side: notifier, check-in scheduler
     _loop: asyncio.AbstractEventLoop = field(init=False)
     _thread: threading.Thread = field(init=False)
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -127,26 +171,14 @@ class Centre:
 
     def start(self) -> None:
         url = f"sqlite:///{self.db_path}"
-        migrate(url)
+        base = template()
+        copy_database(base.path, self.db_path)
+        self.totp_secret = base.totp_secret
+        self.supervisor_totp_secret = base.supervisor_totp_secret
         now = time.time()
         self.population = pilot_population(1, now)
         db = open_engine(url)
         load_population(db, self.population, at=now)
-        new = add_user(
-            db, OPERATOR, role="operator", display_name=OPERATOR_NAME, password=PASSWORD, now=now
-        )
-        assert new.totp_secret is not None
-        self.totp_secret = new.totp_secret
-        sup = add_user(
-            db,
-            SUPERVISOR,
-            role="supervisor",
-            display_name=SUPERVISOR_NAME,
-            password=PASSWORD,
-            now=now,
-        )
-        assert sup.totp_secret is not None
-        self.supervisor_totp_secret = sup.totp_secret
         db.dispose()
         settings = Settings(
             database_url=url, batch_wait_ms=1.0, osmand_port=self.osmand_port, **self.settings
@@ -166,10 +198,14 @@ class Centre:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            self.pipeline = Pipeline(open_engine(settings.database_url), settings)
+            self.pipeline = Pipeline(
+                open_engine(settings.database_url), settings, params=self.params
+            )
             await self.pipeline.start()
+            console = create_app(self.pipeline, Health(self.pipeline), settings)
+            self.apps = console.state.apps
             apps = (
-                (create_app(self.pipeline, Health(self.pipeline), settings), self.api_port),
+                (console, self.api_port),
                 (osmand_app(self.pipeline, settings), self.osmand_port),
             )
             servers = [

@@ -34,6 +34,7 @@ from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order, terms_at
 from korgoo.store.registry import PersonRole, create_person, set_monitoring
 
+from ..sqlite_files import copy_database
 from ..unit.engine.conftest import HOME, T0, east_of, home_zone
 
 OKT, LEN, SVE = "KG-GB-OKT", "KG-GB-LEN", "KG-GB-SVE"
@@ -171,11 +172,35 @@ USERS = (
 )
 
 
-@pytest.fixture(name="w")
-async def world_fixture(tmp_path: Path) -> AsyncIterator[World]:
-    url = f"sqlite:///{tmp_path / 'korgoo.db'}"
+@dataclass(frozen=True)
+class Template:
+    """The world's database as every test starts with it: migrated, seeded, and
+    its users made (an argon2 hash each, 15 in all: seconds per test)."""
+
+    path: Path
+    users: dict[str, NewUser]
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    path = tmp_path_factory.mktemp("world") / "korgoo.db"
+    url = f"sqlite:///{path}"
     migrate(url)
     seed(url)
+    db = open_engine(url)
+    users = {
+        username: add_user(db, username, role=role, districts=districts, now=time.time())
+        for username, role, districts in USERS
+    }
+    db.dispose()
+    return Template(path, users)
+
+
+@pytest.fixture(name="w")
+async def world_fixture(tmp_path: Path, world_template: Template) -> AsyncIterator[World]:
+    """A fresh copy of the template database for each test, and its own pipeline."""
+    copy_database(world_template.path, tmp_path / "korgoo.db")
+    url = f"sqlite:///{tmp_path / 'korgoo.db'}"
     clock = Clock(T0)
     # A receipt token: the SMS gateway's delivery-report route exists (and wants it).
     settings = Settings(batch_wait_ms=1.0, sms_receipt_token="gateway-token")
@@ -183,11 +208,7 @@ async def world_fixture(tmp_path: Path) -> AsyncIterator[World]:
     await pipeline.start(tick_every=None)
     auth_clock = Clock(time.time())
     app = create_app(pipeline, Health(pipeline), pipeline.settings, auth_clock=auth_clock)
-    w = World(url, pipeline, clock, auth_clock, app)
-    for username, role, districts in USERS:
-        w.users[username] = add_user(
-            pipeline.db, username, role=role, districts=districts, now=auth_clock()
-        )
+    w = World(url, pipeline, clock, auth_clock, app, dict(world_template.users))
     for order_id in ("order-okt", "order-len"):
         terms = terms_at(pipeline.db, order_id, T0)
         assert terms is not None

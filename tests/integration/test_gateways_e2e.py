@@ -32,10 +32,11 @@ from korgoo.gateways.watch import serve_watch
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts
-from korgoo.store.db import migrate, open_engine
+from korgoo.store.db import open_engine
 from korgoo.store.devices import enrol_device, list_unknown_devices
 from korgoo.store.events import EventLog
 from korgoo_lab.services import Broker
+from tests.sqlite_files import copy_database
 
 from .helpers_devices import (
     GT06_SOS,
@@ -104,9 +105,9 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+async def stack(tmp_path: Path, migrated_template: Path) -> AsyncIterator[Stack]:
     url = f"sqlite:///{tmp_path / 'korgoo.db'}"
-    migrate(url)
+    copy_database(migrated_template, tmp_path / "korgoo.db")
     db = open_engine(url)
     with db.begin() as conn:
         enrol_device(conn, WATCH_ID, DeviceKind.BRACELET, protocol="watch")

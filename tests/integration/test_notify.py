@@ -38,12 +38,13 @@ from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store import notifications as outbox
 from korgoo.store.alerts import transitions
-from korgoo.store.db import migrate, open_engine
+from korgoo.store.db import open_engine
 from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.orders import create_order, terms_at
 from korgoo.store.registry import PersonRole, Phone, create_person
 from korgoo.store.schema import decisions
 from tests.net import free_port
+from tests.sqlite_files import copy_database
 
 from ..unit.engine.conftest import HOME, T0, east_of, home_zone
 from .api_world import Clock, World, world_fixture
@@ -160,10 +161,10 @@ def language() -> str:
 
 @pytest.fixture
 async def centre(
-    tmp_path: Path, gateway: Gateway, smtp: SmtpServer, language: str
+    tmp_path: Path, gateway: Gateway, smtp: SmtpServer, language: str, migrated_template: Path
 ) -> AsyncIterator[Centre]:
     url = f"sqlite:///{tmp_path / 'korgoo.db'}"
-    migrate(url)
+    copy_database(migrated_template, tmp_path / "korgoo.db")
     seed(url, language=language)
     settings = Settings(
         batch_wait_ms=1.0,

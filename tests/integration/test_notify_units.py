@@ -30,11 +30,12 @@ from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store import notifications as outbox
 from korgoo.store.alerts import transitions
-from korgoo.store.db import migrate, open_engine
+from korgoo.store.db import open_engine
 from korgoo.store.devices import assign_device, enrol_device
 from korgoo.store.notifications import OutboxRow
 from korgoo.store.orders import terms_at
 from korgoo.store.users import create_user, set_contacts
+from tests.sqlite_files import copy_database
 
 from ..unit.engine.conftest import HOME, T0, east_of
 from .api_world import Clock
@@ -53,11 +54,13 @@ VICTIM_POS = east_of(HOME, 3000)  # the protected person, away from home (in Okt
 
 
 @pytest.fixture
-async def centre(tmp_path: Path, gateway: Gateway, smtp: SmtpServer) -> AsyncIterator[Centre]:
+async def centre(
+    tmp_path: Path, gateway: Gateway, smtp: SmtpServer, migrated_template: Path
+) -> AsyncIterator[Centre]:
     """test_notify's centre, with a phone reporting the protected person's
     position (a device of her order, not the victim app: her SMS still goes)."""
     url = f"sqlite:///{tmp_path / 'korgoo.db'}"
-    migrate(url)
+    copy_database(migrated_template, tmp_path / "korgoo.db")
     seed(url, language="ru")
     db = open_engine(url)
     with db.begin() as conn:

@@ -15,9 +15,10 @@ from korgoo.domain.terms import DeviceKind
 from korgoo.service.pipeline import Pipeline
 from korgoo.settings import Settings
 from korgoo.store.alerts import list_alerts, transitions
-from korgoo.store.db import migrate, open_engine
+from korgoo.store.db import open_engine
 from korgoo.store.devices import enrol_device
 from korgoo.store.events import EventLog
+from tests.sqlite_files import copy_database
 
 from ..unit.engine.conftest import HOME, T0, home_zone, make_terms, north_of
 
@@ -31,9 +32,9 @@ class Clock:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def db_url(tmp_path: Path, migrated_template: Path) -> str:
     url = f"sqlite:///{tmp_path / 'korgoo.db'}"
-    migrate(url)
+    copy_database(migrated_template, tmp_path / "korgoo.db")
     db = open_engine(url)
     with db.begin() as conn:
         enrol_device(conn, "bracelet-1", DeviceKind.BRACELET, at=T0)

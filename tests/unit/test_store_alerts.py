@@ -27,20 +27,20 @@ from korgoo.store.alerts import (
     save_alert,
     transitions,
 )
-from korgoo.store.db import migrate, open_engine
+from korgoo.store.db import open_engine
 from korgoo.store.decisions import append_decisions, decisions_for
 from korgoo.store.orders import create_order
 from korgoo.store.registry import PersonRole, create_person
+from tests.sqlite_files import copy_database
 
 T0 = 1_760_000_000.0
 POLICY = EscalationPolicy("rev-3", 120.0, (EscalationStep(120.0, "supervisor"),))
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> sa.Engine:
-    url = f"sqlite:///{tmp_path}/korgoo.db"
-    migrate(url)
-    return open_engine(url)
+def engine(tmp_path: Path, migrated_template: Path) -> sa.Engine:
+    copy_database(migrated_template, tmp_path / "korgoo.db")
+    return open_engine(f"sqlite:///{tmp_path}/korgoo.db")
 
 
 def make_order(engine: sa.Engine, order_id: str, district: str) -> None:

@@ -33,16 +33,16 @@ from korgoo.store.audit import (
     audit_verify,
     read_checkpoints,
 )
-from korgoo.store.db import migrate, open_engine
+from korgoo.store.db import open_engine
+from tests.sqlite_files import copy_database
 
 T0 = 1_760_000_000.0
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> sa.Engine:
-    url = f"sqlite:///{tmp_path}/korgoo.db"
-    migrate(url)
-    return open_engine(url)
+def engine(tmp_path: Path, migrated_template: Path) -> sa.Engine:
+    copy_database(migrated_template, tmp_path / "korgoo.db")
+    return open_engine(f"sqlite:///{tmp_path}/korgoo.db")
 
 
 @contextmanager

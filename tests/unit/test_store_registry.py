@@ -12,7 +12,7 @@ from korgoo.domain.ingest import DeviceInfo
 from korgoo.domain.terms import DeviceKind, OrderKind, OrderStatus, ZoneSpec
 from korgoo.settings import get_settings
 from korgoo.store import orders as orders_module
-from korgoo.store.db import migrate, open_engine
+from korgoo.store.db import open_engine
 from korgoo.store.devices import (
     Assignment,
     assign_device,
@@ -42,6 +42,7 @@ from korgoo.store.registry import (
     get_person,
     update_person,
 )
+from tests.sqlite_files import copy_database
 
 T0 = 1_760_000_000.0
 DAY = 86_400.0
@@ -64,10 +65,9 @@ SCHOOL = ZoneSpec(
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> sa.Engine:
-    url = f"sqlite:///{tmp_path}/korgoo.db"
-    migrate(url)
-    return open_engine(url)
+def engine(tmp_path: Path, migrated_template: Path) -> sa.Engine:
+    copy_database(migrated_template, tmp_path / "korgoo.db")
+    return open_engine(f"sqlite:///{tmp_path}/korgoo.db")
 
 
 def people(engine: sa.Engine) -> tuple[Person, Person]:

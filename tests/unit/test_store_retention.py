@@ -27,7 +27,7 @@ from korgoo.store.audit import (
     audit_keys,
     audit_verify,
 )
-from korgoo.store.db import migrate, open_engine
+from korgoo.store.db import open_engine
 from korgoo.store.decisions import append_decisions
 from korgoo.store.events import EventLog
 from korgoo.store.evidence import order_events
@@ -46,6 +46,7 @@ from korgoo.store.schema import (
     probation_reviews,
     variation_requests,
 )
+from tests.sqlite_files import copy_database
 
 DAY = 86_400.0
 T0 = 1_700_000_000.0  # the old order's time
@@ -76,10 +77,9 @@ TABLES = (
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> sa.Engine:
-    url = f"sqlite:///{tmp_path}/korgoo.db"
-    migrate(url)
-    return open_engine(url)
+def engine(tmp_path: Path, migrated_template: Path) -> sa.Engine:
+    copy_database(migrated_template, tmp_path / "korgoo.db")
+    return open_engine(f"sqlite:///{tmp_path}/korgoo.db")
 
 
 def _settings(tmp_path: Path, **kw: object) -> Settings:

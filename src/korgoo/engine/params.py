@@ -69,6 +69,11 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     no_signal_bracelet_s: float = 600.0
     no_signal_respondent_app_s: float = 900.0
     no_signal_victim_app_s: float = 1800.0
+    # A respondent's "clear" is held back this long after a "leave": each probe
+    # that finds her costs whoever sends invented fixes this much time, and a P1
+    # alert (docs/respondent-instructions.md). A parameter so that a test centre
+    # on real time can shorten it under a revision of its own.
+    instruct_hold_s: float = 120.0
     # Repeats of an instantaneous alarm within this window belong to one episode.
     repeat_window_s: float = 120.0
     # Input validation.

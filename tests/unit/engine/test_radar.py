@@ -16,6 +16,7 @@ from korgoo.domain.decisions import DecisionKind
 from korgoo.domain.events import Fix, OrderChange
 from korgoo.domain.rules import Rule
 from korgoo.engine import Engine
+from korgoo.engine.params import DEFAULT_PARAMS, RuleParams
 from korgoo.geo import distance_m
 
 from .conftest import HOME, T0, east_of, make_terms, north_of, rfix, vfix
@@ -175,3 +176,29 @@ def test_a_respondent_who_stays_put_is_cleared_after_the_release_time() -> None:
             got += [(d.message, d.at) for d in e.apply(fix) if d.kind is DecisionKind.INSTRUCT]
     assert [code for code, _ in got] == ["leave_now", "clear"]
     assert got[1][1] - got[0][1] >= 900.0
+
+
+def clear_after_leave(params: RuleParams) -> float:
+    """Seconds from "leave_now" to "clear" for a respondent who drives away at
+    once (certain breach at 300 m, then north at 20 m/s, a fix every 10 s; she
+    stays home): his distance and the breach's hysteresis allow the clear some
+    80 s after the leave, so the hold decides when it comes."""
+    e = Engine(params)
+    e.apply(OrderChange(at=T0, terms=make_terms()))
+    got: list[tuple[str, float]] = []
+    for i in range(40):
+        t = T0 + 60.0 + 10.0 * i
+        fixes = (vfix(t - 5, HOME), rfix(t, north_of(HOME, 300.0 + 200.0 * i), acc=5.0, speed=20.0))
+        got += [
+            (d.message, d.at) for f in fixes for d in e.apply(f) if d.kind is DecisionKind.INSTRUCT
+        ]
+    assert [code for code, _ in got] == ["leave_now", "clear"]
+    return got[1][1] - got[0][1]
+
+
+def test_clear_is_held_back_two_minutes_after_leave_by_default() -> None:
+    assert DEFAULT_PARAMS.instruct_hold_s == 120.0
+    assert 120.0 <= clear_after_leave(DEFAULT_PARAMS) < 130.0
+    # The hold is a parameter: a shorter one (a test centre on real time) is honoured.
+    shorter = RuleParams(revision="test-hold-90", instruct_hold_s=90.0)
+    assert 90.0 <= clear_after_leave(shorter) < 100.0

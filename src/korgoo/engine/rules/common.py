@@ -5,7 +5,7 @@ Messages to the respondent (INSTRUCT) carry a message code and at most a static
 zone's id: never the protected person's position, a distance or a bearing. They
 answer only fixes that passed the plausibility check (`engine.plausibility`),
 none is sent while his device is suspected of spoofing, and a "clear" follows a
-"leave" no sooner than `INSTRUCT_HOLD_S` (see docs/respondent-instructions.md).
+"leave" no sooner than `RuleParams.instruct_hold_s` (see docs/respondent-instructions.md).
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
 
 PAGING = (Confidence.CERTAIN, Confidence.PROBABLE)
-# A "clear" is held back this long after a "leave": each probe that finds her
-# costs whoever sends invented fixes this much time, and a P1 alert.
-INSTRUCT_HOLD_S = 120.0
-# ... and, if he stays near where he was told to leave, this long (a clear must
-# not wait for ever when she came near his home and left).
+# A "clear" is held back `RuleParams.instruct_hold_s` after a "leave", and, if he
+# stays near where he was told to leave, at most this long (a clear must not wait
+# for ever when she came near his home and left).
 INSTRUCT_RELEASE_S = 900.0
 
 
@@ -328,7 +326,7 @@ def _may_clear(m: OrderMonitor, now: float) -> bool:
     the margin) from where he was told to leave, or after the release time: then
     it follows from his own path and the clock, not from where she is (she was
     within the distance of that place)."""
-    if now - m.instructed_at < INSTRUCT_HOLD_S:
+    if now - m.instructed_at < m.params.instruct_hold_s:
         return False
     if m.leave_from is None or now - m.instructed_at >= INSTRUCT_RELEASE_S:
         return True
