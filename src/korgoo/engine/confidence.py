@@ -42,8 +42,9 @@ def fix_sigma(acc: float, speed: float | None, still: bool, p: RuleParams) -> fl
     return acc * p.drift_sigma_per_acc
 
 
-def party_sigma(track: Track, age_s: float, p: RuleParams) -> Sigma:
-    """The uncertainty of where the party of `track` is `age_s` after its live fix."""
+def party_sigma(track: Track, age_s: float, p: RuleParams, carried: bool = False) -> Sigma:
+    """The uncertainty of where the party of `track` is `age_s` after its live fix
+    (`carried`: its fix is carried on along its course, which covers its speed)."""
     rest = resting(track, p)
     # A cell report that kept a moving party's finer estimate is no fresh
     # evidence of where it is: it neither supports nor decides anything.
@@ -59,7 +60,10 @@ def party_sigma(track: Track, age_s: float, p: RuleParams) -> Sigma:
         # started walking (the app reports every minute while moving).
         walk = age_s - p.still_report_s if rest else age_s
         if walk > 0.0:
-            w = walk * p.stale_speed_mps / p.sigma_divisor
+            # Walking pace, or the speed it last reported when faster (a car
+            # whose network fix has no course to carry it on by).
+            pace = p.stale_speed_mps if carried else max(p.stale_speed_mps, track.speed)
+            w = walk * pace / p.sigma_divisor
             s = math.sqrt(s * s + w * w)
             discounted.append("stale")
     moving = track.speed >= STILL_MPS and not coarse and not track.jumped

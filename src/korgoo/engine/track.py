@@ -109,11 +109,17 @@ class Track:
             if d > JUMP_MIN_M:
                 d = distance_m(self.lat, self.lon, lat, lon)
             if speed is None and acc < CELL_M:
-                # A network fix carries no speed: it is taken as moving when
-                # the device just reported moving, or when it moved farther
-                # than indoor drift explains.
+                # A network fix carries no speed: it is taken as moving on when
+                # the device just reported moving and it has gone on about as
+                # far (else it stopped: by what the radii leave of the step),
+                # or when it moved farther than indoor drift explains.
                 if 0.0 <= dt <= NETWORK_CARRY_S and self.speed >= STILL_MPS:
-                    speed = self.speed
+                    beyond = max(d - acc - self.acc, 0.0)
+                    speed = (
+                        self.speed
+                        if beyond >= 0.5 * self.speed * dt - (acc + self.acc)
+                        else beyond / max(dt, 1.0)
+                    )
                 elif d > JUMP_MIN_M + JUMP_RADII * (acc + self.acc):
                     speed = max(d / max(dt, 1.0), STILL_MPS)
             elif acc >= CELL_M:

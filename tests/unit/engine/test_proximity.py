@@ -256,15 +256,10 @@ def test_an_older_fix_of_a_moving_party_is_carried_on_along_its_course() -> None
         out += e.apply(rfix(t + 40, him, acc=8, speed=6.0, heading=0.0))
     assert breach_pages(out) == []
     assert [d for d in out if d.rule == "proximity.prealert" and d.kind is DecisionKind.OPENED]
-    # Not carried on, the same pairs read as a breach: the course is what settles it.
-    e2 = started()
-    plain: list[Decision] = []
-    for i in range(15):
-        t = T0 + 80 * i
-        plain += e2.apply(vfix(t, north_of(HOME, 6.0 * 80 * i), acc=8, speed=6.0))
-        him = north_of(HOME, 6.0 * (80 * i + 40) - 650.0)
-        plain += e2.apply(rfix(t + 40, him, acc=8, speed=6.0))
-    assert breach_pages(plain)
+    # Carried on, her fix is 650 m ahead of him, not the 410 m it was when taken.
+    shown = [d.evidence for d in out if d.rule == "proximity.prealert" and d.evidence]
+    assert shown and all(600.0 <= ev["distance_m"] <= 700.0 for ev in shown)  # type: ignore[operator]
+    assert all("projected" in ev for ev in shown)
 
 
 def test_a_carried_on_fix_alone_is_not_decisive() -> None:
@@ -429,3 +424,41 @@ def test_his_moving_fix_is_judged_where_it_was_taken_when_her_newer_fix_is_still
     assert breach_pages(out) == []
     evidence = [d.evidence for d in out if d.rule == "proximity.prealert"]
     assert all("projected" not in ev for ev in evidence)
+
+
+def test_a_network_fix_that_did_not_go_on_after_a_drive_means_she_stopped() -> None:
+    # Her bus arrives at her work: a 10 m/s satellite fix, then two network fixes
+    # 60 s apart that stay put (90 m apart at 31-37 m). She has stopped: 140 s
+    # later his car passes 250 m from her under a 400 m order, and that pages.
+    e = started(min_distance_m=400.0, warning_distance_m=1000.0)
+    work = north_of(HOME, 3000)
+    e.apply(vfix(T0, north_of(work, -550), acc=15, speed=10.0, heading=0.0))
+    e.apply(vfix(T0 + 60, work, acc=37))
+    e.apply(vfix(T0 + 120, north_of(work, 90), acc=31))
+    e.apply(rfix(T0 + 200, east_of(north_of(work, 600), 250), acc=10, speed=10.0, heading=180))
+    out = e.apply(rfix(T0 + 260, east_of(north_of(work, 60), 250), acc=10, speed=10.0, heading=180))
+    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+
+
+def test_a_moving_party_without_a_course_is_aged_at_its_own_speed() -> None:
+    # She drives east at 10 m/s; her last fix, a network one (no course), is
+    # 60 s old when his car passes 280 m from it under a 500 m order: she may be
+    # 600 m on by now (she was: 860 m), so his fix alone does not page.
+    e = started(min_distance_m=500.0, warning_distance_m=1500.0)
+    e.apply(vfix(T0, east_of(HOME, -600), acc=10, speed=10.0, heading=90.0))
+    e.apply(vfix(T0 + 60, HOME, acc=26))
+    out = e.apply(rfix(T0 + 120, north_of(HOME, 280), acc=12, speed=10.0, heading=180.0))
+    assert breach_pages(out) == []
+
+
+def test_a_phone_clock_a_minute_slow_does_not_age_her_fix() -> None:
+    # Her phone's clock is 57 s slow: her network fix, received 22 s before his,
+    # reads 77 s older. Aged by the time between arrivals it is where she is:
+    # his tight fix 70 m from it under a 300 m order pages at once.
+    e = started(min_distance_m=300.0, warning_distance_m=900.0)
+    e.apply(vfix(T0 - 120, north_of(HOME, -360), acc=12, speed=6.0, heading=0.0, at=T0 - 63))
+    e.apply(vfix(T0 - 60, HOME, acc=27, at=T0 - 3))
+    out = e.apply(rfix(T0 + 17, north_of(HOME, 70), acc=16, speed=9.9, heading=0.0, at=T0 + 19))
+    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN

@@ -85,27 +85,29 @@ def on_position(
     keys = None if pkeys is None else pkeys.get(pid)
     older = v if dt > 0 else r
     age = abs(dt)
+    # Device clocks disagree (a phone's by up to a minute), the server's is one
+    # clock: when both fixes arrived on time, the time between their arrivals
+    # bounds the time between them (two fixes taken together, one by a phone
+    # 30 s fast, are not 30 s apart; aging or carrying one on by 30 s puts it
+    # where it was not).
+    if age > 0.0 and r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
+        age = min(age, abs(r.at - v.at))
     ahead = 0.0
     if (
-        older.course >= 0.0
+        0.0 < age <= p.project_max_s
+        and older.course >= 0.0
         and older.speed >= STILL_MPS
         and not older.jumped
         and not older.held
-        # A still party was where it is now when the moving one's fix was
-        # taken: the pair is judged as it stood then, not on a guess.
-        and not resting(r if older is v else v, p)
     ):
-        # Device clocks disagree (a phone's by up to a minute), the server's is
-        # one clock: when both fixes arrived on time, the time between their
-        # arrivals bounds the time between them (two fixes taken together, one
-        # by a phone 30 s fast, are not 30 s apart, and carrying one on by 30 s
-        # puts it where it was not).
-        if r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
-            age = min(age, abs(r.at - v.at))
-        if 0.0 < age <= p.project_max_s:
-            ahead = older.speed * age
+        ahead = older.speed * age
     if lower - ahead > m.far_m and (keys is None or _idle(m.episodes, keys)):
         return  # far away and nothing open or pending: the common case
+    # A still party was where it is now when the moving one's older fix was
+    # taken: the pair is judged as it stood then, neither carried on nor aged.
+    then = older.speed >= STILL_MPS and resting(r if older is v else v, p)
+    if then:
+        ahead = 0.0
     projected: tuple[float, float] | None = None
     if ahead > 0.0:
         # The older fix was moving on a course: it has gone on along it since
@@ -124,8 +126,13 @@ def on_position(
     terms = m.terms
     dmin, dwarn = terms.min_distance_m, terms.warning_distance_m
     t = max(r.t, v.t)
-    sr = party_sigma(r, -dt, p)
-    sv = party_sigma(v, dt, p)
+    aged = 0.0 if then else age
+    sr = party_sigma(
+        r, aged if older is r else 0.0, p, carried=projected is not None and older is r
+    )
+    sv = party_sigma(
+        v, aged if older is v else 0.0, p, carried=projected is not None and older is v
+    )
     # Carrying a fix on along its course is a guess (a stop, a turn): the
     # farther, the less sure.
     sp = ahead * p.project_sigma_at_max * age / p.project_max_s if ahead > 0.0 else 0.0
