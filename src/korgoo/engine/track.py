@@ -28,6 +28,9 @@ RESET_GAP_S = 600.0
 # Indoor drift is slow (minutes), so two radii of the larger accuracy already
 # exceed what it moves an estimate between two reports.
 JUMP_MIN_M = 100.0
+# ... and no farther than this: a still phone found a kilometre and more from
+# where it was has been carried there (a phone on its slow schedule, on a bus).
+JUMP_MAX_M = 1000.0
 JUMP_RADII = 2.0
 JUMP_RUN = 3
 # A moving device cannot have gone farther than its reported speeds allow
@@ -136,7 +139,7 @@ class Track:
                     # Still now and at the estimate (a network fix has no speed
                     # but a phone moving reports satellite fixes every minute).
                     near = JUMP_RADII * max(acc, self.acc)
-                    if d > JUMP_MIN_M and d > near:
+                    if JUMP_MIN_M < d <= JUMP_MAX_M and d > near:
                         left = distance_m(self.plat, self.plon, self.lat, self.lon)
                         if left > max(JUMP_MIN_M, near) and (
                             # Arriving: the fix before it was moving, fast

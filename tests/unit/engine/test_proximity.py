@@ -462,3 +462,18 @@ def test_a_phone_clock_a_minute_slow_does_not_age_her_fix() -> None:
     out = e.apply(rfix(T0 + 17, north_of(HOME, 70), acc=16, speed=9.9, heading=0.0, at=T0 + 19))
     opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
     assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+
+
+def test_a_still_phone_found_far_from_home_after_its_slow_report_has_been_carried() -> None:
+    # Her phone at home reports every five minutes; the next fix, still again,
+    # is 1.7 km away (she took a bus while it slept). No multipath leap is that
+    # long: she is there, and his car passing 200 m from her pages.
+    e = started(min_distance_m=400.0, warning_distance_m=1400.0)
+    for k in range(4):
+        e.apply(vfix(T0 + 300 * k, HOME, acc=22))
+    there = north_of(HOME, 1700)
+    e.apply(vfix(T0 + 1200, there, acc=36, speed=0.15))
+    e.apply(rfix(T0 + 1230, east_of(there, 560), acc=9, speed=6.0, heading=270.0))
+    out = e.apply(rfix(T0 + 1290, east_of(there, 200), acc=9, speed=6.0, heading=270.0))
+    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
