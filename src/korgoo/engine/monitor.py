@@ -184,14 +184,17 @@ class OrderMonitor:
         if dev.strap_open:
             return dev  # the strap alert stands; the bracelet is not where he is
         lat, lon, acc, speed = fix.lat, fix.lon, fix.acc, fix.speed
-        verdict = plausibility.check(dev.anchor, t, lat, lon, acc, speed)
-        if not verdict.evaluated:
-            # Not his position (nor hers): no rule sees it, so no instruction
-            # answers it. Only his device is suspected; the log keeps both.
-            if verdict.suspicious and dev.respondent:
-                device.implausible(self, dev, verdict, fix, now, out)
-            return dev
-        dev.anchor = plausibility.accept(dev.anchor, t, lat, lon, acc, speed)
+        anchor = dev.anchor
+        if anchor is None:
+            dev.anchor = plausibility.accept(None, t, lat, lon, acc, speed)
+        else:
+            verdict = plausibility.admit(anchor, t, lat, lon, acc, speed)
+            if verdict is not plausibility.OK:
+                # Not his position (nor hers): no rule sees it, so no instruction
+                # answers it. Only his device is suspected; the log keeps both.
+                if verdict.suspicious and dev.respondent:
+                    device.implausible(self, dev, verdict, fix, now, out)
+                return dev
         if dev.suspect_ts:
             device.plausible(self, dev, t, now, out)
         if dev.respondent:
