@@ -50,9 +50,10 @@ class Engine:
 
     def apply(self, event: Event) -> list[Decision]:
         out: list[Decision] = []
-        at = event.at
-        self.now = max(self.now, at)
         now = self.now
+        at = event.at
+        if at > now:
+            now = self.now = at
         timers = self._timers
         if timers and timers[0][0] <= now:
             self._fire(now, out)

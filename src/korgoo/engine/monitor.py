@@ -163,15 +163,15 @@ class OrderMonitor:
         dev = self.devices.get(fix.device_id)
         if dev is None or not (self.active and self.starts_at <= now < self.ends_at):
             return None
-        t = fix.t
-        late = t < dev.last_t or fix.at - t > self.params.late_after_s
+        t, at, last_t = fix.t, fix.at, dev.last_t
+        late = t < last_t or at - t > self.params.late_after_s
         dev.last_contact = now
         if dev.alarmed:
             device.contact(self, dev, now, out)
         if late:
             self._late_fix(dev, fix, now, out)
             return dev
-        if t == dev.last_t:
+        if t == last_t:
             return dev  # sent twice: evaluated once (a second look is no new evidence)
         dev.last_t = t
         if fix.charging:
@@ -184,29 +184,31 @@ class OrderMonitor:
         if dev.strap_open:
             return dev  # the strap alert stands; the bracelet is not where he is
         lat, lon, acc, speed = fix.lat, fix.lon, fix.acc, fix.speed
-        verdict = plausibility.check(dev.anchor, t, lat, lon, acc, speed)
-        if not verdict.evaluated:
-            # Not his position (nor hers): no rule sees it, so no instruction
-            # answers it. Only his device is suspected; the log keeps both.
-            if verdict.suspicious and dev.respondent:
-                device.implausible(self, dev, verdict, fix, now, out)
-            return dev
-        dev.anchor = plausibility.accept(dev.anchor, t, lat, lon, acc, speed)
+        anchor = dev.anchor
+        if anchor is None:
+            dev.anchor = plausibility.accept(None, t, lat, lon, acc, speed)
+        else:
+            verdict = plausibility.admit(anchor, t, lat, lon, acc, speed)
+            if verdict is not plausibility.OK:
+                # Not his position (nor hers): no rule sees it, so no instruction
+                # answers it. Only his device is suspected; the log keeps both.
+                if verdict.suspicious and dev.respondent:
+                    device.implausible(self, dev, verdict, fix, now, out)
+                return dev
         if dev.suspect_ts:
             device.plausible(self, dev, t, now, out)
         if dev.respondent:
             track = self.respondent
-            track.update(t, fix.at, lat, lon, acc, speed, fix.heading)
+            heading = fix.heading
+            track.update(t, at, lat, lon, acc, speed, heading)
             for pid, ptrack in self.protected.items():
                 if ptrack.t >= 0.0:
-                    proximity.on_position(
-                        self, pid, track, ptrack, fix.speed, fix.heading, now, out
-                    )
+                    proximity.on_position(self, pid, track, ptrack, speed, heading, now, out)
             if self.zones:
                 zones.on_position(self, fix, now, out)
         elif dev.sharing:
             ptrack = self.protected[dev.person_id]
-            ptrack.update(t, fix.at, lat, lon, acc, speed, fix.heading)
+            ptrack.update(t, at, lat, lon, acc, speed, fix.heading)
             if self.respondent.t >= 0.0:
                 proximity.on_position(
                     self, dev.person_id, self.respondent, ptrack, None, None, now, out

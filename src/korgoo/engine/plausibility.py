@@ -57,14 +57,20 @@ class Reason(StrEnum):
 SUSPICIOUS = frozenset({Reason.SPEED, Reason.STILL_JUMP, Reason.IMPOSSIBLE})
 
 
-class Anchor(NamedTuple):
-    """The last accepted fix of a device; `radius` is where it may have been."""
+class Anchor:
+    """The last accepted fix of a device; `radius` is where it may have been.
 
-    t: float
-    lat: float
-    lon: float
-    radius: float
-    still: bool
+    Moved on in place by `accept` (one per device, never shared): no allocation
+    per fix."""
+
+    __slots__ = ("lat", "lon", "radius", "still", "t")
+
+    def __init__(self, t: float, lat: float, lon: float, radius: float, still: bool) -> None:
+        self.t = t
+        self.lat = lat
+        self.lon = lon
+        self.radius = radius
+        self.still = still
 
 
 class Verdict(NamedTuple):
@@ -81,7 +87,11 @@ class Verdict(NamedTuple):
         return self.reason in SUSPICIOUS
 
 
-_OK = Verdict(Reason.OK, 0.0, 0.0)
+OK = Verdict(Reason.OK, 0.0, 0.0)  # the one verdict of an evaluated fix
+# Metres per degree of latitude or longitude never exceed this anywhere (the
+# meridian's at the poles is 111,694 m): (|dlat| + |dlon|) times it bounds
+# `distance_m` from above, with room to spare over rounding.
+_M_PER_DEG_MAX = 111_700.0
 
 
 def check(
@@ -89,19 +99,19 @@ def check(
 ) -> Verdict:
     """The verdict on a fix taken at device time `t` (not before the anchor's)."""
     if anchor is None:
-        return _OK
+        return OK
     dt = max(t - anchor.t, 1.0)
     jump = distance_m(anchor.lat, anchor.lon, lat, lon) - anchor.radius - min(acc, TIGHT_M)
     jump -= NOISE_M
     if jump <= 0.0:
-        return _OK
+        return OK
     implied = jump / dt
     tight = acc <= TIGHT_M
     still = speed is not None and speed < STILL_MPS
     if implied <= PLAUSIBLE_MPS:
         if tight and still and anchor.still and jump > GLITCH_M and implied > STILL_JUMP_MPS:
             return Verdict(Reason.STILL_JUMP, jump, implied)
-        return _OK
+        return OK
     if not tight:
         return Verdict(Reason.WIDE_JUMP, jump, implied)
     if jump > IMPOSSIBLE_M and implied > IMPOSSIBLE_MPS:
@@ -114,7 +124,41 @@ def check(
 def accept(
     anchor: Anchor | None, t: float, lat: float, lon: float, acc: float, speed: float | None
 ) -> Anchor:
-    """The anchor after an accepted fix: its radius grows no faster than the
-    plausible speed, so a wide fix cannot widen the reach of the next one."""
-    radius = acc if anchor is None else min(acc, anchor.radius + PLAUSIBLE_MPS * (t - anchor.t))
-    return Anchor(t, lat, lon, max(radius, 0.0), speed is not None and speed < STILL_MPS)
+    """The anchor moved on to an accepted fix (a new one for the first): its
+    radius grows no faster than the plausible speed, so a wide fix cannot widen
+    the reach of the next one."""
+    still = speed is not None and speed < STILL_MPS
+    if anchor is None:
+        return Anchor(t, lat, lon, max(acc, 0.0), still)
+    radius = min(acc, anchor.radius + PLAUSIBLE_MPS * (t - anchor.t))
+    anchor.t, anchor.lat, anchor.lon, anchor.radius = t, lat, lon, max(radius, 0.0)
+    anchor.still = still
+    return anchor
+
+
+def admit(
+    anchor: Anchor, t: float, lat: float, lon: float, acc: float, speed: float | None
+) -> Verdict:
+    """`check`, then `accept` in place if the fix is evaluated: the hot path, in
+    one call. `span` bounds the jump from above without the distance, so a step
+    within reach, or within what the plausible speed covers in the time since
+    the anchor (and no still device's long leap), is settled by a few
+    comparisons."""
+    radius = anchor.radius
+    dt = t - anchor.t
+    still = speed is not None and speed < STILL_MPS
+    span = (abs(lat - anchor.lat) + abs(lon - anchor.lon)) * _M_PER_DEG_MAX - (
+        radius + (acc if acc < TIGHT_M else TIGHT_M) + NOISE_M
+    )
+    if span > 0.0 and (
+        span > PLAUSIBLE_MPS * (dt if dt > 1.0 else 1.0)
+        or (span > GLITCH_M and still and anchor.still and acc <= TIGHT_M)
+    ):
+        verdict = check(anchor, t, lat, lon, acc, speed)
+        if verdict is not OK:
+            return verdict
+    radius = min(acc, radius + PLAUSIBLE_MPS * dt)
+    anchor.t, anchor.lat, anchor.lon = t, lat, lon
+    anchor.radius = radius if radius > 0.0 else 0.0
+    anchor.still = still
+    return OK

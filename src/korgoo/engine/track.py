@@ -104,43 +104,45 @@ class Track:
         speed: float | None,
         heading: float | None = None,
     ) -> None:
-        dt = t - self.t
-        if self.t >= 0.0 and dt < RESET_GAP_S and self.acc < CELL_M:
+        # The live estimate, read once (this runs per fix).
+        st, slat, slon, sacc, sspeed = self.t, self.lat, self.lon, self.acc, self.speed
+        dt = t - st
+        if st >= 0.0 and dt < RESET_GAP_S and sacc < CELL_M:
             # An upper bound settles the common short step without the geodesic:
             # under JUMP_MIN_M nothing below is a leap, a move or a disagreement.
-            d = (abs(lat - self.lat) + abs(lon - self.lon)) * 111_320.0
+            d = (abs(lat - slat) + abs(lon - slon)) * 111_320.0
             if d > JUMP_MIN_M:
-                d = distance_m(self.lat, self.lon, lat, lon)
+                d = distance_m(slat, slon, lat, lon)
             if speed is None and acc < CELL_M:
                 # A network fix carries no speed: it is taken as moving on when
                 # the device just reported moving and it has gone on about as
                 # far (else it stopped: by what the radii leave of the step),
                 # or when it moved farther than indoor drift explains.
-                if 0.0 <= dt <= NETWORK_CARRY_S and self.speed >= STILL_MPS:
-                    beyond = max(d - acc - self.acc, 0.0)
+                if 0.0 <= dt <= NETWORK_CARRY_S and sspeed >= STILL_MPS:
+                    beyond = max(d - acc - sacc, 0.0)
                     speed = (
-                        self.speed
-                        if beyond >= 0.5 * self.speed * dt - (acc + self.acc)
+                        sspeed
+                        if beyond >= 0.5 * sspeed * dt - (acc + sacc)
                         else beyond / max(dt, 1.0)
                     )
-                elif d > JUMP_MIN_M + JUMP_RADII * (acc + self.acc):
+                elif d > JUMP_MIN_M + JUMP_RADII * (acc + sacc):
                     speed = max(d / max(dt, 1.0), STILL_MPS)
             elif acc >= CELL_M:
-                if d <= 2.0 * acc + self.acc:  # a cell radius is ~1.6 sigma: within 3
+                if d <= 2.0 * acc + sacc:  # a cell radius is ~1.6 sigma: within 3
                     # A still device is still there (it reports every minute
                     # once it moves); a moving one's estimate just ages.
-                    if self.speed < STILL_MPS:
+                    if sspeed < STILL_MPS:
                         self.gap = dt
                         self.t, self.at = t, at
                     self.held = True
                     return
             elif speed is not None and self.jumped < JUMP_RUN:
-                if speed < STILL_MPS and self.speed < STILL_MPS:
+                if speed < STILL_MPS and sspeed < STILL_MPS:
                     # Still now and at the estimate (a network fix has no speed
                     # but a phone moving reports satellite fixes every minute).
-                    near = JUMP_RADII * max(acc, self.acc)
+                    near = JUMP_RADII * max(acc, sacc)
                     if JUMP_MIN_M < d <= JUMP_MAX_M and d > near:
-                        left = distance_m(self.plat, self.plon, self.lat, self.lon)
+                        left = distance_m(self.plat, self.plon, slat, slon)
                         if left > max(JUMP_MIN_M, near) and (
                             # Arriving: the fix before it was moving, fast
                             # enough to have come that far (he drove up and
@@ -148,7 +150,7 @@ class Track:
                             self.pspeed < STILL_MPS
                             or left
                             > JUMP_MIN_M
-                            + 2.0 * JUMP_RADII * self.acc
+                            + 2.0 * JUMP_RADII * sacc
                             + JUMP_SPEED_SLACK * self.pspeed * self.gap
                         ):
                             # The estimate itself stands alone (a first fix, or
@@ -166,13 +168,13 @@ class Track:
                             return
                 elif (
                     speed >= STILL_MPS
-                    and self.speed >= 0.0
+                    and sspeed >= 0.0
                     and d
                     > JUMP_MIN_M
-                    + JUMP_RADII * (acc + self.acc)
+                    + JUMP_RADII * (acc + sacc)
                     # From the fix the estimate was taken from: a cell report
                     # that kept it says only that he was within its radius.
-                    + JUMP_SPEED_SLACK * max(speed, self.speed) * (t - self.pt)
+                    + JUMP_SPEED_SLACK * max(speed, sspeed) * (t - self.pt)
                 ):
                     # Kept where it was, and it ages from there.
                     if not self.jumped:
@@ -194,21 +196,21 @@ class Track:
             and speed < STILL_MPS
             and self.still
             and not moved
-            and t - self.t < RESET_GAP_S
-            and abs(lat - self.lat) < 0.005
-            and abs(lon - self.lon) < 0.007
+            and dt < RESET_GAP_S
+            and abs(lat - slat) < 0.005
+            and abs(lon - slon) < 0.007
         ):
             w = SMOOTHING if self.still > 2 else 1.0 / (self.still + 1)
-            lat = self.lat + (lat - self.lat) * w
-            lon = self.lon + (lon - self.lon) * w
+            lat = slat + (lat - slat) * w
+            lon = slon + (lon - slon) * w
             self.still += 1
         else:
             self.still = 1 if speed is not None and speed < STILL_MPS else 0
-        self.gap = t - self.t if self.t >= 0.0 else 0.0
-        self.pspeed = self.speed
+        self.gap = dt if st >= 0.0 else 0.0
+        self.pspeed = sspeed
         self.speed = -1.0 if speed is None else speed
         self.course = -1.0 if heading is None or speed is None else heading % 360.0
-        self.plat, self.plon = self.lat, self.lon  # (0, 0) before the first: far away
+        self.plat, self.plon = slat, slon  # (0, 0) before the first: far away
         self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
         self.pt = t
 

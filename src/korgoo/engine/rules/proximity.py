@@ -74,17 +74,21 @@ def on_position(
     if m.pending is not None and pid in m.pending:
         _confirm(m, pid, r, v, now, out)
     dt = r.t - v.t
-    if abs(dt) > p.max_counterpart_age_s:
+    age = dt if dt >= 0.0 else -dt
+    if age > p.max_counterpart_age_s:
         return  # no evidence of where the other party is now
     # The older of the two fixes is widened by its age.
-    rr = r.acc if dt >= 0 else stale_radius_m(r.acc, -dt, p.stale_speed_mps)
-    rv = v.acc if dt <= 0 else stale_radius_m(v.acc, dt, p.stale_speed_mps)
+    if dt > 0.0:
+        older = v
+        rr, rv = r.acc, stale_radius_m(v.acc, dt, p.stale_speed_mps)
+    else:
+        older = r
+        rr = r.acc if dt == 0.0 else stale_radius_m(r.acc, age, p.stale_speed_mps)
+        rv = v.acc
     d = distance_m(r.lat, r.lon, v.lat, v.lon)
     lower = d - rr - rv
     pkeys = m.pkeys
     keys = None if pkeys is None else pkeys.get(pid)
-    older = v if dt > 0 else r
-    age = abs(dt)
     # Device clocks disagree (a phone's by up to a minute), the server's is one
     # clock: when both fixes arrived on time, the time between their arrivals
     # bounds the time between them (two fixes taken together, one by a phone

@@ -45,12 +45,14 @@ def on_position(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> N
     p = m.params
     r = m.respondent
     lat, lon, acc, t = r.lat, r.lon, r.acc, fix.t
+    far = 3.0 * acc + p.clear_margin_m
+    episodes = m.episodes
     tz = m.terms.timezone
     sig: Sigma | None = None
     for spec, z, key, exclusion in m.zones:
-        ep = m.episodes.get(key)
+        ep = episodes.get(key)
         idle = ep is None or (not ep.open and ep.pending is None)
-        if exclusion and idle and z.far_outside(lat, lon, 3.0 * acc + p.clear_margin_m):
+        if exclusion and idle and z.far_outside(lat, lon, far):
             continue
         if (spec.schedule or spec.exceptions) and not zone_in_force(spec, t, tz):
             if ep is not None and ep.open:
