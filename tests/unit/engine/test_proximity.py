@@ -243,6 +243,12 @@ def breach_pages(out: list[Decision]) -> list[Decision]:
     return [d for d in out if d.rule == "proximity.breach" and d.pages]
 
 
+def pages_certain_once(out: list[Decision]) -> bool:
+    """One breach alert opened, paged at once on certain evidence."""
+    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
+    return len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+
+
 def test_an_older_fix_of_a_moving_party_is_carried_on_along_its_course() -> None:
     # Both ride north on one street at 6 m/s, he 650 m behind her under a 500 m
     # order; each fix is paired with the other's of 40 s before. Taken where it
@@ -283,8 +289,7 @@ def test_she_drives_past_his_still_phone_one_tight_fix_pages() -> None:
     for k in range(4):
         e.apply(rfix(T0 + 120 * k, his, acc=44))
     out = e.apply(vfix(T0 + 413, north_of(his, -330), acc=5, speed=9.8, heading=0.0))
-    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
-    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+    assert pages_certain_once(out)
 
 
 def test_late_breach_near_a_still_phone_across_a_gap_is_on_record() -> None:
@@ -437,8 +442,7 @@ def test_a_network_fix_that_did_not_go_on_after_a_drive_means_she_stopped() -> N
     e.apply(vfix(T0 + 120, north_of(work, 90), acc=31))
     e.apply(rfix(T0 + 200, east_of(north_of(work, 600), 250), acc=10, speed=10.0, heading=180))
     out = e.apply(rfix(T0 + 260, east_of(north_of(work, 60), 250), acc=10, speed=10.0, heading=180))
-    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
-    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+    assert pages_certain_once(out)
 
 
 def test_a_moving_party_without_a_course_is_aged_at_its_own_speed() -> None:
@@ -460,8 +464,7 @@ def test_a_phone_clock_a_minute_slow_does_not_age_her_fix() -> None:
     e.apply(vfix(T0 - 120, north_of(HOME, -360), acc=12, speed=6.0, heading=0.0, at=T0 - 63))
     e.apply(vfix(T0 - 60, HOME, acc=27, at=T0 - 3))
     out = e.apply(rfix(T0 + 17, north_of(HOME, 70), acc=16, speed=9.9, heading=0.0, at=T0 + 19))
-    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
-    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+    assert pages_certain_once(out)
 
 
 def test_a_still_phone_found_far_from_home_after_its_slow_report_has_been_carried() -> None:
@@ -475,5 +478,4 @@ def test_a_still_phone_found_far_from_home_after_its_slow_report_has_been_carrie
     e.apply(vfix(T0 + 1200, there, acc=36, speed=0.15))
     e.apply(rfix(T0 + 1230, east_of(there, 560), acc=9, speed=6.0, heading=270.0))
     out = e.apply(rfix(T0 + 1290, east_of(there, 200), acc=9, speed=6.0, heading=270.0))
-    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
-    assert len(opened) == 1 and opened[0].confidence is Confidence.CERTAIN
+    assert pages_certain_once(out)
