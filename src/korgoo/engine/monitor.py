@@ -249,6 +249,11 @@ class OrderMonitor:
             dev.sharing = False
             if not dev.respondent:
                 self.protected[dev.person_id].forget()
+                if self.pending:
+                    # Nothing she shared before the pause is confirmed by what
+                    # she shares after it.
+                    self.pending.pop(dev.person_id, None)
+                    self.pending = self.pending or None
             return
         if kind is SignalKind.SHARING_RESUMED:
             dev.sharing = True

@@ -479,3 +479,19 @@ def test_a_still_phone_found_far_from_home_after_its_slow_report_has_been_carrie
     e.apply(rfix(T0 + 1230, east_of(there, 560), acc=9, speed=6.0, heading=270.0))
     out = e.apply(rfix(T0 + 1290, east_of(there, 200), acc=9, speed=6.0, heading=270.0))
     assert pages_certain_once(out)
+
+
+def test_a_pause_in_her_sharing_confirms_nothing_after_it() -> None:
+    # The drive-past of the test above, but she pauses sharing before her next
+    # fix: what she shares after the pause puts nothing of before it on record.
+    from korgoo.domain.events import Signal, SignalKind
+
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 300, HOME, acc=38))
+    e.apply(vfix(T0, north_of(HOME, 15), acc=38))
+    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
+        e.apply(rfix(T0 + 20 + 60 * k, east_of(north_of(HOME, metres), 370), acc=7, speed=10.0))
+    e.apply(Signal("victim-app-1", T0 + 200, T0 + 200, SignalKind.SHARING_PAUSED))
+    e.apply(Signal("victim-app-1", T0 + 280, T0 + 280, SignalKind.SHARING_RESUMED))
+    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10))
+    assert [d for d in late if d.rule == "proximity.breach"] == []
