@@ -493,5 +493,5 @@ def test_a_pause_in_her_sharing_confirms_nothing_after_it() -> None:
         e.apply(rfix(T0 + 20 + 60 * k, east_of(north_of(HOME, metres), 370), acc=7, speed=10.0))
     e.apply(Signal("victim-app-1", T0 + 200, T0 + 200, SignalKind.SHARING_PAUSED))
     e.apply(Signal("victim-app-1", T0 + 280, T0 + 280, SignalKind.SHARING_RESUMED))
-    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10))
+    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10, speed=0.0))
     assert [d for d in late if d.rule == "proximity.breach"] == []
