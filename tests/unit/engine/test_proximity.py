@@ -385,11 +385,9 @@ def test_two_still_phones_drifting_towards_each_other_do_not_page() -> None:
     assert shown and shown[0].confidence is Confidence.POSSIBLE
 
 
-def test_her_next_fix_shows_she_was_home_when_he_drove_past() -> None:
-    # Her phone indoors reports every five minutes, 38 m network fixes; his car
-    # passes 370 m from her last fix under a 400 m order: possible, not paged.
-    # Her next fix, 10 m and in the same place, shows she had been there all
-    # along: the drive-past goes on record as a breach.
+def drive_past() -> tuple[Engine, list[Decision]]:
+    """Her phone indoors (38 m network fixes, every five minutes); his car passes
+    370 m east of her home at 10 m/s under a 400 m order, a fix a minute."""
     e = started(min_distance_m=400.0, warning_distance_m=1100.0)
     e.apply(vfix(T0 - 300, HOME, acc=38))
     e.apply(vfix(T0, north_of(HOME, 15), acc=38))
@@ -397,6 +395,15 @@ def test_her_next_fix_shows_she_was_home_when_he_drove_past() -> None:
     for k, metres in enumerate((1200, 600, 0, -600, -1200)):
         pos = east_of(north_of(HOME, metres), 370)
         out += e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    return e, out
+
+
+def test_her_next_fix_shows_she_was_home_when_he_drove_past() -> None:
+    # Her phone indoors reports every five minutes, 38 m network fixes; his car
+    # passes 370 m from her last fix under a 400 m order: possible, not paged.
+    # Her next fix, 10 m and in the same place, shows she had been there all
+    # along: the drive-past goes on record as a breach.
+    e, out = drive_past()
     assert breach_pages(out) == []
     late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10))
     opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
@@ -407,11 +414,7 @@ def test_her_next_fix_shows_she_was_home_when_he_drove_past() -> None:
 
 def test_her_next_fix_elsewhere_confirms_nothing() -> None:
     # The same drive-past, but her next fix is 400 m away: she was on the move.
-    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
-    e.apply(vfix(T0 - 300, HOME, acc=38))
-    e.apply(vfix(T0, north_of(HOME, 15), acc=38))
-    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
-        e.apply(rfix(T0 + 20 + 60 * k, east_of(north_of(HOME, metres), 370), acc=7, speed=10.0))
+    e, _ = drive_past()
     late = e.apply(vfix(T0 + 300, north_of(HOME, -400), acc=10))
     assert [d for d in late if d.rule == "proximity.breach"] == []
 
@@ -486,11 +489,7 @@ def test_a_pause_in_her_sharing_confirms_nothing_after_it() -> None:
     # fix: what she shares after the pause puts nothing of before it on record.
     from korgoo.domain.events import Signal, SignalKind
 
-    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
-    e.apply(vfix(T0 - 300, HOME, acc=38))
-    e.apply(vfix(T0, north_of(HOME, 15), acc=38))
-    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
-        e.apply(rfix(T0 + 20 + 60 * k, east_of(north_of(HOME, metres), 370), acc=7, speed=10.0))
+    e, _ = drive_past()
     e.apply(Signal("victim-app-1", T0 + 200, T0 + 200, SignalKind.SHARING_PAUSED))
     e.apply(Signal("victim-app-1", T0 + 280, T0 + 280, SignalKind.SHARING_RESUMED))
     late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10, speed=0.0))

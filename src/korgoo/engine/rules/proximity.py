@@ -35,20 +35,17 @@ if TYPE_CHECKING:
 PartyKeys = tuple[EpisodeKey, EpisodeKey, EpisodeKey]
 
 
+Kept = tuple[float, float, float, float]  # a kept position: (t, lat, lon, acc)
+
+
 class Pending(NamedTuple):
     """A moving party's fix whose breach with a still party's older fix was only
     possible: the still party's next fix can show it had not moved meanwhile."""
 
     mover_is_respondent: bool
-    t: float
-    lat: float
-    lon: float
-    acc: float
+    fix: Kept
     prob: float
-    anchor_t: float  # the still party's fix it was judged against
-    anchor_lat: float
-    anchor_lon: float
-    anchor_acc: float
+    anchor: Kept  # the still party's fix it was judged against
 
 
 def party_keys(pid: str) -> PartyKeys:
@@ -324,19 +321,13 @@ def _keep_pending(m: OrderMonitor, pid: str, mover: Track, still: Track, prob: f
     if pending is None:
         pending = m.pending = {}
     kept = pending.get(pid)
-    if kept is not None and kept.anchor_t == still.t and kept.prob >= prob:
+    if kept is not None and kept.anchor[0] == still.t and kept.prob >= prob:
         return
     pending[pid] = Pending(
         mover is m.respondent,
-        mover.t,
-        mover.lat,
-        mover.lon,
-        mover.acc,
+        (mover.t, mover.lat, mover.lon, mover.acc),
         prob,
-        still.t,
-        still.lat,
-        still.lon,
-        still.acc,
+        (still.t, still.lat, still.lon, still.acc),
     )
 
 
@@ -358,7 +349,7 @@ def _confirm(
     assert pending is not None
     kept = pending[pid]
     still = v if kept.mover_is_respondent else r
-    if still.t == kept.anchor_t:
+    if still.t == kept.anchor[0]:
         return  # the moving party's fix: the still one has not reported yet
     del pending[pid]
     if not pending:
@@ -366,41 +357,35 @@ def _confirm(
     p = m.params
     key = EpisodeKey(Rule.PROXIMITY_BREACH, pid)
     ep = m.episodes.get(key)
+    now_at: Kept = (still.t, still.lat, still.lon, still.acc)
     if (
         (ep is not None and ep.open)
         or still.held
-        or still.t - kept.anchor_t > 2.0 * p.still_report_s
         or not resting(still, p)
-        or max(still.acc, kept.anchor_acc) >= p.cell_accuracy_m
-        or distance_m(still.lat, still.lon, kept.anchor_lat, kept.anchor_lon)
-        > max(still.acc, kept.anchor_acc)
+        or not _one_place(kept.anchor, now_at, p)
     ):
         return
-    if still.acc <= kept.anchor_acc:
-        lat, lon, acc, at_t = still.lat, still.lon, still.acc, still.t
-    else:
-        lat, lon, acc, at_t = kept.anchor_lat, kept.anchor_lon, kept.anchor_acc, kept.anchor_t
-    d = distance_m(kept.lat, kept.lon, lat, lon)
-    sigma = math.hypot(fix_sigma(acc, 0.0, True, p), kept.acc / p.sigma_divisor)
+    fixed = now_at if still.acc <= kept.anchor[3] else kept.anchor
+    mt, mlat, mlon, macc = kept.fix
+    d = distance_m(mlat, mlon, fixed[1], fixed[2])
+    sigma = math.hypot(fix_sigma(fixed[3], 0.0, True, p), macc / p.sigma_divisor)
     prob = prob_within(d, sigma, m.terms.min_distance_m)
     if prob < p.p_certain:
         return
-    mover = [kept.t, kept.lat, kept.lon, kept.acc]
-    fixed = [at_t, lat, lon, acc]
     late_episode(
         m,
         out,
         key,
         now=now,
-        t=kept.t,
+        t=mt,
         level=Confidence.CERTAIN,
         evidence={
             "distance_m": round(d, 1),
             "probability": round(prob, 3),
             "sigma_m": round(sigma, 1),
-            "respondent_fix": mover if kept.mover_is_respondent else fixed,
-            "protected_fix": fixed if kept.mover_is_respondent else mover,
-            "confirmed_by": [still.t, still.lat, still.lon, still.acc],
+            "respondent_fix": list(kept.fix if kept.mover_is_respondent else fixed),
+            "protected_fix": list(fixed if kept.mover_is_respondent else kept.fix),
+            "confirmed_by": list(now_at),
             "limit_m": m.terms.min_distance_m,
         },
     )
@@ -472,10 +457,16 @@ def stayed(track: Track, t: float, p: RuleParams) -> bool:
         return False
     if after is None:
         return before[0] == track.t and resting(track, p) and t - track.t <= p.still_report_s
+    return _one_place(before, after, p)
+
+
+def _one_place(before: Kept, after: Kept, p: RuleParams) -> bool:
+    """Two kept positions of a phone at most two slow reports apart and in one
+    place (within the larger, non-cell accuracy): it had not walked off between."""
     if after[0] - before[0] > 2.0 * p.still_report_s:
         return False
-    moved = distance_m(before[1], before[2], after[1], after[2])
-    return moved <= max(before[3], after[3]) and max(before[3], after[3]) < p.cell_accuracy_m
+    acc = max(before[3], after[3])
+    return acc < p.cell_accuracy_m and distance_m(before[1], before[2], after[1], after[2]) <= acc
 
 
 def near_victim(m: OrderMonitor) -> bool:
