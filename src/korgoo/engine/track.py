@@ -108,27 +108,33 @@ class Track:
         st, slat, slon, sacc, sspeed = self.t, self.lat, self.lon, self.acc, self.speed
         dt = t - st
         if st >= 0.0 and dt < RESET_GAP_S and sacc < CELL_M:
-            # An upper bound settles the common short step without the geodesic:
-            # under JUMP_MIN_M nothing below is a leap, a move or a disagreement.
-            d = (abs(lat - slat) + abs(lon - slon)) * 111_320.0
-            if d > JUMP_MIN_M:
-                d = distance_m(slat, slon, lat, lon)
+            # An upper bound on the step: the geodesic is computed only where a
+            # threshold beyond it needs it (under JUMP_MIN_M nothing below is a
+            # leap, a move or a disagreement, and a moving step is settled by its
+            # bound at once).
+            b = (abs(lat - slat) + abs(lon - slon)) * 111_320.0
             if speed is None and acc < CELL_M:
                 # A network fix carries no speed: it is taken as moving on when
                 # the device just reported moving and it has gone on about as
                 # far (else it stopped: by what the radii leave of the step),
                 # or when it moved farther than indoor drift explains.
                 if 0.0 <= dt <= NETWORK_CARRY_S and sspeed >= STILL_MPS:
+                    d = b if b <= JUMP_MIN_M else distance_m(slat, slon, lat, lon)
                     beyond = max(d - acc - sacc, 0.0)
                     speed = (
                         sspeed
                         if beyond >= 0.5 * sspeed * dt - (acc + sacc)
                         else beyond / max(dt, 1.0)
                     )
-                elif d > JUMP_MIN_M + JUMP_RADII * (acc + sacc):
-                    speed = max(d / max(dt, 1.0), STILL_MPS)
+                else:
+                    reach = JUMP_MIN_M + JUMP_RADII * (acc + sacc)
+                    if b > reach:
+                        d = distance_m(slat, slon, lat, lon)
+                        if d > reach:
+                            speed = max(d / max(dt, 1.0), STILL_MPS)
             elif acc >= CELL_M:
-                if d <= 2.0 * acc + sacc:  # a cell radius is ~1.6 sigma: within 3
+                reach = 2.0 * acc + sacc  # a cell radius is ~1.6 sigma: within 3
+                if b <= reach or distance_m(slat, slon, lat, lon) <= reach:
                     # A still device is still there (it reports every minute
                     # once it moves); a moving one's estimate just ages.
                     if sspeed < STILL_MPS:
@@ -141,6 +147,7 @@ class Track:
                     # Still now and at the estimate (a network fix has no speed
                     # but a phone moving reports satellite fixes every minute).
                     near = JUMP_RADII * max(acc, sacc)
+                    d = b if b <= JUMP_MIN_M else distance_m(slat, slon, lat, lon)
                     if JUMP_MIN_M < d <= JUMP_MAX_M and d > near:
                         left = distance_m(self.plat, self.plon, slat, slon)
                         if left > max(JUMP_MIN_M, near) and (
@@ -166,21 +173,20 @@ class Track:
                             self.gap = dt
                             self.t, self.at = t, at
                             return
-                elif (
-                    speed >= STILL_MPS
-                    and sspeed >= 0.0
-                    and d
-                    > JUMP_MIN_M
-                    + JUMP_RADII * (acc + sacc)
+                elif speed >= STILL_MPS and sspeed >= 0.0:
                     # From the fix the estimate was taken from: a cell report
                     # that kept it says only that he was within its radius.
-                    + JUMP_SPEED_SLACK * max(speed, sspeed) * (t - self.pt)
-                ):
-                    # Kept where it was, and it ages from there.
-                    if not self.jumped:
-                        self.jlat, self.jlon = lat, lon
-                    self.jumped += 1
-                    return
+                    reach = (
+                        JUMP_MIN_M
+                        + JUMP_RADII * (acc + sacc)
+                        + JUMP_SPEED_SLACK * max(speed, sspeed) * (t - self.pt)
+                    )
+                    if b > reach and (b <= JUMP_MIN_M or distance_m(slat, slon, lat, lon) > reach):
+                        # Kept where it was, and it ages from there.
+                        if not self.jumped:
+                            self.jlat, self.jlon = lat, lon
+                        self.jumped += 1
+                        return
         # A fix taken after a full run of discounted ones that agree with each
         # other (not jitter scattered all round) is a real move: the estimate
         # starts afresh there rather than creeping towards it.
@@ -190,7 +196,12 @@ class Track:
         self.jumped = 0
         self.held = False
         if t - self.ring_t >= SPACING_S:
-            self.remember(t, lat, lon, acc)
+            # `remember`, inlined: this runs on every other fix.
+            ring = self.ring if self.ring is not None else self._new_ring(t)
+            i = self.head * 4
+            ring[i], ring[i + 1], ring[i + 2], ring[i + 3] = t - self.base, lat, lon, acc
+            self.head = (self.head + 1) % RING
+            self.ring_t = t
         if (
             speed is not None
             and speed < STILL_MPS
@@ -216,15 +227,17 @@ class Track:
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:
         """Keep a position in the ring only (late fixes never become the live one)."""
-        ring = self.ring
-        if ring is None:
-            ring = self.ring = array("f", [-1.0]) * (RING * 4)
-            self.base = t - 1e6  # relative times stay positive for late fixes too
+        ring = self.ring if self.ring is not None else self._new_ring(t)
         if abs(t - self.ring_t) >= SPACING_S:
             i = self.head * 4
             ring[i], ring[i + 1], ring[i + 2], ring[i + 3] = t - self.base, lat, lon, acc
             self.head = (self.head + 1) % RING
             self.ring_t = t
+
+    def _new_ring(self, t: float) -> array[float]:
+        self.ring = array("f", [-1.0]) * (RING * 4)
+        self.base = t - 1e6  # relative times stay positive for late fixes too
+        return self.ring
 
     def forget(self) -> None:
         """Sharing paused: the position is no longer evidence of where she is."""

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 # The episode keys of breach, prealert and approach for one protected person.
 PartyKeys = tuple[EpisodeKey, EpisodeKey, EpisodeKey]
 
+_M_PER_DEG_LAT_MIN = 110_574.0  # metres per degree of latitude at the equator, the least
+
 
 Kept = tuple[float, float, float, float]  # a kept position: (t, lat, lon, acc)
 
@@ -82,28 +84,24 @@ def on_position(
         older = r
         rr = r.acc if dt == 0.0 else stale_radius_m(r.acc, age, p.stale_speed_mps)
         rv = v.acc
-    d = distance_m(r.lat, r.lon, v.lat, v.lon)
-    lower = d - rr - rv
     pkeys = m.pkeys
     keys = None if pkeys is None else pkeys.get(pid)
-    # Device clocks disagree (a phone's by up to a minute), the server's is one
-    # clock: when both fixes arrived on time, the time between their arrivals
-    # bounds the time between them (two fixes taken together, one by a phone
-    # 30 s fast, are not 30 s apart; aging or carrying one on by 30 s puts it
-    # where it was not).
-    if age > 0.0 and r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
-        age = min(age, abs(r.at - v.at))
     ahead = 0.0
-    if (
-        0.0 < age <= p.project_max_s
-        and older.course >= 0.0
-        and older.speed >= STILL_MPS
-        and not older.jumped
-        and not older.held
+    if older.course >= 0.0 and older.speed >= STILL_MPS and not older.jumped and not older.held:
+        age = _apart(r, v, age, p)
+        if 0.0 < age <= p.project_max_s:
+            ahead = older.speed * age
+    # Latitude alone bounds the distance from below (by the equator's metres
+    # per degree): most far-away pairs are settled without the geodesic.
+    reach = m.far_m + rr + rv + ahead
+    if abs(r.lat - v.lat) * _M_PER_DEG_LAT_MIN > reach and (
+        keys is None or _idle(m.episodes, keys)
     ):
-        ahead = older.speed * age
-    if lower - ahead > m.far_m and (keys is None or _idle(m.episodes, keys)):
         return  # far away and nothing open or pending: the common case
+    d = distance_m(r.lat, r.lon, v.lat, v.lon)
+    if d > reach and (keys is None or _idle(m.episodes, keys)):
+        return
+    age = _apart(r, v, age, p)
     # A still party was where it is now when the moving one's older fix was
     # taken: the pair is judged as it stood then, neither carried on nor aged.
     then = older.speed >= STILL_MPS and resting(r if older is v else v, p)
@@ -480,6 +478,17 @@ def near_victim(m: OrderMonitor) -> bool:
         if v.known and distance_m(r.lat, r.lon, v.lat, v.lon) - r.acc - v.acc <= limit:
             return True
     return False
+
+
+def _apart(r: Track, v: Track, age: float, p: RuleParams) -> float:
+    """Seconds between the two fixes. Device clocks disagree (a phone's by up
+    to a minute), the server's is one clock: when both fixes arrived on time,
+    the time between their arrivals bounds the time between them (two fixes
+    taken together, one by a phone 30 s fast, are not 30 s apart; aging or
+    carrying one on by 30 s puts it where it was not)."""
+    if age > 0.0 and r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
+        return min(age, abs(r.at - v.at))
+    return age
 
 
 def _idle(episodes: dict[EpisodeKey, Episode], keys: PartyKeys) -> bool:
