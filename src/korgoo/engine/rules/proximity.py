@@ -25,8 +25,8 @@ from korgoo.engine.rules.common import (
     paging_step,
     warn,
 )
-from korgoo.engine.track import STILL_MPS, Track
-from korgoo.geo import ahead_of, distance_m, prob_within, stale_radius_m
+from korgoo.engine.track import JUMP_RADII, STILL_MPS, Track
+from korgoo.geo import ahead_of, distance_m, metres_per_degree, prob_within, stale_radius_m
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
@@ -36,9 +36,12 @@ PartyKeys = tuple[EpisodeKey, EpisodeKey, EpisodeKey]
 
 
 Kept = tuple[float, float, float, float]  # a kept position: (t, lat, lon, acc)
+# A party went straight on between two fixes when the later one is within both
+# radii and this share of the way of where its reported velocity puts it.
+STRAIGHT_SHARE = 0.15
 
 
-class Pending(NamedTuple):
+class DrivePast(NamedTuple):
     """A moving party's fix whose breach with a still party's older fix was only
     possible: the still party's next fix can show it had not moved meanwhile."""
 
@@ -46,6 +49,24 @@ class Pending(NamedTuple):
     fix: Kept
     prob: float
     anchor: Kept  # the still party's fix it was judged against
+
+
+class Crossing(NamedTuple):
+    """Two moving parties whose straight courses between their fixes came within
+    the minimum distance: a guess until the older party's next fix shows it went
+    on as assumed (see `_confirm_crossing`)."""
+
+    older_is_respondent: bool
+    older: Kept  # the older party's fix, at its own device time
+    velocity: tuple[float, float]  # its reported velocity, metres per second east, north
+    skew: float  # added to the older party's device time to read it on the newer's clock
+    newer: Kept
+    newer_velocity: tuple[float, float]
+    before: Kept  # the newer party's moving fix before it
+    prob: float
+
+
+Pending = DrivePast | Crossing
 
 
 def party_keys(pid: str) -> PartyKeys:
@@ -190,6 +211,8 @@ def on_position(
         still = v if dt > 0.0 else r
         if still.t != t and resting(still, p) and not still.held and not still.jumped:
             _keep_pending(m, pid, r if still is v else v, still, pb)
+    if projected is not None and not ep.open and pb < p.p_certain:
+        _crossing(m, pid, r, v, age, dmin)
     step = observe(
         ep,
         cb,
@@ -321,9 +344,9 @@ def _keep_pending(m: OrderMonitor, pid: str, mover: Track, still: Track, prob: f
     if pending is None:
         pending = m.pending = {}
     kept = pending.get(pid)
-    if kept is not None and kept.anchor[0] == still.t and kept.prob >= prob:
+    if isinstance(kept, DrivePast) and kept.anchor[0] == still.t and kept.prob >= prob:
         return
-    pending[pid] = Pending(
+    pending[pid] = DrivePast(
         mover is m.respondent,
         (mover.t, mover.lat, mover.lon, mover.acc),
         prob,
@@ -348,6 +371,9 @@ def _confirm(
     pending = m.pending
     assert pending is not None
     kept = pending[pid]
+    if isinstance(kept, Crossing):
+        _confirm_crossing(m, pid, kept, r, v, now, out)
+        return
     still = v if kept.mover_is_respondent else r
     if still.t == kept.anchor[0]:
         return  # the moving party's fix: the still one has not reported yet
@@ -387,6 +413,171 @@ def _confirm(
             "protected_fix": list(fixed if kept.mover_is_respondent else kept.fix),
             "confirmed_by": list(now_at),
             "limit_m": m.terms.min_distance_m,
+        },
+    )
+
+
+def _heading(track: Track) -> tuple[float, float] | None:
+    """The velocity (m/s east, north) of a tight moving satellite fix with a course."""
+    if track.course < 0.0 or track.speed < STILL_MPS or track.jumped or track.held:
+        return None
+    h = math.radians(track.course)
+    return track.speed * math.sin(h), track.speed * math.cos(h)
+
+
+def _offset(lat0: float, lon0: float, lat: float, lon: float) -> tuple[float, float]:
+    """(east, north) metres of (lat, lon) from (lat0, lon0) on the tangent plane."""
+    east, north = metres_per_degree(lat0)
+    return (lon - lon0) * east, (lat - lat0) * north
+
+
+def _closest(dx: float, dy: float, wx: float, wy: float, lo: float, hi: float) -> float:
+    """The time in [lo, hi] at which (dx, dy) + t (wx, wy) is shortest."""
+    ww = wx * wx + wy * wy
+    t = -(dx * wx + dy * wy) / ww if ww > 0.0 else hi
+    return lo if t < lo else hi if t > hi else t
+
+
+def _crossing(m: OrderMonitor, pid: str, r: Track, v: Track, age: float, dmin: float) -> None:
+    """Both parties moving, the older fix carried on to the newer one's time: they
+    may have come closer in between (crossing each other between his fix and
+    hers). Where their straight courses came closest over the interval is a guess
+    kept for the older party's next fix to confirm (`_confirm_crossing`)."""
+    p = m.params
+    newer, older = (r, v) if r.t > v.t else (v, r)
+    vn, vo = _heading(newer), _heading(older)
+    if (
+        vn is None
+        or vo is None
+        or max(newer.acc, older.acc) >= p.cell_accuracy_m
+        or newer.pspeed < STILL_MPS
+        or newer.gap > 2.0 * p.project_max_s
+    ):
+        return
+    # Relative position of the older party from the newer one at the newer
+    # one's time (the older carried on), and how it changed per second before.
+    ox, oy = _offset(newer.lat, newer.lon, older.lat, older.lon)
+    dx, dy = ox + vo[0] * age, oy + vo[1] * age
+    wx, wy = vo[0] - vn[0], vo[1] - vn[1]
+    # The distance changes by at most |w| a second: the cheap test first.
+    if math.hypot(dx, dy) - math.hypot(wx, wy) * age > dmin + 3.0 * (newer.acc + older.acc):
+        return
+    t = _closest(dx, dy, wx, wy, -age, 0.0)
+    if t >= 0.0:
+        return  # closest at the newer fix: judged there already
+    d = math.hypot(dx + wx * t, dy + wy * t)
+    back, on = -t, age + t  # seconds the newer is carried back, the older on
+    sb = newer.speed * back * p.project_sigma_at_max * back / p.project_max_s
+    so = older.speed * on * p.project_sigma_at_max * on / p.project_max_s
+    s = math.sqrt(
+        (newer.acc / p.sigma_divisor) ** 2 + (older.acc / p.sigma_divisor) ** 2 + sb * sb + so * so
+    )
+    prob = prob_within(d, s, dmin)
+    if prob < p.p_possible:
+        return
+    pending = m.pending
+    if pending is None:
+        pending = m.pending = {}
+    kept = pending.get(pid)
+    if kept is not None and (isinstance(kept, DrivePast) or kept.prob >= prob):
+        return
+    pending[pid] = Crossing(
+        older is m.respondent,
+        (older.t, older.lat, older.lon, older.acc),
+        vo,
+        newer.t - age - older.t,
+        (newer.t, newer.lat, newer.lon, newer.acc),
+        vn,
+        (newer.t - newer.gap, newer.plat, newer.plon, newer.acc),
+        prob,
+    )
+
+
+def _straight(a: Kept, b: Kept, velocity: tuple[float, float], p: RuleParams) -> float | None:
+    """How far (metres) kept position b misses where a straight line from a at
+    the reported velocity puts it; None when beyond both radii and a share of
+    the way (it turned or stopped in between)."""
+    dt = b[0] - a[0]
+    if dt <= 0.0 or dt > 2.0 * p.project_max_s:
+        return None
+    bx, by = _offset(a[1], a[2], b[1], b[2])
+    miss = math.hypot(bx - velocity[0] * dt, by - velocity[1] * dt)
+    if miss > JUMP_RADII * (a[3] + b[3]) + STRAIGHT_SHARE * math.hypot(*velocity) * dt:
+        return None
+    return miss
+
+
+def _confirm_crossing(
+    m: OrderMonitor, pid: str, kept: Crossing, r: Track, v: Track, now: float, out: list[Decision]
+) -> None:
+    """The older party of a crossing has reported again. If it went on in a
+    straight line at the speed it reported, and the newer party had come in one
+    from its fix before, each was near the line between its two fixes in the
+    meantime: where those lines came closest is evidence, and a breach there
+    goes on record (a late P2: the guess never pages at once)."""
+    older = r if kept.older_is_respondent else v
+    if older.t == kept.older[0]:
+        return  # the newer party's fix: the older one has not reported yet
+    pending = m.pending
+    assert pending is not None
+    del pending[pid]
+    if not pending:
+        m.pending = None
+    p = m.params
+    key = EpisodeKey(Rule.PROXIMITY_BREACH, pid)
+    ep = m.episodes.get(key)
+    if (ep is not None and ep.open) or older.jumped or older.held or older.acc >= p.cell_accuracy_m:
+        return
+    o0, n0, n1 = kept.older, kept.before, kept.newer
+    o1: Kept = (older.t, older.lat, older.lon, older.acc)
+    miss_o = _straight(o0, o1, kept.velocity, p)
+    miss_n = _straight(n0, n1, kept.newer_velocity, p)
+    if miss_o is None or miss_n is None:
+        return
+    # Each party on the line between its two fixes, on the newer one's clock.
+    o0t, o1t = o0[0] + kept.skew, o1[0] + kept.skew
+    lo, hi = max(o0t, n0[0]), min(o1t, n1[0])
+    if hi <= lo:
+        return
+    ends = []
+    for t in (lo, hi):
+        fo, fn = (t - o0t) / (o1t - o0t), (t - n0[0]) / (n1[0] - n0[0])
+        ox, oy = _offset(n1[1], n1[2], o0[1] + (o1[1] - o0[1]) * fo, o0[2] + (o1[2] - o0[2]) * fo)
+        nx, ny = _offset(n1[1], n1[2], n0[1] + (n1[1] - n0[1]) * fn, n0[2] + (n1[2] - n0[2]) * fn)
+        ends.append((ox - nx, oy - ny))
+    (ax, ay), (bx, by) = ends
+    f = _closest(ax, ay, bx - ax, by - ay, 0.0, 1.0)
+    d = math.hypot(ax + (bx - ax) * f, ay + (by - ay) * f)
+    # Each line is as good as the coarser of its fixes, and as far as the
+    # straight course missed (half of it off the line at most, midway).
+    so = max(o0[3], o1[3]) / p.sigma_divisor
+    sn = max(n0[3], n1[3]) / p.sigma_divisor
+    sigma = math.sqrt(so * so + sn * sn + 0.25 * (miss_o * miss_o + miss_n * miss_n))
+    dmin = m.terms.min_distance_m
+    prob = prob_within(d, sigma, dmin)
+    if prob < p.p_certain:
+        return
+    t = lo + (hi - lo) * f
+    mine, theirs = list(o0), list(n1)
+    late_episode(
+        m,
+        out,
+        key,
+        now=now,
+        t=t,
+        level=Confidence.CERTAIN,
+        evidence={
+            "distance_m": round(d, 1),
+            "probability": round(prob, 3),
+            "sigma_m": round(sigma, 1),
+            "respondent_fix": mine if kept.older_is_respondent else theirs,
+            "protected_fix": theirs if kept.older_is_respondent else mine,
+            "crossing": {
+                "respondent" if kept.older_is_respondent else "protected": [list(o0), list(o1)],
+                "protected" if kept.older_is_respondent else "respondent": [list(n0), list(n1)],
+            },
+            "confirmed_by": list(o1),
+            "limit_m": dmin,
         },
     )
 
