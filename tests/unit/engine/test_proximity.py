@@ -62,7 +62,8 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # 6: a still party's newer fix pairs with a moving one's where it was taken,
     # a carried-on fix is never decisive, a still phone's next fix confirms a pass;
     # 7: two moving parties that came close between their fixes go on record once
-    # the older party's next fix shows it went on straight
+    # the older party's next fix shows it went on straight; a cell report between
+    # neither confirms nor drops a drive-past kept for the still phone's next fix
     assert breach.rule_version == 7 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
@@ -553,3 +554,25 @@ def test_two_riders_side_by_side_600_m_apart_do_not_page() -> None:
         her = east_of(north_of(HOME, 6.0 * (60 * k + 28)), 600.0)
         out += e.apply(vfix(t + 28, her, acc=8, speed=6.0, heading=0.0))
     assert breach_pages(out) == []
+
+
+def test_a_cell_report_between_confirms_nothing_and_drops_nothing() -> None:
+    # The drive-past; her next report is a cell fix (900 m) that keeps her
+    # estimate, then a network fix a minute later in the same place: that one
+    # confirms the pass (a phone reporting every minute without a speed, in one
+    # place, has not walked off either).
+    e, _ = drive_past()
+    cell = e.apply(vfix(T0 + 270, north_of(HOME, 200), acc=900))
+    assert [d for d in cell if d.rule == "proximity.breach"] == []
+    late = e.apply(vfix(T0 + 330, north_of(HOME, 5), acc=15))
+    opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages and opened[0].late
+    assert opened[0].occurred_at == T0 + 140
+
+
+def test_her_moving_fix_after_the_pass_confirms_nothing() -> None:
+    # The drive-past; her next fix, in the same place, reports walking: she may
+    # have left before he passed.
+    e, _ = drive_past()
+    late = e.apply(vfix(T0 + 330, north_of(HOME, 5), acc=10, speed=1.2, heading=90.0))
+    assert [d for d in late if d.rule == "proximity.breach"] == []

@@ -362,8 +362,9 @@ def _confirm(
     now: float,
     out: list[Decision],
 ) -> None:
-    """The still party has reported again. If it had not moved in between (its
-    two fixes in one place, within one slow report and a half), it was there when
+    """The still party has reported again (a cell report that kept its estimate
+    is no report). If it had not moved in between (its two fixes in one place,
+    within two slow reports, the newer reporting no walking speed), it was there when
     the moving party's kept fix was taken; judged against the tighter of its two
     positions, a breach that was only possible at the time goes on record (her
     phone indoors reports every five minutes: he drove past her house in
@@ -375,8 +376,10 @@ def _confirm(
         _confirm_crossing(m, pid, kept, r, v, now, out)
         return
     still = v if kept.mover_is_respondent else r
-    if still.t == kept.anchor[0]:
-        return  # the moving party's fix: the still one has not reported yet
+    if still.t == kept.anchor[0] or still.held:
+        # The moving party's fix, or a cell report that kept the still one's
+        # estimate (no fresh evidence either way): wait for its next real fix.
+        return
     del pending[pid]
     if not pending:
         m.pending = None
@@ -386,8 +389,7 @@ def _confirm(
     now_at: Kept = (still.t, still.lat, still.lon, still.acc)
     if (
         (ep is not None and ep.open)
-        or still.held
-        or not resting(still, p)
+        or still.speed >= STILL_MPS
         or not _one_place(kept.anchor, now_at, p)
     ):
         return
