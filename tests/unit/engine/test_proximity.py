@@ -576,3 +576,23 @@ def test_her_moving_fix_after_the_pass_confirms_nothing() -> None:
     e, _ = drive_past()
     late = e.apply(vfix(T0 + 330, north_of(HOME, 5), acc=10, speed=1.2, heading=90.0))
     assert [d for d in late if d.rule == "proximity.breach"] == []
+
+
+def test_a_pass_with_fixes_on_both_sides_goes_on_record_without_waiting() -> None:
+    # The same pass, his fix before it a network fix (no speed, no course): hers
+    # after it has nothing to carry. His next fix, a minute on along his street,
+    # brackets the pass with hers: each went straight between its two fixes, so
+    # the lines through them show it at once (a late record: no guess to wait on).
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    street = east_of(HOME, 107.0)
+    for k in (-2, -1):
+        th, tv = T0 - 14 + 60 * k, T0 + 14 + 60 * k
+        e.apply(rfix(th, north_of(HOME, 11.0 * (th - T0)), acc=8, speed=11.0, heading=0.0))
+        e.apply(vfix(tv, north_of(street, -11.0 * (tv - T0)), acc=8, speed=11.0, heading=180.0))
+    out = e.apply(rfix(T0 - 14, north_of(HOME, -154.0), acc=20))
+    out += e.apply(vfix(T0 + 14, north_of(street, -154.0), acc=8, speed=11.0, heading=180.0))
+    assert breach_pages(out) == []
+    now = e.apply(rfix(T0 + 46, north_of(HOME, 506.0), acc=8, speed=11.0, heading=0.0))
+    opened = [d for d in breach_pages(now) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].late and opened[0].priority is Priority.P2
+    assert opened[0].occurred_at == pytest.approx(T0, abs=2.0)
