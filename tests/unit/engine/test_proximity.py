@@ -60,8 +60,11 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # 5: a fix is carried on by the time between arrivals when both came on time,
     # a breach between two still phones holds at both ends of indoor drift;
     # 6: a still party's newer fix pairs with a moving one's where it was taken,
-    # a carried-on fix is never decisive, a still phone's next fix confirms a pass
-    assert breach.rule_version == 6 and breach.params_rev
+    # a carried-on fix is never decisive, a still phone's next fix confirms a pass;
+    # 7: two moving parties that came close between their fixes go on record once
+    # the older party's next fix shows it went on straight; a cell report between
+    # neither confirms nor drops a drive-past kept for the still phone's next fix
+    assert breach.rule_version == 7 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -494,3 +497,102 @@ def test_a_pause_in_her_sharing_confirms_nothing_after_it() -> None:
     e.apply(Signal("victim-app-1", T0 + 280, T0 + 280, SignalKind.SHARING_RESUMED))
     late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10, speed=0.0))
     assert [d for d in late if d.rule == "proximity.breach"] == []
+
+
+def pass_each_other(
+    apart_m: float, his_next: tuple[float, float]
+) -> tuple[list[Decision], list[Decision]]:
+    """He rides north at 11 m/s, she rides south on a street `apart_m` to the east,
+    under a 300 m order; they pass level at T0, between his fix 14 s before and
+    hers 14 s after (each reports every minute). Returns what the fixes up to hers
+    raised, and what his next fix (a minute after his last, at `his_next`) did."""
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    street = east_of(HOME, apart_m)
+    out: list[Decision] = []
+    for k in (-2, -1, 0, 1):
+        th, tv = T0 - 14 + 60 * (k - 1), T0 + 14 + 60 * (k - 1)
+        pos = north_of(HOME, 11.0 * (th - T0))
+        out += e.apply(rfix(th, pos, acc=8, speed=11.0, heading=0.0))
+        pos = north_of(street, -11.0 * (tv - T0))
+        out += e.apply(vfix(tv, pos, acc=8, speed=11.0, heading=180.0))
+    return out, e.apply(rfix(T0 + 46, his_next, acc=8, speed=11.0, heading=0.0))
+
+
+def test_two_riders_passing_between_their_fixes_go_on_record() -> None:
+    # 107 m apart when level, 326 m at every fix (each carried on to the other's
+    # time): only their courses between the fixes show the breach. A guess, not
+    # paged, until his next fix shows he rode on straight; then a late record
+    # (P2) of the breach when they passed.
+    out, late = pass_each_other(107.0, north_of(HOME, 506.0))
+    assert breach_pages(out) == []
+    opened = [d for d in breach_pages(late) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].late and opened[0].priority is Priority.P2
+    assert opened[0].occurred_at == pytest.approx(T0, abs=1.0)
+    assert opened[0].evidence["distance_m"] == pytest.approx(107.0, abs=5.0)
+    assert "crossing" in opened[0].evidence
+
+
+def test_a_rider_who_turned_off_before_the_pass_is_no_breach() -> None:
+    # The same fixes, but his next one is 300 m west of his street, 250 m short
+    # of where riding on would put him: he turned off, the pass is unproven.
+    out, late = pass_each_other(107.0, east_of(north_of(HOME, 250.0), -300.0))
+    assert breach_pages(out + late) == []
+
+
+def test_riders_passing_on_streets_400_m_apart_do_not_page() -> None:
+    out, late = pass_each_other(400.0, north_of(HOME, 506.0))
+    assert breach_pages(out + late) == []
+
+
+def test_two_riders_side_by_side_600_m_apart_do_not_page() -> None:
+    # They ride north together on streets 600 m apart, her fixes 28 s after his.
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    out: list[Decision] = []
+    for k in range(20):
+        t = T0 + 60 * k
+        out += e.apply(rfix(t, north_of(HOME, 6.0 * 60 * k), acc=8, speed=6.0, heading=0.0))
+        her = east_of(north_of(HOME, 6.0 * (60 * k + 28)), 600.0)
+        out += e.apply(vfix(t + 28, her, acc=8, speed=6.0, heading=0.0))
+    assert breach_pages(out) == []
+
+
+def test_a_cell_report_between_confirms_nothing_and_drops_nothing() -> None:
+    # The drive-past; her next report is a cell fix (900 m) that keeps her
+    # estimate, then a network fix a minute later in the same place: that one
+    # confirms the pass (a phone reporting every minute without a speed, in one
+    # place, has not walked off either).
+    e, _ = drive_past()
+    cell = e.apply(vfix(T0 + 270, north_of(HOME, 200), acc=900))
+    assert [d for d in cell if d.rule == "proximity.breach"] == []
+    late = e.apply(vfix(T0 + 330, north_of(HOME, 5), acc=15))
+    opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages and opened[0].late
+    assert opened[0].occurred_at == T0 + 140
+
+
+def test_her_moving_fix_after_the_pass_confirms_nothing() -> None:
+    # The drive-past; her next fix, in the same place, reports walking: she may
+    # have left before he passed.
+    e, _ = drive_past()
+    late = e.apply(vfix(T0 + 330, north_of(HOME, 5), acc=10, speed=1.2, heading=90.0))
+    assert [d for d in late if d.rule == "proximity.breach"] == []
+
+
+def test_a_pass_with_fixes_on_both_sides_goes_on_record_without_waiting() -> None:
+    # The same pass, his fix before it a network fix (no speed, no course): hers
+    # after it has nothing to carry. His next fix, a minute on along his street,
+    # brackets the pass with hers: each went straight between its two fixes, so
+    # the lines through them show it at once (a late record: no guess to wait on).
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    street = east_of(HOME, 107.0)
+    for k in (-2, -1):
+        th, tv = T0 - 14 + 60 * k, T0 + 14 + 60 * k
+        e.apply(rfix(th, north_of(HOME, 11.0 * (th - T0)), acc=8, speed=11.0, heading=0.0))
+        e.apply(vfix(tv, north_of(street, -11.0 * (tv - T0)), acc=8, speed=11.0, heading=180.0))
+    out = e.apply(rfix(T0 - 14, north_of(HOME, -154.0), acc=20))
+    out += e.apply(vfix(T0 + 14, north_of(street, -154.0), acc=8, speed=11.0, heading=180.0))
+    assert breach_pages(out) == []
+    now = e.apply(rfix(T0 + 46, north_of(HOME, 506.0), acc=8, speed=11.0, heading=0.0))
+    opened = [d for d in breach_pages(now) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].late and opened[0].priority is Priority.P2
+    assert opened[0].occurred_at == pytest.approx(T0, abs=2.0)

@@ -8,6 +8,7 @@ far-away pair with nothing open or pending costs one distance and two lookups.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
@@ -25,8 +26,8 @@ from korgoo.engine.rules.common import (
     paging_step,
     warn,
 )
-from korgoo.engine.track import STILL_MPS, Track
-from korgoo.geo import ahead_of, distance_m, prob_within, stale_radius_m
+from korgoo.engine.track import JUMP_RADII, STILL_MPS, Track
+from korgoo.geo import ahead_of, distance_m, metres_per_degree, prob_within, stale_radius_m
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
@@ -38,9 +39,12 @@ _M_PER_DEG_LAT_MIN = 110_574.0  # metres per degree of latitude at the equator, 
 
 
 Kept = tuple[float, float, float, float]  # a kept position: (t, lat, lon, acc)
+# A party went straight on between two fixes when the later one is within both
+# radii and this share of the way of where its reported velocity puts it.
+STRAIGHT_SHARE = 0.15
 
 
-class Pending(NamedTuple):
+class DrivePast(NamedTuple):
     """A moving party's fix whose breach with a still party's older fix was only
     possible: the still party's next fix can show it had not moved meanwhile."""
 
@@ -48,6 +52,26 @@ class Pending(NamedTuple):
     fix: Kept
     prob: float
     anchor: Kept  # the still party's fix it was judged against
+
+
+class Crossing(NamedTuple):
+    """Two moving parties whose straight courses around their fixes came within
+    the minimum distance: a guess until the older party's next fix shows it went
+    on as assumed (see `_confirm_crossing`). Fixes are kept on each party's own
+    device clock; `skew` reads the older party's on the newer one's."""
+
+    older_is_respondent: bool
+    older: Kept
+    older_before: Kept | None  # its moving fix before, if any
+    velocity: tuple[float, float]  # reported at `older`, metres per second east, north
+    skew: float
+    newer: Kept
+    newer_velocity: tuple[float, float]
+    before: Kept  # the newer party's moving fix before it
+    prob: float
+
+
+Pending = DrivePast | Crossing
 
 
 def party_keys(pid: str) -> PartyKeys:
@@ -188,6 +212,8 @@ def on_position(
         still = v if dt > 0.0 else r
         if still.t != t and resting(still, p) and not still.held and not still.jumped:
             _keep_pending(m, pid, r if still is v else v, still, pb)
+    if projected is not None and not ep.open and pb < p.p_certain:
+        _crossing(m, pid, r, v, age, now, out)
     step = observe(
         ep,
         cb,
@@ -319,9 +345,9 @@ def _keep_pending(m: OrderMonitor, pid: str, mover: Track, still: Track, prob: f
     if pending is None:
         pending = m.pending = {}
     kept = pending.get(pid)
-    if kept is not None and kept.anchor[0] == still.t and kept.prob >= prob:
+    if isinstance(kept, DrivePast) and kept.anchor[0] == still.t and kept.prob >= prob:
         return
-    pending[pid] = Pending(
+    pending[pid] = DrivePast(
         mover is m.respondent,
         (mover.t, mover.lat, mover.lon, mover.acc),
         prob,
@@ -337,8 +363,9 @@ def _confirm(
     now: float,
     out: list[Decision],
 ) -> None:
-    """The still party has reported again. If it had not moved in between (its
-    two fixes in one place, within one slow report and a half), it was there when
+    """The still party has reported again (a cell report that kept its estimate
+    is no report). If it had not moved in between (its two fixes in one place,
+    within two slow reports, the newer reporting no walking speed), it was there when
     the moving party's kept fix was taken; judged against the tighter of its two
     positions, a breach that was only possible at the time goes on record (her
     phone indoors reports every five minutes: he drove past her house in
@@ -346,9 +373,14 @@ def _confirm(
     pending = m.pending
     assert pending is not None
     kept = pending[pid]
+    if isinstance(kept, Crossing):
+        _confirm_crossing(m, pid, kept, r, v, now, out)
+        return
     still = v if kept.mover_is_respondent else r
-    if still.t == kept.anchor[0]:
-        return  # the moving party's fix: the still one has not reported yet
+    if still.t == kept.anchor[0] or still.held:
+        # The moving party's fix, or a cell report that kept the still one's
+        # estimate (no fresh evidence either way): wait for its next real fix.
+        return
     del pending[pid]
     if not pending:
         m.pending = None
@@ -358,8 +390,7 @@ def _confirm(
     now_at: Kept = (still.t, still.lat, still.lon, still.acc)
     if (
         (ep is not None and ep.open)
-        or still.held
-        or not resting(still, p)
+        or still.speed >= STILL_MPS
         or not _one_place(kept.anchor, now_at, p)
     ):
         return
@@ -387,6 +418,227 @@ def _confirm(
             "limit_m": m.terms.min_distance_m,
         },
     )
+
+
+def _crossing(
+    m: OrderMonitor, pid: str, r: Track, v: Track, age: float, now: float, out: list[Decision]
+) -> None:
+    """Both parties moving, the older fix carried on to the newer one's time: they
+    may have come closer in between (crossing each other between his fix and
+    hers), or before the older fix, since each one's fix before. If their
+    straight courses came close, the lines through their fixes judge it where
+    fixes bracket it on both sides (`_judge`); beyond the older fix it is a guess
+    kept for the older party's next fix to confirm (`_confirm_crossing`)."""
+    p = m.params
+    dmin = m.terms.min_distance_m
+    newer, older = (r, v) if r.t > v.t else (v, r)
+    vn, vo = _heading(newer), _heading(older)
+    longest = 2.0 * p.project_max_s
+    if (
+        vn is None
+        or vo is None
+        or max(newer.acc, older.acc) >= p.cell_accuracy_m
+        or newer.pspeed < STILL_MPS
+        or newer.gap > longest
+    ):
+        return
+    # Relative position of the older party from the newer one at the newer
+    # one's time (the older carried on), and how it changed per second before.
+    ox, oy = _offset(newer.lat, newer.lon, older.lat, older.lon)
+    dx, dy = ox + vo[0] * age, oy + vo[1] * age
+    wx, wy = vo[0] - vn[0], vo[1] - vn[1]
+    # Back to the newer party's fix before, and to the older one's if moving.
+    moved = older.pspeed >= STILL_MPS and older.gap <= longest
+    lo = -min(newer.gap, age + older.gap if moved else age)
+    # The distance changes by at most |w| a second: the cheap test first.
+    if math.hypot(dx, dy) + math.hypot(wx, wy) * lo > dmin + 3.0 * (newer.acc + older.acc):
+        return
+    t = _closest(dx, dy, wx, wy, lo, 0.0)
+    if t >= 0.0:
+        return  # closest at the newer fix: judged there already
+    d = math.hypot(dx + wx * t, dy + wy * t)
+    back, on = -t, abs(age + t)  # seconds the newer is carried back, the older on (or back)
+    sb = newer.speed * back * p.project_sigma_at_max * back / p.project_max_s
+    so = older.speed * on * p.project_sigma_at_max * on / p.project_max_s
+    s = math.sqrt(
+        (newer.acc / p.sigma_divisor) ** 2 + (older.acc / p.sigma_divisor) ** 2 + sb * sb + so * so
+    )
+    prob = prob_within(d, s, dmin)
+    if prob < p.p_possible:
+        return
+    # The track keeps no accuracy of the fix before: taken as the live one's.
+    guess = Crossing(
+        older is m.respondent,
+        (older.t, older.lat, older.lon, older.acc),
+        (older.t - older.gap, older.plat, older.plon, older.acc) if moved else None,
+        vo,
+        newer.t - age - older.t,
+        (newer.t, newer.lat, newer.lon, newer.acc),
+        vn,
+        (newer.t - newer.gap, newer.plat, newer.plon, newer.acc),
+        prob,
+    )
+    if _judge(m, pid, guess, None, now, out):
+        return
+    pending = m.pending
+    if pending is None:
+        pending = m.pending = {}
+    kept = pending.get(pid)
+    if kept is None or (isinstance(kept, Crossing) and kept.prob < prob):
+        pending[pid] = guess
+
+
+def _heading(track: Track) -> tuple[float, float] | None:
+    """The velocity (m/s east, north) of a tight moving satellite fix with a course."""
+    if track.course < 0.0 or track.speed < STILL_MPS or track.jumped or track.held:
+        return None
+    h = math.radians(track.course)
+    return track.speed * math.sin(h), track.speed * math.cos(h)
+
+
+def _offset(lat0: float, lon0: float, lat: float, lon: float) -> tuple[float, float]:
+    """(east, north) metres of (lat, lon) from (lat0, lon0) on the tangent plane."""
+    east, north = metres_per_degree(lat0)
+    return (lon - lon0) * east, (lat - lat0) * north
+
+
+def _closest(dx: float, dy: float, wx: float, wy: float, lo: float, hi: float) -> float:
+    """The time in [lo, hi] at which (dx, dy) + t (wx, wy) is shortest."""
+    ww = wx * wx + wy * wy
+    t = -(dx * wx + dy * wy) / ww if ww > 0.0 else hi
+    return lo if t < lo else hi if t > hi else t
+
+
+def _straight(a: Kept, b: Kept, velocity: tuple[float, float], p: RuleParams) -> float | None:
+    """How far (metres) kept position b misses where a straight line from a at
+    the reported velocity puts it; None when beyond both radii and a share of
+    the way (it turned or stopped in between)."""
+    dt = b[0] - a[0]
+    if dt <= 0.0 or dt > 2.0 * p.project_max_s:
+        return None
+    bx, by = _offset(a[1], a[2], b[1], b[2])
+    miss = math.hypot(bx - velocity[0] * dt, by - velocity[1] * dt)
+    if miss > JUMP_RADII * (a[3] + b[3]) + STRAIGHT_SHARE * math.hypot(*velocity) * dt:
+        return None
+    return miss
+
+
+def _at(line: list[Kept], t: float, origin: Kept) -> tuple[float, float]:
+    """Where a party was at t on the line through its kept positions (in time
+    order, t within them), in metres from `origin`."""
+    for a, b in pairwise(line):
+        if t <= b[0]:
+            f = (t - a[0]) / (b[0] - a[0])
+            return _offset(origin[1], origin[2], a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f)
+    last = line[-1]
+    return _offset(origin[1], origin[2], last[1], last[2])
+
+
+def _nearest(one: list[Kept], other: list[Kept]) -> tuple[float, float]:
+    """(distance, time) where two parties, each on the line through its kept
+    positions (on one clock), came closest over the time both lines span."""
+    lo, hi = max(one[0][0], other[0][0]), min(one[-1][0], other[-1][0])
+    times = sorted({lo, hi, *(k[0] for k in one + other if lo < k[0] < hi)})
+    best, when = math.inf, lo
+    for t0, t1 in pairwise(times):
+        ax, ay = _at(one, t0, other[0])
+        bx, by = _at(other, t0, other[0])
+        cx, cy = _at(one, t1, other[0])
+        ex, ey = _at(other, t1, other[0])
+        dx, dy = ax - bx, ay - by
+        wx, wy = (cx - ex - dx) / (t1 - t0), (cy - ey - dy) / (t1 - t0)
+        t = _closest(dx, dy, wx, wy, 0.0, t1 - t0)
+        d = math.hypot(dx + wx * t, dy + wy * t)
+        if d < best:
+            best, when = d, t0 + t
+    return best, when
+
+
+def _confirm_crossing(
+    m: OrderMonitor, pid: str, kept: Crossing, r: Track, v: Track, now: float, out: list[Decision]
+) -> None:
+    """The older party of a crossing has reported again: its line goes on to
+    that fix, if it went on straight (see `_judge`)."""
+    older = r if kept.older_is_respondent else v
+    if older.t == kept.older[0]:
+        return  # the newer party's fix: the older one has not reported yet
+    pending = m.pending
+    assert pending is not None
+    del pending[pid]
+    if not pending:
+        m.pending = None
+    if older.jumped or older.held or older.acc >= m.params.cell_accuracy_m:
+        return
+    _judge(m, pid, kept, (older.t, older.lat, older.lon, older.acc), now, out)
+
+
+def _judge(
+    m: OrderMonitor, pid: str, kept: Crossing, after: Kept | None, now: float, out: list[Decision]
+) -> bool:
+    """Each party on the line through its fixes, where each stretch between two
+    fixes went straight at the speed reported (the older party's fix `after`,
+    when it has reported again, extends its line). Where the lines came closest,
+    over the time both span, is evidence of where they were: a breach there goes
+    on record (a late P2; a guess never pages at once). Whether it did."""
+    p = m.params
+    key = EpisodeKey(Rule.PROXIMITY_BREACH, pid)
+    ep = m.episodes.get(key)
+    if ep is not None and ep.open:
+        return False
+    o0, n0, n1 = kept.older, kept.before, kept.newer
+    ours = [o0]
+    misses = []
+    if kept.older_before is not None:
+        miss = _straight(kept.older_before, o0, kept.velocity, p)
+        if miss is not None:
+            ours.insert(0, kept.older_before)
+            misses.append(miss)
+    if after is not None:
+        miss = _straight(o0, after, kept.velocity, p)
+        if miss is None:
+            return False
+        ours.append(after)
+        misses.append(miss)
+    miss = _straight(n0, n1, kept.newer_velocity, p)
+    if miss is None or len(ours) < 2:
+        return False
+    misses.append(miss)
+    # On the newer party's clock.
+    line = [(k[0] + kept.skew, k[1], k[2], k[3]) for k in ours]
+    if max(line[0][0], n0[0]) >= min(line[-1][0], n1[0]):
+        return False
+    d, t = _nearest(line, [n0, n1])
+    # Each line is as good as its coarsest fix, and as far as a straight course
+    # missed (half of it off the line at most, midway).
+    so = max(k[3] for k in line) / p.sigma_divisor
+    sn = max(n0[3], n1[3]) / p.sigma_divisor
+    sigma = math.sqrt(so * so + sn * sn + sum(0.25 * x * x for x in misses))
+    dmin = m.terms.min_distance_m
+    prob = prob_within(d, sigma, dmin)
+    if prob < p.p_certain:
+        return False
+    mine, theirs = [list(k) for k in ours], [list(n0), list(n1)]
+    late_episode(
+        m,
+        out,
+        key,
+        now=now,
+        t=t,
+        level=Confidence.CERTAIN,
+        evidence={
+            "distance_m": round(d, 1),
+            "probability": round(prob, 3),
+            "sigma_m": round(sigma, 1),
+            "respondent_fix": list(o0 if kept.older_is_respondent else n1),
+            "protected_fix": list(n1 if kept.older_is_respondent else o0),
+            "crossing": {
+                "respondent": mine if kept.older_is_respondent else theirs,
+                "protected": theirs if kept.older_is_respondent else mine,
+            },
+            "limit_m": dmin,
+        },
+    )
+    return True
 
 
 def late_fix(
