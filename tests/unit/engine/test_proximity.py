@@ -388,12 +388,12 @@ def test_two_still_phones_drifting_towards_each_other_do_not_page() -> None:
     assert shown and shown[0].confidence is Confidence.POSSIBLE
 
 
-def drive_past() -> tuple[Engine, list[Decision]]:
+def drive_past(her_last_acc: float = 38.0) -> tuple[Engine, list[Decision]]:
     """Her phone indoors (38 m network fixes, every five minutes); his car passes
     370 m east of her home at 10 m/s under a 400 m order, a fix a minute."""
     e = started(min_distance_m=400.0, warning_distance_m=1100.0)
     e.apply(vfix(T0 - 300, HOME, acc=38))
-    e.apply(vfix(T0, north_of(HOME, 15), acc=38))
+    e.apply(vfix(T0, north_of(HOME, 15), acc=her_last_acc))
     out: list[Decision] = []
     for k, metres in enumerate((1200, 600, 0, -600, -1200)):
         pos = east_of(north_of(HOME, metres), 370)
@@ -413,6 +413,18 @@ def test_her_next_fix_shows_she_was_home_when_he_drove_past() -> None:
     assert len(opened) == 1 and opened[0].pages and opened[0].late
     assert opened[0].occurred_at == T0 + 140
     assert "confirmed_by" in opened[0].evidence
+
+
+def test_her_cell_report_keeps_her_home_fix_for_the_check() -> None:
+    # Her last report before he passes is a cell fix (900 m) that agrees with
+    # her 38 m fix of five minutes before: she is still there. Her next fix in
+    # the same place puts the drive-past on record as before.
+    e, out = drive_past(her_last_acc=900.0)
+    assert breach_pages(out) == []
+    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10))
+    opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].late
+    assert opened[0].evidence["protected_fix"][3] == 10
 
 
 def test_her_next_fix_elsewhere_confirms_nothing() -> None:
@@ -596,3 +608,33 @@ def test_a_pass_with_fixes_on_both_sides_goes_on_record_without_waiting() -> Non
     opened = [d for d in breach_pages(now) if d.kind is DecisionKind.OPENED]
     assert len(opened) == 1 and opened[0].late and opened[0].priority is Priority.P2
     assert opened[0].occurred_at == pytest.approx(T0, abs=2.0)
+
+
+def set_off_across(his_level_at: float) -> list[Decision]:
+    """Her phone still at home (a 10 m fix at T0 - 200); she sets off north at
+    6 m/s at T0 - 50 and her next fix, 900 m north at T0 + 100, is her first
+    moving one. He rides west at 6 m/s along a street 600 m north of her home,
+    level with her street at `his_level_at`, a fix a minute; 300 m order."""
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    street = north_of(HOME, 600.0)
+    out = e.apply(vfix(T0 - 200, HOME, acc=10, speed=0.2))
+    for th in (T0 - 100, T0 - 40, T0 + 20, T0 + 80):
+        pos = east_of(street, -6.0 * (th - his_level_at))
+        out += e.apply(rfix(th, pos, acc=8, speed=6.0, heading=270.0))
+    return out + e.apply(vfix(T0 + 100, north_of(HOME, 900.0), acc=10, speed=6.0, heading=0.0))
+
+
+def test_she_set_off_from_home_and_crossed_his_street_as_he_passed() -> None:
+    # They were level at T0 + 50 (his fix 30 s before, 180 m east; hers 50 s
+    # after, 300 m north): her line runs back from her first moving fix to her
+    # still fix at the speed she reports, and meets his: a late record (P2).
+    out = set_off_across(T0 + 50)
+    opened = [d for d in breach_pages(out) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].late and opened[0].priority is Priority.P2
+    assert opened[0].occurred_at == pytest.approx(T0 + 50, abs=2.0)
+
+
+def test_she_set_off_after_he_had_passed_her_street_is_no_breach() -> None:
+    # He was level with her street 90 s earlier: her line and his came no
+    # closer than 380 m.
+    assert breach_pages(set_off_across(T0 - 40)) == []

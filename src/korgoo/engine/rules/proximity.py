@@ -208,9 +208,11 @@ def on_position(
     ep = m.ep(b_key)
     was_paging = ep.open and ep.confidence in PAGING
     if cb is Confidence.POSSIBLE and tight and not ep.open:
-        # The still party's fix is older: kept for a check once it reports again.
+        # The still party's fix is older: kept for a check once it reports again
+        # (a cell report that agreed with it since says only that she is still
+        # there, and keeps it).
         still = v if dt > 0.0 else r
-        if still.t != t and resting(still, p) and not still.held and not still.jumped:
+        if still.t != t and resting(still, p) and not still.jumped:
             _keep_pending(m, pid, r if still is v else v, still, pb)
     if projected is not None and not ep.open and pb < p.p_certain:
         _crossing(m, pid, r, v, age, now, out)
@@ -434,13 +436,16 @@ def _crossing(
     newer, older = (r, v) if r.t > v.t else (v, r)
     vn, vo = _heading(newer), _heading(older)
     longest = 2.0 * p.project_max_s
-    if (
-        vn is None
-        or vo is None
-        or max(newer.acc, older.acc) >= p.cell_accuracy_m
-        or newer.pspeed < STILL_MPS
-        or newer.gap > longest
-    ):
+    if vn is None or vo is None or max(newer.acc, older.acc) >= p.cell_accuracy_m:
+        return
+    run = newer.gap  # seconds the newer party's line reaches back
+    if newer.pspeed < STILL_MPS:
+        # It set off from its still (or network) fix before: at the speed it
+        # reports, when the distance between the two says, if that is after it.
+        run = distance_m(newer.plat, newer.plon, newer.lat, newer.lon) / newer.speed
+        if run > newer.gap:
+            return
+    if run > longest:
         return
     # Relative position of the older party from the newer one at the newer
     # one's time (the older carried on), and how it changed per second before.
@@ -449,7 +454,7 @@ def _crossing(
     wx, wy = vo[0] - vn[0], vo[1] - vn[1]
     # Back to the newer party's fix before, and to the older one's if moving.
     moved = older.pspeed >= STILL_MPS and older.gap <= longest
-    lo = -min(newer.gap, age + older.gap if moved else age)
+    lo = -min(run, age + older.gap if moved else age)
     # The distance changes by at most |w| a second: the cheap test first.
     if math.hypot(dx, dy) + math.hypot(wx, wy) * lo > dmin + 3.0 * (newer.acc + older.acc):
         return
@@ -475,7 +480,7 @@ def _crossing(
         newer.t - age - older.t,
         (newer.t, newer.lat, newer.lon, newer.acc),
         vn,
-        (newer.t - newer.gap, newer.plat, newer.plon, newer.acc),
+        (newer.t - run, newer.plat, newer.plon, newer.acc),
         prob,
     )
     if _judge(m, pid, guess, None, now, out):
