@@ -147,7 +147,10 @@ def admit(
     radius = anchor.radius
     dt = t - anchor.t
     still = speed is not None and speed < STILL_MPS
-    span = (abs(lat - anchor.lat) + abs(lon - anchor.lon)) * _M_PER_DEG_MAX - (
+    # Comparisons, not abs() and min(): builtin calls cost more than the arithmetic.
+    dlat = lat - anchor.lat
+    dlon = lon - anchor.lon
+    span = ((dlat if dlat > 0.0 else -dlat) + (dlon if dlon > 0.0 else -dlon)) * _M_PER_DEG_MAX - (
         radius + (acc if acc < TIGHT_M else TIGHT_M) + NOISE_M
     )
     if span > 0.0 and (
@@ -157,8 +160,8 @@ def admit(
         verdict = check(anchor, t, lat, lon, acc, speed)
         if verdict is not OK:
             return verdict
-    radius = min(acc, radius + PLAUSIBLE_MPS * dt)
+    radius += PLAUSIBLE_MPS * dt
     anchor.t, anchor.lat, anchor.lon = t, lat, lon
-    anchor.radius = radius if radius > 0.0 else 0.0
+    anchor.radius = acc if acc <= radius else radius if radius > 0.0 else 0.0
     anchor.still = still
     return OK

@@ -112,7 +112,8 @@ class Track:
             # threshold beyond it needs it (under JUMP_MIN_M nothing below is a
             # leap, a move or a disagreement, and a moving step is settled by its
             # bound at once).
-            b = (abs(lat - slat) + abs(lon - slon)) * 111_320.0
+            b = lat - slat if lat > slat else slat - lat
+            b = (b + (lon - slon if lon > slon else slon - lon)) * 111_320.0
             if speed is None and acc < CELL_M:
                 # A network fix carries no speed: it is taken as moving on when
                 # the device just reported moving and it has gone on about as
@@ -120,7 +121,8 @@ class Track:
                 # or when it moved farther than indoor drift explains.
                 if 0.0 <= dt <= NETWORK_CARRY_S and sspeed >= STILL_MPS:
                     d = b if b <= JUMP_MIN_M else distance_m(slat, slon, lat, lon)
-                    beyond = max(d - acc - sacc, 0.0)
+                    beyond = d - acc - sacc
+                    beyond = beyond if beyond > 0.0 else 0.0
                     speed = (
                         sspeed
                         if beyond >= 0.5 * sspeed * dt - (acc + sacc)

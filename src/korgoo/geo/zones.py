@@ -150,7 +150,8 @@ class CompiledZone:
         """
         if margin_m > MAX_PRECHECK_MARGIN_M:
             return False
-        margin_m = max(margin_m, 0.0)
+        # Not max(): a builtin call costs more than the comparison (this runs per fix).
+        margin_m = margin_m if margin_m > 0.0 else 0.0
         m = margin_m * self._deg_lat_per_m
         if lat < self._lat_min - m or lat > self._lat_max + m:
             return True

@@ -118,7 +118,8 @@ def on_position(
     # Latitude alone bounds the distance from below (by the equator's metres
     # per degree): most far-away pairs are settled without the geodesic.
     reach = m.far_m + rr + rv + ahead
-    if abs(r.lat - v.lat) * _M_PER_DEG_LAT_MIN > reach and (
+    rlat, vlat = r.lat, v.lat
+    if (rlat - vlat if rlat > vlat else vlat - rlat) * _M_PER_DEG_LAT_MIN > reach and (
         keys is None or _idle(m.episodes, keys)
     ):
         return  # far away and nothing open or pending: the common case
