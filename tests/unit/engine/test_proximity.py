@@ -64,7 +64,7 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # 7: two moving parties that came close between their fixes go on record once
     # the older party's next fix shows it went on straight; a cell report between
     # neither confirms nor drops a drive-past kept for the still phone's next fix
-    assert breach.rule_version == 7 and breach.params_rev
+    assert breach.rule_version == 8 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -638,3 +638,42 @@ def test_she_set_off_after_he_had_passed_her_street_is_no_breach() -> None:
     # He was level with her street 90 s earlier: her line and his came no
     # closer than 380 m.
     assert breach_pages(set_off_across(T0 - 40)) == []
+
+
+def test_his_next_network_fix_shows_he_was_there_when_she_walked_past() -> None:
+    # His phone indoors reports a 26 m network fix (no speed) every two minutes,
+    # not on the still schedule; she walks south at 6 m/s on a street 230 m west
+    # of it under a 350 m order, a 32 m fix a minute. Her fix 232 m from his
+    # last one, 80 s old, is only possible. His next fix in the same place shows
+    # he had been there all along: the pass goes on record (late, paged).
+    e = started(min_distance_m=350.0, warning_distance_m=1300.0)
+    his = north_of(HOME, 2000)
+    for k in (-2, -1, 0):
+        e.apply(rfix(T0 + 120 * k, north_of(his, 5 * k), acc=26))
+    out: list[Decision] = []
+    for k, metres in enumerate((390, 30)):
+        pos = east_of(north_of(his, metres), -230)
+        out += e.apply(vfix(T0 + 20 + 60 * k, pos, acc=32, speed=6.0, heading=180.0))
+    assert breach_pages(out) == []
+    late = e.apply(rfix(T0 + 120, east_of(his, 8), acc=23))
+    opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages and opened[0].late
+    assert opened[0].occurred_at == T0 + 80
+    assert "confirmed_by" in opened[0].evidence
+
+
+def test_a_leap_towards_his_network_fixes_with_an_honest_speed_confirms_nothing() -> None:
+    # His phone indoors reports network fixes every two minutes; she walks south
+    # on a street 460 m west of it (no breach under a 350 m order), but one fix
+    # is displaced 230 m towards him with an honest speed and course: off the
+    # line from her fix before. His next fix in the same place confirms nothing.
+    e = started(min_distance_m=350.0, warning_distance_m=1300.0)
+    his = north_of(HOME, 2000)
+    for k in (-2, -1, 0):
+        e.apply(rfix(T0 + 120 * k, north_of(his, 5 * k), acc=26))
+    out: list[Decision] = []
+    for k, metres in enumerate((390, 30)):
+        pos = east_of(north_of(his, metres), -230 if k == 1 else -460)
+        out += e.apply(vfix(T0 + 20 + 60 * k, pos, acc=32, speed=6.0, heading=180.0))
+    out += e.apply(rfix(T0 + 120, east_of(his, 8), acc=23))
+    assert [d for d in out if d.rule == "proximity.breach"] == []

@@ -211,10 +211,20 @@ def on_position(
     if cb is Confidence.POSSIBLE and tight and not ep.open:
         # The still party's fix is older: kept for a check once it reports again
         # (a cell report that agreed with it since says only that she is still
-        # there, and keeps it).
+        # there, and keeps it). A network fix without a course counts too (a
+        # phone reporting one a minute, or one that stopped after a drive): it is
+        # aged at walking pace meanwhile, and only its next fix in the same place
+        # puts the breach on record; the moving fix then has to lie on the line
+        # from its fix before, which a multipath leap with an honest speed does
+        # not (a still phone's slow schedule needs no such check).
         still = v if dt > 0.0 else r
-        if still.t != t and resting(still, p) and not still.jumped:
-            _keep_pending(m, pid, r if still is v else v, still, pb)
+        mover = r if still is v else v
+        if (
+            still.t != t
+            and not still.jumped
+            and (resting(still, p) or (still.course < 0.0 and _went_straight(mover, p)))
+        ):
+            _keep_pending(m, pid, mover, still, pb)
     if projected is not None and not ep.open and pb < p.p_certain:
         _crossing(m, pid, r, v, age, now, out)
     step = observe(
@@ -492,6 +502,17 @@ def _crossing(
     kept = pending.get(pid)
     if kept is None or (isinstance(kept, Crossing) and kept.prob < prob):
         pending[pid] = guess
+
+
+def _went_straight(track: Track, p: RuleParams) -> bool:
+    """Whether a moving fix lies where its moving fix before and its reported
+    velocity put it: a multipath leap with an honest speed, 230 m beside the
+    street, does not. Without a course or a moving fix before, nothing says."""
+    vel = _heading(track)
+    if vel is None or track.pspeed < STILL_MPS or track.gap > 2.0 * p.project_max_s:
+        return True
+    before = (track.t - track.gap, track.plat, track.plon, track.acc)
+    return _straight(before, (track.t, track.lat, track.lon, track.acc), vel, p) is not None
 
 
 def _heading(track: Track) -> tuple[float, float] | None:
