@@ -640,22 +640,28 @@ def test_she_set_off_after_he_had_passed_her_street_is_no_breach() -> None:
     assert breach_pages(set_off_across(T0 - 40)) == []
 
 
-def test_his_next_network_fix_shows_he_was_there_when_she_walked_past() -> None:
-    # His phone indoors reports a 26 m network fix (no speed) every two minutes,
-    # not on the still schedule; she walks south at 6 m/s on a street 230 m west
-    # of it under a 350 m order, a 32 m fix a minute. Her fix 232 m from his
-    # last one, 80 s old, is only possible. His next fix in the same place shows
-    # he had been there all along: the pass goes on record (late, paged).
+def walk_past_his_network_fixes(west_m: tuple[float, float]) -> tuple[Engine, list[Decision]]:
+    """His phone indoors reports a 26 m network fix (no speed) every two minutes,
+    not on the still schedule; she walks south at 6 m/s past it, her two 32 m
+    fixes a minute apart `west_m` west of it, under a 350 m order."""
     e = started(min_distance_m=350.0, warning_distance_m=1300.0)
     his = north_of(HOME, 2000)
     for k in (-2, -1, 0):
         e.apply(rfix(T0 + 120 * k, north_of(his, 5 * k), acc=26))
     out: list[Decision] = []
     for k, metres in enumerate((390, 30)):
-        pos = east_of(north_of(his, metres), -230)
+        pos = east_of(north_of(his, metres), -west_m[k])
         out += e.apply(vfix(T0 + 20 + 60 * k, pos, acc=32, speed=6.0, heading=180.0))
+    return e, out
+
+
+def test_his_next_network_fix_shows_he_was_there_when_she_walked_past() -> None:
+    # Her fix 232 m from his last one, 80 s old, is only possible. His next fix
+    # in the same place shows he had been there all along: the pass goes on
+    # record (late, paged).
+    e, out = walk_past_his_network_fixes((230, 230))
     assert breach_pages(out) == []
-    late = e.apply(rfix(T0 + 120, east_of(his, 8), acc=23))
+    late = e.apply(rfix(T0 + 120, east_of(north_of(HOME, 2000), 8), acc=23))
     opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert len(opened) == 1 and opened[0].pages and opened[0].late
     assert opened[0].occurred_at == T0 + 80
@@ -663,17 +669,10 @@ def test_his_next_network_fix_shows_he_was_there_when_she_walked_past() -> None:
 
 
 def test_a_leap_towards_his_network_fixes_with_an_honest_speed_confirms_nothing() -> None:
-    # His phone indoors reports network fixes every two minutes; she walks south
-    # on a street 460 m west of it (no breach under a 350 m order), but one fix
-    # is displaced 230 m towards him with an honest speed and course: off the
-    # line from her fix before. His next fix in the same place confirms nothing.
-    e = started(min_distance_m=350.0, warning_distance_m=1300.0)
-    his = north_of(HOME, 2000)
-    for k in (-2, -1, 0):
-        e.apply(rfix(T0 + 120 * k, north_of(his, 5 * k), acc=26))
-    out: list[Decision] = []
-    for k, metres in enumerate((390, 30)):
-        pos = east_of(north_of(his, metres), -230 if k == 1 else -460)
-        out += e.apply(vfix(T0 + 20 + 60 * k, pos, acc=32, speed=6.0, heading=180.0))
-    out += e.apply(rfix(T0 + 120, east_of(his, 8), acc=23))
+    # She walks south on a street 460 m west of his phone (no breach under a
+    # 350 m order), but one fix is displaced 230 m towards him with an honest
+    # speed and course: off the line from her fix before. His next fix in the
+    # same place confirms nothing.
+    e, out = walk_past_his_network_fixes((460, 230))
+    out += e.apply(rfix(T0 + 120, east_of(north_of(HOME, 2000), 8), acc=23))
     assert [d for d in out if d.rule == "proximity.breach"] == []

@@ -414,22 +414,15 @@ def _confirm(
     prob = prob_within(d, sigma, m.terms.min_distance_m)
     if prob < p.p_certain:
         return
-    late_episode(
+    _record(
         m,
         out,
         key,
-        now=now,
-        t=mt,
-        level=Confidence.CERTAIN,
-        evidence={
-            "distance_m": round(d, 1),
-            "probability": round(prob, 3),
-            "sigma_m": round(sigma, 1),
-            "respondent_fix": list(kept.fix if kept.mover_is_respondent else fixed),
-            "protected_fix": list(fixed if kept.mover_is_respondent else kept.fix),
-            "confirmed_by": list(now_at),
-            "limit_m": m.terms.min_distance_m,
-        },
+        now,
+        mt,
+        (d, prob, sigma),
+        (kept.fix, fixed) if kept.mover_is_respondent else (fixed, kept.fix),
+        {"confirmed_by": list(now_at)},
     )
 
 
@@ -645,6 +638,29 @@ def _judge(
     if prob < p.p_certain:
         return False
     mine, theirs = [list(k) for k in ours], [list(n0), list(n1)]
+    crossing = {
+        "respondent": mine if kept.older_is_respondent else theirs,
+        "protected": theirs if kept.older_is_respondent else mine,
+    }
+    fixes = (o0, n1) if kept.older_is_respondent else (n1, o0)
+    _record(m, out, key, now, t, (d, prob, sigma), fixes, {"crossing": crossing})
+    return True
+
+
+def _record(
+    m: OrderMonitor,
+    out: list[Decision],
+    key: EpisodeKey,
+    now: float,
+    t: float,
+    judged: tuple[float, float, float],
+    fixes: tuple[Kept, Kept],
+    extra: dict[str, object],
+) -> None:
+    """A breach shown after the fact (a pass confirmed, a crossing) on record as
+    a late episode: distance, probability and sigma as `judged`, the
+    respondent's and the protected person's fixes, and what else showed it."""
+    d, prob, sigma = judged
     late_episode(
         m,
         out,
@@ -656,16 +672,12 @@ def _judge(
             "distance_m": round(d, 1),
             "probability": round(prob, 3),
             "sigma_m": round(sigma, 1),
-            "respondent_fix": list(o0 if kept.older_is_respondent else n1),
-            "protected_fix": list(n1 if kept.older_is_respondent else o0),
-            "crossing": {
-                "respondent": mine if kept.older_is_respondent else theirs,
-                "protected": theirs if kept.older_is_respondent else mine,
-            },
-            "limit_m": dmin,
+            "respondent_fix": list(fixes[0]),
+            "protected_fix": list(fixes[1]),
+            **extra,
+            "limit_m": m.terms.min_distance_m,
         },
     )
-    return True
 
 
 def late_fix(
