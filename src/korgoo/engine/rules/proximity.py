@@ -2,7 +2,8 @@
 an approach at speed, and breaches revealed by late fixes.
 
 The two parties' fixes are compared with the older one widened by its age; a
-far-away pair with nothing open or pending costs one distance and two lookups.
+far-away pair with nothing open or pending costs a latitude comparison (one
+distance at most) and two lookups.
 """
 
 from __future__ import annotations
