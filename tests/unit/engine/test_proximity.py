@@ -676,3 +676,21 @@ def test_a_leap_towards_his_network_fixes_with_an_honest_speed_confirms_nothing(
     e, out = walk_past_his_network_fixes((460, 230))
     out += e.apply(rfix(T0 + 120, east_of(north_of(HOME, 2000), 8), acc=23))
     assert [d for d in out if d.rule == "proximity.breach"] == []
+
+
+def test_a_pass_her_next_fix_shows_live_is_one_alert_not_two() -> None:
+    # His car, 350 m east of her home at his last fix, was only a possible
+    # breach against her 38 m network fix. Her next fix, 10 m and in the same
+    # place 40 s later, both confirms that pass and makes the pair a certain
+    # breach live: the live alert (P1) stands for it, with no late record beside.
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 300, HOME, acc=38))
+    e.apply(vfix(T0, north_of(HOME, 15), acc=38))
+    out: list[Decision] = []
+    for k, metres in enumerate((1200, 600, 0)):
+        pos = east_of(north_of(HOME, metres), 350)
+        out += e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    assert breach_pages(out) == []
+    now = e.apply(vfix(T0 + 180, north_of(HOME, 5), acc=10))
+    opened = [d for d in now if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and not opened[0].late and opened[0].priority is Priority.P1

@@ -75,6 +75,18 @@ class Crossing(NamedTuple):
 Pending = DrivePast | Crossing
 
 
+class Shown(NamedTuple):
+    """A breach shown after the fact (a pass confirmed, a crossing), to go on
+    record as a late episode: the moment, distance, probability and sigma, the
+    respondent's and the protected person's fixes, and what else showed it."""
+
+    key: EpisodeKey
+    t: float
+    judged: tuple[float, float, float]
+    fixes: tuple[Kept, Kept]
+    extra: dict[str, object]
+
+
 def party_keys(pid: str) -> PartyKeys:
     return (
         EpisodeKey(Rule.PROXIMITY_BREACH, pid),
@@ -96,7 +108,16 @@ def on_position(
     """A new position of the respondent `r` or the protected person `v`."""
     p = m.params
     if m.pending is not None and pid in m.pending:
-        _confirm(m, pid, r, v, now, out)
+        shown = _confirm(m, pid, r, v)
+        if shown is not None:
+            # The same fix judged live first (the kept guess is gone): a live
+            # breach it opens, begun within the late gap of the moment shown,
+            # stands for it; one alert for one pass, not two.
+            on_position(m, pid, r, v, speed, heading, now, out)
+            ep = m.episodes.get(shown.key)
+            if ep is None or not ep.open or ep.started_t - shown.t > p.late_episode_gap_s:
+                _record(m, out, now, shown)
+            return
     dt = r.t - v.t
     age = dt if dt >= 0.0 else -dt
     if age > p.max_counterpart_age_s:
@@ -369,14 +390,7 @@ def _keep_pending(m: OrderMonitor, pid: str, mover: Track, still: Track, prob: f
     )
 
 
-def _confirm(
-    m: OrderMonitor,
-    pid: str,
-    r: Track,
-    v: Track,
-    now: float,
-    out: list[Decision],
-) -> None:
+def _confirm(m: OrderMonitor, pid: str, r: Track, v: Track) -> Shown | None:
     """The still party has reported again (a cell report that kept its estimate
     is no report). If it had not moved in between (its two fixes in one place,
     within two slow reports, the newer reporting no walking speed), it was there when
@@ -388,13 +402,12 @@ def _confirm(
     assert pending is not None
     kept = pending[pid]
     if isinstance(kept, Crossing):
-        _confirm_crossing(m, pid, kept, r, v, now, out)
-        return
+        return _confirm_crossing(m, pid, kept, r, v)
     still = v if kept.mover_is_respondent else r
     if still.t == kept.anchor[0] or still.held:
         # The moving party's fix, or a cell report that kept the still one's
         # estimate (no fresh evidence either way): wait for its next real fix.
-        return
+        return None
     del pending[pid]
     if not pending:
         m.pending = None
@@ -407,19 +420,16 @@ def _confirm(
         or still.speed >= STILL_MPS
         or not _one_place(kept.anchor, now_at, p)
     ):
-        return
+        return None
     fixed = now_at if still.acc <= kept.anchor[3] else kept.anchor
     mt, mlat, mlon, macc = kept.fix
     d = distance_m(mlat, mlon, fixed[1], fixed[2])
     sigma = math.hypot(fix_sigma(fixed[3], 0.0, True, p), macc / p.sigma_divisor)
     prob = prob_within(d, sigma, m.terms.min_distance_m)
     if prob < p.p_certain:
-        return
-    _record(
-        m,
-        out,
+        return None
+    return Shown(
         key,
-        now,
         mt,
         (d, prob, sigma),
         (kept.fix, fixed) if kept.mover_is_respondent else (fixed, kept.fix),
@@ -488,7 +498,9 @@ def _crossing(
         (newer.t - run, newer.plat, newer.plon, newer.acc),
         prob,
     )
-    if _judge(m, pid, guess, None, now, out):
+    shown = _judge(m, pid, guess, None)
+    if shown is not None:
+        _record(m, out, now, shown)
         return
     pending = m.pending
     if pending is None:
@@ -576,36 +588,34 @@ def _nearest(one: list[Kept], other: list[Kept]) -> tuple[float, float]:
 
 
 def _confirm_crossing(
-    m: OrderMonitor, pid: str, kept: Crossing, r: Track, v: Track, now: float, out: list[Decision]
-) -> None:
+    m: OrderMonitor, pid: str, kept: Crossing, r: Track, v: Track
+) -> Shown | None:
     """The older party of a crossing has reported again: its line goes on to
     that fix, if it went on straight (see `_judge`)."""
     older = r if kept.older_is_respondent else v
     if older.t == kept.older[0]:
-        return  # the newer party's fix: the older one has not reported yet
+        return None  # the newer party's fix: the older one has not reported yet
     pending = m.pending
     assert pending is not None
     del pending[pid]
     if not pending:
         m.pending = None
     if older.jumped or older.held or older.acc >= m.params.cell_accuracy_m:
-        return
-    _judge(m, pid, kept, (older.t, older.lat, older.lon, older.acc), now, out)
+        return None
+    return _judge(m, pid, kept, (older.t, older.lat, older.lon, older.acc))
 
 
-def _judge(
-    m: OrderMonitor, pid: str, kept: Crossing, after: Kept | None, now: float, out: list[Decision]
-) -> bool:
+def _judge(m: OrderMonitor, pid: str, kept: Crossing, after: Kept | None) -> Shown | None:
     """Each party on the line through its fixes, where each stretch between two
     fixes went straight at the speed reported (the older party's fix `after`,
     when it has reported again, extends its line). Where the lines came closest,
     over the time both span, is evidence of where they were: a breach there goes
-    on record (a late P2; a guess never pages at once). Whether it did."""
+    on record (a late P2; a guess never pages at once): what shows it, if so."""
     p = m.params
     key = EpisodeKey(Rule.PROXIMITY_BREACH, pid)
     ep = m.episodes.get(key)
     if ep is not None and ep.open:
-        return False
+        return None
     o0, n0, n1 = kept.older, kept.before, kept.newer
     ours = [o0]
     misses = []
@@ -617,17 +627,17 @@ def _judge(
     if after is not None:
         miss = _straight(o0, after, kept.velocity, p)
         if miss is None:
-            return False
+            return None
         ours.append(after)
         misses.append(miss)
     miss = _straight(n0, n1, kept.newer_velocity, p)
     if miss is None or len(ours) < 2:
-        return False
+        return None
     misses.append(miss)
     # On the newer party's clock.
     line = [(k[0] + kept.skew, k[1], k[2], k[3]) for k in ours]
     if max(line[0][0], n0[0]) >= min(line[-1][0], n1[0]):
-        return False
+        return None
     d, t = _nearest(line, [n0, n1])
     # Each line is as good as its coarsest fix, and as far as a straight course
     # missed (half of it off the line at most, midway).
@@ -637,37 +647,26 @@ def _judge(
     dmin = m.terms.min_distance_m
     prob = prob_within(d, sigma, dmin)
     if prob < p.p_certain:
-        return False
+        return None
     mine, theirs = [list(k) for k in ours], [list(n0), list(n1)]
     crossing = {
         "respondent": mine if kept.older_is_respondent else theirs,
         "protected": theirs if kept.older_is_respondent else mine,
     }
     fixes = (o0, n1) if kept.older_is_respondent else (n1, o0)
-    _record(m, out, key, now, t, (d, prob, sigma), fixes, {"crossing": crossing})
-    return True
+    return Shown(key, t, (d, prob, sigma), fixes, {"crossing": crossing})
 
 
-def _record(
-    m: OrderMonitor,
-    out: list[Decision],
-    key: EpisodeKey,
-    now: float,
-    t: float,
-    judged: tuple[float, float, float],
-    fixes: tuple[Kept, Kept],
-    extra: dict[str, object],
-) -> None:
-    """A breach shown after the fact (a pass confirmed, a crossing) on record as
-    a late episode: distance, probability and sigma as `judged`, the
-    respondent's and the protected person's fixes, and what else showed it."""
-    d, prob, sigma = judged
+def _record(m: OrderMonitor, out: list[Decision], now: float, shown: Shown) -> None:
+    """A breach shown after the fact on record as a late episode (P2)."""
+    d, prob, sigma = shown.judged
+    fixes = shown.fixes
     late_episode(
         m,
         out,
-        key,
+        shown.key,
         now=now,
-        t=t,
+        t=shown.t,
         level=Confidence.CERTAIN,
         evidence={
             "distance_m": round(d, 1),
@@ -675,7 +674,7 @@ def _record(
             "sigma_m": round(sigma, 1),
             "respondent_fix": list(fixes[0]),
             "protected_fix": list(fixes[1]),
-            **extra,
+            **shown.extra,
             "limit_m": m.terms.min_distance_m,
         },
     )
