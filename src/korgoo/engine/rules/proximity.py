@@ -28,7 +28,8 @@ from korgoo.engine.rules.common import (
     warn,
 )
 from korgoo.engine.track import JUMP_RADII, STILL_MPS, Track
-from korgoo.geo import ahead_of, distance_m, metres_per_degree, prob_within, stale_radius_m
+from korgoo.geo import ahead_of, distance_m, prob_within, stale_radius_m
+from korgoo.geo.projection import LocalProjection
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
@@ -464,7 +465,7 @@ def _crossing(
         return
     # Relative position of the older party from the newer one at the newer
     # one's time (the older carried on), and how it changed per second before.
-    ox, oy = _offset(newer.lat, newer.lon, older.lat, older.lon)
+    ox, oy = LocalProjection.around(newer.lat, newer.lon).to_xy(older.lat, older.lon)
     dx, dy = ox + vo[0] * age, oy + vo[1] * age
     wx, wy = vo[0] - vn[0], vo[1] - vn[1]
     # Back to the newer party's fix before, and to the older one's if moving.
@@ -529,12 +530,6 @@ def _heading(track: Track) -> tuple[float, float] | None:
     return track.speed * math.sin(h), track.speed * math.cos(h)
 
 
-def _offset(lat0: float, lon0: float, lat: float, lon: float) -> tuple[float, float]:
-    """(east, north) metres of (lat, lon) from (lat0, lon0) on the tangent plane."""
-    east, north = metres_per_degree(lat0)
-    return (lon - lon0) * east, (lat - lat0) * north
-
-
 def _closest(dx: float, dy: float, wx: float, wy: float, lo: float, hi: float) -> float:
     """The time in [lo, hi] at which (dx, dy) + t (wx, wy) is shortest."""
     ww = wx * wx + wy * wy
@@ -549,22 +544,22 @@ def _straight(a: Kept, b: Kept, velocity: tuple[float, float], p: RuleParams) ->
     dt = b[0] - a[0]
     if dt <= 0.0 or dt > 2.0 * p.project_max_s:
         return None
-    bx, by = _offset(a[1], a[2], b[1], b[2])
+    bx, by = LocalProjection.around(a[1], a[2]).to_xy(b[1], b[2])
     miss = math.hypot(bx - velocity[0] * dt, by - velocity[1] * dt)
     if miss > JUMP_RADII * (a[3] + b[3]) + STRAIGHT_SHARE * math.hypot(*velocity) * dt:
         return None
     return miss
 
 
-def _at(line: list[Kept], t: float, origin: Kept) -> tuple[float, float]:
+def _at(line: list[Kept], t: float, plane: LocalProjection) -> tuple[float, float]:
     """Where a party was at t on the line through its kept positions (in time
-    order, t within them), in metres from `origin`."""
+    order, t within them), in metres on `plane`."""
     for a, b in pairwise(line):
         if t <= b[0]:
             f = (t - a[0]) / (b[0] - a[0])
-            return _offset(origin[1], origin[2], a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f)
+            return plane.to_xy(a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f)
     last = line[-1]
-    return _offset(origin[1], origin[2], last[1], last[2])
+    return plane.to_xy(last[1], last[2])
 
 
 def _nearest(one: list[Kept], other: list[Kept]) -> tuple[float, float]:
@@ -573,11 +568,12 @@ def _nearest(one: list[Kept], other: list[Kept]) -> tuple[float, float]:
     lo, hi = max(one[0][0], other[0][0]), min(one[-1][0], other[-1][0])
     times = sorted({lo, hi, *(k[0] for k in one + other if lo < k[0] < hi)})
     best, when = math.inf, lo
+    plane = LocalProjection.around(other[0][1], other[0][2])
     for t0, t1 in pairwise(times):
-        ax, ay = _at(one, t0, other[0])
-        bx, by = _at(other, t0, other[0])
-        cx, cy = _at(one, t1, other[0])
-        ex, ey = _at(other, t1, other[0])
+        ax, ay = _at(one, t0, plane)
+        bx, by = _at(other, t0, plane)
+        cx, cy = _at(one, t1, plane)
+        ex, ey = _at(other, t1, plane)
         dx, dy = ax - bx, ay - by
         wx, wy = (cx - ex - dx) / (t1 - t0), (cy - ey - dy) / (t1 - t0)
         t = _closest(dx, dy, wx, wy, 0.0, t1 - t0)
