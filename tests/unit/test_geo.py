@@ -323,6 +323,40 @@ def test_far_outside_circle_holds_against_the_true_geodesic(azimuth: float, marg
     assert not zone.far_outside(lat, lon, margin)
 
 
+@settings(max_examples=1500, deadline=None)
+@given(around, st.floats(0.0, 3000.0))
+def test_a_point_outside_the_box_is_farther_than_the_margin(
+    where: tuple[str, float, float], margin: float
+) -> None:
+    name, dlat, dlon = where
+    zone = ZONES[name]
+    lat, lon = CENTRES[name][0] + dlat, CENTRES[name][1] + dlon
+    box = zone.box(margin)
+    assert box is not None
+    if not (box[0] <= lat <= box[1] and box[2] <= lon <= box[3]):
+        assert zone.far_outside(lat, lon, margin)
+        assert zone.signed_distance_m(lat, lon) > margin
+
+
+def test_the_box_holds_the_zone_and_its_margin() -> None:
+    zone = circle_zone(*HOME, radius_m=300.0)
+    box = zone.box(1000.0)
+    assert box is not None
+    lat_min, lat_max, lon_min, lon_max = box
+    for azimuth in range(0, 360, 15):
+        lon, lat, _ = GEOD.fwd(HOME[1], HOME[0], azimuth, 1299.0)
+        assert lat_min < lat < lat_max and lon_min < lon < lon_max, azimuth
+    # Not much more than that: about 1.3 km each way, not 10.
+    assert (lat_max - lat_min) * 111_000.0 < 2 * 1300.0 * 1.05
+
+
+def test_no_box_across_the_antimeridian_or_beyond_the_precheck_margin() -> None:
+    ring = [[179.995, -16.0], [-179.995, -16.0], [-179.995, -15.99], [179.995, -15.99]]
+    assert polygon_zone([*ring, ring[0]], zone_id="island").box(100.0) is None
+    assert circle_zone(-16.0, 179.99, radius_m=300.0).box(2000.0) is None
+    assert circle_zone(*HOME, radius_m=300.0).box(200_000.0) is None
+
+
 def test_far_outside_says_true_for_points_clearly_beyond_the_margin() -> None:
     for name, zone in ZONES.items():
         lat, lon = CENTRES[name]

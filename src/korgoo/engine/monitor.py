@@ -85,6 +85,8 @@ class OrderMonitor:
         "starts_at",
         "terms",
         "warned",
+        "zone_bounds",
+        "zone_box",
         "zones",
     )
 
@@ -102,6 +104,8 @@ class OrderMonitor:
         self.clear_pending = False  # a clear waits for the hold after the last leave
         self.leave_from: tuple[float, float] | None = None  # his position at leave_now
         self.zones: list[zones.Zone] = []
+        self.zone_bounds: zones.Box | None = None  # round all zones (`zones.bounds`)
+        self.zone_box: zones.Box | None = None  # the same while every zone is quiet
         self.checkin_due = -1.0
         # Warnings awaiting a receipt, by message id, and whether already unconfirmed.
         self.deliveries: dict[str, tuple[DeliveryDue, bool]] | None = None
@@ -128,6 +132,8 @@ class OrderMonitor:
         for zid in old_zone_ids:
             if zid not in kept:
                 zones.removed(self, zid, now, out)
+        self.zone_bounds = zones.bounds(self.zones, self.params)
+        self.zone_box = zones.quiet_box(self)
         devices: dict[str, DeviceState] = {}
         for party in (terms.respondent, *terms.protected):
             is_resp = party.role == "respondent"
@@ -204,7 +210,21 @@ class OrderMonitor:
             for pid, ptrack in self.protected.items():
                 if ptrack.t >= 0.0:
                     proximity.on_position(self, pid, track, ptrack, speed, heading, now, out)
-            if self.zones:
+            # Outside the quiet zones' box he is far from every zone: the common
+            # case, settled by four comparisons.
+            box = self.zone_box
+            if box is None:
+                if self.zones:
+                    zones.on_position(self, fix, now, out)
+            elif not (
+                track.acc <= box[4]
+                and (
+                    track.lat < box[0]
+                    or track.lat > box[1]
+                    or track.lon < box[2]
+                    or track.lon > box[3]
+                )
+            ):
                 zones.on_position(self, fix, now, out)
         elif dev.sharing:
             ptrack = self.protected[dev.person_id]

@@ -163,6 +163,19 @@ class CompiledZone:
         m = margin_m * self._deg_lon_per_m
         return dlon < self._dlon_min - m or dlon > self._dlon_max + m
 
+    def box(self, margin_m: float) -> tuple[float, float, float, float] | None:
+        """(lat_min, lat_max, lon_min, lon_max): a point outside it is farther than
+        `margin_m` outside the zone, as `far_outside` would say. None where the box
+        would reach past the antimeridian or the margin is too large to know."""
+        if margin_m > MAX_PRECHECK_MARGIN_M:
+            return None
+        m_lat, m_lon = margin_m * self._deg_lat_per_m, margin_m * self._deg_lon_per_m
+        lon_min = self._lon0 + self._dlon_min - m_lon
+        lon_max = self._lon0 + self._dlon_max + m_lon
+        if lon_min < -180.0 or lon_max > 180.0:
+            return None
+        return self._lat_min - m_lat, self._lat_max + m_lat, lon_min, lon_max
+
     def signed_distance_m(self, lat: float, lon: float) -> float:
         """Metres from the point to the zone's boundary: negative inside, positive outside."""
         if self._polygon is None:

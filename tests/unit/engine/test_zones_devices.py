@@ -84,7 +84,7 @@ def test_polygon_zone_uncertain_position_needs_two_fixes() -> None:
     e = started(zones=(school,))
     # 80 m inside the north edge, a 60 m network fix (sigma 60 m): p ~ 0.91, probable.
     edge = (lat + d - 80 / 111_045, lon)
-    first = e.apply(rfix(T0 + 60, edge, acc=60))
+    first = e.apply(rfix(T0 + 60, edge, acc=60, speed=0.0))
     assert kinds(first, "zone.exclusion") == []
     second = e.apply(rfix(T0 + 90, edge, acc=60))
     assert kinds(second, "zone.exclusion") == ["opened"]
@@ -284,3 +284,59 @@ def test_a_stay_inside_after_a_leap_on_arrival_pages_once_the_run_is_over() -> N
         out += e.apply(rfix(T0 + 60 * k, inside, acc=14, speed=0.05))
     paged = [d for d in out if d.rule == "zone.exclusion" and d.pages]
     assert paged and paged[0].occurred_at <= T0 + 60 * 7
+
+
+# --- the quiet zones' box: far from every zone, no zone is looked at ----------------------
+
+
+def _zone_box(e: Engine) -> object:
+    return e._by_device["bracelet-1"][0].zone_box
+
+
+def test_far_from_his_zones_the_box_settles_the_fix() -> None:
+    e = started(zones=(home_zone(200),))
+    out = e.apply(rfix(T0 + 60, north_of(HOME, 5000)))
+    assert kinds(out) == []
+    assert _zone_box(e) is not None
+    # Straight into the zone, one tight moving fix: certain at once.
+    out = e.apply(rfix(T0 + 180, HOME, speed=12.0, heading=180.0))
+    assert kinds(out, "zone.exclusion") == ["opened"]
+    assert _zone_box(e) is None
+
+
+def test_an_open_zone_breach_sees_him_leave_beyond_the_box() -> None:
+    e = started(zones=(home_zone(200),))
+    out = []
+    for i in range(3):
+        out += e.apply(rfix(T0 + 60 + i * 30, HOME))
+    assert kinds(out, "zone.exclusion") == ["opened"]
+    # Away at 60 s a kilometre (plausible for a car): past the box after the first.
+    out = []
+    for i, dist in enumerate((1000, 2000, 3000, 4000)):
+        out += e.apply(rfix(T0 + 180 + i * 60, north_of(HOME, dist), speed=16.0, heading=0.0))
+    assert kinds(out, "zone.exclusion") == ["cleared"]
+    assert _zone_box(e) is not None
+
+
+def test_a_pending_zone_breach_is_reset_by_a_fix_beyond_the_box() -> None:
+    lat, lon = north_of(HOME, 3000)
+    d = 0.002
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d]]
+    school = ZoneSpec(
+        zone_id="school",
+        name="School No. 5",
+        kind="exclusion",
+        geometry={"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+    )
+    e = started(zones=(school,))
+    edge = (lat + d - 80 / 111_045, lon)  # a 60 m fix 80 m inside: probable, needs two
+    assert kinds(e.apply(rfix(T0 + 60, edge, acc=60, speed=0.0)), "zone.exclusion") == []
+    assert _zone_box(e) is None  # pending
+    # A drive north and back, well beyond the box, before the next fix at the edge.
+    out = []
+    for i, dist in enumerate((1500, 3000, 1500)):
+        out += e.apply(rfix(T0 + 120 + i * 60, north_of(edge, dist), speed=25.0, heading=0.0))
+    assert _zone_box(e) is not None
+    out += e.apply(rfix(T0 + 300, edge, acc=60, speed=0.0))
+    assert kinds(out, "zone.exclusion") == []  # one fix since he came back, not two
+    assert kinds(e.apply(rfix(T0 + 330, edge, acc=60, speed=0.0)), "zone.exclusion") == ["opened"]

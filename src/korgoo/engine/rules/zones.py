@@ -18,6 +18,7 @@ from korgoo.geo import CompiledZone, Containment, prob_beyond
 
 if TYPE_CHECKING:
     from korgoo.engine.monitor import OrderMonitor
+    from korgoo.engine.params import RuleParams
 
 
 class Zone(NamedTuple):
@@ -25,6 +26,13 @@ class Zone(NamedTuple):
     compiled: CompiledZone
     key: EpisodeKey  # made once, not per fix
     exclusion: bool
+
+
+# A respondent outside every zone's box widened by this is settled without
+# looking at any zone, while all of them are quiet (see `quiet_box`).
+BOX_M = 1_000.0
+# (lat_min, lat_max, lon_min, lon_max, largest accuracy the box settles)
+Box = tuple[float, float, float, float, float]
 
 
 def compile_zone(spec: ZoneSpec) -> Zone:
@@ -39,9 +47,47 @@ def removed(m: OrderMonitor, zone_id: str, now: float, out: list[Decision]) -> N
         close(m, out, EpisodeKey(rule, zone_id), now, "zone_removed")
 
 
+def bounds(zones: list[Zone], p: RuleParams) -> Box | None:
+    """One box round all of an order's zones, widened by BOX_M, or None where it
+    cannot settle anything: an inclusion zone (left, not entered, is the breach)
+    or a box that would reach past the antimeridian."""
+    if not zones or any(not z.exclusion for z in zones):
+        return None
+    boxes = [z.compiled.box(BOX_M) for z in zones]
+    if any(b is None for b in boxes):
+        return None
+    lat_min = min(b[0] for b in boxes if b is not None)
+    lat_max = max(b[1] for b in boxes if b is not None)
+    lon_min = min(b[2] for b in boxes if b is not None)
+    lon_max = max(b[3] for b in boxes if b is not None)
+    # `on_position` skips a zone beyond 3 accuracies and the clear margin.
+    return lat_min, lat_max, lon_min, lon_max, (BOX_M - p.clear_margin_m) / 3.0
+
+
+def quiet_box(m: OrderMonitor) -> Box | None:
+    """The order's zone box while no zone episode is open or pending, else None.
+    Outside it, with his accuracy within its bound, every zone is far and idle:
+    `on_position` would do nothing, so the monitor need not call it. An episode
+    opens or starts pending only in `on_position`, which sets this again."""
+    box = m.zone_bounds
+    if box is None:
+        return None
+    episodes = m.episodes
+    for z in m.zones:
+        ep = episodes.get(z.key)
+        if ep is not None and (ep.open or ep.pending is not None):
+            return None
+    return box
+
+
 def on_position(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> None:
     """The respondent's position (his track's estimate: a multipath leap of a
     still device is discounted there) against each zone of the order."""
+    _evaluate(m, fix, now, out)
+    m.zone_box = quiet_box(m)
+
+
+def _evaluate(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> None:
     p = m.params
     r = m.respondent
     lat, lon, acc, t = r.lat, r.lon, r.acc, fix.t
