@@ -123,29 +123,31 @@ def on_position(
     age = dt if dt >= 0.0 else -dt
     if age > p.max_counterpart_age_s:
         return  # no evidence of where the other party is now
-    # The older of the two fixes is widened by its age.
-    if dt > 0.0:
-        older = v
-        rr, rv = r.acc, stale_radius_m(v.acc, dt, p.stale_speed_mps)
-    else:
-        older = r
-        rr = r.acc if dt == 0.0 else stale_radius_m(r.acc, age, p.stale_speed_mps)
-        rv = v.acc
+    older = v if dt > 0.0 else r
     pkeys = m.pkeys
     keys = None if pkeys is None else pkeys.get(pid)
-    ahead = 0.0
-    if older.course >= 0.0 and older.speed >= STILL_MPS and not older.jumped and not older.held:
-        age = _apart(r, v, age, p)
-        if 0.0 < age <= p.project_max_s:
-            ahead = older.speed * age
     # Latitude alone bounds the distance from below (by the equator's metres
-    # per degree): most far-away pairs are settled without the geodesic.
-    reach = m.far_m + rr + rv + ahead
+    # per degree), and the reach below from above (the older fix aged and
+    # carried on for all of `age`): most far-away pairs are settled by this.
+    so = older.speed
+    bound = m.far_m + r.acc + v.acc + age * (p.stale_speed_mps + (so if so > 0.0 else 0.0))
     rlat, vlat = r.lat, v.lat
-    if (rlat - vlat if rlat > vlat else vlat - rlat) * _M_PER_DEG_LAT_MIN > reach and (
+    if (rlat - vlat if rlat > vlat else vlat - rlat) * _M_PER_DEG_LAT_MIN > bound and (
         keys is None or _idle(m.episodes, keys)
     ):
         return  # far away and nothing open or pending: the common case
+    # The older of the two fixes is widened by its age.
+    if older is v:
+        rr, rv = r.acc, stale_radius_m(v.acc, dt, p.stale_speed_mps)
+    else:
+        rr = r.acc if dt == 0.0 else stale_radius_m(r.acc, age, p.stale_speed_mps)
+        rv = v.acc
+    ahead = 0.0
+    if older.course >= 0.0 and so >= STILL_MPS and not older.jumped and not older.held:
+        age = _apart(r, v, age, p)
+        if 0.0 < age <= p.project_max_s:
+            ahead = so * age
+    reach = m.far_m + rr + rv + ahead
     d = distance_m(r.lat, r.lon, v.lat, v.lon)
     if d > reach and (keys is None or _idle(m.episodes, keys)):
         return
