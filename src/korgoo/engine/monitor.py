@@ -76,6 +76,7 @@ class OrderMonitor:
         "instructed",
         "instructed_at",
         "leave_from",
+        "near_m",
         "order_id",
         "params",
         "pending",
@@ -111,7 +112,7 @@ class OrderMonitor:
         self.deliveries: dict[str, tuple[DeliveryDue, bool]] | None = None
         self.active = False
         self.starts_at = self.ends_at = 0.0
-        self.far_m = 0.0
+        self.far_m = self.near_m = 0.0
         self.pkeys: dict[str, proximity.PartyKeys] | None = None  # made when first near
         self.pending: dict[str, proximity.Pending] | None = None  # made when first needed
         self.set_terms(terms, now, [])
@@ -152,7 +153,10 @@ class OrderMonitor:
         if self.pending:
             self.pending = {k: v for k, v in self.pending.items() if k in self.protected} or None
         params = self.params
-        self.far_m = max(terms.warning_distance_m + params.clear_margin_m, params.approach_range_m)
+        # Beyond `near_m` only an approach warning or a crossing between fixes
+        # can come of a pair, and both need a course: without one, that is far.
+        self.near_m = terms.warning_distance_m + params.clear_margin_m
+        self.far_m = max(self.near_m, params.approach_range_m)
         self.starts_at, self.ends_at = terms.starts_at, terms.ends_at
         self.active = terms.status is OrderStatus.ACTIVE
         if not terms.active_at(now):

@@ -694,3 +694,21 @@ def test_a_pass_her_next_fix_shows_live_is_one_alert_not_two() -> None:
     now = e.apply(vfix(T0 + 180, north_of(HOME, 5), acc=10))
     opened = [d for d in now if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert len(opened) == 1 and not opened[0].late and opened[0].priority is Priority.P1
+
+
+def test_a_pass_shown_by_fixes_far_apart_after_it_goes_on_record() -> None:
+    # Head-on at 20 m/s on streets 100 m apart, under a 300 m order; they pass
+    # level at T0. His fixes a minute apart (T0 - 30, T0 + 30); hers a network
+    # fix (no course) where she set off at T0 - 60, then a moving one at T0 + 60:
+    # at that one they are 1.8 km apart, beyond any warning, and only the lines
+    # through both parties' fixes show the pass.
+    e = started(min_distance_m=300.0, warning_distance_m=800.0)
+    street = east_of(HOME, 100.0)
+    out = e.apply(vfix(T0 - 65, north_of(street, 1200.0), acc=20))
+    out += e.apply(rfix(T0 - 30, north_of(HOME, -600.0), acc=8, speed=20.0, heading=0.0))
+    out += e.apply(rfix(T0 + 30, north_of(HOME, 600.0), acc=8, speed=20.0, heading=0.0))
+    assert breach_pages(out) == []
+    late = e.apply(vfix(T0 + 60, north_of(street, -1200.0), acc=8, speed=20.0, heading=180.0))
+    opened = [d for d in breach_pages(late) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].late and opened[0].priority is Priority.P2
+    assert opened[0].occurred_at == pytest.approx(T0, abs=2.0)

@@ -130,7 +130,12 @@ def on_position(
     # per degree), and the reach below from above (the older fix aged and
     # carried on for all of `age`): most far-away pairs are settled by this.
     so = older.speed
-    bound = m.far_m + r.acc + v.acc + age * (p.stale_speed_mps + (so if so > 0.0 else 0.0))
+    far = (
+        m.far_m
+        if (speed is not None and heading is not None) or (r.course >= 0.0 and v.course >= 0.0)
+        else m.near_m
+    )
+    bound = far + r.acc + v.acc + age * (p.stale_speed_mps + (so if so > 0.0 else 0.0))
     rlat, vlat = r.lat, v.lat
     if (rlat - vlat if rlat > vlat else vlat - rlat) * _M_PER_DEG_LAT_MIN > bound and (
         keys is None or _idle(m.episodes, keys)
@@ -147,7 +152,7 @@ def on_position(
         age = _apart(r, v, age, p)
         if 0.0 < age <= p.project_max_s:
             ahead = so * age
-    reach = m.far_m + rr + rv + ahead
+    reach = far + rr + rv + ahead
     d = distance_m(r.lat, r.lon, v.lat, v.lon)
     if d > reach and (keys is None or _idle(m.episodes, keys)):
         return
