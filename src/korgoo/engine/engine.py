@@ -59,7 +59,30 @@ class Engine:
             self._fire(now, out)
         cls = type(event)
         if cls is Fix:
-            self._fix(event, now, out)  # type: ignore[arg-type]
+            # Most events are fixes: routed here, without a call of their own.
+            fix: Fix = event  # type: ignore[assignment]
+            monitors = self._by_device.get(fix.device_id)
+            if monitors is None:
+                self._reject("unknown_device", fix.device_id, now, out)
+                return out
+            lat, lon, acc, p = fix.lat, fix.lon, fix.acc, self.params
+            # The plain comparisons are the fast check; NaN fails them all, and the
+            # full check then names the reason.
+            if not (
+                -90.0 <= lat <= 90.0
+                and -180.0 <= lon <= 180.0
+                and 0.0 < acc <= p.max_accuracy_m
+                and fix.t <= fix.at + p.max_future_s
+            ):
+                problem = fix_problem(fix, p)
+                if problem is not None:
+                    self._reject(problem, fix.device_id, now, out)
+                    return out
+            for m in monitors:
+                dev = m.on_fix(fix, now, out)
+                if dev is not None and not dev.timer_pending:
+                    dev.timer_pending = True
+                    self._push(m.no_signal_due(dev), _SILENCE, m.order_id, fix.device_id)
         elif cls is Signal:
             self._signal(event, now, out)  # type: ignore[arg-type]
         elif cls is OrderChange:
@@ -82,30 +105,6 @@ class Engine:
         return self.apply(Tick(at=at))
 
     # -- handlers -------------------------------------------------------------
-
-    def _fix(self, fix: Fix, now: float, out: list[Decision]) -> None:
-        monitors = self._by_device.get(fix.device_id)
-        if monitors is None:
-            self._reject("unknown_device", fix.device_id, now, out)
-            return
-        lat, lon, acc, p = fix.lat, fix.lon, fix.acc, self.params
-        # The plain comparisons are the fast check; NaN fails them all, and the
-        # full check then names the reason.
-        if not (
-            -90.0 <= lat <= 90.0
-            and -180.0 <= lon <= 180.0
-            and 0.0 < acc <= p.max_accuracy_m
-            and fix.t <= fix.at + p.max_future_s
-        ):
-            problem = fix_problem(fix, p)
-            if problem is not None:
-                self._reject(problem, fix.device_id, now, out)
-                return
-        for m in monitors:
-            dev = m.on_fix(fix, now, out)
-            if dev is not None and not dev.timer_pending:
-                dev.timer_pending = True
-                self._push(m.no_signal_due(dev), _SILENCE, m.order_id, fix.device_id)
 
     def _signal(self, sig: Signal, now: float, out: list[Decision]) -> None:
         monitors = self._by_device.get(sig.device_id)
