@@ -278,6 +278,12 @@ around = st.tuples(
 )
 
 
+def placed(where: tuple[str, float, float]) -> tuple[CompiledZone, float, float]:
+    """The zone a drawn point belongs to, and the point."""
+    name, dlat, dlon = where
+    return ZONES[name], CENTRES[name][0] + dlat, CENTRES[name][1] + dlon
+
+
 near = st.tuples(
     st.sampled_from(sorted(ZONES)),
     st.floats(-0.006, 0.006),  # within ~700 m: mostly on the clearance grid
@@ -291,9 +297,7 @@ def test_classify_agrees_with_the_exact_signed_distance(
     where: tuple[str, float, float], acc: float
 ) -> None:
     """The clearance grid's shortcuts never change the answer the exact distance gives."""
-    name, dlat, dlon = where
-    zone = ZONES[name]
-    lat, lon = CENTRES[name][0] + dlat, CENTRES[name][1] + dlon
+    zone, lat, lon = placed(where)
     sd = zone.signed_distance_m(lat, lon)
     assert zone.classify(lat, lon, acc) is expected_containment(sd, acc)
     # At the edge of certainty: a disc exactly |sd| wide is still wholly on one side,
@@ -304,13 +308,17 @@ def test_classify_agrees_with_the_exact_signed_distance(
 
 @settings(max_examples=1500, deadline=None)
 @given(around, st.floats(0.0, 3000.0))
-def test_far_outside_never_says_true_within_the_margin(
+def test_far_outside_and_the_box_never_say_far_within_the_margin(
     where: tuple[str, float, float], margin: float
 ) -> None:
-    name, dlat, dlon = where
-    zone = ZONES[name]
-    lat, lon = CENTRES[name][0] + dlat, CENTRES[name][1] + dlon
-    if zone.far_outside(lat, lon, margin):
+    zone, lat, lon = placed(where)
+    far = zone.far_outside(lat, lon, margin)
+    if far:
+        assert zone.signed_distance_m(lat, lon) > margin
+    box = zone.box(margin)
+    assert box is not None
+    if not (box[0] <= lat <= box[1] and box[2] <= lon <= box[3]):
+        assert far  # the box says no more than far_outside does
         assert zone.signed_distance_m(lat, lon) > margin
 
 
@@ -321,21 +329,6 @@ def test_far_outside_circle_holds_against_the_true_geodesic(azimuth: float, marg
     # Just within the margin, measured by pyproj rather than by distance_m.
     lon, lat, _ = GEOD.fwd(HOME[1], HOME[0], azimuth, 300.0 + margin * 0.999)
     assert not zone.far_outside(lat, lon, margin)
-
-
-@settings(max_examples=1500, deadline=None)
-@given(around, st.floats(0.0, 3000.0))
-def test_a_point_outside_the_box_is_farther_than_the_margin(
-    where: tuple[str, float, float], margin: float
-) -> None:
-    name, dlat, dlon = where
-    zone = ZONES[name]
-    lat, lon = CENTRES[name][0] + dlat, CENTRES[name][1] + dlon
-    box = zone.box(margin)
-    assert box is not None
-    if not (box[0] <= lat <= box[1] and box[2] <= lon <= box[3]):
-        assert zone.far_outside(lat, lon, margin)
-        assert zone.signed_distance_m(lat, lon) > margin
 
 
 def test_the_box_holds_the_zone_and_its_margin() -> None:
