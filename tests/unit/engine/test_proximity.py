@@ -66,7 +66,8 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # neither confirms nor drops a drive-past kept for the still phone's next fix;
     # 8: a network fix without a course is checked by its next fix; 9: a cell
     # report that agreed with a network phone off the slow schedule leaves its
-    # finer fix as evidence, aged from when it was taken
+    # finer fix as evidence, aged from when it was taken, and a pass after a still
+    # phone's leap is kept for its next real fix (a leap confirms nothing)
     assert breach.rule_version == 9 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
@@ -739,3 +740,47 @@ def test_his_finer_fix_under_cell_reports_ages_from_when_it_was_taken() -> None:
     assert breach_pages(out) == []
     shown = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert all(d.confidence is Confidence.POSSIBLE for d in shown)
+
+
+def leap_before_a_drive_past() -> tuple[Engine, list[Decision]]:
+    """Her phone at home (40 m network fixes every five minutes); its report just
+    before his car passes is a multipath leap 330 m away (discounted, her home
+    estimate kept); his car passes 130 m east of her home at 10 m/s under a 400 m
+    order, a fix a minute."""
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 600, HOME, acc=40))
+    e.apply(vfix(T0 - 300, north_of(HOME, 10), acc=40))
+    out = e.apply(vfix(T0, north_of(HOME, -330), acc=15, speed=0.1))
+    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
+        pos = east_of(north_of(HOME, metres), 130)
+        out += e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    return e, out
+
+
+def test_her_next_real_fix_at_home_confirms_a_pass_after_her_leap() -> None:
+    # The leap says nothing of where she was when he passed, so the pass is never
+    # certain live; her next real fix at home shows she had not left: the pass
+    # goes on record (late, paged, P2).
+    e, out = leap_before_a_drive_past()
+    assert breach_pages(out) == []
+    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=40))
+    opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages and opened[0].late
+    assert opened[0].occurred_at == T0 + 140
+
+
+def test_a_leap_after_a_kept_pass_confirms_nothing() -> None:
+    # A pass kept for her still phone's next fix (370 m from her 10 m fix of seven
+    # minutes before: only possible then). Her next report is a leap 330 m away,
+    # discounted: her estimate is kept, but the leap is no evidence that she was
+    # still at home; her real fixes then show her 450 m away (she had left).
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 580, HOME, acc=10, speed=0.0))
+    e.apply(vfix(T0 - 280, HOME, acc=10, speed=0.0))
+    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
+        pos = east_of(north_of(HOME, metres), 370)
+        e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    after = e.apply(vfix(T0 + 300, north_of(HOME, -330), acc=10, speed=0.0))
+    for k in range(3):
+        after += e.apply(vfix(T0 + 360 + 60 * k, north_of(HOME, -450), acc=10, speed=0.0))
+    assert [d for d in after if d.rule == "proximity.breach"] == []
