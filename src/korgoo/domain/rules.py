@@ -91,21 +91,21 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
         for spec in (
             RuleSpec(
                 Rule.PROXIMITY_BREACH,
-                8,
+                9,
                 Priority.P1,
                 N_("Too close to the protected person"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_PREALERT,
-                8,
+                9,
                 Priority.P3,
                 N_("Within the warning distance"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_APPROACH,
-                8,
+                9,
                 Priority.P2,
                 N_("Approaching the protected person"),
                 (

@@ -48,7 +48,12 @@ def party_sigma(track: Track, age_s: float, p: RuleParams, carried: bool = False
     rest = resting(track, p)
     # A cell report that kept a moving party's finer estimate is no fresh
     # evidence of where it is: it neither supports nor decides anything.
-    coarse = track.acc >= p.cell_accuracy_m or (track.held and not rest)
+    coarse = track.acc >= p.cell_accuracy_m or (track.held and track.speed >= STILL_MPS)
+    if track.held and not rest and not coarse:
+        # A network phone off the slow schedule (it may have walked): the cell
+        # report only says it is within its radius, so the finer estimate is
+        # what it was, aged from its own fix as if the report had not come.
+        age_s += track.t - track.pt
     s = fix_sigma(track.acc, None if track.speed < 0.0 else track.speed, rest, p)
     discounted: list[str] = []
     if coarse or track.held:

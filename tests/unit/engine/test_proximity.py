@@ -63,8 +63,12 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # a carried-on fix is never decisive, a still phone's next fix confirms a pass;
     # 7: two moving parties that came close between their fixes go on record once
     # the older party's next fix shows it went on straight; a cell report between
-    # neither confirms nor drops a drive-past kept for the still phone's next fix
-    assert breach.rule_version == 8 and breach.params_rev
+    # neither confirms nor drops a drive-past kept for the still phone's next fix;
+    # 8: a network fix without a course is checked by its next fix; 9: a cell
+    # report that agreed with a network phone off the slow schedule leaves its
+    # finer fix as evidence, aged from when it was taken, and a pass after a still
+    # phone's leap is kept for its next real fix (a leap confirms nothing)
+    assert breach.rule_version == 9 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -712,3 +716,89 @@ def test_a_pass_shown_by_fixes_far_apart_after_it_goes_on_record() -> None:
     opened = [d for d in breach_pages(late) if d.kind is DecisionKind.OPENED]
     assert len(opened) == 1 and opened[0].late and opened[0].priority is Priority.P2
     assert opened[0].occurred_at == pytest.approx(T0, abs=2.0)
+
+
+def bus_past_his_cell_report(minutes_of_cell: int, off_m: float) -> list[Decision]:
+    """His phone reports 28 m network fixes every two minutes from one place (off
+    the slow schedule: it may be walking), then only cell fixes (900 m) that agree
+    with them, one every two minutes; 65 s after the last, her bus passes `off_m`
+    from his place at 10 m/s (a satellite fix a minute, heading south)."""
+    e = started()
+    his = north_of(HOME, 2000)
+    for k in range(4):
+        e.apply(rfix(T0 + 120 * k, east_of(his, 8 * (k % 2)), acc=28))
+    t = T0 + 480
+    for _ in range(minutes_of_cell // 2):
+        e.apply(rfix(t, north_of(his, -900), acc=900))
+        t += 120
+    out: list[Decision] = []
+    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
+        pos = east_of(north_of(his, metres), off_m)
+        out += e.apply(vfix(t - 175 + 60 * k, pos, acc=12, speed=10.0, heading=180.0))
+    return out
+
+
+def test_his_cell_report_leaves_his_finer_fix_as_evidence_of_where_he_was() -> None:
+    # A cell report that agreed with his network fixes says only that he is
+    # within its radius: his 28 m fix of two minutes before still shows where he
+    # was, aged at walking pace since (not made worthless): her bus passing 60 m
+    # from it under a 500 m order is a breach, paged at once on her moving fix.
+    out = bus_past_his_cell_report(minutes_of_cell=2, off_m=60.0)
+    assert pages_certain_once(out)
+    opened = next(d for d in breach_pages(out) if d.kind is DecisionKind.OPENED)
+    discounted = opened.evidence["discounted"]
+    assert {"party": "respondent", "reason": "stale"} in discounted  # type: ignore[operator]
+
+
+def test_his_finer_fix_under_cell_reports_ages_from_when_it_was_taken() -> None:
+    # The same, but twelve minutes of cell reports only: he may have walked a
+    # kilometre since his last real fix, so her bus 250 m from it is no breach
+    # to page (it would be, had the cell reports kept his fix fresh).
+    out = bus_past_his_cell_report(minutes_of_cell=12, off_m=250.0)
+    assert breach_pages(out) == []
+    shown = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert all(d.confidence is Confidence.POSSIBLE for d in shown)
+
+
+def leap_before_a_drive_past() -> tuple[Engine, list[Decision]]:
+    """Her phone at home (40 m network fixes every five minutes); its report just
+    before his car passes is a multipath leap 330 m away (discounted, her home
+    estimate kept); his car passes 130 m east of her home at 10 m/s under a 400 m
+    order, a fix a minute."""
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 600, HOME, acc=40))
+    e.apply(vfix(T0 - 300, north_of(HOME, 10), acc=40))
+    out = e.apply(vfix(T0, north_of(HOME, -330), acc=15, speed=0.1))
+    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
+        pos = east_of(north_of(HOME, metres), 130)
+        out += e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    return e, out
+
+
+def test_her_next_real_fix_at_home_confirms_a_pass_after_her_leap() -> None:
+    # The leap says nothing of where she was when he passed, so the pass is never
+    # certain live; her next real fix at home shows she had not left: the pass
+    # goes on record (late, paged, P2).
+    e, out = leap_before_a_drive_past()
+    assert breach_pages(out) == []
+    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=40))
+    opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].pages and opened[0].late
+    assert opened[0].occurred_at == T0 + 140
+
+
+def test_a_leap_after_a_kept_pass_confirms_nothing() -> None:
+    # A pass kept for her still phone's next fix (370 m from her 10 m fix of seven
+    # minutes before: only possible then). Her next report is a leap 330 m away,
+    # discounted: her estimate is kept, but the leap is no evidence that she was
+    # still at home; her real fixes then show her 450 m away (she had left).
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 580, HOME, acc=10, speed=0.0))
+    e.apply(vfix(T0 - 280, HOME, acc=10, speed=0.0))
+    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
+        pos = east_of(north_of(HOME, metres), 370)
+        e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    after = e.apply(vfix(T0 + 300, north_of(HOME, -330), acc=10, speed=0.0))
+    for k in range(3):
+        after += e.apply(vfix(T0 + 360 + 60 * k, north_of(HOME, -450), acc=10, speed=0.0))
+    assert [d for d in after if d.rule == "proximity.breach"] == []

@@ -255,6 +255,18 @@ def on_position(
             and (resting(still, p) or (still.course < 0.0 and _went_straight(mover, p)))
         ):
             _keep_pending(m, pid, mover, still, pb)
+    elif cb is not None and not ep.open and not coarse and (v.jumped if dt > 0.0 else r.jumped):
+        # The still party's live report was a leap, discounted: its estimate is
+        # kept, but nothing says it was still there when the other passed (never
+        # tight). Its next real fix in the same place does, as above.
+        still = v if dt > 0.0 else r
+        mover = r if still is v else v
+        if (
+            not mover.jumped
+            and (sr if mover is r else sv).moving
+            and (resting(still, p) or (still.course < 0.0 and _went_straight(mover, p)))
+        ):
+            _keep_pending(m, pid, mover, still, pb)
     if projected is not None and not ep.open and pb < p.p_certain:
         _crossing(m, pid, r, v, age, now, out)
     step = observe(
@@ -412,9 +424,10 @@ def _confirm(m: OrderMonitor, pid: str, r: Track, v: Track) -> Shown | None:
     if isinstance(kept, Crossing):
         return _confirm_crossing(m, pid, kept, r, v)
     still = v if kept.mover_is_respondent else r
-    if still.t == kept.anchor[0] or still.held:
+    if still.t == kept.anchor[0] or still.held or still.jumped:
         # The moving party's fix, or a cell report that kept the still one's
-        # estimate (no fresh evidence either way): wait for its next real fix.
+        # estimate, or a leap discounted (no fresh evidence either way): wait
+        # for its next real fix.
         return None
     del pending[pid]
     if not pending:
