@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from array import array
 
-from korgoo.geo import distance_m
+from korgoo.geo import M_PER_DEG_LAT_MIN, distance_m
 
 RING = 12  # entries kept
 SPACING_S = 90.0  # at most one ring entry per 90 s of device time: 18 minutes or more
@@ -120,14 +120,14 @@ class Track:
                 # far (else it stopped: by what the radii leave of the step),
                 # or when it moved farther than indoor drift explains.
                 if 0.0 <= dt <= NETWORK_CARRY_S and sspeed >= STILL_MPS:
-                    d = b if b <= JUMP_MIN_M else distance_m(slat, slon, lat, lon)
-                    beyond = d - acc - sacc
-                    beyond = beyond if beyond > 0.0 else 0.0
-                    speed = (
-                        sspeed
-                        if beyond >= 0.5 * sspeed * dt - (acc + sacc)
-                        else beyond / max(dt, 1.0)
-                    )
+                    half = 0.5 * sspeed * dt
+                    if (lat - slat if lat > slat else slat - lat) * M_PER_DEG_LAT_MIN >= half:
+                        speed = sspeed  # gone on that far north or south alone
+                    else:
+                        d = b if b <= JUMP_MIN_M else distance_m(slat, slon, lat, lon)
+                        beyond = d - acc - sacc
+                        beyond = beyond if beyond > 0.0 else 0.0
+                        speed = sspeed if beyond >= half - (acc + sacc) else beyond / max(dt, 1.0)
                 else:
                     reach = JUMP_MIN_M + JUMP_RADII * (acc + sacc)
                     if b > reach:

@@ -1,6 +1,12 @@
 """Geometry for the hot path: geodesic distance, accuracy-aware proximity and zones."""
 
-from korgoo.geo.distance import ahead_of, distance_m, metres_per_degree, wrap_lon
+from korgoo.geo.distance import (
+    M_PER_DEG_LAT_MIN,
+    ahead_of,
+    distance_m,
+    metres_per_degree,
+    wrap_lon,
+)
 from korgoo.geo.uncertainty import (
     STALE_RADIUS_CAP_M,
     prob_beyond,
@@ -11,6 +17,7 @@ from korgoo.geo.zone_shapes import validate_zone
 from korgoo.geo.zones import CompiledZone, Containment
 
 __all__ = [
+    "M_PER_DEG_LAT_MIN",
     "STALE_RADIUS_CAP_M",
     "CompiledZone",
     "Containment",

@@ -16,6 +16,10 @@ WGS84_A = 6378137.0  # semi-major axis, metres
 WGS84_F = 1 / 298.257223563
 WGS84_E2 = WGS84_F * (2 - WGS84_F)  # first eccentricity squared
 
+# Metres per degree of latitude never fall below the equator's: |Δlat| times
+# this bounds `distance_m` from below (the cheap first test of the hot path).
+M_PER_DEG_LAT_MIN = 110_574.0
+
 _RAD = math.pi / 180
 _A_RAD = WGS84_A * _RAD
 _A_1ME2_RAD = WGS84_A * (1 - WGS84_E2) * _RAD

@@ -28,7 +28,7 @@ from korgoo.engine.rules.common import (
     warn,
 )
 from korgoo.engine.track import JUMP_RADII, STILL_MPS, Track
-from korgoo.geo import ahead_of, distance_m, prob_within, stale_radius_m
+from korgoo.geo import M_PER_DEG_LAT_MIN, ahead_of, distance_m, prob_within, stale_radius_m
 from korgoo.geo.projection import LocalProjection
 
 if TYPE_CHECKING:
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 # The episode keys of breach, prealert and approach for one protected person.
 PartyKeys = tuple[EpisodeKey, EpisodeKey, EpisodeKey]
-
-_M_PER_DEG_LAT_MIN = 110_574.0  # metres per degree of latitude at the equator, the least
 
 
 Kept = tuple[float, float, float, float]  # a kept position: (t, lat, lon, acc)
@@ -137,7 +135,7 @@ def on_position(
     )
     bound = far + r.acc + v.acc + age * (p.stale_speed_mps + (so if so > 0.0 else 0.0))
     rlat, vlat = r.lat, v.lat
-    if (rlat - vlat if rlat > vlat else vlat - rlat) * _M_PER_DEG_LAT_MIN > bound and (
+    if (rlat - vlat if rlat > vlat else vlat - rlat) * M_PER_DEG_LAT_MIN > bound and (
         keys is None or _idle(m.episodes, keys)
     ):
         return  # far away and nothing open or pending: the common case
