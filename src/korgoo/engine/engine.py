@@ -65,7 +65,8 @@ class Engine:
             if monitors is None:
                 self._reject("unknown_device", fix.device_id, now, out)
                 return out
-            lat, lon, acc, p = fix.lat, fix.lon, fix.acc, self.params
+            lat, lon, acc = fix.lat, fix.lon, fix.acc
+            p = self.params
             # The plain comparisons are the fast check; NaN fails them all, and the
             # full check then names the reason.
             if not (

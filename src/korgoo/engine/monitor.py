@@ -193,7 +193,10 @@ class OrderMonitor:
             return dev  # a mocked position is no evidence either way
         if dev.strap_open:
             return dev  # the strap alert stands; the bracelet is not where he is
-        lat, lon, acc, speed = fix.lat, fix.lon, fix.acc, fix.speed
+        lat = fix.lat
+        lon = fix.lon
+        acc = fix.acc
+        speed = fix.speed
         anchor = dev.anchor
         if anchor is None:
             dev.anchor = plausibility.accept(None, t, lat, lon, acc, speed)

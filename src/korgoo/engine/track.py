@@ -104,8 +104,13 @@ class Track:
         speed: float | None,
         heading: float | None = None,
     ) -> None:
-        # The live estimate, read once (this runs per fix).
-        st, slat, slon, sacc, sspeed = self.t, self.lat, self.lon, self.acc, self.speed
+        # The live estimate, read once (this runs per fix), one name at a time:
+        # packing four or more into a tuple costs an allocation.
+        st = self.t
+        slat = self.lat
+        slon = self.lon
+        sacc = self.acc
+        sspeed = self.speed
         dt = t - st
         if st >= 0.0 and dt < RESET_GAP_S and sacc < CELL_M:
             # An upper bound on the step: the geodesic is computed only where a
@@ -201,7 +206,10 @@ class Track:
             # `remember`, inlined: this runs on every other fix.
             ring = self.ring if self.ring is not None else self._new_ring(t)
             i = self.head * 4
-            ring[i], ring[i + 1], ring[i + 2], ring[i + 3] = t - self.base, lat, lon, acc
+            ring[i] = t - self.base
+            ring[i + 1] = lat
+            ring[i + 2] = lon
+            ring[i + 3] = acc
             self.head = (self.head + 1) % RING
             self.ring_t = t
         if (
@@ -224,7 +232,11 @@ class Track:
         self.speed = -1.0 if speed is None else speed
         self.course = -1.0 if heading is None or speed is None else heading % 360.0
         self.plat, self.plon = slat, slon  # (0, 0) before the first: far away
-        self.t, self.at, self.lat, self.lon, self.acc = t, at, lat, lon, acc
+        self.t = t
+        self.at = at
+        self.lat = lat
+        self.lon = lon
+        self.acc = acc
         self.pt = t
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:
