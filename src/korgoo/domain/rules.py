@@ -91,21 +91,21 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
         for spec in (
             RuleSpec(
                 Rule.PROXIMITY_BREACH,
-                9,
+                10,
                 Priority.P1,
                 N_("Too close to the protected person"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_PREALERT,
-                9,
+                10,
                 Priority.P3,
                 N_("Within the warning distance"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_APPROACH,
-                9,
+                10,
                 Priority.P2,
                 N_("Approaching the protected person"),
                 (
@@ -118,14 +118,14 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
             ),
             RuleSpec(
                 Rule.ZONE_EXCLUSION,
-                5,
+                6,
                 Priority.P2,
                 N_("Entered an exclusion zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),
             ),
             RuleSpec(
                 Rule.ZONE_INCLUSION,
-                5,
+                6,
                 Priority.P2,
                 N_("Left the curfew zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),

@@ -171,6 +171,14 @@ class Track:
                             # one that left its predecessor): it may be the leap,
                             # so the newer fix is taken afresh.
                             self.still = 0
+                        elif self.jumped >= self.still > 0 and distance_m(
+                            self.jlat, self.jlon, lat, lon
+                        ) <= (JUMP_MIN_M if JUMP_RADII * acc < JUMP_MIN_M else JUMP_RADII * acc):
+                            # More fixes now agree away from the estimate than
+                            # were averaged into it (he parked, a first fix or
+                            # two leapt, then the true place): the estimate was
+                            # the leap, and the run is judged as a full one.
+                            self.jumped = JUMP_RUN
                         else:
                             # The estimate stays; the device is reporting, so it
                             # is not stale.

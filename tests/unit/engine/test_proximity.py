@@ -68,7 +68,7 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # report that agreed with a network phone off the slow schedule leaves its
     # finer fix as evidence, aged from when it was taken, and a pass after a still
     # phone's leap is kept for its next real fix (a leap confirms nothing)
-    assert breach.rule_version == 9 and breach.params_rev
+    assert breach.rule_version == 10 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]

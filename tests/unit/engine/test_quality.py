@@ -95,6 +95,61 @@ def test_a_leap_from_where_he_parked_is_discounted() -> None:
     assert u.jumped == 0 and (u.lat, u.lon) == north_of(parked, 325)
 
 
+def test_a_leap_on_arrival_gives_way_to_more_fixes_agreeing_elsewhere() -> None:
+    # He drives north and parks; his first still fix is a multipath leap 300 m
+    # west (80 m on from his last moving fix, so arriving explains it), then two
+    # still fixes agree where he truly parked. Two agreeing fixes outweigh the
+    # one the estimate was taken from: it moves there, without a full run.
+    street = north_of(HOME, 1000)
+    parked = north_of(HOME, 1060)
+    t = Track()
+    t.update(T0, T0, *east_of(street, -300), 10.0, 10.0, 0.0)
+    t.update(T0 + 60, T0 + 60, *east_of(north_of(street, 80), -300), 10.0, 0.0)
+    t.update(T0 + 180, T0 + 180, *parked, 11.0, 0.0)
+    assert t.jumped == 1
+    t.update(T0 + 300, T0 + 300, *east_of(parked, 3), 10.0, 0.1)
+    assert t.jumped == 0 and t.t == T0 + 300
+    assert abs(t.lat - parked[0]) < 1e-6 and abs(t.lon - east_of(parked, 3)[1]) < 1e-9
+
+
+def test_a_leap_run_after_parking_is_discounted_unless_it_outnumbers_the_estimate() -> None:
+    # Parked with three still fixes, then a multipath run of three agreeing
+    # fixes 300 m away: a leap lasts that long, the parked position is kept.
+    street = north_of(HOME, 1000)
+    parked = north_of(HOME, 1060)
+    leap = east_of(parked, 300)
+    t = Track()
+    t.update(T0, T0, *street, 10.0, 10.0, 0.0)
+    for k in (1, 2, 3):
+        t.update(T0 + 60 * k, T0 + 60 * k, *parked, 10.0, 0.0)
+    for k in (4, 5, 6):
+        t.update(T0 + 60 * k, T0 + 60 * k, *leap, 10.0, 0.0)
+    assert t.jumped == 3 and abs(t.lon - parked[1]) < 1e-9
+    # Two fixes where he parked, then two agreeing elsewhere: as many, not more.
+    u = Track()
+    u.update(T0, T0, *street, 10.0, 10.0, 0.0)
+    for k in (1, 2):
+        u.update(T0 + 60 * k, T0 + 60 * k, *parked, 10.0, 0.0)
+    for k in (3, 4):
+        u.update(T0 + 60 * k, T0 + 60 * k, *leap, 10.0, 0.0)
+    assert u.jumped == 2 and abs(u.lon - parked[1]) < 1e-9
+    # A leap scattered all round is no run that agrees.
+    w = Track()
+    w.update(T0, T0, *street, 10.0, 10.0, 0.0)
+    w.update(T0 + 60, T0 + 60, *parked, 10.0, 0.0)
+    w.update(T0 + 120, T0 + 120, *leap, 10.0, 0.0)
+    w.update(T0 + 180, T0 + 180, *east_of(parked, -300), 10.0, 0.0)
+    assert w.jumped == 2 and abs(w.lon - parked[1]) < 1e-9
+    # Network fixes (no speed) are not counted as still ones, but four of them
+    # where he is indoors outweigh two agreeing satellite leaps.
+    v = Track()
+    for k in range(4):
+        v.update(T0 + 60 * k, T0 + 60 * k, *parked, 40.0, None)
+    for k in (4, 5):
+        v.update(T0 + 60 * k, T0 + 60 * k, *leap, 10.0, 0.0)
+    assert v.jumped == 2 and abs(v.lon - parked[1]) < 1e-9
+
+
 def test_a_real_move_after_a_run_of_leaps_is_taken() -> None:
     t = Track()
     t.update(T0, T0, *HOME, 10.0, 1.5)

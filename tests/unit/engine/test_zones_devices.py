@@ -9,7 +9,7 @@ from korgoo.domain.events import CheckinDue, OrderChange, Signal, SignalKind
 from korgoo.domain.terms import ScheduleException, ScheduleWindow, ZoneSpec
 from korgoo.engine import Engine
 
-from .conftest import HOME, T0, home_zone, kinds, make_terms, north_of, rfix, vfix
+from .conftest import HOME, T0, east_of, home_zone, kinds, make_terms, north_of, rfix, vfix
 
 # 2026-11-30 is a Monday; 12:00 UTC is 18:00 in Bishkek.
 MONDAY_NOON_UTC = datetime(2026, 11, 30, 12, 0, tzinfo=UTC).timestamp()
@@ -284,6 +284,23 @@ def test_a_stay_inside_after_a_leap_on_arrival_pages_once_the_run_is_over() -> N
         out += e.apply(rfix(T0 + 60 * k, inside, acc=14, speed=0.05))
     paged = [d for d in out if d.rule == "zone.exclusion" and d.pages]
     assert paged and paged[0].occurred_at <= T0 + 60 * 7
+
+
+def test_a_stay_inside_after_a_one_fix_leap_on_arrival_pages_before_he_leaves() -> None:
+    # He drives up and parks 60 m from her home; his first still fix is displaced
+    # 300 m out of the zone (multipath on arrival), then three still fixes two
+    # minutes apart agree inside, and he drives off. The agreeing fixes outnumber
+    # the one the estimate was taken from, so they are not all discounted as leaps.
+    e = started(zones=(home_zone(200),))
+    out = e.apply(rfix(T0, east_of(north_of(HOME, 500), -300), acc=10, speed=10.0, heading=180.0))
+    out += e.apply(rfix(T0 + 60, east_of(north_of(HOME, 420), -300), acc=10, speed=0.0))
+    inside = north_of(HOME, 60)
+    for k in range(3):
+        out += e.apply(rfix(T0 + 180 + 120 * k, inside, acc=11, speed=0.0))
+    out += e.apply(rfix(T0 + 600, north_of(HOME, 900), acc=10, speed=10.0, heading=0.0))
+    paged = [d for d in out if d.rule == "zone.exclusion" and d.pages]
+    assert paged and paged[0].occurred_at <= T0 + 420
+    assert paged[0].rule_version == 6
 
 
 # --- the quiet zones' box: far from every zone, no zone is looked at ----------------------
