@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import msgspec
 import pytest
 
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
@@ -802,3 +803,64 @@ def test_a_leap_after_a_kept_pass_confirms_nothing() -> None:
     for k in range(3):
         after += e.apply(vfix(T0 + 360 + 60 * k, north_of(HOME, -450), acc=10, speed=0.0))
     assert [d for d in after if d.rule == "proximity.breach"] == []
+
+
+def ride_past_her_network_fix(her_next: tuple[float, float]) -> list[Decision]:
+    """She cycles home at 6 m/s; her phone's next report, a minute on, is a 21 m
+    network fix at home (no speed: taken as still riding, at her last pace). He
+    rides south at 6 m/s along a street 250 m west of her home under a 350 m
+    order, level with it 220 s after that fix (a fix a minute). Returns what her
+    next fix, five minutes on at `her_next`, raised."""
+    e = started(min_distance_m=350.0, warning_distance_m=800.0)
+    e.apply(vfix(T0 - 280, north_of(HOME, 330.0), acc=8, speed=6.0, heading=180.0))
+    e.apply(vfix(T0 - 220, north_of(HOME, 8.0), acc=21))
+    out: list[Decision] = []
+    for k in range(-2, 3):
+        pos = east_of(north_of(HOME, -360.0 * k), -250.0)
+        out += e.apply(rfix(T0 + 60 * k, pos, acc=5, speed=6.0, heading=180.0))
+    assert breach_pages(out) == []  # aged at her pace, her fix shows nothing
+    return e.apply(vfix(T0 + 80, her_next, acc=21))
+
+
+def test_a_pass_by_her_old_network_fix_is_on_record_once_her_next_shows_she_stayed() -> None:
+    # Aged 220 s at her riding pace, her fix put her anywhere within a
+    # kilometre: the pass was not even possible then. Her next fix in the same
+    # place says she had stopped; then the pass was 250 m from her: a late
+    # record (P2).
+    late = ride_past_her_network_fix(north_of(HOME, -6.0))
+    opened = [d for d in breach_pages(late) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].late and opened[0].priority is Priority.P2
+    assert opened[0].occurred_at == T0
+
+
+def test_a_pass_by_her_old_network_fix_is_nothing_once_her_next_shows_she_left() -> None:
+    assert breach_pages(ride_past_her_network_fix(east_of(HOME, 600.0))) == []
+
+
+def rides_past_his_still_fix(her_older_by_s: float, off_m: float = 245.0) -> list[Decision]:
+    """His phone, still at his workplace, reports for the first time (a 50 m
+    fix at T0 + 1); she cycles past `off_m` from it at 6 m/s under a 350 m
+    order, her fix (13 m, moving, no course) taken `her_older_by_s` before his.
+    Each arrives 2 s after it was taken, hers first."""
+    e = started(min_distance_m=350.0, warning_distance_m=800.0)
+    work = east_of(HOME, 2000.0)
+    e.apply(vfix(T0 - 60, east_of(north_of(work, off_m), -360.0), acc=13, speed=6.0))
+    tv = T0 + 1 - her_older_by_s
+    her = vfix(tv, east_of(north_of(work, off_m), -6.0 * her_older_by_s), acc=13, speed=6.0)
+    his = rfix(T0 + 1, work, acc=50, speed=0.0, at=T0 + 3)
+    return e.apply(msgspec.structs.replace(her, at=tv + 2.0)) + e.apply(his)
+
+
+def test_her_moving_fix_taken_with_his_decides_it_at_once() -> None:
+    # Her clock a second behind his: the two fixes were taken together (and
+    # arrived a second apart), and her tight moving fix 245 m from his still
+    # one pages at once (P1).
+    assert pages_certain_once(rides_past_his_still_fix(1.0))
+
+
+def test_her_moving_fix_half_a_minute_older_than_his_decides_nothing_at_once() -> None:
+    # 30 s before his fix she was 180 m back along her street, 150 m from his
+    # fix: she has moved far more than her 13 m accuracy since, so it is no
+    # decisive fix (never paged at once).
+    out = rides_past_his_still_fix(30.0, off_m=150.0)
+    assert [d for d in breach_pages(out) if d.confidence is Confidence.CERTAIN] == []

@@ -194,13 +194,15 @@ def on_position(
     # drift together too slowly for any number of fixes to settle it. A moving
     # protected person's new fix (driving past his home) decides it as his
     # does, the age of his last fix being in the probability already.
-    # A fix carried on along its course is a guess, never the decisive one.
+    # A fix carried on along its course is a guess, never the decisive one,
+    # unless by less than its own accuracy (her fix taken a second before his,
+    # by their clocks: the two were taken together).
     tight = (
         not coarse
         and not v.jumped
         and (
             (sr.moving and (dt >= 0.0 or projected is None))
-            or (sv.moving and dt <= 0.0 and not r.jumped)
+            or (sv.moving and (dt <= 0.0 or age * v.speed <= v.acc) and not r.jumped)
         )
     )
     # Two still phones drift indoors by 1 to 1.5x their accuracy, and slowly: no
@@ -236,7 +238,7 @@ def on_position(
     cb = level_of(pb, coarse, tight, p)
     ep = m.ep(b_key)
     was_paging = ep.open and ep.confidence in PAGING
-    if cb is Confidence.POSSIBLE and tight and not ep.open:
+    if (cb is None or cb is Confidence.POSSIBLE) and tight and not ep.open:
         # The still party's fix is older: kept for a check once it reports again
         # (a cell report that agreed with it since says only that she is still
         # there, and keeps it). A network fix without a course counts too (a
@@ -252,7 +254,15 @@ def on_position(
             and not still.jumped
             and (resting(still, p) or (still.course < 0.0 and _went_straight(mover, p)))
         ):
-            _keep_pending(m, pid, mover, still, pb)
+            # Kept when it was a breach had the still party stayed where its fix
+            # was (its age is what the next fix settles): aged at walking pace, a
+            # five-minute-old fix makes even a pass at 250 m less than possible.
+            kept = pb
+            if cb is None:
+                unaged = math.hypot(fix_sigma(still.acc, 0.0, True, p), mover.acc / p.sigma_divisor)
+                kept = prob_within(d, unaged, dmin)
+            if kept >= p.p_possible:
+                _keep_pending(m, pid, mover, still, kept)
     elif cb is not None and not ep.open and not coarse and (v.jumped if dt > 0.0 else r.jumped):
         # The still party's live report was a leap, discounted: its estimate is
         # kept, but nothing says it was still there when the other passed (never
