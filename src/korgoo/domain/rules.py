@@ -80,6 +80,7 @@ _PROXIMITY = (
     "project_max_s",
     "project_sigma_at_max",
     "warning_drift_factor",
+    "still_within_s",
     "late_episode_gap_s",
 )
 _BATTERY = ("battery_low_pct", "battery_critical_pct", "battery_hysteresis_pct")
@@ -91,21 +92,21 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
         for spec in (
             RuleSpec(
                 Rule.PROXIMITY_BREACH,
-                9,
+                10,
                 Priority.P1,
                 N_("Too close to the protected person"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_PREALERT,
-                9,
+                10,
                 Priority.P3,
                 N_("Within the warning distance"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_APPROACH,
-                9,
+                10,
                 Priority.P2,
                 N_("Approaching the protected person"),
                 (
