@@ -429,10 +429,11 @@ def test_two_still_phones_whose_reported_circles_stay_within_the_limit_page() ->
 def test_near_neighbours_on_satellite_fixes_drifting_together_do_not_page() -> None:
     # Two homes 650 m apart under a 500 m order, both phones indoors (40 m),
     # drifting 1.5x their accuracy towards each other all night: the circles
-    # stay apart. A few minutes of drift at its worst (the circles just within)
-    # is shown, not paged: it does not hold for five minutes.
-    night = [650.0 - 60.0 - 60.0] * 60
-    night[30:34] = [410.0] * 4
+    # stay apart (530 + 40 + 40 m). A slow turn of drift to its worst, 120 m
+    # more, puts them just within the limit for four minutes (410 + 80 m, her
+    # phone reporting meanwhile): shown, not paged, for it does not hold five.
+    turn = [510.0, 490.0, 470.0, 450.0, 430.0]
+    night = [530.0] * 17 + turn + [410.0] * 5 + turn[::-1] + [530.0] * 30
     assert breach_pages(still_pair(night, her_acc=40.0, his_acc=40.0)) == []
 
 
