@@ -80,6 +80,7 @@ _PROXIMITY = (
     "project_max_s",
     "project_sigma_at_max",
     "warning_drift_factor",
+    "still_within_s",
     "late_episode_gap_s",
 )
 _BATTERY = ("battery_low_pct", "battery_critical_pct", "battery_hysteresis_pct")

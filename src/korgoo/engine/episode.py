@@ -27,6 +27,8 @@ class Episode:
         "confidence",
         "late_last_t",
         "late_number",
+        "near_last",
+        "near_since",
         "number",
         "open",
         "pending",
@@ -48,6 +50,10 @@ class Episode:
         self.support_t = -1.0  # last observation that supported the condition
         self.late_number = 0
         self.late_last_t = -1.0
+        # A run of still pairs whose reported circles lie within the limit
+        # (proximity): device time of its first and its latest pair; < 0: none.
+        self.near_since = -1.0
+        self.near_last = -1.0
 
     def next_number(self) -> int:
         self.number += 1

@@ -11,7 +11,7 @@ import msgspec
 class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     """Thresholds of all rules. `revision` names this set and is recorded on decisions."""
 
-    revision: str = "default-2026-12c"
+    revision: str = "default-2026-12d"
     # Breach confidence is a probability from both parties' error models: the
     # accuracy radius holds ~68 % (per-axis sigma = accuracy / sigma_divisor) for a
     # moving satellite fix; a still or network fix drifts indoors by about its
@@ -23,6 +23,10 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     # distance (never the only sign of a breach) takes that, and a breach must
     # hold at both ends of the drift.
     warning_drift_factor: float = 1.5
+    # ... but two still satellite fixes whose whole accuracy circles lie within
+    # the minimum distance, pair after pair for this long with both phones
+    # reporting anew, show a breach as a reviewer reads them: it pages.
+    still_within_s: float = 300.0
     cell_accuracy_m: float = 250.0
     # Levels: shown (possible), paged after sustained evidence (probable), paged at
     # once on one tight moving fix (certain); an open episode clears below p_clear.

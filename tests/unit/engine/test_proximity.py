@@ -68,7 +68,11 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # 8: a network fix without a course is checked by its next fix; 9: a cell
     # report that agreed with a network phone off the slow schedule leaves its
     # finer fix as evidence, aged from when it was taken, and a pass after a still
-    # phone's leap is kept for its next real fix (a leap confirms nothing)
+    # phone's leap is kept for its next real fix (a leap confirms nothing); 10:
+    # two still phones' reported circles within the limit for five minutes page,
+    # a leap on arrival gives way to more fixes agreeing elsewhere, a pass by an
+    # older fix is kept for its next fix had it stayed, and her moving fix taken
+    # with his still one decides at once
     assert breach.rule_version == 10 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
@@ -391,6 +395,50 @@ def test_two_still_phones_drifting_towards_each_other_do_not_page() -> None:
     assert breach_pages(out) == []
     shown = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert shown and shown[0].confidence is Confidence.POSSIBLE
+
+
+def still_pair(
+    his_m: list[float],
+    her_m: float = 0.0,
+    his_acc: float = 48.0,
+    her_acc: float = 14.0,
+    **kw: object,
+) -> list[Decision]:
+    """His still satellite fixes every minute at `his_m` north of her home (one
+    a minute), hers every five minutes at `her_m` south of it."""
+    e = started(**kw)
+    out: list[Decision] = []
+    her = north_of(HOME, -her_m)
+    for k, metres in enumerate(his_m):
+        if k % 5 == 0:
+            out += e.apply(vfix(T0 + 60 * k, her, acc=her_acc, speed=0.1))
+        out += e.apply(rfix(T0 + 60 * k + 15, north_of(HOME, metres), acc=his_acc, speed=0.1))
+    return out
+
+
+def test_two_still_phones_whose_reported_circles_stay_within_the_limit_page() -> None:
+    # She sits on a bench (14 m), he stays indoors across the street (48 m),
+    # his fixes drifting from 480 m to 432 m of her under a 500 m order: every
+    # pair then shows both whole circles within the limit (432 + 48 + 14 = 494),
+    # while his averaged estimate lags behind the drift. Ten minutes of it is a
+    # breach as a reviewer reads the data; it pages once five minutes have held.
+    out = still_pair([480.0] * 5 + [432.0] * 12)
+    pages = breach_pages(out)
+    assert len(pages) == 1 and pages[0].confidence is Confidence.PROBABLE
+    assert pages[0].evidence["reported_within_s"] >= 300.0
+    # Before that it is shown (possible), as when the circles do not hold within.
+    assert breach_pages(still_pair([480.0] * 5 + [440.0] * 12)) == []
+
+
+def test_near_neighbours_on_satellite_fixes_drifting_together_do_not_page() -> None:
+    # Two homes 650 m apart under a 500 m order, both phones indoors (40 m),
+    # drifting 1.5x their accuracy towards each other all night: the circles
+    # stay apart (530 + 40 + 40 m). A slow turn of drift to its worst, 120 m
+    # more, puts them just within the limit for four minutes (410 + 80 m, her
+    # phone reporting meanwhile): shown, not paged, for it does not hold five.
+    turn = [510.0, 490.0, 470.0, 450.0, 430.0]
+    night = [530.0] * 17 + turn + [410.0] * 5 + turn[::-1] + [530.0] * 30
+    assert breach_pages(still_pair(night, her_acc=40.0, his_acc=40.0)) == []
 
 
 def drive_past(her_last_acc: float = 38.0) -> tuple[Engine, list[Decision]]:

@@ -27,7 +27,7 @@ from korgoo.engine.rules.common import (
     paging_step,
     warn,
 )
-from korgoo.engine.track import JUMP_RADII, STILL_MPS, Track
+from korgoo.engine.track import JUMP_RADII, SMOOTHING, STILL_MPS, Track
 from korgoo.geo import M_PER_DEG_LAT_MIN, ahead_of, distance_m, prob_within, stale_radius_m
 from korgoo.geo.projection import LocalProjection
 
@@ -214,6 +214,9 @@ def on_position(
     pb = prob_within(d, s, dmin)
     if still_pair and not coarse and pb >= p.p_clear:
         pb = min(pb, prob_within(d, s_pair, dmin))
+    # ... unless their fixes as reported show it for minutes on end.
+    ep = m.ep(b_key)
+    within = _still_within(ep, r, v, still_pair, coarse, dmin, t, p)
     evidence: dict[str, object] = {
         "distance_m": round(d, 1),
         "probability": round(pb, 3),
@@ -236,7 +239,9 @@ def on_position(
     if discounted:
         evidence["discounted"] = discounted
     cb = level_of(pb, coarse, tight, p)
-    ep = m.ep(b_key)
+    if within > 0.0 and cb is not Confidence.CERTAIN:
+        cb = Confidence.PROBABLE
+        evidence["reported_within_s"] = round(within, 1)
     was_paging = ep.open and ep.confidence in PAGING
     if (cb is None or cb is Confidence.POSSIBLE) and tight and not ep.open:
         # The still party's fix is older: kept for a check once it reports again
@@ -347,6 +352,56 @@ def on_position(
         all_clear(m, out, pid, now)
     if speed is not None and heading is not None and not breach_paging and not coarse:
         _approach(m, a_key, r, v, d, speed, heading, now, t, evidence, out)
+
+
+def _still_within(
+    ep: Episode,
+    r: Track,
+    v: Track,
+    still: bool,
+    coarse: bool,
+    dmin: float,
+    t: float,
+    p: RuleParams,
+) -> float:
+    """Seconds that two still phones' reported satellite fixes have shown both
+    whole accuracy circles within the minimum distance, pair after pair, with
+    each phone reporting anew since: what a reviewer reads in the data as a
+    breach. Held for `still_within_s` it is probable (0: not, or not yet). A
+    network fix (an access point's place, off by the same for as long as she
+    stays), a cell report and a leap say nothing and leave the run as it is;
+    a moving party, a pair not within or a pause of a slow report ends it."""
+    if coarse or (
+        still and (r.speed < 0.0 or v.speed < 0.0 or r.held or v.held or r.jumped or v.jumped)
+    ):
+        return 0.0
+    within = still
+    if still:
+        rlat, rlon = _reported(r)
+        vlat, vlon = _reported(v)
+        within = distance_m(rlat, rlon, vlat, vlon) + r.acc + v.acc <= dmin
+    if not within:
+        ep.near_since = ep.near_last = -1.0
+        return 0.0
+    since = ep.near_since
+    if since < 0.0 or t - ep.near_last > p.still_report_s:
+        since = ep.near_since = t
+    ep.near_last = t
+    held = t - since
+    if held < p.still_within_s or r.t <= since or v.t <= since:
+        return 0.0
+    return held
+
+
+def _reported(track: Track) -> tuple[float, float]:
+    """Where a still track's live fix was reported: its estimate averages still
+    fixes (`Track.update`), so the fix is recovered from it and the estimate
+    before."""
+    n = track.still
+    if n < 2:
+        return track.lat, track.lon
+    w = SMOOTHING if n > 3 else 1.0 / n
+    return track.plat + (track.lat - track.plat) / w, track.plon + (track.lon - track.plon) / w
 
 
 def _approach(
