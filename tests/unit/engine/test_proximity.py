@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
-from korgoo.domain.events import OrderChange
+from korgoo.domain.events import Fix, OrderChange
 from korgoo.engine import Engine
 
 from .conftest import HOME, T0, east_of, kinds, make_terms, north_of, rfix, vfix
@@ -441,15 +441,19 @@ def test_near_neighbours_on_satellite_fixes_drifting_together_do_not_page() -> N
     assert breach_pages(still_pair(night, her_acc=40.0, his_acc=40.0)) == []
 
 
-def drive_past(her_last_acc: float = 38.0) -> tuple[Engine, list[Decision]]:
-    """Her phone indoors (38 m network fixes, every five minutes); his car passes
-    370 m east of her home at 10 m/s under a 400 m order, a fix a minute."""
+def drive_past(
+    her_last_acc: float = 38.0, *, hers: tuple[Fix, ...] = (), east_m: float = 370.0
+) -> tuple[Engine, list[Decision]]:
+    """Her phone indoors (38 m network fixes, every five minutes, or `hers`); his
+    car passes `east_m` east of her home at 10 m/s under a 400 m order, a fix a
+    minute."""
     e = started(min_distance_m=400.0, warning_distance_m=1100.0)
-    e.apply(vfix(T0 - 300, HOME, acc=38))
-    e.apply(vfix(T0, north_of(HOME, 15), acc=her_last_acc))
+    hers = hers or (vfix(T0 - 300, HOME, acc=38), vfix(T0, north_of(HOME, 15), acc=her_last_acc))
     out: list[Decision] = []
+    for fix in hers:
+        out += e.apply(fix)
     for k, metres in enumerate((1200, 600, 0, -600, -1200)):
-        pos = east_of(north_of(HOME, metres), 370)
+        pos = east_of(north_of(HOME, metres), east_m)
         out += e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
     return e, out
 
@@ -461,11 +465,17 @@ def test_her_next_fix_shows_she_was_home_when_he_drove_past() -> None:
     # along: the drive-past goes on record as a breach.
     e, out = drive_past()
     assert breach_pages(out) == []
-    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=10))
+    opened = late_record(e, vfix(T0 + 300, north_of(HOME, 5), acc=10))
+    assert opened.occurred_at == T0 + 140
+    assert "confirmed_by" in opened.evidence
+
+
+def late_record(e: Engine, fix: Fix) -> Decision:
+    """The one breach that `fix` puts on record (late, paged)."""
+    late = e.apply(fix)
     opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
     assert len(opened) == 1 and opened[0].pages and opened[0].late
-    assert opened[0].occurred_at == T0 + 140
-    assert "confirmed_by" in opened[0].evidence
+    return opened[0]
 
 
 def test_her_cell_report_keeps_her_home_fix_for_the_check() -> None:
@@ -812,16 +822,13 @@ def test_his_finer_fix_under_cell_reports_ages_from_when_it_was_taken() -> None:
 def leap_before_a_drive_past() -> tuple[Engine, list[Decision]]:
     """Her phone at home (40 m network fixes every five minutes); its report just
     before his car passes is a multipath leap 330 m away (discounted, her home
-    estimate kept); his car passes 130 m east of her home at 10 m/s under a 400 m
-    order, a fix a minute."""
-    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
-    e.apply(vfix(T0 - 600, HOME, acc=40))
-    e.apply(vfix(T0 - 300, north_of(HOME, 10), acc=40))
-    out = e.apply(vfix(T0, north_of(HOME, -330), acc=15, speed=0.1))
-    for k, metres in enumerate((1200, 600, 0, -600, -1200)):
-        pos = east_of(north_of(HOME, metres), 130)
-        out += e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
-    return e, out
+    estimate kept); his car passes 130 m east of her home."""
+    hers = (
+        vfix(T0 - 600, HOME, acc=40),
+        vfix(T0 - 300, north_of(HOME, 10), acc=40),
+        vfix(T0, north_of(HOME, -330), acc=15, speed=0.1),
+    )
+    return drive_past(hers=hers, east_m=130.0)
 
 
 def test_her_next_real_fix_at_home_confirms_a_pass_after_her_leap() -> None:
@@ -830,10 +837,7 @@ def test_her_next_real_fix_at_home_confirms_a_pass_after_her_leap() -> None:
     # goes on record (late, paged, P2).
     e, out = leap_before_a_drive_past()
     assert breach_pages(out) == []
-    late = e.apply(vfix(T0 + 300, north_of(HOME, 5), acc=40))
-    opened = [d for d in late if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
-    assert len(opened) == 1 and opened[0].pages and opened[0].late
-    assert opened[0].occurred_at == T0 + 140
+    assert late_record(e, vfix(T0 + 300, north_of(HOME, 5), acc=40)).occurred_at == T0 + 140
 
 
 def test_a_leap_after_a_kept_pass_confirms_nothing() -> None:
