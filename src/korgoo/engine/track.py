@@ -48,6 +48,7 @@ class Track:
     __slots__ = (
         "acc",
         "at",
+        "backed",
         "base",
         "course",
         "gap",
@@ -89,6 +90,9 @@ class Track:
         self.plat = self.plon = 0.0  # the estimate before the live fix was taken
         self.pt = -1.0  # device time of the fix the estimate was last taken from
         self.pspeed = -1.0  # reported speed of the fix before the live one
+        # The live estimate was just moved there by a run of fixes that agree
+        # (`moved`): several fixes in one place, not one.
+        self.backed = False
 
     @property
     def known(self) -> bool:
@@ -210,6 +214,7 @@ class Track:
         )
         self.jumped = 0
         self.held = False
+        self.backed = moved
         if t - self.ring_t >= SPACING_S:
             # `remember`, inlined: this runs on every other fix.
             ring = self.ring if self.ring is not None else self._new_ring(t)

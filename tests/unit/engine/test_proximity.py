@@ -916,3 +916,20 @@ def test_her_moving_fix_half_a_minute_older_than_his_decides_nothing_at_once() -
     # decisive fix (never paged at once).
     out = rides_past_his_still_fix(30.0, off_m=150.0)
     assert [d for d in breach_pages(out) if d.confidence is Confidence.CERTAIN] == []
+
+
+def test_his_stay_near_her_after_a_two_fix_leap_on_arrival_pages_before_he_leaves() -> None:
+    # She is at home (still 15 m fixes); he drives up and parks 80 m from her.
+    # His first two still fixes are the same multipath leap 400 m away, then
+    # three real ones agree where he is; his next fix drives off. The third
+    # moves his estimate on three agreeing fixes: sustained already, it pages.
+    e = started(min_distance_m=350.0, warning_distance_m=800.0)
+    leap = east_of(north_of(HOME, -80), -400)
+    fixes = [vfix(T0 - 590 + 180 * k, HOME, acc=15, speed=0.0) for k in range(8)]
+    fixes.append(rfix(T0 - 60, north_of(HOME, -900), acc=8, speed=10.0, heading=0.0))
+    fixes += [rfix(T0 + 180 * k, leap, acc=8, speed=0.0) for k in range(2)]
+    fixes += [rfix(T0 + 360 + 180 * k, north_of(HOME, -80), acc=8, speed=0.0) for k in range(3)]
+    out: list[Decision] = []
+    for fix in sorted(fixes, key=lambda f: f.at):
+        out += e.apply(fix)
+    assert [d.occurred_at for d in breach_pages(out)] == [T0 + 720]

@@ -303,6 +303,39 @@ def test_a_stay_inside_after_a_one_fix_leap_on_arrival_pages_before_he_leaves() 
     assert paged[0].rule_version == 6
 
 
+def test_a_stay_inside_after_a_two_fix_leap_on_arrival_pages_on_the_fix_that_shows_it() -> None:
+    # The same arrival, but his first two still fixes are the same leap (they
+    # agree, 300 m out of the zone); his three real fixes inside outnumber them
+    # only at the third, and his next fix drives off. The third moves the
+    # estimate on three agreeing fixes: sustained already, it pages at once.
+    e = started(zones=(home_zone(200),))
+    out = e.apply(rfix(T0, east_of(north_of(HOME, 500), -300), acc=10, speed=10.0, heading=180.0))
+    leap = east_of(north_of(HOME, 420), -300)
+    for k in range(2):
+        out += e.apply(rfix(T0 + 60 + 180 * k, leap, acc=8, speed=0.0))
+    inside = north_of(HOME, 60)
+    for k in range(3):
+        out += e.apply(rfix(T0 + 420 + 180 * k, inside, acc=8, speed=0.0))
+    assert [d.occurred_at for d in out if d.rule == "zone.exclusion" and d.pages] == [T0 + 780]
+    off = e.apply(rfix(T0 + 960, north_of(HOME, 1500), acc=10, speed=10.0, heading=0.0))
+    assert kinds(off, "zone.exclusion") == []  # (cleared later, by the clear hold)
+
+
+def test_a_three_fix_leap_while_parked_pages_nothing() -> None:
+    # Parked inside the zone's margin but outside it for an hour (twelve still
+    # fixes); a multipath run of three agreeing fixes lands inside: a tie with
+    # nothing, outnumbered by the estimate, it moves nothing and pages nothing.
+    e = started(zones=(home_zone(200),))
+    parked = north_of(HOME, 420)
+    out: list = []
+    for k in range(12):
+        out += e.apply(rfix(T0 + 300 * k, parked, acc=8, speed=0.0))
+    for k in range(3):
+        out += e.apply(rfix(T0 + 3600 + 60 * k, north_of(HOME, 100), acc=8, speed=0.0))
+    out += e.apply(rfix(T0 + 3900, parked, acc=8, speed=0.0))
+    assert [d for d in out if d.rule == "zone.exclusion" and d.pages] == []
+
+
 # --- the quiet zones' box: far from every zone, no zone is looked at ----------------------
 
 

@@ -282,15 +282,11 @@ def on_position(
             _keep_pending(m, pid, mover, still, pb)
     if projected is not None and not ep.open and pb < p.p_certain:
         _crossing(m, pid, r, v, age, now, out)
-    step = observe(
-        ep,
-        cb,
-        cleared(ep, cb, coarse, pb, t, p),
-        t,
-        p.probable_fixes,
-        p.probable_seconds,
-        p.clear_seconds,
-    )
+    # The newer party's estimate, just moved there by a run of agreeing fixes,
+    # is sustained already: several fixes, not one.
+    backed = r.backed if dt >= 0.0 else v.backed
+    k, hold = (1, 0.0) if backed else (p.probable_fixes, p.probable_seconds)
+    step = observe(ep, cb, cleared(ep, cb, coarse, pb, t, p), t, k, hold, p.clear_seconds)
     if step != Step.NONE:
         paging_step(
             m,

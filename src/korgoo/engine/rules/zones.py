@@ -115,7 +115,9 @@ def _evaluate(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> Non
         ep = m.ep(key)
         was_paging = ep.open and ep.confidence in PAGING
         clear = cleared(ep, level, sig.coarse, prob, t, p)
-        step = observe(ep, level, clear, t, p.probable_fixes, p.probable_seconds, p.clear_seconds)
+        # An estimate a run of agreeing fixes just moved is sustained already.
+        k, hold = (1, 0.0) if r.backed else (p.probable_fixes, p.probable_seconds)
+        step = observe(ep, level, clear, t, k, hold, p.clear_seconds)
         if step == Step.NONE:
             continue
         evidence: dict[str, object] = {
