@@ -46,6 +46,7 @@ from korgoo.domain.terms import OrderKind, OrderStatus, OrderTerms
 from korgoo.domain.text import N_, said
 from korgoo.notify.channels import enabled_channels
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.orders import (
     Order,
     OrderVersion,
@@ -180,7 +181,7 @@ async def create(body: OrderIn, user: Writer, api: ApiDep) -> dict[str, Any]:
         )
 
     def store() -> OrderVersion:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             if replaced is not None:
                 ended = end_order(
                     conn,
@@ -321,7 +322,7 @@ async def apply_variation(
     at = api.now()
 
     def store() -> OrderVersion:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             new = vary_order(conn, order_id, changes, reason=reason, actor=user.username, at=at)
             details = {"version": new.version, "changed": sorted(changes), "reason": reason}
             audit_append(conn, user.username, "order.varied", order_id, details, at=at)
@@ -346,7 +347,7 @@ async def end(
     at = api.now()
 
     def store() -> OrderVersion:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             new = end_order(
                 conn, order_id, reason=body.reason, actor=user.username, revoked=body.revoked, at=at
             )
