@@ -82,8 +82,7 @@ class Engine:
             for m in monitors:
                 dev = m.on_fix(fix, now, out)
                 if dev is not None and not dev.timer_pending:
-                    dev.timer_pending = True
-                    self._push(m.no_signal_due(dev), _SILENCE, m.order_id, fix.device_id)
+                    self._arm_silence(m, fix.device_id)
         elif cls is Signal:
             self._signal(event, now, out)  # type: ignore[arg-type]
         elif cls is OrderChange:

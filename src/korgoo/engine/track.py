@@ -234,7 +234,7 @@ class Track:
             and abs(lat - slat) < 0.005
             and abs(lon - slon) < 0.007
         ):
-            w = SMOOTHING if self.still > 2 else 1.0 / (self.still + 1)
+            w = _weight(self.still)
             lat = slat + (lat - slat) * w
             lon = slon + (lon - slon) * w
             self.still += 1
@@ -251,6 +251,15 @@ class Track:
         self.lon = lon
         self.acc = acc
         self.pt = t
+
+    def reported(self) -> tuple[float, float]:
+        """Where the live fix was reported: a still estimate averages still fixes
+        (`update`), so the fix is recovered from it and the estimate before."""
+        n = self.still
+        if n < 2:
+            return self.lat, self.lon
+        w = _weight(n - 1)
+        return self.plat + (self.lat - self.plat) / w, self.plon + (self.lon - self.plon) / w
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:
         """Keep a position in the ring only (late fixes never become the live one)."""
@@ -307,3 +316,8 @@ class Track:
                     best_dt = abs(rt - t)
                     best = (rt, ring[i + 1], ring[i + 2], ring[i + 3])
         return best
+
+
+def _weight(averaged: int) -> float:
+    """The weight of a new still fix in an estimate that averages `averaged`."""
+    return SMOOTHING if averaged > 2 else 1.0 / (averaged + 1)

@@ -10,6 +10,7 @@ none is sent while his device is suspected of spoofing, and a "clear" follows a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
@@ -333,3 +334,12 @@ def _may_clear(m: OrderMonitor, now: float) -> bool:
     r = m.respondent
     far = 2.0 * m.terms.min_distance_m + m.params.clear_margin_m
     return r.known and distance_m(r.lat, r.lon, *m.leave_from) >= far
+
+
+def idle(episodes: dict[EpisodeKey, Episode], keys: Iterable[EpisodeKey]) -> bool:
+    """No episode of `keys` open or pending: nothing a far-away fix must see."""
+    for key in keys:
+        ep = episodes.get(key)
+        if ep is not None and (ep.open or ep.pending is not None):
+            return False
+    return True

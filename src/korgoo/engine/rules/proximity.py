@@ -23,11 +23,12 @@ from korgoo.engine.rules.common import (
     all_clear,
     close,
     emit,
+    idle,
     late_episode,
     paging_step,
     warn,
 )
-from korgoo.engine.track import JUMP_RADII, SMOOTHING, STILL_MPS, Track
+from korgoo.engine.track import JUMP_RADII, STILL_MPS, Track
 from korgoo.geo import M_PER_DEG_LAT_MIN, ahead_of, distance_m, prob_within, stale_radius_m
 from korgoo.geo.projection import LocalProjection
 
@@ -136,7 +137,7 @@ def on_position(
     bound = far + r.acc + v.acc + age * (p.stale_speed_mps + (so if so > 0.0 else 0.0))
     rlat, vlat = r.lat, v.lat
     if (rlat - vlat if rlat > vlat else vlat - rlat) * M_PER_DEG_LAT_MIN > bound and (
-        keys is None or _idle(m.episodes, keys)
+        keys is None or idle(m.episodes, keys)
     ):
         return  # far away and nothing open or pending: the common case
     # The older of the two fixes is widened by its age.
@@ -152,7 +153,7 @@ def on_position(
             ahead = so * age
     reach = far + rr + rv + ahead
     d = distance_m(r.lat, r.lon, v.lat, v.lon)
-    if d > reach and (keys is None or _idle(m.episodes, keys)):
+    if d > reach and (keys is None or idle(m.episodes, keys)):
         return
     age = _apart(r, v, age, p)
     # A still party was where it is now when the moving one's older fix was
@@ -243,6 +244,9 @@ def on_position(
         cb = Confidence.PROBABLE
         evidence["reported_within_s"] = round(within, 1)
     was_paging = ep.open and ep.confidence in PAGING
+    # The party with the older fix, as the still one of a drive-past.
+    still = v if dt > 0.0 else r
+    mover = r if still is v else v
     if (cb is None or cb is Confidence.POSSIBLE) and tight and not ep.open:
         # The still party's fix is older: kept for a check once it reports again
         # (a cell report that agreed with it since says only that she is still
@@ -252,13 +256,7 @@ def on_position(
         # puts the breach on record; the moving fix then has to lie on the line
         # from its fix before, which a multipath leap with an honest speed does
         # not (a still phone's slow schedule needs no such check).
-        still = v if dt > 0.0 else r
-        mover = r if still is v else v
-        if (
-            still.t != t
-            and not still.jumped
-            and (resting(still, p) or (still.course < 0.0 and _went_straight(mover, p)))
-        ):
+        if still.t != t and not still.jumped and _checkable(still, mover, p):
             # Kept when it was a breach had the still party stayed where its fix
             # was (its age is what the next fix settles): aged at walking pace, a
             # five-minute-old fix makes even a pass at 250 m less than possible.
@@ -268,18 +266,19 @@ def on_position(
                 kept = prob_within(d, unaged, dmin)
             if kept >= p.p_possible:
                 _keep_pending(m, pid, mover, still, kept)
-    elif cb is not None and not ep.open and not coarse and (v.jumped if dt > 0.0 else r.jumped):
+    elif (
+        cb is not None
+        and not ep.open
+        and not coarse
+        and still.jumped
+        and not mover.jumped
+        and (sr if mover is r else sv).moving
+        and _checkable(still, mover, p)
+    ):
         # The still party's live report was a leap, discounted: its estimate is
         # kept, but nothing says it was still there when the other passed (never
         # tight). Its next real fix in the same place does, as above.
-        still = v if dt > 0.0 else r
-        mover = r if still is v else v
-        if (
-            not mover.jumped
-            and (sr if mover is r else sv).moving
-            and (resting(still, p) or (still.course < 0.0 and _went_straight(mover, p)))
-        ):
-            _keep_pending(m, pid, mover, still, pb)
+        _keep_pending(m, pid, mover, still, pb)
     if projected is not None and not ep.open and pb < p.p_certain:
         _crossing(m, pid, r, v, age, now, out)
     # The newer party's estimate, just moved there by a run of agreeing fixes,
@@ -373,8 +372,8 @@ def _still_within(
         return 0.0
     within = still
     if still:
-        rlat, rlon = _reported(r)
-        vlat, vlon = _reported(v)
+        rlat, rlon = r.reported()
+        vlat, vlon = v.reported()
         within = distance_m(rlat, rlon, vlat, vlon) + r.acc + v.acc <= dmin
     if not within:
         ep.near_since = ep.near_last = -1.0
@@ -387,17 +386,6 @@ def _still_within(
     if held < p.still_within_s or r.t <= since or v.t <= since:
         return 0.0
     return held
-
-
-def _reported(track: Track) -> tuple[float, float]:
-    """Where a still track's live fix was reported: its estimate averages still
-    fixes (`Track.update`), so the fix is recovered from it and the estimate
-    before."""
-    n = track.still
-    if n < 2:
-        return track.lat, track.lon
-    w = SMOOTHING if n > 3 else 1.0 / n
-    return track.plat + (track.lat - track.plat) / w, track.plon + (track.lon - track.plon) / w
 
 
 def _approach(
@@ -450,6 +438,13 @@ def _approach(
     elif step == Step.CLEARED:
         emit(m, out, DecisionKind.CLEARED, key, ep.number, at=now, occurred_at=t, evidence=evidence)
         all_clear(m, out, pid, now)
+
+
+def _checkable(still: Track, mover: Track, p: RuleParams) -> bool:
+    """Whether the still party's next fix can show where it was when the mover
+    passed: a still phone, or a network fix without a course against a mover
+    that went straight (no multipath leap beside the street)."""
+    return resting(still, p) or (still.course < 0.0 and _went_straight(mover, p))
 
 
 def _keep_pending(m: OrderMonitor, pid: str, mover: Track, still: Track, prob: float) -> None:
@@ -855,11 +850,3 @@ def _apart(r: Track, v: Track, age: float, p: RuleParams) -> float:
     if age > 0.0 and r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
         return min(age, abs(r.at - v.at))
     return age
-
-
-def _idle(episodes: dict[EpisodeKey, Episode], keys: PartyKeys) -> bool:
-    for key in keys:
-        ep = episodes.get(key)
-        if ep is not None and (ep.open or ep.pending is not None):
-            return False
-    return True

@@ -12,7 +12,7 @@ from korgoo.domain.schedule import zone_in_force
 from korgoo.domain.terms import ZoneSpec
 from korgoo.engine.confidence import Sigma, cleared, fix_sigma, level_of, party_sigma
 from korgoo.engine.episode import Step, observe
-from korgoo.engine.rules.common import PAGING, close, late_episode, paging_step
+from korgoo.engine.rules.common import PAGING, close, idle, late_episode, paging_step
 from korgoo.engine.track import STILL_MPS
 from korgoo.geo import CompiledZone, Containment, prob_beyond
 
@@ -53,15 +53,12 @@ def bounds(zones: list[Zone], p: RuleParams) -> Box | None:
     or a box that would reach past the antimeridian."""
     if not zones or any(not z.exclusion for z in zones):
         return None
-    boxes = [z.compiled.box(BOX_M) for z in zones]
-    if any(b is None for b in boxes):
+    boxes = [b for b in (z.compiled.box(BOX_M) for z in zones) if b is not None]
+    if len(boxes) < len(zones):
         return None
-    lat_min = min(b[0] for b in boxes if b is not None)
-    lat_max = max(b[1] for b in boxes if b is not None)
-    lon_min = min(b[2] for b in boxes if b is not None)
-    lon_max = max(b[3] for b in boxes if b is not None)
+    lat_min, lat_max, lon_min, lon_max = zip(*boxes, strict=True)
     # `on_position` skips a zone beyond 3 accuracies and the clear margin.
-    return lat_min, lat_max, lon_min, lon_max, (BOX_M - p.clear_margin_m) / 3.0
+    return min(lat_min), max(lat_max), min(lon_min), max(lon_max), (BOX_M - p.clear_margin_m) / 3.0
 
 
 def quiet_box(m: OrderMonitor) -> Box | None:
@@ -70,13 +67,8 @@ def quiet_box(m: OrderMonitor) -> Box | None:
     `on_position` would do nothing, so the monitor need not call it. An episode
     opens or starts pending only in `on_position`, which sets this again."""
     box = m.zone_bounds
-    if box is None:
+    if box is None or not idle(m.episodes, (z.key for z in m.zones)):
         return None
-    episodes = m.episodes
-    for z in m.zones:
-        ep = episodes.get(z.key)
-        if ep is not None and (ep.open or ep.pending is not None):
-            return None
     return box
 
 
@@ -97,8 +89,8 @@ def _evaluate(m: OrderMonitor, fix: Fix, now: float, out: list[Decision]) -> Non
     sig: Sigma | None = None
     for spec, z, key, exclusion in m.zones:
         ep = episodes.get(key)
-        idle = ep is None or (not ep.open and ep.pending is None)
-        if exclusion and idle and z.far_outside(lat, lon, far):
+        quiet = ep is None or (not ep.open and ep.pending is None)
+        if exclusion and quiet and z.far_outside(lat, lon, far):
             continue
         if (spec.schedule or spec.exceptions) and not zone_in_force(spec, t, tz):
             if ep is not None and ep.open:
