@@ -92,21 +92,21 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
         for spec in (
             RuleSpec(
                 Rule.PROXIMITY_BREACH,
-                10,
+                11,
                 Priority.P1,
                 N_("Too close to the protected person"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_PREALERT,
-                10,
+                11,
                 Priority.P3,
                 N_("Within the warning distance"),
                 _PROXIMITY,
             ),
             RuleSpec(
                 Rule.PROXIMITY_APPROACH,
-                10,
+                11,
                 Priority.P2,
                 N_("Approaching the protected person"),
                 (
@@ -119,14 +119,14 @@ CATALOGUE: Mapping[Rule, RuleSpec] = MappingProxyType(
             ),
             RuleSpec(
                 Rule.ZONE_EXCLUSION,
-                6,
+                7,
                 Priority.P2,
                 N_("Entered an exclusion zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),
             ),
             RuleSpec(
                 Rule.ZONE_INCLUSION,
-                6,
+                7,
                 Priority.P2,
                 N_("Left the curfew zone"),
                 (*_HYSTERESIS, *_CONFIDENCE, "late_episode_gap_s"),

@@ -68,6 +68,7 @@ class Track:
         "speed",
         "still",
         "t",
+        "w",
     )
 
     def __init__(self) -> None:
@@ -93,6 +94,7 @@ class Track:
         # The live estimate was just moved there by a run of fixes that agree
         # (`moved`): several fixes in one place, not one.
         self.backed = False
+        self.w = 1.0  # weight of the live fix in a still estimate (`reported`)
 
     @property
     def known(self) -> bool:
@@ -149,6 +151,10 @@ class Track:
                     # A still device is still there (it reports every minute
                     # once it moves); a moving one's estimate just ages.
                     if sspeed < STILL_MPS:
+                        # Kept as a position of its own: a later real fix does
+                        # not hide that the device was there at this time,
+                        # reporting on its slow schedule.
+                        self.remember(t, slat, slon, sacc)
                         self.gap = dt
                         self.t, self.at = t, at
                     self.held = True
@@ -235,6 +241,13 @@ class Track:
             and abs(lon - slon) < 0.007
         ):
             w = _weight(self.still)
+            if acc < sacc:
+                # A tighter fix than the last (she stepped out of the house,
+                # away from the indoor drift) weighs as much more as its
+                # variance is smaller.
+                w *= (sacc * sacc) / (acc * acc)
+                w = w if w < 1.0 else 1.0
+            self.w = w
             lat = slat + (lat - slat) * w
             lon = slon + (lon - slon) * w
             self.still += 1
@@ -255,10 +268,9 @@ class Track:
     def reported(self) -> tuple[float, float]:
         """Where the live fix was reported: a still estimate averages still fixes
         (`update`), so the fix is recovered from it and the estimate before."""
-        n = self.still
-        if n < 2:
+        w = self.w
+        if self.still < 2 or w >= 1.0:
             return self.lat, self.lon
-        w = _weight(n - 1)
         return self.plat + (self.lat - self.plat) / w, self.plon + (self.lon - self.plon) / w
 
     def remember(self, t: float, lat: float, lon: float, acc: float) -> None:

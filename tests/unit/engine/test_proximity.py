@@ -73,7 +73,7 @@ def test_approach_breach_and_all_clear_in_order() -> None:
     # a leap on arrival gives way to more fixes agreeing elsewhere, a pass by an
     # older fix is kept for its next fix had it stayed, and her moving fix taken
     # with his still one decides at once
-    assert breach.rule_version == 10 and breach.params_rev
+    assert breach.rule_version == 11 and breach.params_rev
     warns = [d.message for d in out if d.kind is DecisionKind.WARN]
     assert warns == ["prealert", "approach", "alert", "all_clear"]
     instructs = [d.message for d in out if d.kind is DecisionKind.INSTRUCT]
@@ -933,3 +933,95 @@ def test_his_stay_near_her_after_a_two_fix_leap_on_arrival_pages_before_he_leave
     for fix in sorted(fixes, key=lambda f: f.at):
         out += e.apply(fix)
     assert [d.occurred_at for d in breach_pages(out)] == [T0 + 720]
+
+
+# -- version 11 --------------------------------------------------------------------
+
+
+def test_her_tight_fix_outdoors_replaces_her_drifting_indoor_average() -> None:
+    # Her indoor fixes (46 m) drift 60 m north of where she is; she steps out of
+    # the door and her phone reports a 7 m fix where she stands. His car passes
+    # 470 m south of her under a 500 m order half a minute later: her estimate
+    # is her tight fix, not the drifting average (521 m from him), so his tight
+    # moving fix pages at once.
+    e = started()
+    for k in range(4):
+        e.apply(vfix(T0 - 900 + 300 * k, north_of(HOME, 60), acc=46, speed=0.0))
+    e.apply(vfix(T0 + 2, HOME, acc=7, speed=0.1))
+    out = e.apply(rfix(T0 + 30, north_of(HOME, -470), acc=11, speed=9.9, heading=90.0))
+    assert pages_certain_once(out)
+
+
+def test_her_leap_received_just_before_his_passing_fix_keeps_the_pass_for_her_next() -> None:
+    # Her phone at home (40 m network fixes every five minutes); her report taken
+    # a second after his car passes 130 m east of her home, and received before
+    # his fix, is a multipath leap 330 m away. Her next real fix at home shows
+    # she had not left: the pass goes on record.
+    e = started(min_distance_m=400.0, warning_distance_m=1100.0)
+    e.apply(vfix(T0 - 600, HOME, acc=40))
+    e.apply(vfix(T0 - 300, north_of(HOME, 10), acc=40))
+    out: list[Decision] = []
+    for k, metres in enumerate((1200, 600)):
+        pos = east_of(north_of(HOME, metres), 130.0)
+        out += e.apply(rfix(T0 + 20 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    out += e.apply(vfix(T0 + 141, north_of(HOME, -330), acc=15, speed=0.1, at=T0 + 142))
+    out += e.apply(
+        rfix(T0 + 140, east_of(HOME, 130.0), acc=7, speed=10.0, heading=180.0, at=T0 + 143)
+    )
+    for k, metres in enumerate((-600, -1200)):
+        pos = east_of(north_of(HOME, metres), 130.0)
+        out += e.apply(rfix(T0 + 200 + 60 * k, pos, acc=7, speed=10.0, heading=180.0))
+    assert breach_pages(out) == []
+    assert late_record(e, vfix(T0 + 300, north_of(HOME, 5), acc=40)).occurred_at == T0 + 140
+
+
+def test_her_next_fix_drifted_within_two_radii_still_shows_she_stayed() -> None:
+    # The drive-past at 370 m; her next fix (10 m) is 60 m from her last 38 m
+    # network fix: indoor drift, not a walk (a walking phone reports every
+    # minute). The pass goes on record.
+    e, out = drive_past()
+    assert breach_pages(out) == []
+    assert late_record(e, vfix(T0 + 300, north_of(HOME, 75), acc=10)).occurred_at == T0 + 140
+
+
+def test_a_late_fix_near_her_home_between_her_cell_reports_is_on_record() -> None:
+    # Her still phone reports every five minutes; two of its reports are cell
+    # fixes that agree with her Wi-Fi fix at home. His fixes from a coverage gap
+    # arrive late: one 200 m from her door, four minutes after her Wi-Fi fix and
+    # a minute before the first cell report. The cell reports on her slow
+    # schedule show she had not left, so the breach goes on record.
+    e = started(min_distance_m=400.0, warning_distance_m=900.0)
+    e.apply(vfix(T0, HOME, acc=38))
+    e.apply(vfix(T0 + 300, north_of(HOME, 300), acc=865))
+    e.apply(vfix(T0 + 600, north_of(HOME, -900), acc=1444))
+    e.apply(vfix(T0 + 900, north_of(HOME, 20), acc=66, speed=0.0))
+    e.apply(rfix(T0 - 600, north_of(HOME, 4000), acc=8))
+    out = e.apply(rfix(T0 + 240, north_of(HOME, 200), acc=6, speed=0.1, at=T0 + 1200))
+    late = [d for d in out if d.rule == "proximity.breach" and d.kind is DecisionKind.OPENED]
+    assert len(late) == 1 and late[0].late and late[0].pages
+
+
+def ride_side_by_side(apart_m: float) -> list[Decision]:
+    """They ride north together at 6 m/s on streets `apart_m` apart under a 500 m
+    order, her fixes 28 s after his, for four minutes."""
+    e = started(min_distance_m=500.0, warning_distance_m=1000.0)
+    out: list[Decision] = []
+    for k in range(5):
+        t = T0 + 60 * k
+        out += e.apply(rfix(t, north_of(HOME, 6.0 * 60 * k), acc=12, speed=6.0, heading=0.0))
+        her = east_of(north_of(HOME, 6.0 * (60 * k + 28)), apart_m)
+        out += e.apply(vfix(t + 28, her, acc=12, speed=6.0, heading=0.0))
+    return out
+
+
+def test_riders_side_by_side_just_within_the_limit_go_on_record() -> None:
+    # 480 m apart: each fix carried on half a minute to the other's is only
+    # possible, but the lines through both riders' fixes put them 480 m apart.
+    opened = [d for d in breach_pages(ride_side_by_side(480.0)) if d.kind is DecisionKind.OPENED]
+    assert opened and opened[0].late and opened[0].priority is Priority.P2
+    assert opened[0].evidence["distance_m"] == pytest.approx(480.0, abs=5.0)
+    assert "crossing" in opened[0].evidence
+
+
+def test_riders_side_by_side_just_beyond_the_limit_do_not_page() -> None:
+    assert breach_pages(ride_side_by_side(530.0)) == []

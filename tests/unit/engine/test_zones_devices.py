@@ -300,7 +300,7 @@ def test_a_stay_inside_after_a_one_fix_leap_on_arrival_pages_before_he_leaves() 
     out += e.apply(rfix(T0 + 600, north_of(HOME, 900), acc=10, speed=10.0, heading=0.0))
     paged = [d for d in out if d.rule == "zone.exclusion" and d.pages]
     assert paged and paged[0].occurred_at <= T0 + 420
-    assert paged[0].rule_version == 6
+    assert paged[0].rule_version == 7
 
 
 def test_a_stay_inside_after_a_two_fix_leap_on_arrival_pages_on_the_fix_that_shows_it() -> None:

@@ -270,15 +270,16 @@ def on_position(
         cb is not None
         and not ep.open
         and not coarse
-        and still.jumped
-        and not mover.jumped
-        and (sr if mover is r else sv).moving
-        and _checkable(still, mover, p)
+        and (v.jumped > 0) is not (r.jumped > 0)
+        and (sr if v.jumped else sv).moving
+        and _checkable(v if v.jumped else r, r if v.jumped else v, p)
     ):
         # The still party's live report was a leap, discounted: its estimate is
         # kept, but nothing says it was still there when the other passed (never
-        # tight). Its next real fix in the same place does, as above.
-        _keep_pending(m, pid, mover, still, pb)
+        # tight). Its next real fix in the same place does, as above. Whether the
+        # leap came before or after the mover's fix says nothing of that.
+        leapt, passing = (v, r) if v.jumped else (r, v)
+        _keep_pending(m, pid, passing, leapt, pb)
     if projected is not None and not ep.open and pb < p.p_certain:
         _crossing(m, pid, r, v, age, now, out)
     # The newer party's estimate, just moved there by a run of agreeing fixes,
@@ -548,9 +549,10 @@ def _crossing(
     # The distance changes by at most |w| a second: the cheap test first.
     if math.hypot(dx, dy) + math.hypot(wx, wy) * lo > dmin + 3.0 * (newer.acc + older.acc):
         return
+    # Closest at the newer fix too (riding side by side): the older fix was
+    # carried on there by a guess, and the lines through both parties' fixes
+    # say more.
     t = _closest(dx, dy, wx, wy, lo, 0.0)
-    if t >= 0.0:
-        return  # closest at the newer fix: judged there already
     d = math.hypot(dx + wx * t, dy + wy * t)
     back, on = -t, abs(age + t)  # seconds the newer is carried back, the older on (or back)
     sb = newer.speed * back * p.project_sigma_at_max * back / p.project_max_s
@@ -821,11 +823,17 @@ def stayed(track: Track, t: float, p: RuleParams) -> bool:
 
 def _one_place(before: Kept, after: Kept, p: RuleParams) -> bool:
     """Two kept positions of a phone at most two slow reports apart and in one
-    place (within the larger, non-cell accuracy): it had not walked off between."""
+    place (within two of the larger, non-cell radii): it had not walked off
+    between."""
     if after[0] - before[0] > 2.0 * p.still_report_s:
         return False
+    # Indoors a still phone's fixes drift apart by up to two radii between two
+    # reports; walking off, it would have reported every minute.
     acc = max(before[3], after[3])
-    return acc < p.cell_accuracy_m and distance_m(before[1], before[2], after[1], after[2]) <= acc
+    return (
+        acc < p.cell_accuracy_m
+        and distance_m(before[1], before[2], after[1], after[2]) <= JUMP_RADII * acc
+    )
 
 
 def near_victim(m: OrderMonitor) -> bool:
