@@ -63,6 +63,7 @@ _HYSTERESIS = ("probable_fixes", "probable_seconds", "clear_margin_m", "clear_se
 _CONFIDENCE = (
     "sigma_divisor",
     "drift_sigma_per_acc",
+    "open_sky_m",
     "cell_accuracy_m",
     "p_possible",
     "p_probable",

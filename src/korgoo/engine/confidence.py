@@ -1,9 +1,10 @@
 """How sure a breach is: a probability from both parties' error models.
 
 Each position gets a per-axis standard deviation from what the device says of
-itself: a moving satellite fix is the reported 68 % radius / 1.5; a still or
-network fix drifts indoors by about its radius, and that drift is slow, so
-neither averaging nor waiting shrinks it; a cell fix is coarse and alone never
+itself: a moving satellite fix is the reported 68 % radius / 1.5, and so is a
+still one tight enough to have been taken under open sky; a still or network
+fix drifts indoors by about its radius, and that drift is slow, so neither
+averaging nor waiting shrinks it; a cell fix is coarse and alone never
 pages. An old position is widened by how far the person may have walked since,
 except that a still phone reporting on its slow schedule has not been walking.
 """
@@ -37,7 +38,9 @@ def resting(track: Track, p: RuleParams) -> bool:
 
 def fix_sigma(acc: float, speed: float | None, still: bool, p: RuleParams) -> float:
     """Per-axis standard deviation of one fix's error."""
-    if acc >= p.cell_accuracy_m or (not still and speed is not None and speed >= STILL_MPS):
+    if acc >= p.cell_accuracy_m or (
+        speed is not None and (acc <= p.open_sky_m or (not still and speed >= STILL_MPS))
+    ):
         return acc / p.sigma_divisor
     return acc * p.drift_sigma_per_acc
 

@@ -11,7 +11,7 @@ import msgspec
 class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     """Thresholds of all rules. `revision` names this set and is recorded on decisions."""
 
-    revision: str = "default-2026-12d"
+    revision: str = "default-2026-12e"
     # Breach confidence is a probability from both parties' error models: the
     # accuracy radius holds ~68 % (per-axis sigma = accuracy / sigma_divisor) for a
     # moving satellite fix; a still or network fix drifts indoors by about its
@@ -19,6 +19,10 @@ class RuleParams(msgspec.Struct, frozen=True, omit_defaults=True):
     # remove drift. A fix this coarse or worse is a cell fix: alone it never pages.
     sigma_divisor: float = 1.5
     drift_sigma_per_acc: float = 1.0
+    # A still satellite fix this tight was taken under open sky (indoors a
+    # receiver reports 30 m and more): it does not drift as an indoor one does,
+    # and is taken as a moving one is.
+    open_sky_m: float = 20.0
     # Indoor drift reaches 1.5 x the accuracy: for two still parties the warning
     # distance (never the only sign of a breach) takes that, and a breach must
     # hold at both ends of the drift.

@@ -1025,3 +1025,34 @@ def test_riders_side_by_side_just_within_the_limit_go_on_record() -> None:
 
 def test_riders_side_by_side_just_beyond_the_limit_do_not_page() -> None:
     assert breach_pages(ride_side_by_side(530.0)) == []
+
+
+def stand_near_his_work(apart_m: float, his_acc: float = 8.0) -> list[Decision]:
+    """He is still at his work, she stands `apart_m` south of him under a 350 m
+    order: both phones still, reporting every 90 s for a quarter of an hour."""
+    e = started(min_distance_m=350.0, warning_distance_m=1300.0)
+    work = north_of(HOME, 3000)
+    out: list[Decision] = []
+    for k in range(10):
+        t = T0 + 90 * k
+        out += e.apply(rfix(t, work, acc=his_acc, speed=0.0))
+        out += e.apply(vfix(t + 30, north_of(work, -apart_m), acc=13, speed=0.1))
+    return out
+
+
+def test_two_still_phones_under_open_sky_within_the_limit_page() -> None:
+    # Her 13 m and his 8 m fixes (satellite, outdoors) agree on 330 m for a
+    # quarter of an hour: open-sky fixes do not drift as indoor ones do, so the
+    # breach is probable and pages.
+    opened = [d for d in breach_pages(stand_near_his_work(330.0)) if d.kind is DecisionKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.PROBABLE
+
+
+def test_two_still_phones_under_open_sky_beyond_the_limit_do_not_page() -> None:
+    assert breach_pages(stand_near_his_work(370.0)) == []
+
+
+def test_his_indoor_fixes_near_the_limit_still_do_not_page() -> None:
+    # The same 330 m with his fixes indoors (40 m): indoor drift may carry them
+    # that far, so the breach is not probable.
+    assert breach_pages(stand_near_his_work(330.0, his_acc=40.0)) == []

@@ -210,7 +210,14 @@ def on_position(
     # run of their fixes averages it out. A breach between them is only as sure
     # as it is at either end of that drift (two homes near the minimum distance
     # do not page on a night of drift towards each other).
-    still_pair = not sr.moving and not sv.moving
+    # Under open sky (both fixes tight satellite ones) there is no indoor drift.
+    still_pair = (
+        not sr.moving
+        and not sv.moving
+        and not (
+            r.speed >= 0.0 and r.acc <= p.open_sky_m and v.speed >= 0.0 and v.acc <= p.open_sky_m
+        )
+    )
     s_pair = s * p.warning_drift_factor if still_pair else s
     pb = prob_within(d, s, dmin)
     if still_pair and not coarse and pb >= p.p_clear:
