@@ -1056,3 +1056,18 @@ def test_his_indoor_fixes_near_the_limit_still_do_not_page() -> None:
     # The same 330 m with his fixes indoors (40 m): indoor drift may carry them
     # that far, so the breach is not probable.
     assert breach_pages(stand_near_his_work(330.0, his_acc=40.0)) == []
+
+
+def test_her_moving_fix_after_his_by_the_servers_clock_decides_at_once() -> None:
+    # His phone, still at his workplace on network fixes, runs 40 s fast: his
+    # fix taken 20 s before hers reads 20 s after it. Both arrived on time, hers
+    # 20 s after his: her tight moving fix 195 m from him decides at once.
+    e = started(min_distance_m=350.0, warning_distance_m=800.0)
+    work = east_of(HOME, 2000.0)
+    for k in range(3):
+        taken = T0 - 560 + 180 * k
+        e.apply(rfix(taken + 40, work, acc=27, at=taken + 2))
+    e.apply(vfix(T0 - 60, east_of(north_of(work, 195), -360), acc=11, speed=6.0, at=T0 - 58))
+    out = e.apply(rfix(T0 + 20, work, acc=27, at=T0 - 18))
+    out += e.apply(vfix(T0, north_of(work, 195), acc=11, speed=6.0, heading=90.0, at=T0 + 2))
+    assert pages_certain_once(out)

@@ -197,13 +197,18 @@ def on_position(
     # does, the age of his last fix being in the probability already.
     # A fix carried on along its course is a guess, never the decisive one,
     # unless by less than its own accuracy (her fix taken a second before his,
-    # by their clocks: the two were taken together).
+    # by their clocks: the two were taken together), or taken after his by the
+    # server's clock.
     tight = (
         not coarse
         and not v.jumped
         and (
             (sr.moving and (dt >= 0.0 or projected is None))
-            or (sv.moving and (dt <= 0.0 or age * v.speed <= v.acc) and not r.jumped)
+            or (
+                sv.moving
+                and (dt <= 0.0 or age * v.speed <= v.acc or _arrived_after(v, r, p))
+                and not r.jumped
+            )
         )
     )
     # Two still phones drift indoors by 1 to 1.5x their accuracy, and slowly: no
@@ -854,6 +859,13 @@ def near_victim(m: OrderMonitor) -> bool:
         if v.known and distance_m(r.lat, r.lon, v.lat, v.lon) - r.acc - v.acc <= limit:
             return True
     return False
+
+
+def _arrived_after(a: Track, b: Track, p: RuleParams) -> bool:
+    """Whether `a`'s fix was taken after `b`'s by the server's one clock: both
+    arrived on time, `a`'s later (his phone clock 40 s fast dates his fix after
+    hers when it was taken 20 s before)."""
+    return a.at >= b.at and a.at - a.t <= p.late_after_s and b.at - b.t <= p.late_after_s
 
 
 def _apart(r: Track, v: Track, age: float, p: RuleParams) -> float:
