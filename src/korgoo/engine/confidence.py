@@ -36,6 +36,12 @@ def resting(track: Track, p: RuleParams) -> bool:
     return 0.0 <= track.speed < STILL_MPS or (track.speed < 0.0 and track.gap >= p.still_gap_s)
 
 
+def open_sky(track: Track, p: RuleParams) -> bool:
+    """Whether the live fix is a satellite fix tight enough to have been taken
+    under open sky (indoors a receiver reports 30 m and more): no indoor drift."""
+    return track.speed >= 0.0 and track.acc <= p.open_sky_m
+
+
 def fix_sigma(acc: float, speed: float | None, still: bool, p: RuleParams) -> float:
     """Per-axis standard deviation of one fix's error."""
     if acc >= p.cell_accuracy_m or (

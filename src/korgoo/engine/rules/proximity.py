@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, NamedTuple
 from korgoo.domain.decisions import Confidence, Decision, DecisionKind, Priority
 from korgoo.domain.events import Fix
 from korgoo.domain.rules import EpisodeKey, Rule
-from korgoo.engine.confidence import cleared, fix_sigma, level_of, party_sigma, resting
+from korgoo.engine.confidence import (
+    cleared,
+    fix_sigma,
+    level_of,
+    open_sky,
+    party_sigma,
+    resting,
+)
 from korgoo.engine.episode import Episode, Step, observe
 from korgoo.engine.params import RuleParams
 from korgoo.engine.rules.common import (
@@ -216,13 +223,7 @@ def on_position(
     # as it is at either end of that drift (two homes near the minimum distance
     # do not page on a night of drift towards each other).
     # Under open sky (both fixes tight satellite ones) there is no indoor drift.
-    still_pair = (
-        not sr.moving
-        and not sv.moving
-        and not (
-            r.speed >= 0.0 and r.acc <= p.open_sky_m and v.speed >= 0.0 and v.acc <= p.open_sky_m
-        )
-    )
+    still_pair = not sr.moving and not sv.moving and not (open_sky(r, p) and open_sky(v, p))
     s_pair = s * p.warning_drift_factor if still_pair else s
     pb = prob_within(d, s, dmin)
     if still_pair and not coarse and pb >= p.p_clear:
@@ -278,20 +279,14 @@ def on_position(
                 kept = prob_within(d, unaged, dmin)
             if kept >= p.p_possible:
                 _keep_pending(m, pid, mover, still, kept)
-    elif (
-        cb is not None
-        and not ep.open
-        and not coarse
-        and (v.jumped > 0) is not (r.jumped > 0)
-        and (sr if v.jumped else sv).moving
-        and _checkable(v if v.jumped else r, r if v.jumped else v, p)
-    ):
+    elif cb is not None and not ep.open and not coarse and (v.jumped > 0) is not (r.jumped > 0):
         # The still party's live report was a leap, discounted: its estimate is
         # kept, but nothing says it was still there when the other passed (never
         # tight). Its next real fix in the same place does, as above. Whether the
         # leap came before or after the mover's fix says nothing of that.
         leapt, passing = (v, r) if v.jumped else (r, v)
-        _keep_pending(m, pid, passing, leapt, pb)
+        if (sr if passing is r else sv).moving and _checkable(leapt, passing, p):
+            _keep_pending(m, pid, passing, leapt, pb)
     if projected is not None and not ep.open and pb < p.p_certain:
         _crossing(m, pid, r, v, age, now, out)
     # The newer party's estimate, just moved there by a run of agreeing fixes,
