@@ -42,6 +42,7 @@ from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.domain.text import N_, Text
 from korgoo.settings import Settings
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.users import (
     User,
     clear_login_failures,
@@ -119,7 +120,7 @@ def _totp_step(secret: str, code: str, now: float) -> int | None:
 def _audit(
     db: sa.Engine, action: str, username: str, details: dict[str, object], at: float
 ) -> None:
-    with db.begin() as conn:
+    with begin_write(db) as conn:
         audit_append(conn, "anonymous", action, f"user:{username}", details, at=at)
 
 
@@ -255,7 +256,7 @@ def add_user(
     if totp_secret is None and needs_totp(role):
         totp_secret = new_totp_secret()
     try:
-        with db.begin() as conn:
+        with begin_write(db) as conn:
             user = create_user(
                 conn,
                 username=username,

@@ -25,6 +25,7 @@ from korgoo.service.port import Monitoring
 from korgoo.store import enrolment as codes
 from korgoo.store.app_records import revoke
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.devices import assign_device, enrol_device, unassign_device
 from korgoo.store.orders import current_terms, versions
 
@@ -133,7 +134,7 @@ def issue(
                 role=role,
             ),
         )
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         code = _unused_code(conn, at)
         codes.add_code(
             conn,
@@ -161,7 +162,7 @@ def _unused_code(conn: sa.Connection, at: float) -> str:
 def redeem(engine: sa.Engine, code: str, install_id: str | None, at: float) -> Enrolled:
     """Exchange a code for a new device (one transaction: a code enrols once)."""
     digits = code.strip().replace(" ", "")
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         row = codes.newest_code(conn, code_hash(digits))
         if row is None:
             raise Refused(404, N_("This code is not known. Check the digits, or ask the centre."))

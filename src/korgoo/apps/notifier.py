@@ -53,6 +53,7 @@ from korgoo.notify.model import Channel
 from korgoo.service.effects import Effects
 from korgoo.service.port import Monitoring
 from korgoo.store import app_records as records
+from korgoo.store.db import begin_write
 from korgoo.store.orders import OrderVersion, expired_orders, terms_at
 
 log = structlog.get_logger("korgoo.apps")
@@ -263,7 +264,7 @@ class Notifier:
         live = {episode_key(a.alert_key): a.alert_key for a in effects.alerts}
         made: list[records.AppMessage] = []
         decisions = effects.decisions
-        with self.db.begin() as conn:
+        with begin_write(self.db) as conn:
             for i, d in enumerate(decisions):
                 for device, event, payload, key, monitored in self._messages(decisions, i, live):
                     made.append(
@@ -355,7 +356,7 @@ class Notifier:
         at = self.service.clock()
 
         def store() -> records.AppMessage:
-            with self.db.begin() as conn:
+            with begin_write(self.db) as conn:
                 return records.add_message(
                     conn,
                     message_id=payload["id"],
@@ -493,7 +494,7 @@ class Notifier:
         at = self.service.clock()
 
         def store() -> bool:
-            with self.db.begin() as conn:
+            with begin_write(self.db) as conn:
                 return records.revoke(conn, device_id, reason, at)
 
         await asyncio.to_thread(store)

@@ -26,6 +26,7 @@ from korgoo.notify.model import Channel
 from korgoo.notify.outbox import enqueue_notice
 from korgoo.store import app_records
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.orders import OrderVersion, end_order, latest_on
 
 SYSTEM: Final = "system"  # the actor of an end no person decided: the term ran out
@@ -69,7 +70,7 @@ def end_expired(
     """Record that an order's term ran out, with its notices, in one
     transaction; None if it was ended, varied or extended meanwhile."""
     try:
-        with engine.begin() as conn:
+        with begin_write(engine) as conn:
             current = latest_on(conn, order_id)
             if current.status is not OrderStatus.ACTIVE or current.ends_at > now:
                 return None  # ended or extended since it was found

@@ -49,6 +49,7 @@ from korgoo.engine.params import RuleParams
 from korgoo.evidence.keys import fingerprint, public_pem
 from korgoo.store.alerts import get_alert, list_alerts, transitions
 from korgoo.store.audit import audit_append, audit_head
+from korgoo.store.db import begin_write
 from korgoo.store.evidence import order_decisions, order_events
 from korgoo.store.orders import Order, OrderVersion, get_order, versions
 from korgoo.store.registry import Person, get_person
@@ -277,7 +278,7 @@ def export_bundle(
         "reason": reason.strip(),
         "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
     }
-    with db.begin() as conn:
+    with begin_write(db) as conn:
         audit_append(conn, actor, "evidence.export", subject, details, at=now, key=chain_key)
     return Exported(data, manifest, fingerprint(public))
 

@@ -29,6 +29,7 @@ from korgoo.domain.rules import CATALOGUE, Rule, episode_key
 from korgoo.evidence.bundle import Evidence, iso
 from korgoo.evidence.svgmap import MapWords, Point, Track, draw_map
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.orders import OrderVersion
 
 TEMPLATE = "evidence_report.html"
@@ -273,6 +274,6 @@ def export_report(
         "reason": reason.strip(),
         "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
     }
-    with db.begin() as conn:
+    with begin_write(db) as conn:
         audit_append(conn, actor, "evidence.export", subject, details, at=now)
     return pdf

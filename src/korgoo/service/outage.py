@@ -24,6 +24,7 @@ from korgoo.notify.channels import enabled_channels
 from korgoo.notify.outbox import enqueue_notice, enqueue_unit_notice
 from korgoo.service.health import Health
 from korgoo.settings import Settings
+from korgoo.store.db import begin_write
 from korgoo.store.orders import current_terms
 from korgoo.store.schema import outages
 
@@ -88,7 +89,7 @@ class OutageWatch:
         live = [t for t in current_terms(self.db) if t.active_at(at)]
         if change == "started" or not self.districts:  # not known after a restart
             self.districts = tuple(sorted({t.district for t in live}))
-        with self.db.begin() as conn:
+        with begin_write(self.db) as conn:
             if change == "started":
                 values = {"id": outage.id, "started_at": outage.started_at}
                 found = conn.execute(sa.select(outages.c.id).where(outages.c.id == outage.id))

@@ -51,7 +51,7 @@ from korgoo.service.snapshot import EMPTY_ALERTS, EMPTY_ORDERS, AlertsView, Orde
 from korgoo.settings import Settings
 from korgoo.store.alerts import append_transitions, load_open_alerts, save_alert
 from korgoo.store.audit import audit_append
-from korgoo.store.db import reachable
+from korgoo.store.db import begin_write, reachable
 from korgoo.store.decisions import append_decisions, body_of, last_decided_seq, stored_at
 from korgoo.store.devices import device_secret_ok, load_devices, record_unknown_device
 from korgoo.store.escalation import list_versions, save_version
@@ -219,7 +219,7 @@ class Pipeline:
         at = self.clock()
 
         def write() -> int:
-            with self.db.begin() as conn:
+            with begin_write(self.db) as conn:
                 return record_unknown_device(conn, protocol, ident, remote=remote, raw=raw, at=at)
 
         pruned = await asyncio.get_running_loop().run_in_executor(self._writer, write)

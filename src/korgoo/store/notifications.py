@@ -19,6 +19,7 @@ from korgoo.domain.decisions import Priority
 from korgoo.domain.jurisdictions import within
 from korgoo.domain.terms import DeviceKind
 from korgoo.store.alerts import append_transitions
+from korgoo.store.db import begin_write
 from korgoo.store.dialect import insert
 from korgoo.store.schema import (
     alerts,
@@ -307,7 +308,7 @@ def record_receipt(
     recorded). The first report of a sent message counts, later ones are
     answered and ignored; None if no message was marked sent with this reference
     (yet: a report may overtake the mark)."""
-    with engine.begin() as conn:
+    with begin_write(engine) as conn:
         found = conn.execute(
             sa.select(notifications).where(notifications.c.provider_ref == provider_ref)
         ).first()

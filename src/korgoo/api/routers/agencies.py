@@ -18,6 +18,7 @@ from korgoo.api.schemas import UserReason
 from korgoo.domain.agencies import AGENCY_TYPE_OF_ROLE
 from korgoo.domain.text import N_
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.registry import (
     list_agencies,
     list_jurisdictions,
@@ -83,7 +84,7 @@ def jurisdictions(user: Admin, api: ApiDep) -> list[dict[str, Any]]:
 def switch(code: str, body: MonitoringIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
     """Switch monitoring on or off in a jurisdiction. Switching it off refuses new
     orders there; orders already entered keep being monitored."""
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         if not set_monitoring(conn, code, body.monitoring_enabled):
             raise not_found(N_("Jurisdiction {code}", code=repr(code)))
         details = {"monitoring_enabled": body.monitoring_enabled, "reason": body.reason}

@@ -40,6 +40,7 @@ from korgoo.domain.decisions import Priority
 from korgoo.domain.text import N_, said
 from korgoo.store.alerts import AlertStatus, get_alert, list_alerts, transitions
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.orders import latest_version
 from korgoo.store.users import User
 
@@ -176,7 +177,7 @@ def location_read(
     why = (reason or "").strip()
     if not why or not can(user, Capability.LOCATIONS_PROTECTED_READ):
         return False
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         audit_append(
             conn,
             user.username,

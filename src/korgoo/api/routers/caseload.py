@@ -36,6 +36,7 @@ from korgoo.domain.terms import OrderKind, OrderStatus, ScheduleException, ZoneS
 from korgoo.domain.text import N_, said
 from korgoo.store.alerts import AlertStatus, get_alert, list_alerts
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.orders import Order, OrderVersion, latest_version, list_orders
 from korgoo.store.probation import (
     Appointment,
@@ -329,7 +330,7 @@ def appointment(order_id: str, body: AppointmentIn, user: Officer, api: ApiDep) 
     """A reporting appointment for the client (when, where)."""
     _own_order(api, user, order_id)
     now = api.now()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         found = add_appointment(
             conn,
             order_id=order_id,
@@ -351,7 +352,7 @@ def outcome(appointment_id: str, body: OutcomeIn, user: Officer, api: ApiDep) ->
         raise not_found(N_("Appointment {appointment_id}", appointment_id=appointment_id))
     _own_order(api, user, found.order_id)
     now = api.now()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         if not record_outcome(
             conn, appointment_id, body.outcome, body.note, actor=user.username, at=now
         ):
@@ -371,7 +372,7 @@ def review(key: str, body: ReviewIn, user: Officer, api: ApiDep) -> ReviewOut:
     if alert is None or alert.order_id not in ids:
         raise not_found(N_("Alert {key}", key=key))
     now = api.now()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         add_review(
             conn,
             alert_key=key,
@@ -405,7 +406,7 @@ def request_variation(order_id: str, body: RequestIn, user: Officer, api: ApiDep
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
     now = api.now()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         found = add_request(
             conn,
             order_id=order_id,
@@ -493,7 +494,7 @@ def refuse(request_id: str, body: DecisionIn, user: Writer, api: ApiDep) -> Requ
     if not body.note.strip():
         raise HTTPException(422, N_("Say why the request is refused."))
     now = api.now()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         if not decide_request(
             conn, request_id, RequestStatus.REFUSED, actor=user.username, at=now, note=body.note
         ):

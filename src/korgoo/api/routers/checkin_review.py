@@ -29,6 +29,7 @@ from korgoo.domain.ingest import Message, StoreUnavailable, Verdict
 from korgoo.domain.text import N_
 from korgoo.store.audit import audit_append
 from korgoo.store.checkins import Checkin, awaiting_review, load, record_review
+from korgoo.store.db import begin_write
 from korgoo.store.orders import latest_version, order_ids_in
 from korgoo.store.registry import get_person, set_photo
 from korgoo.store.users import User
@@ -112,7 +113,7 @@ async def review(checkin_id: str, body: ReviewIn, user: Actor, api: ApiDep) -> d
     at = api.now()
 
     def store() -> bool:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             done = record_review(
                 conn, checkin_id, review=body.outcome, by=user.username, at=at, note=note
             )
@@ -164,7 +165,7 @@ async def upload_photo(
         partial = path.with_suffix(".partial")
         partial.write_bytes(data)
         partial.replace(path)
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             set_photo(conn, person_id, str(path), at=at)
             audit_append(conn, user.username, "person.photo", f"person:{person_id}", {}, at=at)
 

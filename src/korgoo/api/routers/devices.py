@@ -32,6 +32,7 @@ from korgoo.domain.text import N_
 from korgoo.engine.params import DEFAULT_PARAMS
 from korgoo.gateways.admission import IDENTITY_PROTOCOLS
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.devices import (
     Contact,
     DeviceRecord,
@@ -166,7 +167,7 @@ def _enrol(
     secret = secrets.token_urlsafe(24) if body.kind in _APP_KINDS else None
     at = api.now()
     try:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             enrol_device(
                 conn,
                 device_id,
@@ -274,7 +275,7 @@ async def assign(device_id: str, body: AssignIn, user: Writer, api: ApiDep) -> d
     at = api.now()
 
     def store() -> None:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             assign_device(
                 conn, device_id, body.person_id, actor=user.username, at=at, reason=reason
             )
@@ -302,7 +303,7 @@ async def unassign(device_id: str, body: UnassignIn, user: Writer, api: ApiDep) 
     at = api.now()
 
     def store() -> None:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             unassign_device(conn, device_id, at=at, actor=user.username, reason=reason)
             details = {"person_id": before.person_id, "reason": reason}
             _audit_assignment(conn, user, "device.unassigned", device_id, details, concerned, at)

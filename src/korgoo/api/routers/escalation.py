@@ -24,6 +24,7 @@ from korgoo.api.schemas import CODE_MAX, UserReason, iso
 from korgoo.domain.decisions import Priority
 from korgoo.domain.text import N_, said
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.escalation import list_versions
 from korgoo.store.users import User
 
@@ -145,7 +146,7 @@ async def save(body: PolicyIn, user: Manager, api: ApiDep) -> dict[str, Any]:
     }
 
     def audit() -> None:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             audit_append(
                 conn,
                 user.username,

@@ -26,6 +26,7 @@ from korgoo.api.schemas import NOTE_MAX, iso
 from korgoo.domain.text import N_
 from korgoo.engine.params import DEFAULT_PARAMS
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.devices import last_contacts, list_devices
 from korgoo.store.handover import add_note, last_actions, notes_since
 from korgoo.store.users import User
@@ -225,7 +226,7 @@ async def leave_note(body: ShiftNoteIn, user: Writer, api: ApiDep) -> dict[str, 
     at = api.now()
 
     def store() -> int:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             note_id = add_note(conn, at=at, username=user.username, district=district, text=text)
             audit_append(
                 conn,

@@ -31,6 +31,7 @@ from korgoo.notify.messages import DEFAULT_LANGUAGE
 from korgoo.notify.model import Recipient
 from korgoo.notify.policy import route_for
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.notifications import contacts, preferences, record_receipt, set_preferences
 from korgoo.store.users import User
 
@@ -67,7 +68,7 @@ def set_notify_settings(
 ) -> dict[str, Any]:
     visible_person(api, user, person_id)
     at = api.now()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         set_preferences(conn, person_id, language=body.language, email=body.email)
         details = {"language": body.language, "email": body.email is not None}
         audit_append(conn, user.username, "person.notify", f"person:{person_id}", details, at=at)

@@ -15,6 +15,7 @@ from korgoo.api.views import person_json
 from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.domain.text import N_
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.registry import (
     CONTACT_FIELDS,
     Address,
@@ -57,7 +58,7 @@ def create(body: PersonIn, user: Writer, api: ApiDep) -> dict[str, Any]:
     check_district(user, body.district)
     at = api.now()
     contacts = _contacts(body.model_dump(include=set(CONTACT_FIELDS)))
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         person = create_person(conn, role=body.role, district=body.district, at=at, **contacts)
         details = {"role": person.role.value, "district": person.district}
         audit_append(conn, user.username, "person.created", f"person:{person.id}", details, at=at)
@@ -74,7 +75,7 @@ def update(person_id: str, body: PersonContactsIn, user: Writer, api: ApiDep) ->
     if not changes:
         raise HTTPException(422, N_("Nothing to change: give at least one field."))
     at = api.now()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         person = update_person(conn, person_id, changes, at=at)
         if person is None:
             raise not_found(N_("Person {person_id}", person_id=person_id))

@@ -20,6 +20,7 @@ from korgoo.domain.text import N_
 from korgoo.store import user_push
 from korgoo.store.app_records import Subscription
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 
 router = APIRouter(tags=["push"])
 Endpoint = Annotated[str, Query(min_length=1, max_length=1000)]
@@ -61,5 +62,5 @@ async def unsubscribe(session: SessionDep, api: ApiDep, endpoint: Endpoint) -> R
 
 
 def _audit(api: ApiDep, actor: str, action: str, at: float) -> None:
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         audit_append(conn, actor, action, f"user:{actor}", at=at)

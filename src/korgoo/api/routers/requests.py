@@ -25,6 +25,7 @@ from korgoo.api.schemas import NewPartyIn, RefusalIn, TemporaryOrderIn, iso
 from korgoo.domain.terms import OrderKind
 from korgoo.domain.text import N_
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.orders import (
     DAY_S,
     create_order,
@@ -120,7 +121,7 @@ async def temporary_order(body: TemporaryOrderIn, user: Police, api: ApiDep) -> 
     ends_at = at + api.settings.temporary_order_days * DAY_S
 
     def store() -> tuple[str, MonitoringRequest]:
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             respondent, _ = _party(
                 conn,
                 user,
@@ -227,7 +228,7 @@ def _step(api: Api, user: User, request_id: str, status: str, reason: str = "") 
             raise HTTPException(
                 409, "The respondent holds no device yet: fit or enrol one before starting."
             )
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         try:
             done = advance(conn, request_id, status, actor=user.username, at=at, reason=reason)
         except StepRefusedError as e:

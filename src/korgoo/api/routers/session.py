@@ -14,6 +14,7 @@ from korgoo.api.schemas import LoginIn, SessionPatch, iso
 from korgoo.api.views import user_json
 from korgoo.store import user_push
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.users import delete_session, get_user, set_language
 
 router = APIRouter(tags=["session"])
@@ -60,7 +61,7 @@ async def log_in(
 
 
 def _audit(api: ApiDep, actor: str, action: str, at: float) -> None:
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         audit_append(conn, actor, action, f"user:{actor}", at=at)
 
 
@@ -81,7 +82,7 @@ def change_language(body: SessionPatch, session: SessionDep, api: ApiDep) -> dic
 @router.delete("/session", status_code=204)
 def log_out(session: SessionDep, api: ApiDep, response: Response) -> Response:
     delete_session(api.db, session.token_hash)
-    with api.db.begin() as conn:  # no more Web Push to the browser he left
+    with begin_write(api.db) as conn:  # no more Web Push to the browser he left
         user_push.drop_session(conn, session.token_hash)
     api.streams.end(session.token_hash)
     _audit(api, session.user.username, "session.logout", api.auth_clock())

@@ -18,6 +18,7 @@ from korgoo.api.schemas import ReasonQuery, TimeQuery, iso, parse_time
 from korgoo.domain.terms import OrderStatus
 from korgoo.domain.text import N_, said
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.devices import assignments
 from korgoo.store.events import EventLog
 from korgoo.store.registry import Person, PersonRole, get_person
@@ -90,7 +91,7 @@ def track(
             "until": iso(t1),
             "reason": reason.strip(),
         }
-        with api.db.begin() as conn:
+        with begin_write(api.db) as conn:
             audit_append(
                 conn, user.username, "location.read", f"device:{device_id}", details, at=api.now()
             )

@@ -36,6 +36,7 @@ from korgoo.api.views import user_json
 from korgoo.domain.jurisdictions import JURISDICTIONS
 from korgoo.domain.text import N_, said
 from korgoo.store.audit import audit_append
+from korgoo.store.db import begin_write
 from korgoo.store.users import (
     User,
     change_user,
@@ -140,7 +141,7 @@ def create(body: UserIn, admin: Admin, api: ApiDep) -> dict[str, Any]:
         )
     except ValueError as e:
         raise HTTPException(409 if isinstance(e, UserExistsError) else 422, said(e)) from None
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         if body.phone or body.email:
             set_contacts(conn, body.username, phone=body.phone, email=body.email)
         details = {
@@ -191,7 +192,7 @@ def change(username: str, body: UserPatch, admin: Admin, api: ApiDep) -> dict[st
     secret = None
     if body.role is not None and needs_totp(body.role) and not before.has_totp:
         secret = new_totp_secret()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         after = change_user(
             conn,
             username,
@@ -234,7 +235,7 @@ def _set_disabled(
     _existing(api, username)
     if disabled and username == admin.username:
         raise HTTPException(409, N_("You cannot disable yourself: ask another administrator."))
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         after = change_user(conn, username, disabled=disabled)
         ended = end_sessions(conn, username) if disabled else []
         action = "user.disabled" if disabled else "user.enabled"
@@ -268,7 +269,7 @@ def reset_totp(username: str, body: ReasonIn, admin: Admin, api: ApiDep) -> dict
     the user's sessions end; the secret and its QR code are in this answer only."""
     _existing(api, username)
     secret = new_totp_secret()
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         set_totp_secret(conn, username, secret)
         ended = end_sessions(conn, username)
         details = {"reason": body.reason}
@@ -290,7 +291,7 @@ def unlock(username: str, body: ReasonIn, admin: Admin, api: ApiDep) -> dict[str
     """Lift the wait that failed logins put on this user's name, from every address."""
     user = _existing(api, username)
     clear_login_failures(api.db, username)
-    with api.db.begin() as conn:
+    with begin_write(api.db) as conn:
         details = {"reason": body.reason}
         audit_append(
             conn, admin.username, "user.unlocked", f"user:{username}", details, at=api.auth_clock()
