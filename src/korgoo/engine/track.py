@@ -181,9 +181,7 @@ class Track:
                             # one that left its predecessor): it may be the leap,
                             # so the newer fix is taken afresh.
                             self.still = 0
-                        elif self.jumped >= self.still > 0 and distance_m(
-                            self.jlat, self.jlon, lat, lon
-                        ) <= (JUMP_MIN_M if JUMP_RADII * acc < JUMP_MIN_M else JUMP_RADII * acc):
+                        elif self.jumped >= self.still > 0 and self._agrees(lat, lon, acc):
                             # More fixes now agree away from the estimate than
                             # were averaged into it (he parked, a first fix or
                             # two leapt, then the true place): the estimate was
@@ -215,9 +213,7 @@ class Track:
         # A fix taken after a full run of discounted ones that agree with each
         # other (not jitter scattered all round) is a real move: the estimate
         # starts afresh there rather than creeping towards it.
-        moved = self.jumped >= JUMP_RUN and distance_m(self.jlat, self.jlon, lat, lon) <= max(
-            JUMP_MIN_M, JUMP_RADII * acc
-        )
+        moved = self.jumped >= JUMP_RUN and self._agrees(lat, lon, acc)
         self.jumped = 0
         self.held = False
         self.backed = moved
@@ -240,7 +236,7 @@ class Track:
             and abs(lat - slat) < 0.005
             and abs(lon - slon) < 0.007
         ):
-            w = _weight(self.still)
+            w = SMOOTHING if self.still > 2 else 1.0 / (self.still + 1)
             if acc < sacc:
                 # A tighter fix than the last (she stepped out of the house,
                 # away from the indoor drift) weighs as much more as its
@@ -264,6 +260,14 @@ class Track:
         self.lon = lon
         self.acc = acc
         self.pt = t
+
+    def _agrees(self, lat: float, lon: float, acc: float) -> bool:
+        """Whether a fix lies with the first of the run of discounted fixes (not
+        jitter scattered all round)."""
+        near = JUMP_RADII * acc
+        return distance_m(self.jlat, self.jlon, lat, lon) <= (
+            near if near > JUMP_MIN_M else JUMP_MIN_M
+        )
 
     def reported(self) -> tuple[float, float]:
         """Where the live fix was reported: a still estimate averages still fixes
@@ -328,8 +332,3 @@ class Track:
                     best_dt = abs(rt - t)
                     best = (rt, ring[i + 1], ring[i + 2], ring[i + 3])
         return best
-
-
-def _weight(averaged: int) -> float:
-    """The weight of a new still fix in an estimate that averages `averaged`."""
-    return SMOOTHING if averaged > 2 else 1.0 / (averaged + 1)

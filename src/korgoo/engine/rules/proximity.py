@@ -860,7 +860,13 @@ def _arrived_after(a: Track, b: Track, p: RuleParams) -> bool:
     """Whether `a`'s fix was taken after `b`'s by the server's one clock: both
     arrived on time, `a`'s later (his phone clock 40 s fast dates his fix after
     hers when it was taken 20 s before)."""
-    return a.at >= b.at and a.at - a.t <= p.late_after_s and b.at - b.t <= p.late_after_s
+    return a.at >= b.at and _on_time(a, b, p)
+
+
+def _on_time(a: Track, b: Track, p: RuleParams) -> bool:
+    """Both live fixes arrived on time (neither buffered): their arrivals are
+    on the server's one clock."""
+    return a.at - a.t <= p.late_after_s and b.at - b.t <= p.late_after_s
 
 
 def _apart(r: Track, v: Track, age: float, p: RuleParams) -> float:
@@ -869,6 +875,6 @@ def _apart(r: Track, v: Track, age: float, p: RuleParams) -> float:
     the time between their arrivals bounds the time between them (two fixes
     taken together, one by a phone 30 s fast, are not 30 s apart; aging or
     carrying one on by 30 s puts it where it was not)."""
-    if age > 0.0 and r.at - r.t <= p.late_after_s and v.at - v.t <= p.late_after_s:
+    if age > 0.0 and _on_time(r, v, p):
         return min(age, abs(r.at - v.at))
     return age
